@@ -1,0 +1,40 @@
+import { InvalidArgumentError } from 'commander';
+import { parseDurationRange } from '../core/duration.js';
+
+/** Flag parsers: each turns text into a typed value once, at the edge, or names the problem. */
+export function nonNegativeNumber(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number >= 0');
+  return n;
+}
+
+export function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number >= 1');
+  return n;
+}
+
+export function integer(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+export function probability(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a probability between 0 and 1');
+  return n;
+}
+
+export function durationRange(text: string): [number, number] {
+  try {
+    return parseDurationRange(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** Human text goes to stderr (or nowhere with --json); the JSON summary alone goes to stdout. */
+export function say(json: boolean | undefined, text: string): void {
+  if (!json) process.stderr.write(`${text}\n`);
+}

@@ -1,0 +1,81 @@
+import { Command, Option } from 'commander';
+import { durationRange, integer, nonNegativeNumber, positiveInt, probability } from './options.js';
+
+/** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('sat')
+    .description('Streaming-analytics testbed: replay data with faults, run a windowed engine, verify with an oracle')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+
+  const common = (c: Command) =>
+    c
+      .option('--dir <dir>', 'working directory shared by the steps', '.sat')
+      .option('--json', 'print one JSON summary on stdout');
+
+  common(program.command('replay <file>'))
+    .description('replay a CSV/TSV/Parquet/JSONL file into the stream, in event-time order, with faults')
+    .requiredOption('--scenario <name>', 'scenario name (profiles/NAME.yaml) or path')
+    .option('--rate <n>', 'records per second (0: as fast as possible)', nonNegativeNumber, 0)
+    .option('--seed <n>', 'seed for the fault mix', integer, 1)
+    .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
+    .option('--malformed <p>', 'share of records corrupted', probability)
+    .option('--late <p>', 'share of records held back past their window', probability)
+    .option('--late-by <range>', 'how far past the window close late records arrive, e.g. 1h..2d', durationRange)
+    .option('--duplicates <p>', 'share of records delivered twice', probability)
+    .option('--out-of-order <p>', 'share of records moved later within the watermark delay', probability)
+    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
+    .addOption(new Option('--header <mode>', 'whether the file has a header line').choices(['auto', 'yes', 'no']))
+    .option('--no-quote', 'treat quote characters as data (CSV/TSV)')
+    .action(async (file, flags, cmd: Command) => {
+      const { replayCommand } = await import('./commands/replay.js');
+      // --no-quote defaults to true in commander; only pass it when given.
+      const quote = cmd.getOptionValueSource('quote') === 'cli' ? flags.quote : undefined;
+      setExit(await replayCommand(file, { ...flags, quote }));
+    });
+
+  common(program.command('run'))
+    .description('run the windowed engine over the stream until the replay has finished and it has caught up')
+    .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
+    .option('--follow', 'keep tailing the log after the replay has finished')
+    .option('--idle-timeout <ms>', 'with --follow: stop after this long without records', nonNegativeNumber)
+    .action(async (flags) => {
+      const { runCommand } = await import('./commands/run.js');
+      setExit(await runCommand(flags));
+    });
+
+  common(program.command('verify'))
+    .description('recompute the expected results with an independent oracle and judge the actual ones')
+    .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
+    .option('--actual <path>', "results to judge (JSONL, CSV or Parquet); default: sat run's")
+    .option('--dead-letters <path>', 'dead letters of an external engine (JSONL with partition, offset)')
+    .option('--late <path>', 'late side output of an external engine (JSONL with partition, offset)')
+    .option('--alerts <path>', 'alerts of an external engine (JSONL with partition, offset)')
+    .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
+    .action(async (flags) => {
+      const { verifyCommand } = await import('./commands/verify.js');
+      setExit(await verifyCommand(flags));
+    });
+
+  common(program.command('gen'))
+    .description('generate a synthetic dataset in the reviews (TSV) or IoT (CSV) format')
+    .addOption(new Option('--kind <kind>', 'what to generate').choices(['reviews', 'iot']).makeOptionMandatory())
+    .option('--rows <n>', 'number of rows', positiveInt, 10000)
+    .option('--seed <n>', 'seed', integer, 1)
+    .requiredOption('--out <file>', 'file to write')
+    .action(async (flags) => {
+      const { genCommand } = await import('./commands/gen.js');
+      setExit(await genCommand(flags));
+    });
+
+  common(program.command('demo'))
+    .description('the whole loop on a bundled dataset: replay with every fault kind, run, verify')
+    .addOption(new Option('--scenario <name>', 'which bundled dataset').choices(['reviews', 'iot']).default('reviews'))
+    .option('--seed <n>', 'seed for the fault mix', integer, 7)
+    .action(async (flags) => {
+      const { demoCommand } = await import('./commands/demo.js');
+      setExit(await demoCommand(flags));
+    });
+
+  return program;
+}

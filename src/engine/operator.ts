@@ -1,0 +1,187 @@
+import { holds } from '../scenario/conditions.js';
+import type { Aggregation, Condition, Scenario } from '../scenario/types.js';
+import type { ValidRecord } from './validate.js';
+import { assignWindows } from './windows.js';
+
+export interface WindowResult {
+  windowStart: number;
+  windowEnd: number;
+  key: string;
+  values: Record<string, number | null>;
+}
+
+export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
+
+export interface OperatorStats {
+  counted: number;
+  filtered: number;
+  late: number;
+  duplicates: number;
+  windowsFired: number;
+}
+
+/**
+ * The windowing core: pure and synchronous, no I/O. For each valid record, in arrival order:
+ *   1. the watermark becomes max(event time seen) - watermark delay;
+ *   2. a record whose windows have all closed (end + allowed lateness <= watermark) is late;
+ *   3. a second delivery of a natural id still held in dedup state is a duplicate;
+ *   4. alerts are checked, then the filter, then the record is added to its open windows;
+ *   5. windows whose end + allowed lateness <= watermark fire, once, and their state is dropped.
+ * Dedup state for an id is dropped when its last window closes; any later copy is then late.
+ */
+export class WindowOperator {
+  watermark = -Infinity;
+  readonly stats: OperatorStats = { counted: 0, filtered: 0, late: 0, duplicates: 0, windowsFired: 0 };
+
+  readonly #size: number;
+  readonly #lateness: number;
+  readonly #delay: number;
+  /** Open window starts, ascending. */
+  readonly #starts: number[] = [];
+  readonly #windows = new Map<number, Map<string, Float64Array>>();
+  readonly #seen = new Set<string>();
+  /** Dedup ids by the watermark at which they can be forgotten. */
+  readonly #forget = new Map<number, string[]>();
+  #fired: WindowResult[] = [];
+  readonly #aggs: Aggregation[];
+  readonly #filter: Condition[];
+  readonly #alerts: { name: string; when: Condition[] }[];
+
+  constructor(readonly scenario: Scenario) {
+    this.#size = scenario.window.size;
+    this.#lateness = scenario.allowedLateness;
+    this.#delay = scenario.watermarkDelay;
+    this.#aggs = scenario.aggregations;
+    this.#filter = scenario.filter;
+    this.#alerts = scenario.alerts;
+  }
+
+  /** Processes one record; returns what became of it and the alerts it raised. */
+  process(r: ValidRecord): { outcome: Outcome; alerts: string[] } {
+    const wm = r.time - this.#delay;
+    if (wm > this.watermark) this.watermark = wm;
+
+    const starts = assignWindows(r.time, this.scenario.window);
+    const closeOfLast = starts[starts.length - 1] + this.#size + this.#lateness;
+    let outcome: Outcome;
+    let alerts: string[] = [];
+    if (closeOfLast <= this.watermark) {
+      outcome = 'late';
+    } else if (this.#seen.has(r.id)) {
+      outcome = 'duplicate';
+    } else {
+      this.#seen.add(r.id);
+      const bucket = this.#forget.get(closeOfLast);
+      if (bucket) bucket.push(r.id);
+      else this.#forget.set(closeOfLast, [r.id]);
+      alerts = this.#alerts.filter((a) => a.when.every((c) => holdsOn(c, r.values))).map((a) => a.name);
+      if (!this.#filter.every((c) => holdsOn(c, r.values))) {
+        outcome = 'filtered';
+      } else {
+        outcome = 'counted';
+        for (const start of starts) {
+          if (start + this.#size + this.#lateness > this.watermark) this.#add(start, r);
+        }
+      }
+    }
+    this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
+    this.#fire(this.watermark);
+    return { outcome, alerts };
+  }
+
+  /** End of input: the watermark goes to +infinity and every open window fires. */
+  flush(): void {
+    this.#fire(Infinity);
+  }
+
+  /** Results fired since the last call, oldest window first. */
+  takeResults(): WindowResult[] {
+    const out = this.#fired;
+    this.#fired = [];
+    return out;
+  }
+
+  get openWindows(): number {
+    return this.#starts.length;
+  }
+
+  #add(start: number, r: ValidRecord): void {
+    let byKey = this.#windows.get(start);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#windows.set(start, byKey);
+      insertSorted(this.#starts, start);
+    }
+    let acc = byKey.get(r.key);
+    if (acc === undefined) {
+      acc = newAccumulator(this.#aggs);
+      byKey.set(r.key, acc);
+    }
+    accumulate(acc, this.#aggs, r.values);
+  }
+
+  #fire(watermark: number): void {
+    while (this.#starts.length > 0 && this.#starts[0] + this.#size + this.#lateness <= watermark) {
+      const start = this.#starts.shift() as number;
+      const byKey = this.#windows.get(start)!;
+      this.#windows.delete(start);
+      for (const [key, acc] of byKey) {
+        this.#fired.push({ windowStart: start, windowEnd: start + this.#size, key, values: finish(acc, this.#aggs) });
+      }
+      this.stats.windowsFired++;
+    }
+    for (const [close, ids] of this.#forget) {
+      if (close <= watermark) {
+        for (const id of ids) this.#seen.delete(id);
+        this.#forget.delete(close);
+      }
+    }
+  }
+}
+
+function holdsOn(c: Condition, values: Record<string, unknown>): boolean {
+  const v = values[c.field];
+  return typeof v === 'number' && holds(c, v);
+}
+
+/** Two slots per aggregation: value (sum/min/max) and the number of non-null inputs. */
+function newAccumulator(aggs: Aggregation[]): Float64Array {
+  const acc = new Float64Array(aggs.length * 2);
+  aggs.forEach((a, i) => {
+    if (a.op === 'min') acc[2 * i] = Infinity;
+    if (a.op === 'max') acc[2 * i] = -Infinity;
+  });
+  return acc;
+}
+
+function accumulate(acc: Float64Array, aggs: Aggregation[], values: Record<string, unknown>): void {
+  for (let i = 0; i < aggs.length; i++) {
+    const a = aggs[i];
+    if (a.op === 'count') {
+      acc[2 * i + 1]++;
+      continue;
+    }
+    const v = values[a.field as string];
+    if (typeof v !== 'number') continue;
+    acc[2 * i + 1]++;
+    if (a.op === 'sum' || a.op === 'avg') acc[2 * i] += v;
+    else if (a.op === 'min') acc[2 * i] = Math.min(acc[2 * i], v);
+    else acc[2 * i] = Math.max(acc[2 * i], v);
+  }
+}
+
+function finish(acc: Float64Array, aggs: Aggregation[]): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  aggs.forEach((a, i) => {
+    const v = acc[2 * i];
+    const n = acc[2 * i + 1];
+    out[a.name] = a.op === 'count' ? n : n === 0 ? null : a.op === 'avg' ? v / n : v;
+  });
+  return out;
+}
+
+function insertSorted(a: number[], x: number): void {
+  let i = a.length;
+  while (i > 0 && a[i - 1] > x) i--;
+  a.splice(i, 0, x);
+}

@@ -1,0 +1,113 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UsageError } from '../core/errors.js';
+import { paths } from '../core/workdir.js';
+import type { Scenario } from '../scenario/types.js';
+import { LogReader } from '../transport/log/reader.js';
+import { WindowOperator, type OperatorStats } from './operator.js';
+import { JsonlSink, resultRow, writeResultsParquet, type EmittedResult } from './sinks.js';
+import { createValidator } from './validate.js';
+
+export interface RunOptions {
+  scenario: Scenario;
+  dir: string;
+  /** Keep tailing the log after the replay has finished. */
+  follow: boolean;
+  /** Stop after this many ms without new records while following (0: never). */
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunSummary extends OperatorStats {
+  scenario: string;
+  records: number;
+  deadLettered: number;
+  results: number;
+  alerts: number;
+  elapsedMs: number;
+  recordsPerSecond: number;
+  deadLetterReasons: Record<string, number>;
+}
+
+/** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
+export async function runEngine(o: RunOptions): Promise<RunSummary> {
+  const p = paths(o.dir);
+  if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
+  const reader = new LogReader(p.log);
+  const validate = createValidator(o.scenario);
+  const op = new WindowOperator(o.scenario);
+  const results = new JsonlSink(p.results);
+  const deadLetters = new JsonlSink(p.deadLetters);
+  const late = new JsonlSink(p.late);
+  const alerts = new JsonlSink(p.alerts);
+  const emitted: EmittedResult[] = [];
+  const reasons: Record<string, number> = {};
+  const dec = new TextDecoder();
+  let records = 0;
+  let idleSince = performance.now();
+  const start = performance.now();
+
+  const drain = () => {
+    const fired = op.takeResults();
+    if (fired.length === 0) return;
+    const emitTime = Date.now();
+    for (const r of fired) {
+      const e = { ...r, emitTime };
+      emitted.push(e);
+      results.write(resultRow(e));
+    }
+  };
+
+  for (;;) {
+    const rec = reader.next();
+    if (rec === undefined) {
+      if (o.signal?.aborted) break;
+      if (!o.follow && reader.isDone()) break;
+      if (o.follow && o.idleTimeoutMs && performance.now() - idleSince > o.idleTimeoutMs) break;
+      results.flush();
+      await sleep(20);
+      continue;
+    }
+    idleSince = performance.now();
+    records++;
+    const v = validate(rec.value);
+    if (!v.ok) {
+      const kind = v.reason.split(':')[0];
+      reasons[kind] = (reasons[kind] ?? 0) + 1;
+      deadLetters.write({ partition: rec.partition, offset: rec.offset, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
+      continue;
+    }
+    const { outcome, alerts: raised } = op.process(v.record);
+    if (outcome === 'late') {
+      late.write({ partition: rec.partition, offset: rec.offset, key: v.record.key, event_time: new Date(v.record.time).toISOString(), id: v.record.id, watermark: new Date(op.watermark).toISOString(), value: dec.decode(rec.value) });
+    }
+    for (const name of raised) alerts.write({ alert: name, partition: rec.partition, offset: rec.offset, key: v.record.key, id: v.record.id, event_time: new Date(v.record.time).toISOString() });
+    drain();
+  }
+  reader.close();
+  if (!o.follow || !o.signal?.aborted) op.flush();
+  drain();
+  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close()]);
+  writeResultsParquet(p.resultsParquet, emitted, o.scenario);
+  const elapsedMs = performance.now() - start;
+  const summary: RunSummary = {
+    scenario: o.scenario.name,
+    records,
+    deadLettered: deadLetters.count,
+    ...op.stats,
+    results: results.count,
+    alerts: alerts.count,
+    elapsedMs: Math.round(elapsedMs),
+    recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
+    deadLetterReasons: reasons,
+  };
+  writeFileSync(p.run, JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+/** The scenario the replay in this directory used, so `sat run` and `sat verify` need no flag. */
+export function scenarioOfWorkdir(dir: string): string | undefined {
+  const f = paths(dir).replay;
+  if (!existsSync(f)) return undefined;
+  return (JSON.parse(readFileSync(f, 'utf8')) as { scenarioPath?: string }).scenarioPath;
+}

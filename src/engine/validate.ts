@@ -1,0 +1,70 @@
+import { parseIsoDate, parseIsoTime } from '../core/time.js';
+import type { FieldSpec, Scenario } from '../scenario/types.js';
+
+/** A record that passed validation: typed values plus what the operator needs. */
+export interface ValidRecord {
+  key: string;
+  time: number;
+  id: string;
+  values: Record<string, unknown>;
+}
+
+export type Validated = { ok: true; record: ValidRecord } | { ok: false; reason: string };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Builds the strict validator for a scenario: every problem gets a reason, nothing throws. */
+export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
+  const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
+  const eventField = fields.get(s.eventTime)!;
+  const bad = (reason: string): Validated => ({ ok: false, reason });
+
+  return (bytes) => {
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return bad('invalid UTF-8');
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      return bad(`not JSON: ${(e as Error).message}`);
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not a JSON object');
+    const values = obj as Record<string, unknown>;
+    for (const name in values) if (!fields.has(name)) return bad(`unexpected field ${name}`);
+    for (const f of s.fields) {
+      if (!(f.name in values)) return bad(f.name === s.key ? `missing key ${f.name}` : `missing field ${f.name}`);
+      const v = values[f.name];
+      if (v === null) {
+        if (!f.nullable) return bad(`empty ${f.name}`);
+        continue;
+      }
+      const problem = typeProblem(f, v);
+      if (problem !== undefined) return bad(problem);
+    }
+    const key = values[s.key] as string;
+    if (key === '') return bad(`empty key ${s.key}`);
+    const timeText = values[s.eventTime] as string;
+    const time = eventField.type === 'date' ? parseIsoDate(timeText) : parseIsoTime(timeText);
+    if (time === undefined) return bad(`${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}`);
+    let id = '';
+    for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
+    return { ok: true, record: { key, time, id, values } };
+  };
+}
+
+function typeProblem(f: FieldSpec, v: unknown): string | undefined {
+  switch (f.type) {
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) ? undefined : `${f.name}: expected int, got ${JSON.stringify(v)}`;
+    case 'float':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : `${f.name}: expected float, got ${JSON.stringify(v)}`;
+    case 'string':
+    case 'timestamp':
+    case 'date':
+      return typeof v === 'string' ? undefined : `${f.name}: expected ${f.type} text, got ${JSON.stringify(v)}`;
+  }
+}

@@ -1,0 +1,70 @@
+import { parseIsoDate, parseIsoTime } from '../core/time.js';
+import type { Scenario } from '../scenario/types.js';
+import type { SourceRow } from '../sources/types.js';
+
+const INT = /^[+-]?\d+$/;
+const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A source row made ready to send: the wire payload plus what replay needs to order and route it. */
+export interface Outgoing {
+  row: number;
+  /** JSON text of the record (or the raw line when the row could not be split). */
+  payload: string;
+  key: string | null;
+  /** Event time in ms, or undefined when unparseable (the engine will dead-letter it). */
+  eventTime: number | undefined;
+  id: string | null;
+  /** Typed values, kept for fault injection. */
+  values?: Record<string, unknown>;
+  /** Why the source row itself is unusable, if it is. */
+  problem?: string;
+}
+
+/**
+ * Types a row's cells by the scenario. A cell that does not parse stays text, so the record reaches
+ * the engine as it was and is dead-lettered there with a reason: replay never repairs data.
+ */
+export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
+  if (r.values === undefined) {
+    return { row: r.row, payload: r.raw ?? '', key: null, eventTime: undefined, id: null, problem: r.problem };
+  }
+  const src = r.values;
+  const values: Record<string, unknown> = {};
+  for (const f of s.fields) {
+    if (!(f.name in src)) continue; // column absent from the file: the record lacks the field
+    const text = src[f.name];
+    if (text === null) {
+      values[f.name] = null;
+    } else if (f.type === 'int') {
+      values[f.name] = INT.test(text) ? Number(text) : text;
+    } else if (f.type === 'float') {
+      values[f.name] = FLOAT.test(text) ? Number(text) : text;
+    } else {
+      values[f.name] = text;
+    }
+  }
+  const keyValue = src[s.key];
+  const timeText = src[s.eventTime];
+  const et = s.fields.find((f) => f.name === s.eventTime)!;
+  const eventTime = timeText == null ? undefined : et.type === 'date' ? parseIsoDate(timeText) : parseIsoTime(timeText);
+  const idParts = s.id.map((f) => src[f]);
+  return {
+    row: r.row,
+    payload: JSON.stringify(values),
+    key: keyValue ?? null,
+    eventTime,
+    id: idParts.some((p) => p == null) ? null : idParts.join('|'),
+    values,
+  };
+}
+
+/** Stable order by event time; a record without one keeps its place after its predecessor. */
+export function orderByEventTime(items: Outgoing[]): Outgoing[] {
+  let last = -Infinity;
+  const keyed = items.map((item, i) => {
+    if (item.eventTime !== undefined) last = item.eventTime;
+    return { item, t: item.eventTime ?? last, i };
+  });
+  keyed.sort((a, b) => a.t - b.t || a.i - b.i);
+  return keyed.map((k) => k.item);
+}

@@ -1,0 +1,48 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+
+/** One line of the truth ledger: what was sent, where it landed, and the fault it carries. */
+export interface LedgerEntry {
+  seq: number;
+  row: number;
+  partition: number;
+  offset: number;
+  key: string | null;
+  eventTime: number | undefined;
+  id: string | null;
+  fault: string;
+  detail: string;
+  scheduledTime: number;
+  sendTime: number;
+}
+
+export const LEDGER_COLUMNS = 'seq,row,partition,offset,key,event_time,id,fault,detail,scheduled_time,send_time';
+
+const q = (s: string | null): string => (s === null ? '' : `"${s.replace(/"/g, '""')}"`);
+
+/** The ledger is CSV: compact to write at replay speed and read directly by DuckDB in verify. */
+export class LedgerWriter {
+  readonly #out: WriteStream;
+  #buf: string[] = [];
+
+  constructor(path: string) {
+    this.#out = createWriteStream(path);
+    this.#out.write(`${LEDGER_COLUMNS}\n`);
+  }
+
+  add(e: LedgerEntry): void {
+    this.#buf.push(
+      `${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${e.scheduledTime.toFixed(3)},${e.sendTime.toFixed(3)}\n`,
+    );
+    if (this.#buf.length >= 4096) this.flush();
+  }
+
+  flush(): void {
+    if (this.#buf.length > 0) this.#out.write(this.#buf.join(''));
+    this.#buf = [];
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}

@@ -1,0 +1,115 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { partitionForKey } from '../core/murmur2.js';
+import { paths } from '../core/workdir.js';
+import type { FaultMix, Scenario } from '../scenario/types.js';
+import { openSource, type SourceOverrides } from '../sources/index.js';
+import { orderByEventTime, toOutgoing, type Outgoing } from './convert.js';
+import { planFaults, type PlanSummary } from './faults/plan.js';
+import { LedgerWriter } from './ledger.js';
+import { LogWriter } from '../transport/log/writer.js';
+
+export interface ReplayOptions extends SourceOverrides {
+  file: string;
+  scenario: Scenario;
+  dir: string;
+  /** Records per second; 0 = as fast as possible. */
+  rate: number;
+  seed: number;
+  mix: FaultMix;
+  partitions: number;
+}
+
+export interface ReplaySummary extends PlanSummary {
+  file: string;
+  format: string;
+  scenario: string;
+  scenarioPath: string;
+  /** The file's header, or null: columns in scenario order. */
+  header: string[] | null;
+  seed: number;
+  rate: number;
+  partitions: number;
+  mix: FaultMix;
+  malformedKinds: Record<string, number>;
+  elapsedMs: number;
+  recordsPerSecond: number;
+}
+
+const enc = new TextEncoder();
+const now = () => performance.timeOrigin + performance.now();
+
+/** Clears what an earlier run left, so a new replay never mixes with old results. */
+function resetWorkdir(dir: string): void {
+  const p = paths(dir);
+  mkdirSync(dir, { recursive: true });
+  for (const f of Object.values(p)) rmSync(f, { recursive: true, force: true });
+}
+
+/** Reads a file, orders it by event time, injects faults, and sends it to the embedded log at a rate. */
+export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
+  const { source, format } = openSource(o.file, o.scenario, o);
+  const items: Outgoing[] = [];
+  for await (const batch of source.batches()) for (const r of batch) items.push(toOutgoing(r, o.scenario));
+  const header = await source.header();
+  const ordered = orderByEventTime(items);
+  const { deliveries, summary } = planFaults(ordered, o.scenario, o.mix, o.seed);
+
+  resetWorkdir(o.dir);
+  const p = paths(o.dir);
+  const log = new LogWriter(p.log, o.partitions);
+  const ledger = new LedgerWriter(p.ledger);
+  const malformedKinds: Record<string, number> = {};
+  const interval = o.rate > 0 ? 1000 / o.rate : 0;
+  const start = now();
+  for (let seq = 0; seq < deliveries.length; seq++) {
+    const d = deliveries[seq];
+    const scheduled = start + seq * interval;
+    if (interval > 0 && scheduled > now() + 1) {
+      log.flush();
+      await sleep(scheduled - now());
+    }
+    // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
+    const key = d.item.key;
+    const partition = key === null ? 0 : partitionForKey(key, o.partitions);
+    const value = d.payload ?? enc.encode(d.item.payload);
+    const sent = now();
+    const offset = log.append(partition, seq, sent, key === null ? null : enc.encode(key), value);
+    if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
+    ledger.add({
+      seq,
+      row: d.item.row,
+      partition,
+      offset,
+      key,
+      eventTime: d.item.eventTime,
+      id: d.item.id,
+      fault: d.fault,
+      detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
+      scheduledTime: interval > 0 ? scheduled : sent,
+      sendTime: sent,
+    });
+  }
+  log.finish();
+  log.close();
+  await ledger.close();
+  const elapsedMs = now() - start;
+  const result: ReplaySummary = {
+    ...summary,
+    file: resolve(o.file),
+    format,
+    scenario: o.scenario.name,
+    scenarioPath: resolve(o.scenario.path),
+    header,
+    seed: o.seed,
+    rate: o.rate,
+    partitions: o.partitions,
+    mix: o.mix,
+    malformedKinds,
+    elapsedMs: Math.round(elapsedMs),
+    recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
+  };
+  writeFileSync(p.replay, JSON.stringify(result, null, 2));
+  return result;
+}

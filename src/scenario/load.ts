@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration, parseDurationRange } from '../core/duration.js';
+import { UsageError } from '../core/errors.js';
+import { parseCondition } from './conditions.js';
+import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, WindowSpec } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** profiles/ ships with the package: dist/scenario -> ../../profiles. */
+export const PROFILES_DIR = resolve(here, '..', '..', 'profiles');
+
+const duration = z.union([z.string(), z.number()]);
+const probability = z.number().min(0).max(1);
+
+const RawScenario = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(''),
+  key: z.string().min(1),
+  event_time: z.string().min(1),
+  id: z.array(z.string().min(1)).min(1),
+  fields: z.record(z.string(), z.string()),
+  source: z
+    .strictObject({
+      delimiter: z.string().optional(),
+      quote: z.boolean().default(true),
+      header: z.enum(['auto', 'yes', 'no']).default('auto'),
+      parquet_value_column: z.string().optional(),
+    })
+    .default({ quote: true, header: 'auto' }),
+  window: z.union([
+    z.strictObject({ tumbling: duration }),
+    z.strictObject({ sliding: duration, every: duration }),
+  ]),
+  watermark: duration,
+  allowed_lateness: duration.default('0s'),
+  filter: z.array(z.string()).default([]),
+  aggregations: z.record(z.string(), z.string()),
+  alerts: z.record(z.string(), z.array(z.string())).default({}),
+  faults: z
+    .strictObject({
+      malformed: probability.default(0),
+      late: probability.default(0),
+      late_by: z.string().default('1m..10m'),
+      duplicates: probability.default(0),
+      out_of_order: probability.default(0),
+    })
+    .default({ malformed: 0, late: 0, late_by: '1m..10m', duplicates: 0, out_of_order: 0 }),
+});
+
+const FIELD_TYPE = /^(string|int|float|timestamp|date)(\?)?$/;
+const AGGREGATION = /^\s*(count|sum|avg|min|max)\s*\(\s*([\w-]*)\s*\)\s*$/;
+
+/** Finds a scenario by name (profiles/NAME.yaml) or path, then parses and validates it. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const candidates = [nameOrPath, join(PROFILES_DIR, `${nameOrPath}.yaml`), join(PROFILES_DIR, `${nameOrPath}.yml`)];
+  const path = candidates.find((p) => existsSync(p) && p.match(/\.ya?ml$/));
+  if (path === undefined) {
+    throw new UsageError(`scenario "${nameOrPath}" not found (looked for a file and in ${PROFILES_DIR})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`scenario ${path}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseScenario(raw, path);
+}
+
+export function parseScenario(raw: unknown, path: string): Scenario {
+  const parsed = RawScenario.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`scenario ${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+  }
+  const r = parsed.data;
+  const fail = (msg: string): never => {
+    throw new UsageError(`scenario ${path}: ${msg}`);
+  };
+  const dur = (v: string | number, what: string): number => {
+    try {
+      return typeof v === 'number' ? v : parseDuration(v, what);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+  };
+
+  const fields: FieldSpec[] = Object.entries(r.fields).map(([name, t]) => {
+    const m = FIELD_TYPE.exec(t);
+    if (!m) fail(`fields.${name}: unknown type "${t}" (string, int, float, timestamp, date; add ? for nullable)`);
+    return { name, type: m![1] as FieldType, nullable: m![2] === '?' };
+  });
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const field = (name: string, what: string): FieldSpec => byName.get(name) ?? fail(`${what}: "${name}" is not in fields`);
+  const numeric = (name: string, what: string): void => {
+    const f = field(name, what);
+    if (f.type !== 'int' && f.type !== 'float') fail(`${what}: "${name}" is ${f.type}, not a number`);
+  };
+
+  if (field(r.key, 'key').type !== 'string') fail(`key: "${r.key}" must be a string field`);
+  if (field(r.key, 'key').nullable) fail(`key: "${r.key}" cannot be nullable`);
+  const et = field(r.event_time, 'event_time');
+  if (et.type !== 'timestamp' && et.type !== 'date') fail(`event_time: "${r.event_time}" must be a timestamp or date field`);
+  if (et.nullable) fail(`event_time: "${r.event_time}" cannot be nullable`);
+  r.id.forEach((f) => field(f, 'id'));
+
+  const window: WindowSpec =
+    'tumbling' in r.window
+      ? { kind: 'tumbling', size: dur(r.window.tumbling, 'window.tumbling'), slide: 0 }
+      : { kind: 'sliding', size: dur(r.window.sliding, 'window.sliding'), slide: dur(r.window.every, 'window.every') };
+  if (window.kind === 'tumbling') window.slide = window.size;
+  if (window.size <= 0 || window.slide <= 0) fail('window: size and slide must be positive');
+  if (window.size % window.slide !== 0) fail('window: the size must be a multiple of the slide');
+
+  const conditions = (texts: string[], what: string): Condition[] =>
+    texts.map((t) => {
+      const c = parseCondition(t);
+      if (typeof c === 'string') return fail(`${what}: ${c}`);
+      numeric(c.field, what);
+      return c;
+    });
+
+  const aggregations: Aggregation[] = Object.entries(r.aggregations).map(([name, text]) => {
+    const m = AGGREGATION.exec(text);
+    if (!m) return fail(`aggregations.${name}: "${text}" is not an aggregation (count(), sum(f), avg(f), min(f), max(f))`);
+    const op = m[1] as Aggregation['op'];
+    if (op === 'count') return { name, op };
+    if (m[2] === '') fail(`aggregations.${name}: ${op} needs a field`);
+    numeric(m[2], `aggregations.${name}`);
+    return { name, op, field: m[2] };
+  });
+  if (aggregations.length === 0) fail('aggregations: at least one is needed');
+  if (!aggregations.some((a) => a.op === 'count')) fail('aggregations: one count() is needed (verify checks loss with it)');
+
+  let lateBy: [number, number];
+  try {
+    lateBy = parseDurationRange(r.faults.late_by, 'faults.late_by');
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+
+  return {
+    name: r.name,
+    description: r.description,
+    path,
+    key: r.key,
+    eventTime: r.event_time,
+    id: r.id,
+    fields,
+    source: {
+      columns: fields.map((f) => f.name),
+      delimiter: r.source.delimiter,
+      quote: r.source.quote,
+      header: r.source.header,
+      parquetValueColumn: r.source.parquet_value_column,
+    },
+    window,
+    watermarkDelay: dur(r.watermark, 'watermark'),
+    allowedLateness: dur(r.allowed_lateness, 'allowed_lateness'),
+    filter: conditions(r.filter, 'filter'),
+    aggregations,
+    alerts: Object.entries(r.alerts).map(([name, when]) => ({ name, when: conditions(when, `alerts.${name}`) })),
+    faults: {
+      malformed: r.faults.malformed,
+      late: r.faults.late,
+      lateBy,
+      duplicates: r.faults.duplicates,
+      outOfOrder: r.faults.out_of_order,
+    },
+  };
+}

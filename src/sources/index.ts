@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { Scenario } from '../scenario/types.js';
+import { delimitedSource } from './delimited.js';
+import { jsonlSource } from './jsonl.js';
+import { parquetSource } from './parquet.js';
+import type { Source } from './types.js';
+
+export type SourceFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
+export type { Source, SourceRow } from './types.js';
+
+export function detectFormat(path: string): SourceFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (ext === '.parquet') return 'parquet';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  throw new UsageError(`${path}: unknown file type "${ext}" (use .csv, .tsv, .parquet or .jsonl, or --format)`);
+}
+
+export interface SourceOverrides {
+  format?: SourceFormat;
+  header?: 'auto' | 'yes' | 'no';
+  quote?: boolean;
+}
+
+/** Opens a file with the reader its format needs and the scenario's schema. */
+export function openSource(path: string, scenario: Scenario, o: SourceOverrides = {}): { source: Source; format: SourceFormat } {
+  if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  const format = o.format ?? detectFormat(path);
+  const s = scenario.source;
+  const delimiter = s.delimiter ?? (format === 'tsv' ? '\t' : ',');
+  switch (format) {
+    case 'csv':
+    case 'tsv':
+      return {
+        format,
+        source: delimitedSource(path, {
+          delimiter: format === 'tsv' && s.delimiter === undefined ? '\t' : delimiter,
+          quote: o.quote ?? s.quote,
+          header: o.header ?? s.header,
+          columns: s.columns,
+          headerHints: [scenario.key, scenario.eventTime, ...scenario.id],
+        }),
+      };
+    case 'parquet':
+      return { format, source: parquetSource(path, { columns: s.columns, valueColumn: s.parquetValueColumn, delimiter }) };
+    case 'jsonl':
+      return { format, source: jsonlSource(path) };
+  }
+}

@@ -1,0 +1,57 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * One record on the embedded log:
+ *   u32 bodyLength | u32 crc32(body) | body
+ *   body = f64 seq | f64 timestamp (send time, ms) | i32 keyLength (-1: null) | key | value
+ * The CRC lets a reader stop cleanly at a record torn by a crash of the writer.
+ */
+export const HEADER = 8;
+const FIXED = 20;
+
+export interface LogRecord {
+  partition: number;
+  offset: number;
+  seq: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array;
+}
+
+export function encodeFrame(seq: number, timestamp: number, key: Uint8Array | null, value: Uint8Array): Buffer {
+  const keyLen = key === null ? 0 : key.length;
+  const body = FIXED + keyLen + value.length;
+  const buf = Buffer.allocUnsafe(HEADER + body);
+  buf.writeUInt32LE(body, 0);
+  buf.writeDoubleLE(seq, 8);
+  buf.writeDoubleLE(timestamp, 16);
+  buf.writeInt32LE(key === null ? -1 : key.length, 24);
+  if (key !== null) buf.set(key, 28);
+  buf.set(value, 28 + keyLen);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
+  return buf;
+}
+
+export type Decoded = { record: Omit<LogRecord, 'partition' | 'offset'>; size: number } | 'incomplete' | 'corrupt';
+
+/** Decodes the frame at `at`; 'incomplete' when the bytes end inside it (still being written). */
+export function decodeFrame(buf: Buffer, at: number, end: number): Decoded {
+  if (end - at < HEADER) return 'incomplete';
+  const body = buf.readUInt32LE(at);
+  if (body < FIXED) return 'corrupt';
+  if (end - at < HEADER + body) return 'incomplete';
+  if (crc32(buf.subarray(at + HEADER, at + HEADER + body)) !== buf.readUInt32LE(at + 4)) return 'corrupt';
+  const keyLen = buf.readInt32LE(at + 24);
+  const keyStart = at + 28;
+  const key = keyLen < 0 ? null : buf.subarray(keyStart, keyStart + keyLen);
+  const valueStart = keyStart + Math.max(0, keyLen);
+  return {
+    record: {
+      seq: buf.readDoubleLE(at + 8),
+      timestamp: buf.readDoubleLE(at + 16),
+      key,
+      value: buf.subarray(valueStart, at + HEADER + body),
+    },
+    size: HEADER + body,
+  };
+}

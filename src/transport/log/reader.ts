@@ -1,0 +1,122 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { decodeFrame, type LogRecord } from './frame.js';
+import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
+
+const CHUNK = 1 << 20;
+
+/** Reads one partition file from an offset, tolerating a frame still being written at the tail. */
+class PartitionReader {
+  #fd: number | undefined;
+  #buf = Buffer.alloc(CHUNK);
+  #start = 0; // unread bytes in #buf: [#start, #end)
+  #end = 0;
+  #filePos = 0;
+  offset = 0;
+  corrupt = false;
+
+  constructor(readonly path: string, readonly partition: number) {}
+
+  /** The next record, or undefined when none is complete yet. */
+  next(): LogRecord | undefined {
+    for (;;) {
+      const d = decodeFrame(this.#buf, this.#start, this.#end);
+      if (d === 'corrupt') {
+        this.corrupt = true;
+        return undefined;
+      }
+      if (d !== 'incomplete') {
+        this.#start += d.size;
+        return { ...d.record, partition: this.partition, offset: this.offset++ };
+      }
+      if (!this.#fill()) return undefined;
+    }
+  }
+
+  #fill(): boolean {
+    if (this.#fd === undefined) {
+      if (!existsSync(this.path)) return false;
+      this.#fd = openSync(this.path, 'r');
+    }
+    const left = this.#end - this.#start;
+    if (this.#start > 0) {
+      this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+      this.#start = 0;
+      this.#end = left;
+    }
+    if (this.#end === this.#buf.length) {
+      // A frame larger than the buffer: grow it.
+      const bigger = Buffer.alloc(this.#buf.length * 2);
+      this.#buf.copy(bigger, 0, 0, this.#end);
+      this.#buf = bigger;
+    }
+    const n = readSync(this.#fd, this.#buf, this.#end, this.#buf.length - this.#end, this.#filePos);
+    this.#filePos += n;
+    this.#end += n;
+    return n > 0;
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+  }
+}
+
+/**
+ * Reads all partitions of an embedded log merged in send order (each frame carries its send
+ * sequence), so one consumer sees the stream the replay produced, and the watermark is deterministic.
+ */
+export class LogReader {
+  readonly #parts: PartitionReader[];
+  readonly #heads: (LogRecord | undefined)[];
+
+  constructor(readonly dir: string) {
+    if (!existsSync(metaFile(dir))) throw new Error(`no embedded log at ${dir} (run sat replay first)`);
+    const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as LogMeta;
+    this.#parts = Array.from({ length: meta.partitions }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
+    this.#heads = this.#parts.map(() => undefined);
+  }
+
+  get partitions(): number {
+    return this.#parts.length;
+  }
+
+  /** True once the writer has finished and every record has been read. */
+  isDone(): boolean {
+    const done = this.#doneOffsets();
+    if (done === undefined) return false;
+    return this.#parts.every((p, i) => this.#heads[i] === undefined && p.offset >= done[i]);
+  }
+
+  /**
+   * The next record in send order, or undefined when a partition has nothing complete yet. Once the
+   * log is done, partitions that have ended no longer hold the others back.
+   */
+  next(): LogRecord | undefined {
+    let best = -1;
+    for (let p = 0; p < this.#parts.length; p++) {
+      if (this.#heads[p] === undefined) this.#heads[p] = this.#parts[p].next();
+      const head = this.#heads[p];
+      if (head === undefined) {
+        const finished = this.#doneOffsets();
+        if (finished !== undefined && this.#parts[p].offset >= finished[p]) continue;
+        return undefined; // wait: this partition may still deliver an earlier record
+      }
+      if (best === -1 || head.seq < (this.#heads[best] as LogRecord).seq) best = p;
+    }
+    if (best === -1) return undefined;
+    const r = this.#heads[best];
+    this.#heads[best] = undefined;
+    return r;
+  }
+
+  #cachedDone: number[] | undefined;
+  #doneOffsets(): number[] | undefined {
+    if (this.#cachedDone === undefined && existsSync(doneFile(this.dir))) {
+      this.#cachedDone = (JSON.parse(readFileSync(doneFile(this.dir), 'utf8')) as { offsets: number[] }).offsets;
+    }
+    return this.#cachedDone;
+  }
+
+  close(): void {
+    for (const p of this.#parts) p.close();
+  }
+}

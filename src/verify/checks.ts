@@ -1,0 +1,81 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Scenario } from '../scenario/types.js';
+import { ident } from './sql.js';
+
+export interface Check {
+  name: string;
+  pass: boolean;
+  /** Skipped: the output it needs was not given (e.g. an external engine's dead letters). */
+  skipped?: boolean;
+  detail: string;
+  /** A few offending rows, to start debugging from. */
+  examples?: unknown[];
+}
+
+export interface Counts {
+  [name: string]: number | null;
+}
+
+async function one(db: DuckDBConnection, sql: string): Promise<number> {
+  const r = await db.runAndReadAll(sql);
+  const v = r.getRows()[0]?.[0];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+async function rows(db: DuckDBConnection, sql: string): Promise<unknown[]> {
+  return (await db.runAndReadAll(sql)).getRowObjectsJson();
+}
+
+const ts = (col: string) => `strftime(make_timestamp(${col} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+/** Compares actual results with the oracle's; every check names what it found. */
+export async function resultChecks(db: DuckDBConnection, s: Scenario, tolerance: number): Promise<{ checks: Check[]; counts: Counts }> {
+  const count = s.aggregations.find((a) => a.op === 'count')!.name;
+  const c = ident(count);
+  await db.run(`CREATE OR REPLACE TABLE act_g AS SELECT ws, k, count(*) AS emissions, sum(${c}) AS total FROM act GROUP BY ws, k`);
+  const expectedWindows = await one(db, `SELECT count(*) FROM expected`);
+  const actualWindows = await one(db, `SELECT count(*) FROM act_g`);
+  const missing = await one(db, `SELECT count(*) FROM expected e ANTI JOIN act_g a USING (ws, k)`);
+  const extra = await one(db, `SELECT count(*) FROM act_g a ANTI JOIN expected e USING (ws, k)`);
+  const repeated = await one(db, `SELECT count(*) FROM act_g WHERE emissions > 1`);
+  const lost = await one(db, `SELECT sum(greatest(0, e.${c} - coalesce(a.total, 0))) FROM expected e LEFT JOIN act_g a USING (ws, k)`);
+  const doubled = await one(db, `SELECT sum(greatest(0, a.total - coalesce(e.${c}, 0))) FROM act_g a LEFT JOIN expected e USING (ws, k)`);
+  const differs = s.aggregations
+    .map((a) => {
+      const x = `a.${ident(a.name)}`;
+      const y = `e.${ident(a.name)}`;
+      return `NOT (${x} IS NOT DISTINCT FROM ${y} OR abs(${x} - ${y}) <= ${tolerance} * greatest(1, abs(${y})))`;
+    })
+    .join(' OR ');
+  const wrong = await one(db, `SELECT count(*) FROM act a JOIN expected e USING (ws, k) WHERE ${differs}`);
+  const example = (where: string, from: string) =>
+    rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, * EXCLUDE (ws, k) FROM ${from} ${where} ORDER BY ws, k LIMIT 5`);
+
+  const checks: Check[] = [
+    { name: 'no results missing', pass: missing === 0, detail: `${missing} expected (window, key) results absent`, examples: missing ? await example('', 'expected e ANTI JOIN act_g a USING (ws, k)') : undefined },
+    { name: 'no results extra', pass: extra === 0, detail: `${extra} (window, key) results the oracle does not expect`, examples: extra ? await example('', 'act_g a ANTI JOIN expected e USING (ws, k)') : undefined },
+    { name: 'no wrong values', pass: wrong === 0, detail: `${wrong} results differ from the oracle (relative tolerance ${tolerance})`, examples: wrong ? await rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, ${s.aggregations.map((a) => `a.${ident(a.name)} AS ${ident(`actual_${a.name}`)}, e.${ident(a.name)} AS ${ident(`expected_${a.name}`)}`).join(', ')} FROM act a JOIN expected e USING (ws, k) WHERE ${differs} ORDER BY ws, k LIMIT 5`) : undefined },
+    { name: 'each result emitted once', pass: repeated === 0, detail: `${repeated} (window, key) results emitted more than once`, examples: repeated ? await example('WHERE emissions > 1', 'act_g') : undefined },
+    { name: 'no records lost', pass: lost === 0, detail: `${lost} valid records not reflected in the results` },
+    { name: 'no records double-counted', pass: doubled === 0, detail: `${doubled} records counted more than once or in the wrong window` },
+  ];
+  return { checks, counts: { expected_results: expectedWindows, actual_results: actualWindows, results_missing: missing, results_extra: extra, results_wrong: wrong, results_repeated: repeated, records_lost: lost, records_double_counted: doubled } };
+}
+
+/** Side outputs matched delivery by delivery, by (partition, offset). */
+export async function positionCheck(db: DuckDBConnection, name: string, table: string, cls: string, given: boolean, what: string): Promise<{ check: Check; expected: number; actual: number }> {
+  const expected = await one(db, `SELECT count(*) FROM cls WHERE ${cls}`);
+  const actual = await one(db, `SELECT count(*) FROM ${table}`);
+  if (!given) return { check: { name, pass: true, skipped: true, detail: `no ${what} output given` }, expected, actual };
+  const notThere = await one(db, `SELECT count(*) FROM (SELECT partition, "offset" FROM cls WHERE ${cls}) ANTI JOIN ${table} USING (partition, "offset")`);
+  const unexpected = await one(db, `SELECT count(*) FROM ${table} t ANTI JOIN (SELECT partition, "offset" FROM cls WHERE ${cls}) USING (partition, "offset")`);
+  const examples = [
+    ...(notThere ? await rows(db, `SELECT 'missing' AS problem, partition, "offset", fault, class FROM (SELECT * FROM cls WHERE ${cls}) ANTI JOIN ${table} USING (partition, "offset") ORDER BY seq LIMIT 5`) : []),
+    ...(unexpected ? await rows(db, `SELECT 'unexpected' AS problem, t.partition, t."offset", c.fault, c.class FROM (${table} t ANTI JOIN (SELECT * FROM cls WHERE ${cls}) USING (partition, "offset")) t LEFT JOIN cls c USING (partition, "offset") LIMIT 5`) : []),
+  ];
+  return {
+    check: { name, pass: notThere === 0 && unexpected === 0, detail: `${expected} expected, ${actual} in ${what} output: ${notThere} missing from it, ${unexpected} that should not be there`, examples: examples.length ? examples : undefined },
+    expected,
+    actual,
+  };
+}

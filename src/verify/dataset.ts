@@ -1,0 +1,55 @@
+import type { Scenario } from '../scenario/types.js';
+import { ident, lit } from './sql.js';
+
+export interface DatasetInfo {
+  file: string;
+  format: 'csv' | 'tsv' | 'parquet' | 'jsonl';
+  header: string[] | null;
+}
+
+/**
+ * SQL that reads the replayed file with DuckDB's own readers (not sat's) into `src`: one VARCHAR
+ * column per field the file has, NULL for empty cells, and __row, the data row's index in the file.
+ * Returns the fields the file lacks (e.g. a renamed header column).
+ */
+export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: string[]): { sql: string; present: Set<string> } {
+  const fields = s.fields.map((f) => f.name);
+  if (d.format === 'csv' || d.format === 'tsv') {
+    const delim = s.source.delimiter ?? (d.format === 'tsv' ? '\t' : ',');
+    const quote = s.source.quote ? `quote='"', escape='"'` : `quote='', escape=''`;
+    const cols = d.header ?? s.source.columns;
+    const present = new Set(fields.filter((f) => cols.includes(f)));
+    const columns = `{${cols.map((c, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
+    // Columns by position (c0, c1, ...), renamed to the header's names: duplicates or odd names cannot clash.
+    const byName = new Map(cols.map((c, i) => [c, `c${i}`]));
+    const select = [...present].map((f) => `NULLIF(${byName.get(f)}, '') AS ${ident(f)}`).join(', ');
+    return {
+      present,
+      sql: `SELECT row_number() OVER () - 1 AS __row, ${select} FROM read_csv(${lit(d.file)}, delim=${lit(delim)}, ${quote}, header=${d.header !== null}, columns=${columns}, auto_detect=false, parallel=false)`,
+    };
+  }
+  if (d.format === 'parquet') {
+    const valueCol = s.source.parquetValueColumn;
+    if (d.header === null && valueCol !== undefined) {
+      const delim = s.source.delimiter ?? '\t';
+      const present = new Set(fields);
+      const n = s.source.columns.length;
+      const select = s.source.columns
+        .map((c, i) => `CASE WHEN len(__f) = ${n} THEN NULLIF(__f[${i + 1}], '') END AS ${ident(c)}`)
+        .join(', ');
+      return {
+        present,
+        sql: `SELECT __row, ${select} FROM (SELECT file_row_number AS __row, string_split(CAST(${ident(valueCol)} AS VARCHAR), ${lit(delim)}) AS __f FROM read_parquet(${lit(d.file)}, file_row_number=true))`,
+      };
+    }
+    const present = new Set(fields.filter((f) => parquetColumns.includes(f)));
+    const select = [...present].map((f) => `NULLIF(CAST(${ident(f)} AS VARCHAR), '') AS ${ident(f)}`).join(', ');
+    return { present, sql: `SELECT file_row_number AS __row, ${select} FROM read_parquet(${lit(d.file)}, file_row_number=true)` };
+  }
+  const present = new Set(fields);
+  const select = fields.map((f) => `NULLIF(json_extract_string(json, ${lit(`$."${f}"`)}), '') AS ${ident(f)}`).join(', ');
+  return {
+    present,
+    sql: `SELECT row_number() OVER () - 1 AS __row, ${select} FROM read_json_objects(${lit(d.file)}, format='newline_delimited')`,
+  };
+}

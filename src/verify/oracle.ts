@@ -1,0 +1,83 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Scenario } from '../scenario/types.js';
+import { datasetSql, type DatasetInfo } from './dataset.js';
+import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js';
+
+/**
+ * The oracle: recomputes in SQL, from the dataset (read by DuckDB) and the truth ledger, what every
+ * delivery must become and what every window must hold. It shares no code with the engine's core.
+ *
+ * Tables it leaves on the connection:
+ *   cls(seq, partition, offset, fault, row, id, k, et, watermark, class, alerted)  one row per delivery;
+ *       class is dead | late | duplicate | filtered | counted
+ *   expected(ws, k, <aggregations>)  one row per window and key
+ */
+export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string): Promise<void> {
+  const { size, slide } = s.window;
+  const lateness = s.allowedLateness;
+  let parquetColumns: string[] = [];
+  if (d.format === 'parquet') {
+    const r = await db.runAndReadAll(`SELECT name FROM parquet_schema(${lit(d.file)})`);
+    parquetColumns = r.getRowObjectsJson().map((x) => String(x.name));
+  }
+  const src = datasetSql(s, d, parquetColumns);
+  await db.run(`CREATE OR REPLACE TABLE src AS ${src.sql}`);
+
+  const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
+  const valid = s.fields.map((f) => fieldValidSql(f, src.present.has(f.name))).join(' AND ');
+  const col = (name: string) => (src.present.has(name) ? ident(name) : 'NULL');
+  await db.run(`CREATE OR REPLACE TABLE data AS SELECT
+      __row AS row,
+      (${valid}) AS valid,
+      CAST(${col(s.key)} AS VARCHAR) AS k,
+      ${src.present.has(s.eventTime) ? eventTimeSql(s) : 'NULL'} AS et,
+      concat_ws('|', ${s.id.map(col).join(', ')}) AS id
+      ${numeric.map((f) => `, TRY_CAST(${col(f.name)} AS DOUBLE) AS ${ident(`n_${f.name}`)}`).join('')}
+    FROM src`);
+
+  await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM read_csv(${lit(ledgerPath)}, header=true, auto_detect=false,
+      columns={'seq':'BIGINT','row':'BIGINT','partition':'INTEGER','offset':'BIGINT','key':'VARCHAR','event_time':'BIGINT',
+               'id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'},
+      quote='"', escape='"')`);
+
+  // Watermark at each delivery: the largest valid event time so far, minus the delay.
+  const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
+  await db.run(`CREATE OR REPLACE TABLE stage AS
+    WITH deliv AS (
+      SELECT l.seq, l.partition, l."offset", l.fault, d.*,
+             (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
+      FROM ledger l LEFT JOIN data d ON l.row = d.row)
+    SELECT *,
+      max(CASE WHEN ok THEN et END) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay} AS watermark,
+      CASE WHEN ok THEN ${lastStart} END AS last_start
+    FROM deliv`);
+
+  const filter = s.filter.length === 0 ? 'TRUE' : s.filter.map(conditionSql).join(' AND ');
+  const alertCases = s.alerts.length === 0
+    ? 'NULL'
+    : `concat_ws(',', ${s.alerts.map((a) => `CASE WHEN ${a.when.map(conditionSql).join(' AND ')} THEN ${lit(a.name)} END`).join(', ')})`;
+  await db.run(`CREATE OR REPLACE TABLE cls AS
+    WITH c0 AS (
+      SELECT *, CASE WHEN NOT ok THEN 'dead'
+                     WHEN last_start + ${size} + ${lateness} <= watermark THEN 'late'
+                     ELSE 'on-time' END AS c0
+      FROM stage),
+    c1 AS (
+      SELECT *, CASE WHEN c0 = 'on-time' THEN row_number() OVER (PARTITION BY c0, id ORDER BY seq) END AS nth FROM c0)
+    SELECT *,
+      CASE WHEN c0 <> 'on-time' THEN c0
+           WHEN nth > 1 THEN 'duplicate'
+           WHEN ${filter} THEN 'counted'
+           ELSE 'filtered' END AS class,
+      CASE WHEN c0 = 'on-time' AND nth = 1 THEN NULLIF(${alertCases}, '') END AS alerted
+    FROM c1`);
+
+  const aggs = s.aggregations
+    .map((a) => (a.op === 'count' ? `count(*)` : `${a.op}(${ident(`n_${a.field}`)})`) + ` AS ${ident(a.name)}`)
+    .join(', ');
+  await db.run(`CREATE OR REPLACE TABLE expected AS
+    SELECT ws, k, ${aggs}
+    FROM (SELECT *, unnest(generate_series(last_start - ${size - slide}, last_start, ${slide})) AS ws FROM cls WHERE class = 'counted')
+    WHERE ws + ${size} + ${lateness} > watermark
+    GROUP BY ws, k`);
+}

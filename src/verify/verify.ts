@@ -1,0 +1,95 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { paths } from '../core/workdir.js';
+import type { ReplaySummary } from '../replay/replay.js';
+import type { Scenario } from '../scenario/types.js';
+import { loadActual, loadPositions } from './actual.js';
+import { positionCheck, resultChecks, type Check, type Counts } from './checks.js';
+import { runOracle } from './oracle.js';
+
+export interface VerifyOptions {
+  scenario: Scenario;
+  dir: string;
+  /** Results to judge; default: sat run's results.jsonl in --dir. */
+  actual?: string;
+  deadLetters?: string;
+  late?: string;
+  alerts?: string;
+  tolerance: number;
+}
+
+export interface VerifyReport {
+  pass: boolean;
+  scenario: string;
+  actual: string;
+  failed: string[];
+  counts: Counts;
+  checks: Check[];
+}
+
+async function scalar(db: import('@duckdb/node-api').DuckDBConnection, sql: string): Promise<number> {
+  const v = (await db.runAndReadAll(sql)).getRows()[0]?.[0];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+/** Recomputes what the results must be and judges the actual ones; writes verify.json. */
+export async function verify(o: VerifyOptions): Promise<VerifyReport> {
+  const p = paths(o.dir);
+  if (!existsSync(p.replay) || !existsSync(p.ledger)) throw new UsageError(`no replay in ${o.dir} (run sat replay first, or pass --dir)`);
+  const replay = JSON.parse(readFileSync(p.replay, 'utf8')) as ReplaySummary;
+  const ownRun = o.actual === undefined;
+  const actual = o.actual ?? p.results;
+
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  try {
+    await db.run(`SET TimeZone = 'UTC'`);
+    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, p.ledger);
+    await loadActual(db, o.scenario, actual);
+    const { checks, counts } = await resultChecks(db, o.scenario, o.tolerance);
+
+    const side = async (name: string, table: string, cls: string, path: string | undefined, what: string) => {
+      const given = await loadPositions(db, table, path);
+      return positionCheck(db, name, table, cls, given, what);
+    };
+    const dl = await side('every bad record dead-lettered, no good one', 'dl', `class = 'dead'`, o.deadLetters ?? (ownRun ? p.deadLetters : undefined), 'dead-letter');
+    const late = await side('every late record in the late output, no other', 'lt', `class = 'late'`, o.late ?? (ownRun ? p.late : undefined), 'late');
+    const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? p.alerts : undefined), 'alert');
+    checks.push(dl.check, late.check, alerts.check);
+
+    const dupExpected = await scalar(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
+    const run = ownRun && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;
+    checks.push(
+      run === undefined
+        ? { name: 'duplicates suppressed', pass: true, skipped: true, detail: 'no engine summary with a duplicate count' }
+        : { name: 'duplicates suppressed', pass: run.duplicates === dupExpected, detail: `${dupExpected} duplicate deliveries expected suppressed, engine suppressed ${run.duplicates}` },
+    );
+
+    const ledgerCount = (fault: string) => scalar(db, `SELECT count(*) FROM ledger WHERE fault = '${fault}'`);
+    Object.assign(counts, {
+      records_sent: await scalar(db, `SELECT count(*) FROM ledger`),
+      malformed_sent: await ledgerCount('malformed'),
+      bad_source_rows: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'dead' AND fault <> 'malformed'`),
+      dead_letters_expected: dl.expected,
+      dead_lettered: dl.check.skipped ? null : dl.actual,
+      late_sent: await ledgerCount('late'),
+      late_expected: late.expected,
+      late_output: late.check.skipped ? null : late.actual,
+      duplicates_sent: await ledgerCount('duplicate'),
+      duplicates_expected_suppressed: dupExpected,
+      duplicates_suppressed: run?.duplicates ?? null,
+      out_of_order_sent: await ledgerCount('out-of-order'),
+      counted_expected: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'counted'`),
+      filtered_expected: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'filtered'`),
+      alerts_expected: alerts.expected,
+    });
+    const failed = checks.filter((c) => !c.pass).map((c) => c.name);
+    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, failed, counts, checks };
+    writeFileSync(p.report, JSON.stringify(report, null, 2));
+    return report;
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
