@@ -72,9 +72,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     records++;
     const v = validate(rec.value);
     if (!v.ok) {
-      const kind = v.reason.split(':')[0];
-      reasons[kind] = (reasons[kind] ?? 0) + 1;
-      deadLetters.write({ partition: rec.partition, offset: rec.offset, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
+      reasons[v.kind] = (reasons[v.kind] ?? 0) + 1;
+      deadLetters.write({ partition: rec.partition, offset: rec.offset, kind: v.kind, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
       continue;
     }
     const { outcome, alerts: raised } = op.process(v.record);

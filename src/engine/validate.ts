@@ -9,7 +9,12 @@ export interface ValidRecord {
   values: Record<string, unknown>;
 }
 
-export type Validated = { ok: true; record: ValidRecord } | { ok: false; reason: string };
+/** A stable category for reports, beside the specific reason. */
+export type RejectKind =
+  | 'invalid-utf8' | 'not-json' | 'not-object' | 'unexpected-field' | 'missing-key' | 'missing-field'
+  | 'empty-field' | 'empty-key' | 'wrong-type' | 'bad-timestamp';
+
+export type Validated = { ok: true; record: ValidRecord } | { ok: false; kind: RejectKind; reason: string };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -17,39 +22,39 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const eventField = fields.get(s.eventTime)!;
-  const bad = (reason: string): Validated => ({ ok: false, reason });
+  const bad = (kind: RejectKind, reason: string): Validated => ({ ok: false, kind, reason });
 
   return (bytes) => {
     let text: string;
     try {
       text = decoder.decode(bytes);
     } catch {
-      return bad('invalid UTF-8');
+      return bad('invalid-utf8', 'invalid UTF-8');
     }
     let obj: unknown;
     try {
       obj = JSON.parse(text);
     } catch (e) {
-      return bad(`not JSON: ${(e as Error).message}`);
+      return bad('not-json', `not JSON: ${(e as Error).message}`);
     }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not a JSON object');
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not-object', 'not a JSON object');
     const values = obj as Record<string, unknown>;
-    for (const name in values) if (!fields.has(name)) return bad(`unexpected field ${name}`);
+    for (const name in values) if (!fields.has(name)) return bad('unexpected-field', `unexpected field ${name}`);
     for (const f of s.fields) {
-      if (!(f.name in values)) return bad(f.name === s.key ? `missing key ${f.name}` : `missing field ${f.name}`);
+      if (!(f.name in values)) return f.name === s.key ? bad('missing-key', `missing key ${f.name}`) : bad('missing-field', `missing field ${f.name}`);
       const v = values[f.name];
       if (v === null) {
-        if (!f.nullable) return bad(`empty ${f.name}`);
+        if (!f.nullable) return bad('empty-field', `empty ${f.name}`);
         continue;
       }
       const problem = typeProblem(f, v);
-      if (problem !== undefined) return bad(problem);
+      if (problem !== undefined) return bad(f.name === s.eventTime ? 'bad-timestamp' : 'wrong-type', problem);
     }
     const key = values[s.key] as string;
-    if (key === '') return bad(`empty key ${s.key}`);
+    if (key === '') return bad('empty-key', `empty key ${s.key}`);
     const timeText = values[s.eventTime] as string;
     const time = eventField.type === 'date' ? parseIsoDate(timeText) : parseIsoTime(timeText);
-    if (time === undefined) return bad(`${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}`);
+    if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}`);
     let id = '';
     for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
     return { ok: true, record: { key, time, id, values } };

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { WindowOperator } from '../../src/engine/operator.js';
+import type { ValidRecord } from '../../src/engine/validate.js';
+import { assignWindows } from '../../src/engine/windows.js';
+import { parseScenario } from '../../src/scenario/load.js';
+
+const MIN = 60_000;
+
+/** A tiny scenario: 1-minute tumbling windows, 10 s watermark delay, 5 s allowed lateness. */
+function scenario(extra: Record<string, unknown> = {}) {
+  return parseScenario(
+    {
+      name: 't',
+      key: 'k',
+      event_time: 'ts',
+      id: ['id'],
+      fields: { id: 'string', k: 'string', ts: 'timestamp', v: 'float' },
+      window: { tumbling: '1m' },
+      watermark: '10s',
+      allowed_lateness: '5s',
+      aggregations: { n: 'count()', total: 'sum(v)', mean: 'avg(v)', lo: 'min(v)', hi: 'max(v)' },
+      ...extra,
+    },
+    'test',
+  );
+}
+
+let nextId = 0;
+const rec = (time: number, v = 1, key = 'a', id = `r${nextId++}`): ValidRecord => ({ key, time, id, values: { id, k: key, v } });
+
+describe('window assignment', () => {
+  it('puts a record exactly at a window end into the next window', () => {
+    const w = { kind: 'tumbling' as const, size: MIN, slide: MIN };
+    expect(assignWindows(MIN - 1, w)).toEqual([0]);
+    expect(assignWindows(MIN, w)).toEqual([MIN]);
+  });
+  it('gives a sliding record size/slide windows, oldest first', () => {
+    const w = { kind: 'sliding' as const, size: 60 * MIN, slide: MIN };
+    const starts = assignWindows(90 * MIN + 5, w);
+    expect(starts).toHaveLength(60);
+    expect(starts[0]).toBe(31 * MIN);
+    expect(starts[59]).toBe(90 * MIN);
+  });
+});
+
+describe('WindowOperator', () => {
+  it('fires a window once, when the watermark passes end + allowed lateness', () => {
+    const op = new WindowOperator(scenario());
+    op.process(rec(1_000, 2));
+    op.process(rec(59_999, 4));
+    // watermark = 74_999 - 10_000 = 64_999 < 60_000 + 5_000: still open
+    op.process(rec(74_999));
+    expect(op.takeResults()).toEqual([]);
+    // watermark = 75_000 - 10_000 = 65_000 = end + lateness: fires
+    op.process(rec(75_000));
+    const fired = op.takeResults();
+    expect(fired).toEqual([{ windowStart: 0, windowEnd: MIN, key: 'a', values: { n: 2, total: 6, mean: 3, lo: 2, hi: 4 } }]);
+    op.flush();
+    expect(op.takeResults().map((r) => r.windowStart)).toEqual([MIN]);
+  });
+
+  it('counts a record one millisecond before the lateness limit and routes one at the limit to late', () => {
+    const op = new WindowOperator(scenario());
+    op.process(rec(10_000));
+    op.process(rec(74_999)); // watermark 64_999: window [0, 60s) closes at 65_000
+    expect(op.process(rec(30_000)).outcome).toBe('counted');
+    op.process(rec(75_000)); // watermark 65_000: closed
+    expect(op.process(rec(30_001)).outcome).toBe('late');
+    expect(op.stats.late).toBe(1);
+    const first = op.takeResults()[0];
+    expect(first.values.n).toBe(2);
+  });
+
+  it('suppresses a second delivery of the same natural id, and forgets it once its window closed', () => {
+    const op = new WindowOperator(scenario());
+    const r = rec(5_000, 1, 'a', 'same');
+    expect(op.process(r).outcome).toBe('counted');
+    expect(op.process({ ...r }).outcome).toBe('duplicate');
+    op.process(rec(200_000));
+    expect(op.process({ ...r }).outcome).toBe('late');
+    expect(op.stats).toMatchObject({ counted: 2, duplicates: 1, late: 1 });
+  });
+
+  it('keeps keys apart and applies filter and alerts', () => {
+    const op = new WindowOperator(
+      scenario({ filter: ['v > 1'], alerts: { high: ['v >= 10'] } }),
+    );
+    expect(op.process(rec(1_000, 1, 'a')).outcome).toBe('filtered');
+    expect(op.process(rec(2_000, 5, 'a')).outcome).toBe('counted');
+    const alerted = op.process(rec(3_000, 10, 'b'));
+    expect(alerted).toEqual({ outcome: 'counted', alerts: ['high'] });
+    op.flush();
+    const out = op.takeResults();
+    expect(out.map((r) => [r.key, r.values.n, r.values.total])).toEqual([
+      ['a', 1, 5],
+      ['b', 1, 10],
+    ]);
+  });
+
+  it('counts a partly late sliding record only in its open windows', () => {
+    const s = scenario({ window: { sliding: '2m', every: '1m' }, allowed_lateness: '0s', watermark: '0s' });
+    const op = new WindowOperator(s);
+    op.process(rec(10_000));
+    op.process(rec(2 * MIN + 1)); // watermark 120_001: window [0, 120s) closed, [60s, 180s) open
+    expect(op.process(rec(MIN + 5)).outcome).toBe('counted');
+    op.flush();
+    const byStart = Object.fromEntries(op.takeResults().map((r) => [r.windowStart, r.values.n]));
+    expect(byStart).toEqual({ [-MIN]: 1, 0: 1, [MIN]: 2, [2 * MIN]: 1 });
+  });
+});

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = resolve(ROOT, '..', 'shared', 'datasets');
+export const SAT = join(ROOT, 'bin', 'sat');
+
+/**
+ * Real public datasets live in ../shared beside the clone. Locally their tests skip with a message
+ * when it is absent; in CI (CI=true) they must be there, so their absence fails the run.
+ */
+export const haveShared = existsSync(SHARED);
+if (!haveShared) {
+  if (process.env.CI === 'true') throw new Error(`CI=true but the shared datasets are missing at ${SHARED}`);
+  console.warn(`skipping tests on real datasets: ${SHARED} not found (clone sat beside shared/ to run them)`);
+}
+export const shared = (rel: string) => join(SHARED, rel);
+
+export const tempDir = (prefix = 'sat-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** Runs the real CLI binary, as a user would. */
+export function sat(...args: string[]): Ran {
+  const r = spawnSync(process.execPath, [SAT, ...args], { encoding: 'utf8', cwd: ROOT });
+  let json: unknown;
+  try {
+    json = r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').pop() as string) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
