@@ -1,0 +1,93 @@
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sat, tempDir } from '../helpers.js';
+
+/** A correct run to corrupt: the bundled reviews sample with every fault kind. */
+let dir: string;
+let lines: string[];
+
+beforeAll(() => {
+  dir = tempDir('sat-verify-');
+  const file = join(ROOT, 'datasets', 'reviews-sample.tsv');
+  expect(sat('replay', file, '--scenario', 'reviews', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '3', '--dir', dir).code).toBe(0);
+  expect(sat('run', '--dir', dir).code).toBe(0);
+  expect(sat('verify', '--dir', dir).code).toBe(0);
+  lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n');
+});
+
+function judge(rows: string[]) {
+  const path = join(dir, `actual-${Math.random().toString(36).slice(2)}.jsonl`);
+  writeFileSync(path, `${rows.join('\n')}\n`);
+  const r = sat('verify', '--dir', dir, '--actual', path, '--json');
+  return { code: r.code, failed: (r.json?.failed ?? []) as string[], counts: r.json?.counts, stderr: r.stderr };
+}
+
+/** A result with at least 2 records, so doubling and dropping are visible. */
+const pick = () => lines.findIndex((l) => JSON.parse(l).number_of_reviews >= 2);
+
+describe('verify catches a corrupted result set', () => {
+  it('passes the untouched results given as --actual, in JSONL and in Parquet', () => {
+    expect(judge(lines).code).toBe(0);
+    const r = sat('verify', '--dir', dir, '--actual', join(dir, 'results.parquet'), '--json');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('a dropped row: results missing and records lost', () => {
+    const i = pick();
+    const r = judge(lines.filter((_, j) => j !== i));
+    expect(r.code).toBe(1);
+    expect(r.failed).toEqual(expect.arrayContaining(['no results missing', 'no records lost']));
+    expect(r.counts.records_lost).toBe(JSON.parse(lines[i]).number_of_reviews);
+  });
+
+  it('a doubled count: wrong values and records double-counted', () => {
+    const i = pick();
+    const row = JSON.parse(lines[i]);
+    row.number_of_reviews *= 2;
+    const r = judge(lines.map((l, j) => (j === i ? JSON.stringify(row) : l)));
+    expect(r.code).toBe(1);
+    expect(r.failed).toEqual(expect.arrayContaining(['no wrong values', 'no records double-counted']));
+    expect(r.failed).not.toContain('no results missing');
+  });
+
+  it('a window shifted by one millisecond: one result missing and one extra', () => {
+    const i = pick();
+    const row = JSON.parse(lines[i]);
+    row.window_start = new Date(Date.parse(row.window_start) + 1).toISOString();
+    const r = judge(lines.map((l, j) => (j === i ? JSON.stringify(row) : l)));
+    expect(r.code).toBe(1);
+    expect(r.failed).toEqual(expect.arrayContaining(['no results missing', 'no results extra']));
+    expect(r.counts.results_missing).toBe(1);
+    expect(r.counts.results_extra).toBe(1);
+  });
+
+  it('a result emitted twice: each result emitted once fails', () => {
+    const i = pick();
+    const r = judge([...lines, lines[i]]);
+    expect(r.code).toBe(1);
+    expect(r.failed).toContain('each result emitted once');
+    expect(r.counts.results_repeated).toBe(1);
+  });
+
+  it('a slightly wrong average: wrong values, within the explicit tolerance it passes', () => {
+    const i = pick();
+    const row = JSON.parse(lines[i]);
+    row.avg_star_rating += 1e-6;
+    const bad = lines.map((l, j) => (j === i ? JSON.stringify(row) : l));
+    expect(judge(bad).failed).toEqual(['no wrong values']);
+    const path = join(dir, 'tolerant.jsonl');
+    writeFileSync(path, `${bad.join('\n')}\n`);
+    expect(sat('verify', '--dir', dir, '--actual', path, '--tolerance', '1e-5').code).toBe(0);
+  });
+
+  it('a malformed record that escaped the dead letters is named', () => {
+    const other = tempDir('sat-verify-dl-');
+    for (const f of ['replay.json', 'ledger.csv', 'results.jsonl', 'late.jsonl', 'alerts.jsonl', 'run.json']) copyFileSync(join(dir, f), join(other, f));
+    const dl = readFileSync(join(dir, 'dead-letters.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(other, 'dead-letters.jsonl'), `${dl.slice(1).join('\n')}\n`);
+    const r = sat('verify', '--dir', other, '--json');
+    expect(r.code).toBe(1);
+    expect(r.json.failed).toEqual(['every bad record dead-lettered, no good one']);
+  });
+});
