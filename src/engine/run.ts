@@ -5,7 +5,7 @@ import { paths } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
 import { WindowOperator, type OperatorStats } from './operator.js';
-import { JsonlSink, resultRow, writeResultsParquet, type EmittedResult } from './sinks.js';
+import { JsonlSink, ResultSink } from './sinks.js';
 import { createValidator } from './validate.js';
 
 export interface RunOptions {
@@ -36,11 +36,10 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const reader = new LogReader(p.log);
   const validate = createValidator(o.scenario);
   const op = new WindowOperator(o.scenario);
-  const results = new JsonlSink(p.results);
+  const results = new ResultSink(p.results, p.resultsParquet, o.scenario);
   const deadLetters = new JsonlSink(p.deadLetters);
   const late = new JsonlSink(p.late);
   const alerts = new JsonlSink(p.alerts);
-  const emitted: EmittedResult[] = [];
   const reasons: Record<string, number> = {};
   const dec = new TextDecoder();
   let records = 0;
@@ -49,13 +48,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
 
   const drain = () => {
     const fired = op.takeResults();
-    if (fired.length === 0) return;
-    const emitTime = Date.now();
-    for (const r of fired) {
-      const e = { ...r, emitTime };
-      emitted.push(e);
-      results.write(resultRow(e));
-    }
+    if (fired.length > 0) results.write(fired, Date.now());
   };
 
   for (;;) {
@@ -87,7 +80,6 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   if (!o.follow || !o.signal?.aborted) op.flush();
   drain();
   await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close()]);
-  writeResultsParquet(p.resultsParquet, emitted, o.scenario);
   const elapsedMs = performance.now() - start;
   const summary: RunSummary = {
     scenario: o.scenario.name,

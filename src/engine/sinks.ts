@@ -1,6 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { parquetWriteFile } from 'hyparquet-writer';
-import type { ColumnSource } from 'hyparquet-writer';
+import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import type { Scenario } from '../scenario/types.js';
 import type { WindowResult } from './operator.js';
 
@@ -15,7 +14,12 @@ export class JsonlSink {
   }
 
   write(obj: unknown): void {
-    this.#buf.push(JSON.stringify(obj));
+    this.writeLine(JSON.stringify(obj));
+  }
+
+  /** A line already serialized as JSON. */
+  writeLine(line: string): void {
+    this.#buf.push(line);
     this.count++;
     if (this.#buf.length >= 1024) this.flush();
   }
@@ -31,34 +35,91 @@ export class JsonlSink {
   }
 }
 
-export interface EmittedResult extends WindowResult {
-  emitTime: number;
-}
+const ROW_GROUP = 50_000;
 
-/** The JSONL form of a result: window bounds as ISO timestamps, aggregates by name. */
-export function resultRow(r: EmittedResult): Record<string, unknown> {
-  return {
-    window_start: new Date(r.windowStart).toISOString(),
-    window_end: new Date(r.windowEnd).toISOString(),
-    key: r.key,
-    ...r.values,
-    emit_time: new Date(r.emitTime).toISOString(),
-  };
-}
+/**
+ * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
+ * (timestamps in ms, counts INT64, other aggregates DOUBLE), a row group every 50k results so
+ * memory stays bounded however many windows fire.
+ */
+export class ResultSink {
+  readonly #jsonl: JsonlSink;
+  readonly #parquet: ParquetWriter;
+  readonly #aggs: Scenario['aggregations'];
+  #cols: ReturnType<ResultSink['emptyColumns']>;
+  #iso = new Map<number, string>();
 
-/** Results as Parquet (timestamps in ms, aggregates as doubles), read back by DuckDB, Spark or pandas. */
-export function writeResultsParquet(path: string, results: EmittedResult[], s: Scenario): void {
-  const columns: ColumnSource[] = [
-    { name: 'window_start', data: results.map((r) => new Date(r.windowStart)), type: 'TIMESTAMP', nullable: false },
-    { name: 'window_end', data: results.map((r) => new Date(r.windowEnd)), type: 'TIMESTAMP', nullable: false },
-    { name: 'key', data: results.map((r) => r.key), type: 'STRING', nullable: false },
-    ...s.aggregations.map(
-      (a): ColumnSource =>
-        a.op === 'count'
-          ? { name: a.name, data: results.map((r) => BigInt(r.values[a.name] ?? 0)), type: 'INT64', nullable: false }
-          : { name: a.name, data: results.map((r) => r.values[a.name]), type: 'DOUBLE', nullable: true },
-    ),
-    { name: 'emit_time', data: results.map((r) => new Date(r.emitTime)), type: 'TIMESTAMP', nullable: false },
-  ];
-  parquetWriteFile({ filename: path, columnData: columns });
+  constructor(jsonlPath: string, parquetPath: string, s: Scenario) {
+    this.#jsonl = new JsonlSink(jsonlPath);
+    this.#aggs = s.aggregations;
+    this.#cols = this.emptyColumns();
+    this.#parquet = new ParquetWriter({ writer: fileWriter(parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+  }
+
+  get count(): number {
+    return this.#jsonl.count;
+  }
+
+  write(results: WindowResult[], emitTime: number): void {
+    const emit = new Date(emitTime).toISOString();
+    for (const r of results) {
+      // Built by hand: this runs once per result and JSON.stringify of a fresh object costs 3x more.
+      let line = `{"window_start":"${this.#isoOf(r.windowStart)}","window_end":"${this.#isoOf(r.windowEnd)}","key":${JSON.stringify(r.key)}`;
+      for (const a of this.#aggs) line += `,${JSON.stringify(a.name)}:${r.values[a.name] ?? 'null'}`;
+      this.#jsonl.writeLine(`${line},"emit_time":"${emit}"}`);
+      this.#cols.start.push(r.windowStart);
+      this.#cols.end.push(r.windowEnd);
+      this.#cols.key.push(r.key);
+      this.#cols.emit.push(emitTime);
+      this.#aggs.forEach((a, i) => this.#cols.aggs[i].push(r.values[a.name]));
+    }
+    if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
+  }
+
+  async close(): Promise<void> {
+    this.#flushRowGroup();
+    this.#parquet.finish();
+    await this.#jsonl.close();
+  }
+
+  flush(): void {
+    this.#jsonl.flush();
+  }
+
+  #isoOf(ms: number): string {
+    let s = this.#iso.get(ms);
+    if (s === undefined) {
+      if (this.#iso.size > 10_000) this.#iso.clear();
+      s = new Date(ms).toISOString();
+      this.#iso.set(ms, s);
+    }
+    return s;
+  }
+
+  #flushRowGroup(): void {
+    if (this.#cols.key.length === 0) return;
+    this.#parquet.write({ columnData: this.#columns(), rowGroupSize: ROW_GROUP });
+    this.#cols = this.emptyColumns();
+  }
+
+  private emptyColumns() {
+    return { start: [] as number[], end: [] as number[], key: [] as string[], emit: [] as number[], aggs: this.#aggs.map(() => [] as (number | null)[]) };
+  }
+
+  #columns(): ColumnSource[] {
+    const c = this.#cols;
+    const dates = (xs: number[]) => xs.map((x) => new Date(x));
+    return [
+      { name: 'window_start', data: dates(c.start), type: 'TIMESTAMP', nullable: false },
+      { name: 'window_end', data: dates(c.end), type: 'TIMESTAMP', nullable: false },
+      { name: 'key', data: c.key, type: 'STRING', nullable: false },
+      ...this.#aggs.map(
+        (a, i): ColumnSource =>
+          a.op === 'count'
+            ? { name: a.name, data: c.aggs[i].map((v) => BigInt(v ?? 0)), type: 'INT64', nullable: false }
+            : { name: a.name, data: c.aggs[i], type: 'DOUBLE', nullable: true },
+      ),
+      { name: 'emit_time', data: dates(c.emit), type: 'TIMESTAMP', nullable: false },
+    ];
+  }
 }

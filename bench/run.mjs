@@ -1,0 +1,67 @@
+// npm run bench: replay, engine and verify throughput on the largest real file, measured side by
+// side in one process tree, plus the engine's time as a ratio of merely reading and parsing the
+// same records from the log. Each figure is the median of RUNS; the machine is printed first.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const SAT = join(ROOT, 'bin', 'sat');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function largestReal() {
+  const shared = resolve(ROOT, '..', 'shared', 'datasets');
+  const files = [];
+  for (const [sub, scenario] of [['reviews', 'reviews'], ['iot', 'iot']]) {
+    const dir = join(shared, sub);
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir)) if (!f.includes('mangled')) files.push({ path: join(dir, f), scenario, size: statSync(join(dir, f)).size });
+  }
+  files.sort((a, b) => b.size - a.size);
+  return files;
+}
+
+const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args, '--json'], { encoding: 'utf8' }).trim().split('\n').pop());
+
+async function main() {
+  console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+  let targets = largestReal();
+  if (targets.length === 0) {
+    console.log('../shared/datasets not found: benchmarking the bundled samples instead');
+    targets = [{ path: join(ROOT, 'datasets', 'reviews-sample.tsv'), scenario: 'reviews' }, { path: join(ROOT, 'datasets', 'iot-sample.csv'), scenario: 'iot' }];
+  } else {
+    // the largest reviews file and the largest IoT file
+    targets = ['reviews', 'iot'].map((s) => targets.find((t) => t.scenario === s)).filter(Boolean);
+  }
+  const { readLogOnly } = await import(join(ROOT, 'bench', 'read-only.mjs'));
+  for (const t of targets) {
+    const dir = mkdtempSync(join(tmpdir(), 'sat-bench-'));
+    const rep = [], eng = [], ver = [], base = [];
+    let records = 0;
+    for (let i = 0; i < RUNS; i++) {
+      const r = sat('replay', t.path, '--scenario', t.scenario, '--rate', '0', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', String(i + 1), '--dir', dir);
+      records = r.sent;
+      rep.push(r.sent / (r.elapsedMs / 1000));
+      // Engine and the read+parse baseline measured in the same run, back to back.
+      const e = sat('run', '--dir', dir);
+      eng.push(e.elapsedMs);
+      base.push(await readLogOnly(join(dir, 'log')));
+      const t0 = performance.now();
+      const v = sat('verify', '--dir', dir);
+      if (!v.pass) throw new Error(`verify failed during bench: ${v.failed}`);
+      ver.push(performance.now() - t0);
+    }
+    const engMs = median(eng), baseMs = median(base);
+    console.log(`\n${t.path.split('/').pop()} (${t.scenario}, ${records} records sent, median of ${RUNS})`);
+    console.log(`  replay  ${Math.round(median(rep)).toLocaleString('en-US').padStart(10)} records/s   (read, order, inject, append to the log, ledger)`);
+    console.log(`  engine  ${Math.round(records / (engMs / 1000)).toLocaleString('en-US').padStart(10)} records/s   (${engMs.toFixed(0)} ms: validate, window, write outputs)`);
+    console.log(`  read+parse only ${Math.round(records / (baseMs / 1000)).toLocaleString('en-US').padStart(10)} records/s   (${baseMs.toFixed(1)} ms: read the log and JSON.parse every record)`);
+    console.log(`  engine / read+parse = ${(engMs / baseMs).toFixed(2)}x`);
+    console.log(`  verify  ${Math.round(records / (median(ver) / 1000)).toLocaleString('en-US').padStart(10)} records/s   (${median(ver).toFixed(0)} ms wall, incl. process start and DuckDB)`);
+  }
+}
+
+await main();
