@@ -22,6 +22,8 @@ export interface ReplayOptions extends SourceOverrides {
 }
 
 export interface ReplaySummary extends PlanSummary {
+  /** False while sending: sat run may start early (it needs the scenario), sat verify may not. */
+  finished: boolean;
   file: string;
   format: string;
   scenario: string;
@@ -58,9 +60,26 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
   resetWorkdir(o.dir);
   const p = paths(o.dir);
+  const describe = (finished: boolean, elapsedMs: number): ReplaySummary => ({
+    finished,
+    ...summary,
+    file: resolve(o.file),
+    format,
+    scenario: o.scenario.name,
+    scenarioPath: resolve(o.scenario.path),
+    header,
+    seed: o.seed,
+    rate: o.rate,
+    partitions: o.partitions,
+    mix: o.mix,
+    malformedKinds,
+    elapsedMs: Math.round(elapsedMs),
+    recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
+  });
   const log = new LogWriter(p.log, o.partitions);
   const ledger = new LedgerWriter(p.ledger);
   const malformedKinds: Record<string, number> = {};
+  writeFileSync(p.replay, JSON.stringify(describe(false, 0), null, 2));
   const interval = o.rate > 0 ? 1000 / o.rate : 0;
   const start = now();
   for (let seq = 0; seq < deliveries.length; seq++) {
@@ -94,22 +113,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   log.finish();
   log.close();
   await ledger.close();
-  const elapsedMs = now() - start;
-  const result: ReplaySummary = {
-    ...summary,
-    file: resolve(o.file),
-    format,
-    scenario: o.scenario.name,
-    scenarioPath: resolve(o.scenario.path),
-    header,
-    seed: o.seed,
-    rate: o.rate,
-    partitions: o.partitions,
-    mix: o.mix,
-    malformedKinds,
-    elapsedMs: Math.round(elapsedMs),
-    recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
-  };
+  const result = describe(true, now() - start);
   writeFileSync(p.replay, JSON.stringify(result, null, 2));
   return result;
 }

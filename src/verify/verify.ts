@@ -38,6 +38,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const p = paths(o.dir);
   if (!existsSync(p.replay) || !existsSync(p.ledger)) throw new UsageError(`no replay in ${o.dir} (run sat replay first, or pass --dir)`);
   const replay = JSON.parse(readFileSync(p.replay, 'utf8')) as ReplaySummary;
+  if (!replay.finished) throw new UsageError(`the replay in ${o.dir} has not finished (or was interrupted): nothing to verify yet`);
   const ownRun = o.actual === undefined;
   const actual = o.actual ?? p.results;
 
