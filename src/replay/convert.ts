@@ -14,9 +14,7 @@ export interface Outgoing {
   /** Event time in ms, or undefined when unparseable (the engine will dead-letter it). */
   eventTime: number | undefined;
   id: string | null;
-  /** Typed values, kept for fault injection. */
-  values?: Record<string, unknown>;
-  /** Why the source row itself is unusable, if it is. */
+  /** Why the source row itself is unusable (then payload is the raw line, not JSON). */
   problem?: string;
 }
 
@@ -54,7 +52,6 @@ export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
     key: keyValue ?? null,
     eventTime,
     id: idParts.some((p) => p == null) ? null : idParts.join('|'),
-    values,
   };
 }
 

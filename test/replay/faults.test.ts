@@ -50,7 +50,7 @@ describe('malformed records', () => {
     const rng = createRng(1);
     let seen = 0;
     for (let i = 0; i < 400 && seen < 5; i++) {
-      const c = corrupt(clean.values!, iot, rng);
+      const c = corrupt(JSON.parse(clean.payload), iot, rng);
       if (c.kind !== kind) continue;
       seen++;
       const v = validate(c.payload);

@@ -33,6 +33,18 @@ describe('verify catches a corrupted result set', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
+  it('reads results as CSV too, with the key under the scenario key name, as Spark would write them', () => {
+    const rows = lines.map((l) => JSON.parse(l));
+    const cols = ['window_start', 'product_id', 'avg_star_rating', 'sum_helpful_votes', 'sum_total_votes', 'number_of_reviews'];
+    const csv = [cols.join(','), ...rows.map((r) => [r.window_start, r.key, r.avg_star_rating, r.sum_helpful_votes, r.sum_total_votes, r.number_of_reviews].join(','))];
+    const path = join(dir, 'spark-like.csv');
+    writeFileSync(path, `${csv.join('\n')}\n`);
+    const ok = sat('verify', '--dir', dir, '--actual', path, '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    writeFileSync(path, `${csv.slice(0, -1).join('\n')}\n`);
+    expect(sat('verify', '--dir', dir, '--actual', path).code).toBe(1);
+  });
+
   it('a dropped row: results missing and records lost', () => {
     const i = pick();
     const r = judge(lines.filter((_, j) => j !== i));

@@ -19,10 +19,9 @@ export interface Corrupted {
 
 const enc = new TextEncoder();
 
-/** Corrupts one record in a way a strict consumer must reject. Pure: same rng state, same bytes. */
-export function corrupt(values: Record<string, unknown>, s: Scenario, rng: Rng): Corrupted {
+/** Corrupts one record (its typed values) in a way a strict consumer must reject. Pure: same rng state, same bytes. */
+export function corrupt(copy: Record<string, unknown>, s: Scenario, rng: Rng): Corrupted {
   const kind = rng.pick(MALFORMED_KINDS);
-  const copy = { ...values };
   switch (kind) {
     case 'truncated': {
       const text = JSON.stringify(copy);

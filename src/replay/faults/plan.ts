@@ -46,7 +46,7 @@ export function planFaults(items: Outgoing[], s: Scenario, mix: FaultMix, seed: 
 
   for (let i = 0; i < n; i++) {
     const it = items[i];
-    if (it.values === undefined) {
+    if (it.problem !== undefined) {
       kinds[i] = 'source';
       continue;
     }
@@ -78,7 +78,7 @@ export function planFaults(items: Outgoing[], s: Scenario, mix: FaultMix, seed: 
     let detail = '';
     let payload: Uint8Array | undefined;
     if (kind === 'malformed') {
-      const c = corrupt(item.values!, s, shape);
+      const c = corrupt(JSON.parse(item.payload) as Record<string, unknown>, s, shape);
       payload = c.payload;
       detail = c.kind;
     } else if (kind === 'late') {
