@@ -27,6 +27,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
     .addOption(new Option('--header <mode>', 'whether the file has a header line').choices(['auto', 'yes', 'no']))
     .option('--no-quote', 'treat quote characters as data (CSV/TSV)')
+    .option('--brokers <host:port,...>', 'send to Apache Kafka instead of the embedded log')
+    .option('--topic <name>', 'Kafka topic (created with --partitions if missing)')
+    .addOption(new Option('--compression <codec>', 'Kafka compression').choices(['none', 'gzip', 'snappy', 'lz4']).default('lz4'))
+    .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
     .action(async (file, flags, cmd: Command) => {
       const { replayCommand } = await import('./commands/replay.js');
       // --no-quote defaults to true in commander; only pass it when given.

@@ -12,6 +12,16 @@ export interface WindowResult {
 
 export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
 
+/** Everything the operator holds, as plain JSON: what a checkpoint or a changelog saves. */
+export interface OperatorSnapshot {
+  watermark: number | null;
+  stats: OperatorStats;
+  /** [window start, [[key, accumulator values]]] */
+  windows: [number, [string, number[]][]][];
+  /** [close time, ids] */
+  forget: [number, string[]][];
+}
+
 export interface OperatorStats {
   counted: number;
   filtered: number;
@@ -103,6 +113,31 @@ export class WindowOperator {
 
   get openWindows(): number {
     return this.#starts.length;
+  }
+
+  snapshot(): OperatorSnapshot {
+    return {
+      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
+      stats: { ...this.stats },
+      windows: this.#starts.map((start) => [start, [...this.#windows.get(start)!].map(([k, acc]) => [k, Array.from(acc, (x) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : -1e308))])]),
+      forget: [...this.#forget],
+    };
+  }
+
+  /** Rebuilds an operator from a snapshot; the seen-id set is derived from the forget buckets. */
+  static restore(scenario: Scenario, snap: OperatorSnapshot): WindowOperator {
+    const op = new WindowOperator(scenario);
+    op.watermark = snap.watermark ?? -Infinity;
+    Object.assign(op.stats, snap.stats);
+    for (const [start, byKey] of snap.windows) {
+      op.#starts.push(start);
+      op.#windows.set(start, new Map(byKey.map(([k, acc]) => [k, Float64Array.from(acc, (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x))])));
+    }
+    for (const [close, ids] of snap.forget) {
+      op.#forget.set(close, [...ids]);
+      for (const id of ids) op.#seen.add(id);
+    }
+    return op;
   }
 
   #add(start: number, r: ValidRecord): void {

@@ -8,7 +8,8 @@ import { openSource, type SourceOverrides } from '../sources/index.js';
 import { orderByEventTime, toOutgoing, type Outgoing } from './convert.js';
 import { planFaults, type PlanSummary } from './faults/plan.js';
 import { LedgerWriter } from './ledger.js';
-import { LogWriter } from '../transport/log/writer.js';
+import { logSink } from '../transport/log/sink.js';
+import type { OutRecord, RecordSink } from '../transport/types.js';
 
 export interface ReplayOptions extends SourceOverrides {
   file: string;
@@ -19,7 +20,13 @@ export interface ReplayOptions extends SourceOverrides {
   seed: number;
   mix: FaultMix;
   partitions: number;
+  /** Where to send: the embedded log in --dir (default) or a Kafka sink made by the caller. */
+  sink?: (partitions: number) => Promise<RecordSink>;
+  /** For the summary: the transport, as verify needs it to find outputs. */
+  transport?: TransportInfo;
 }
+
+export type TransportInfo = { kind: 'log' } | { kind: 'kafka'; brokers: string[]; topic: string };
 
 export interface ReplaySummary extends PlanSummary {
   /** False while sending: sat run may start early (it needs the scenario), sat verify may not. */
@@ -33,6 +40,8 @@ export interface ReplaySummary extends PlanSummary {
   seed: number;
   rate: number;
   partitions: number;
+  transport: TransportInfo;
+  sentTo: string;
   mix: FaultMix;
   malformedKinds: Record<string, number>;
   elapsedMs: number;
@@ -60,6 +69,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 
   resetWorkdir(o.dir);
   const p = paths(o.dir);
+  const sink = o.sink ? await o.sink(o.partitions) : logSink(p.log, o.partitions);
+  const partitions = sink.partitions;
   const describe = (finished: boolean, elapsedMs: number): ReplaySummary => ({
     finished,
     ...summary,
@@ -70,49 +81,70 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     header,
     seed: o.seed,
     rate: o.rate,
-    partitions: o.partitions,
+    partitions,
+    transport: o.transport ?? { kind: 'log' },
+    sentTo: sink.describe,
     mix: o.mix,
     malformedKinds,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
   });
-  const log = new LogWriter(p.log, o.partitions);
   const ledger = new LedgerWriter(p.ledger);
   const malformedKinds: Record<string, number> = {};
   writeFileSync(p.replay, JSON.stringify(describe(false, 0), null, 2));
   const interval = o.rate > 0 ? 1000 / o.rate : 0;
   const start = now();
-  for (let seq = 0; seq < deliveries.length; seq++) {
-    const d = deliveries[seq];
-    const scheduled = start + seq * interval;
-    if (interval > 0 && scheduled > now() + 1) {
-      log.flush();
-      await sleep(scheduled - now());
+  const batch: OutRecord[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const offsets = await sink.send(batch);
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i];
+      const d = deliveries[r.seq];
+      ledger.add({
+        seq: r.seq,
+        row: d.item.row,
+        partition: r.partition,
+        offset: offsets[i],
+        key: d.item.key,
+        eventTime: d.item.eventTime,
+        id: d.item.id,
+        fault: d.fault,
+        detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
+        scheduledTime: interval > 0 ? start + r.seq * interval : r.sendTime,
+        sendTime: r.sendTime,
+      });
     }
-    // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
-    const key = d.item.key;
-    const partition = key === null ? 0 : partitionForKey(key, o.partitions);
-    const value = d.payload ?? enc.encode(d.item.payload);
-    const sent = now();
-    const offset = log.append(partition, seq, sent, key === null ? null : enc.encode(key), value);
-    if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
-    ledger.add({
-      seq,
-      row: d.item.row,
-      partition,
-      offset,
-      key,
-      eventTime: d.item.eventTime,
-      id: d.item.id,
-      fault: d.fault,
-      detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
-      scheduledTime: interval > 0 ? scheduled : sent,
-      sendTime: sent,
-    });
+    batch.length = 0;
+  };
+  try {
+    for (let seq = 0; seq < deliveries.length; seq++) {
+      const d = deliveries[seq];
+      if (interval > 0) {
+        const scheduled = start + seq * interval;
+        if (scheduled > now() + 1) {
+          await flush(); // send what is due before waiting for the next record's time
+          await sleep(scheduled - now());
+        }
+      }
+      // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
+      const key = d.item.key;
+      batch.push({
+        partition: key === null ? 0 : partitionForKey(key, partitions),
+        key: key === null ? null : enc.encode(key),
+        value: d.payload ?? enc.encode(d.item.payload),
+        seq,
+        sendTime: now(),
+      });
+      if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
+      if (batch.length >= 1000) await flush();
+    }
+    await flush();
+    await sink.finish();
+  } finally {
+    await sink.close();
+    await ledger.close();
   }
-  log.finish();
-  log.close();
-  await ledger.close();
   const result = describe(true, now() - start);
   writeFileSync(p.replay, JSON.stringify(result, null, 2));
   return result;

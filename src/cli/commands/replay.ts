@@ -19,6 +19,10 @@ export interface ReplayFlags {
   format?: SourceFormat;
   header?: 'auto' | 'yes' | 'no';
   quote?: boolean;
+  brokers?: string;
+  topic?: string;
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
+  kafkaConfig?: string;
 }
 
 export async function replayCommand(file: string, f: ReplayFlags): Promise<number> {
@@ -34,12 +38,21 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
   if (mix.malformed + mix.late + mix.outOfOrder > 1) {
     throw new UsageError('--malformed + --late + --out-of-order must not exceed 1 (each record carries at most one of them)');
   }
-  const s = await replay({ file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote });
+  let kafka: Pick<Parameters<typeof replay>[0], 'sink' | 'transport'> = {};
+  if (f.brokers !== undefined || f.topic !== undefined) {
+    if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
+    const { kafkaConnection } = await import('../../transport/kafka/config.js');
+    const { kafkaSink } = await import('../../transport/kafka/sink.js');
+    const conn = kafkaConnection(f.brokers, f.kafkaConfig);
+    const topic = f.topic;
+    kafka = { sink: (n) => kafkaSink(conn, topic, n, f.compression ?? 'lz4'), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
+  }
+  const s = await replay({ file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka });
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   const fk = s.faults;
   say(
     f.json,
-    `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${f.dir}\n` +
+    `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${s.sentTo}; ledger in ${f.dir}\n` +
       `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}`,
   );
   return 0;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# A real single-node Apache Kafka broker (KRaft) for tests and benchmarks, from Maven Central jars.
+#   scripts/kafka.sh fetch|up|down|status
+# Jars are cached outside the repository in $SAT_KAFKA_HOME (default ~/.cache/sat/kafka-$VERSION);
+# the broker listens on 127.0.0.1:$SAT_KAFKA_PORT (default 9092), its data and log under $SAT_KAFKA_HOME/run.
+set -euo pipefail
+
+VERSION="${SAT_KAFKA_VERSION:-4.1.1}"
+LOG4J="${SAT_LOG4J_VERSION:-2.24.3}"
+HOME_DIR="${SAT_KAFKA_HOME:-$HOME/.cache/sat/kafka-$VERSION}"
+PORT="${SAT_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="${SAT_KAFKA_CONTROLLER_PORT:-9093}"
+LIBS="$HOME_DIR/libs"
+RUN="$HOME_DIR/run"
+PIDFILE="$RUN/kafka.pid"
+
+say() { echo "kafka.sh: $*" >&2; }
+
+fetch() {
+  if [ -f "$LIBS/.complete" ]; then return 0; fi
+  command -v mvn >/dev/null || { say "mvn not found: install Maven (apt-get install maven)"; exit 3; }
+  command -v java >/dev/null || { say "java not found: Kafka $VERSION needs Java 17+"; exit 3; }
+  mkdir -p "$HOME_DIR" "$LIBS"
+  cat > "$HOME_DIR/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>sat</groupId><artifactId>kafka-broker</artifactId><version>1</version>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-api</artifactId><version>$LOG4J</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J</version></dependency>
+  </dependencies>
+</project>
+POM
+  say "fetching Kafka $VERSION jars from Maven Central into $LIBS"
+  (cd "$HOME_DIR" && mvn -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS")
+  # Exactly one SLF4J binding: drop any other backend the tools pulled in.
+  find "$LIBS" \( -name 'slf4j-reload4j-*.jar' -o -name 'slf4j-log4j12-*.jar' -o -name 'log4j-slf4j2-impl-*.jar' \) -delete
+  touch "$LIBS/.complete"
+}
+
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+
+java_cp() { echo "$LIBS/*"; }
+
+up() {
+  fetch
+  if running; then say "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
+  rm -rf "$RUN" && mkdir -p "$RUN/data" "$RUN/logs"
+  cat > "$RUN/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+log.dirs=$RUN/data
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+transaction.max.timeout.ms=900000
+num.network.threads=2
+num.io.threads=2
+log.cleaner.dedupe.buffer.size=33554432
+PROPS
+  cat > "$RUN/log4j2.yaml" <<'LOG'
+Configuration:
+  Appenders:
+    File: { name: F, fileName: "${sys:kafka.logs.dir}/server.log", PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }
+  Loggers:
+    Root: { level: INFO, AppenderRef: [ { ref: F } ] }
+LOG
+  local id
+  id=$(java -cp "$(java_cp)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+  java -cp "$(java_cp)" -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
+    kafka.tools.StorageTool format -t "$id" -c "$RUN/server.properties" --standalone >"$RUN/logs/format.out" 2>&1 \
+    || { say "storage format failed:"; cat "$RUN/logs/format.out" >&2; exit 3; }
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
+    -cp "$(java_cp)" kafka.Kafka "$RUN/server.properties" >"$RUN/logs/stdout.log" 2>&1 &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 120); do
+    if grep -q "Kafka Server started" "$RUN/logs/server.log" 2>/dev/null && answers; then
+      say "up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
+      return 0
+    fi
+    running || { say "broker exited during start:"; tail -30 "$RUN/logs/stdout.log" "$RUN/logs/server.log" >&2 2>/dev/null; exit 3; }
+    sleep 1
+  done
+  say "broker did not start within 120 s"; tail -30 "$RUN/logs/server.log" >&2 2>/dev/null; exit 3
+}
+
+down() {
+  if ! running; then say "not running"; rm -f "$PIDFILE"; return 0; fi
+  local pid; pid=$(cat "$PIDFILE")
+  kill "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$PIDFILE"; say "stopped"; return 0; }; sleep 1; done
+  say "broker did not stop in 60 s; killing it"; kill -9 "$pid" 2>/dev/null || true; rm -f "$PIDFILE"
+}
+
+status() {
+  if running && answers; then say "running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; else say "not running"; exit 1; fi
+}
+
+# The jar folder, for tools run from the benchmark (ProducerPerformance, ConsumerPerformance).
+classpath() { fetch; java_cp; }
+
+case "${1:-}" in
+  fetch) fetch ;;
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  classpath) classpath ;;
+  *) echo "usage: scripts/kafka.sh fetch|up|down|status|classpath" >&2; exit 2 ;;
+esac

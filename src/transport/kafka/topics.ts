@@ -1,0 +1,49 @@
+import { Admin } from '@platformatic/kafka';
+import { clientOptions, type KafkaConnection } from './config.js';
+
+/** Topic names of one pipeline: the input and what `sat run` writes beside it. */
+export const topicsOf = (input: string) => ({
+  input,
+  results: `${input}-results`,
+  deadLetters: `${input}-dead-letters`,
+  late: `${input}-late`,
+  alerts: `${input}-alerts`,
+  /** Operator state per input partition, written in the same transactions as the results. */
+  state: (group: string) => `${input}-${group}-state`,
+});
+
+/** Number of partitions of a topic, or undefined when it does not exist. */
+export async function partitionCount(conn: KafkaConnection, topic: string): Promise<number | undefined> {
+  const admin = new Admin(clientOptions(conn, 'sat-admin'));
+  try {
+    const md = await admin.metadata({ topics: [topic] }).catch(() => undefined);
+    const t = md?.topics.get(topic);
+    return t === undefined ? undefined : t.partitionsCount;
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Creates the topics that are missing (replication factor 1 unless the cluster says otherwise). */
+export async function ensureTopics(conn: KafkaConnection, topics: { name: string; partitions: number; compact?: boolean }[]): Promise<void> {
+  const admin = new Admin(clientOptions(conn, 'sat-admin'));
+  try {
+    for (const t of topics) {
+      const md = await admin.metadata({ topics: [t.name] }).catch(() => undefined);
+      if (md?.topics.get(t.name) !== undefined) continue;
+      await admin
+        .createTopics({
+          topics: [t.name],
+          partitions: t.partitions,
+          replicas: -1,
+          configs: t.compact ? [{ name: 'cleanup.policy', value: 'compact' }, { name: 'max.message.bytes', value: String(16 << 20) }] : [],
+        })
+        .catch((e: Error & { errors?: Error[] }) => {
+          // Another process may have created it meanwhile: that is fine.
+          if (!/already exists/i.test(`${e.message} ${e.errors?.map((x) => x.message).join(' ') ?? ''}`)) throw e;
+        });
+    }
+  } finally {
+    await admin.close();
+  }
+}

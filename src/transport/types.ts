@@ -1,0 +1,28 @@
+/** One record to send: replay decides the partition (murmur2 of the key, as Kafka's default partitioner). */
+export interface OutRecord {
+  partition: number;
+  key: Uint8Array | null;
+  value: Uint8Array;
+  /** Position in send order. */
+  seq: number;
+  /** When it was handed to the transport, ms since the epoch. */
+  sendTime: number;
+}
+
+/**
+ * Where replay sends records: the embedded log or a Kafka topic. `send` resolves with the offset
+ * each record got, once the transport has acknowledged it (the ledger records those offsets).
+ */
+export interface RecordSink {
+  readonly partitions: number;
+  /** Short description for summaries (never with credentials). */
+  readonly describe: string;
+  send(batch: OutRecord[]): Promise<number[]>;
+  /** Marks the end of the stream for consumers (a DONE file, or an end marker in every partition). */
+  finish(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Header names sat puts on Kafka records. */
+export const HEADER_SEND_TIME = 'sat-send-time';
+export const HEADER_END = 'sat-end-of-stream';
