@@ -42,7 +42,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run the windowed engine over the stream until the replay has finished and it has caught up')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
     .option('--follow', 'keep tailing the log after the replay has finished')
-    .option('--idle-timeout <ms>', 'with --follow: stop after this long without records', nonNegativeNumber)
+    .option('--idle-timeout <ms>', 'with --follow (or Kafka): stop after this long without records', nonNegativeNumber)
+    .option('--brokers <host:port,...>', 'consume from Apache Kafka as a consumer group member')
+    .option('--topic <name>', 'input topic; results go to <topic>-results, -dead-letters, -late, -alerts')
+    .option('--group <id>', 'consumer group (default sat-<scenario>)')
+    .option('--exactly-once', 'commit results, side outputs and offsets in Kafka transactions')
+    .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
+    .option('--commit-interval <ms>', 'how often to checkpoint and commit', nonNegativeNumber, 500)
+    .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(flags));
@@ -51,11 +58,13 @@ export function buildProgram(setExit: (code: number) => void): Command {
   common(program.command('verify'))
     .description('recompute the expected results with an independent oracle and judge the actual ones')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
-    .option('--actual <path>', "results to judge (JSONL, CSV or Parquet); default: sat run's")
-    .option('--dead-letters <path>', 'dead letters of an external engine (JSONL with partition, offset)')
-    .option('--late <path>', 'late side output of an external engine (JSONL with partition, offset)')
-    .option('--alerts <path>', 'alerts of an external engine (JSONL with partition, offset)')
+    .option('--actual <path>', "results to judge: JSONL, CSV, Parquet or kafka://HOST:PORT/TOPIC; default: sat run's")
+    .option('--dead-letters <path>', 'dead letters of an external engine (JSONL or kafka:// with partition, offset)')
+    .option('--late <path>', 'late side output of an external engine (JSONL or kafka:// with partition, offset)')
+    .option('--alerts <path>', 'alerts of an external engine (JSONL or kafka:// with partition, offset)')
     .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
+    .addOption(new Option('--watermark <model>', 'watermark model the engine uses (default: partition for a Kafka replay, else global)').choices(['global', 'partition']))
+    .option('--kafka-config <file>', 'Kafka client properties for kafka:// inputs')
     .action(async (flags) => {
       const { verifyCommand } = await import('./commands/verify.js');
       setExit(await verifyCommand(flags));

@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
 import { WindowOperator, type OperatorStats } from './operator.js';
 import { JsonlSink, ResultSink } from './sinks.js';
-import { createValidator } from './validate.js';
+import { createProcessor, emitFired, type Outputs } from './process.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -26,7 +26,7 @@ export interface RunSummary extends OperatorStats {
   alerts: number;
   elapsedMs: number;
   recordsPerSecond: number;
-  deadLetterReasons: Record<string, number>;
+  deadLetterReasons: Partial<Record<string, number>>;
 }
 
 /** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
@@ -34,22 +34,21 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
   const reader = new LogReader(p.log);
-  const validate = createValidator(o.scenario);
+  const processor = createProcessor(o.scenario);
   const op = new WindowOperator(o.scenario);
   const results = new ResultSink(p.results, p.resultsParquet, o.scenario);
   const deadLetters = new JsonlSink(p.deadLetters);
   const late = new JsonlSink(p.late);
   const alerts = new JsonlSink(p.alerts);
-  const reasons: Record<string, number> = {};
-  const dec = new TextDecoder();
+  const out: Outputs = {
+    deadLetter: (row) => deadLetters.write(row),
+    late: (row) => late.write(row),
+    alert: (row) => alerts.write(row),
+    results: (rows, emitTime) => results.write(rows, emitTime),
+  };
   let records = 0;
   let idleSince = performance.now();
   const start = performance.now();
-
-  const drain = () => {
-    const fired = op.takeResults();
-    if (fired.length > 0) results.write(fired, Date.now());
-  };
 
   for (;;) {
     const rec = reader.next();
@@ -63,22 +62,11 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     }
     idleSince = performance.now();
     records++;
-    const v = validate(rec.value);
-    if (!v.ok) {
-      reasons[v.kind] = (reasons[v.kind] ?? 0) + 1;
-      deadLetters.write({ partition: rec.partition, offset: rec.offset, kind: v.kind, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
-      continue;
-    }
-    const { outcome, alerts: raised } = op.process(v.record);
-    if (outcome === 'late') {
-      late.write({ partition: rec.partition, offset: rec.offset, key: v.record.key, event_time: new Date(v.record.time).toISOString(), id: v.record.id, watermark: new Date(op.watermark).toISOString(), value: dec.decode(rec.value) });
-    }
-    for (const name of raised) alerts.write({ alert: name, partition: rec.partition, offset: rec.offset, key: v.record.key, id: v.record.id, event_time: new Date(v.record.time).toISOString() });
-    drain();
+    processor.handle(op, rec, out);
   }
   reader.close();
   if (!o.follow || !o.signal?.aborted) op.flush();
-  drain();
+  emitFired(op, out);
   await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close()]);
   const elapsedMs = performance.now() - start;
   const summary: RunSummary = {
@@ -90,7 +78,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     alerts: alerts.count,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
-    deadLetterReasons: reasons,
+    deadLetterReasons: processor.deadLetterKinds,
   };
   writeFileSync(p.run, JSON.stringify(summary, null, 2));
   return summary;

@@ -38,6 +38,16 @@ export class JsonlSink {
 const ROW_GROUP = 50_000;
 
 /**
+ * One result as a JSON line: window bounds as ISO timestamps, aggregates by name, emit time.
+ * Built by hand: it runs once per result, and JSON.stringify of a fresh object costs 3x more.
+ */
+export function resultLine(r: WindowResult, aggs: Scenario['aggregations'], emitIso: string, iso = (ms: number) => new Date(ms).toISOString()): string {
+  let line = `{"window_start":"${iso(r.windowStart)}","window_end":"${iso(r.windowEnd)}","key":${JSON.stringify(r.key)}`;
+  for (const a of aggs) line += `,${JSON.stringify(a.name)}:${r.values[a.name] ?? 'null'}`;
+  return `${line},"emit_time":"${emitIso}"}`;
+}
+
+/**
  * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
  * (timestamps in ms, counts INT64, other aggregates DOUBLE), a row group every 50k results so
  * memory stays bounded however many windows fire.
@@ -63,10 +73,7 @@ export class ResultSink {
   write(results: WindowResult[], emitTime: number): void {
     const emit = new Date(emitTime).toISOString();
     for (const r of results) {
-      // Built by hand: this runs once per result and JSON.stringify of a fresh object costs 3x more.
-      let line = `{"window_start":"${this.#isoOf(r.windowStart)}","window_end":"${this.#isoOf(r.windowEnd)}","key":${JSON.stringify(r.key)}`;
-      for (const a of this.#aggs) line += `,${JSON.stringify(a.name)}:${r.values[a.name] ?? 'null'}`;
-      this.#jsonl.writeLine(`${line},"emit_time":"${emit}"}`);
+      this.#jsonl.writeLine(resultLine(r, this.#aggs, emit, this.#isoOf.bind(this)));
       this.#cols.start.push(r.windowStart);
       this.#cols.end.push(r.windowEnd);
       this.#cols.key.push(r.key);

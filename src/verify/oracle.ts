@@ -12,7 +12,14 @@ import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js'
  *       class is dead | late | duplicate | filtered | counted
  *   expected(ws, k, <aggregations>)  one row per window and key
  */
-export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string): Promise<void> {
+/**
+ * Watermark models: `global` is the largest event time over the whole stream in send order (sat run
+ * on the embedded log); `partition` keeps one per partition in offset order (sat run on Kafka, and
+ * Kafka Streams' stream time), so it does not depend on how partitions interleave.
+ */
+export type WatermarkModel = 'global' | 'partition';
+
+export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string, model: WatermarkModel = 'global'): Promise<void> {
   const { size, slide } = s.window;
   const lateness = s.allowedLateness;
   let parquetColumns: string[] = [];
@@ -40,7 +47,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
                'id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'},
       quote='"', escape='"')`);
 
-  // Watermark at each delivery: the largest valid event time so far, minus the delay.
+  // Watermark at each delivery: the largest valid event time so far (in the model's order), minus the delay.
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
   await db.run(`CREATE OR REPLACE TABLE stage AS
     WITH deliv AS (
@@ -48,7 +55,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
              (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
       FROM ledger l LEFT JOIN data d ON l.row = d.row)
     SELECT *,
-      max(CASE WHEN ok THEN et END) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay} AS watermark,
+      max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay} AS watermark,
       CASE WHEN ok THEN ${lastStart} END AS last_start
     FROM deliv`);
 

@@ -1,12 +1,13 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { paths } from '../core/workdir.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
 import { loadActual, loadPositions } from './actual.js';
 import { positionCheck, resultChecks, type Check, type Counts } from './checks.js';
-import { runOracle } from './oracle.js';
+import { runOracle, type WatermarkModel } from './oracle.js';
 
 export interface VerifyOptions {
   scenario: Scenario;
@@ -17,12 +18,17 @@ export interface VerifyOptions {
   late?: string;
   alerts?: string;
   tolerance: number;
+  /** Default: per partition for a Kafka replay, global for the embedded log. */
+  watermark?: WatermarkModel;
+  /** Security settings for kafka:// inputs. */
+  kafkaConfig?: string;
 }
 
 export interface VerifyReport {
   pass: boolean;
   scenario: string;
   actual: string;
+  watermark: WatermarkModel;
   failed: string[];
   counts: Counts;
   checks: Check[];
@@ -39,28 +45,33 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   if (!existsSync(p.replay) || !existsSync(p.ledger)) throw new UsageError(`no replay in ${o.dir} (run sat replay first, or pass --dir)`);
   const replay = JSON.parse(readFileSync(p.replay, 'utf8')) as ReplaySummary;
   if (!replay.finished) throw new UsageError(`the replay in ${o.dir} has not finished (or was interrupted): nothing to verify yet`);
+  const kafka = replay.transport?.kind === 'kafka' ? replay.transport : undefined;
   const ownRun = o.actual === undefined;
-  const actual = o.actual ?? p.results;
+  // A Kafka replay's own run writes to <topic>-results and friends; the embedded log's to files.
+  const own = (file: string, suffix: string) => (kafka ? `kafka://${kafka.brokers.join(',')}/${kafka.topic}-${suffix}` : file);
+  const actual = o.actual ?? own(p.results, 'results');
+  const model: WatermarkModel = o.watermark ?? (kafka ? 'partition' : 'global');
+  const local = (url: string | undefined) => (url === undefined ? undefined : materialize(url, o.dir, o.kafkaConfig));
 
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
     await db.run(`SET TimeZone = 'UTC'`);
-    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, p.ledger);
-    await loadActual(db, o.scenario, actual);
+    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, p.ledger, model);
+    await loadActual(db, o.scenario, await local(actual) as string);
     const { checks, counts } = await resultChecks(db, o.scenario, o.tolerance);
 
     const side = async (name: string, table: string, cls: string, path: string | undefined, what: string) => {
-      const given = await loadPositions(db, table, path);
+      const given = await loadPositions(db, table, await local(path));
       return positionCheck(db, name, table, cls, given, what);
     };
-    const dl = await side('every bad record dead-lettered, no good one', 'dl', `class = 'dead'`, o.deadLetters ?? (ownRun ? p.deadLetters : undefined), 'dead-letter');
-    const late = await side('every late record in the late output, no other', 'lt', `class = 'late'`, o.late ?? (ownRun ? p.late : undefined), 'late');
-    const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? p.alerts : undefined), 'alert');
+    const dl = await side('every bad record dead-lettered, no good one', 'dl', `class = 'dead'`, o.deadLetters ?? (ownRun ? own(p.deadLetters, 'dead-letters') : undefined), 'dead-letter');
+    const late = await side('every late record in the late output, no other', 'lt', `class = 'late'`, o.late ?? (ownRun ? own(p.late, 'late') : undefined), 'late');
+    const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? own(p.alerts, 'alerts') : undefined), 'alert');
     checks.push(dl.check, late.check, alerts.check);
 
     const dupExpected = await scalar(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
-    const run = ownRun && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;
+    const run = ownRun && !kafka && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;
     checks.push(
       run === undefined
         ? { name: 'duplicates suppressed', pass: true, skipped: true, detail: 'no engine summary with a duplicate count' }
@@ -86,11 +97,23 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       alerts_expected: alerts.expected,
     });
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, failed, counts, checks };
+    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks };
     writeFileSync(p.report, JSON.stringify(report, null, 2));
     return report;
   } finally {
     db.closeSync();
     instance.closeSync();
   }
+}
+
+/** A kafka://HOST:PORT/TOPIC is read (committed records only) into a JSONL file in --dir; a path stays. */
+async function materialize(url: string, dir: string, kafkaConfig?: string): Promise<string> {
+  const { parseKafkaUrl, readTopic } = await import('../transport/kafka/read-topic.js');
+  const k = parseKafkaUrl(url);
+  if (k === undefined) return url;
+  const { kafkaConnection } = await import('../transport/kafka/config.js');
+  const values = await readTopic(kafkaConnection(k.brokers, kafkaConfig), k.topic);
+  const file = join(dir, `topic-${k.topic.replace(/[^\w.-]/g, '_')}.jsonl`);
+  writeFileSync(file, values.length ? `${values.map((v) => v.toString('utf8')).join('\n')}\n` : '');
+  return file;
 }

@@ -9,12 +9,20 @@ export interface RunFlags {
   scenario?: string;
   follow?: boolean;
   idleTimeout?: number;
+  brokers?: string;
+  topic?: string;
+  group?: string;
+  exactlyOnce?: boolean;
+  kafkaConfig?: string;
+  checkpointDir?: string;
+  commitInterval?: number;
 }
 
 export async function runCommand(f: RunFlags): Promise<number> {
   const name = f.scenario ?? scenarioOfWorkdir(f.dir);
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
   const scenario = loadScenario(name);
+  if (f.brokers !== undefined || f.topic !== undefined) return runOnKafka(f, scenario);
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
@@ -29,5 +37,36 @@ export async function runCommand(f: RunFlags): Promise<number> {
       `${s.counted} counted, ${s.filtered} filtered, ${s.late} late, ${s.duplicates} duplicates, ${s.deadLettered} dead letters; ` +
       `${s.results} results, ${s.alerts} alerts in ${f.dir}`,
   );
+  return 0;
+}
+
+/** sat run as a consumer-group member: summary to stdout and run-<group>-<pid>.json in --dir. */
+async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>): Promise<number> {
+  if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
+  const { kafkaConnection } = await import('../../transport/kafka/config.js');
+  const { runKafka } = await import('../../engine/kafka/run-kafka.js');
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const group = f.group ?? `sat-${scenario.name}`;
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  mkdirSync(f.dir, { recursive: true });
+  const s = await runKafka({
+    scenario,
+    conn: kafkaConnection(f.brokers, f.kafkaConfig),
+    topic: f.topic,
+    group,
+    exactlyOnce: f.exactlyOnce ?? false,
+    checkpointDir: f.checkpointDir ?? join(f.dir, 'checkpoints', group),
+    commitIntervalMs: f.commitInterval ?? 500,
+    idleTimeoutMs: f.idleTimeout ?? 0,
+    signal: ac.signal,
+    log: (line) => say(f.json, `sat run [${process.pid}]: ${line}`),
+  });
+  writeFileSync(join(f.dir, `run-${group}-${process.pid}.json`), JSON.stringify(s, null, 2));
+  if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
+  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters`);
   return 0;
 }

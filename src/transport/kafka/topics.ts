@@ -8,8 +8,8 @@ export const topicsOf = (input: string) => ({
   deadLetters: `${input}-dead-letters`,
   late: `${input}-late`,
   alerts: `${input}-alerts`,
-  /** Operator state per input partition, written in the same transactions as the results. */
-  state: (group: string) => `${input}-${group}-state`,
+  /** Per input partition, the offset each commit reached: written in the same transaction as the results. */
+  progress: (group: string) => `${input}-${group}-progress`,
 });
 
 /** Number of partitions of a topic, or undefined when it does not exist. */

@@ -1,0 +1,53 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OperatorSnapshot } from '../operator.js';
+
+/** What one input partition's task holds: the operator and how far it has read. */
+export interface PartitionCheckpoint {
+  partition: number;
+  /** The next offset to read: the offset the same transaction commits for the group. */
+  nextOffset: number;
+  /** The end-of-stream marker has been processed. */
+  ended: boolean;
+  operator: OperatorSnapshot;
+}
+
+/**
+ * Checkpoints in a directory shared by every `sat run` of the group (a network or object store
+ * between machines, as Flink's checkpoint storage is). Each file is named by the offset it covers
+ * and written before the transaction that commits that offset, so the committed offset always names
+ * a complete checkpoint; files of aborted transactions are simply never read.
+ */
+export class CheckpointStore {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  #file(partition: number, nextOffset: number): string {
+    return join(this.dir, `p${partition}-${String(nextOffset).padStart(12, '0')}.json`);
+  }
+
+  write(c: PartitionCheckpoint): void {
+    const file = this.#file(c.partition, c.nextOffset);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(c));
+    renameSync(tmp, file); // atomic: a reader sees the whole file or none
+  }
+
+  /** The checkpoint for exactly this committed offset; undefined at offset 0 (nothing processed yet). */
+  read(partition: number, nextOffset: number): PartitionCheckpoint | undefined {
+    if (nextOffset === 0) return undefined;
+    const file = this.#file(partition, nextOffset);
+    if (!existsSync(file)) throw new Error(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: state cannot be restored`);
+    return JSON.parse(readFileSync(file, 'utf8')) as PartitionCheckpoint;
+  }
+
+  /** Drops a partition's checkpoints older than the committed one. */
+  prune(partition: number, committed: number): void {
+    const prefix = `p${partition}-`;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.startsWith(prefix) || !f.endsWith('.json')) continue;
+      if (Number(f.slice(prefix.length, -5)) < committed) rmSync(join(this.dir, f), { force: true });
+    }
+  }
+}

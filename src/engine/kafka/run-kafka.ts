@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
+import { UsageError } from '../../core/errors.js';
+import type { Scenario } from '../../scenario/types.js';
+import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
+import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
+import { HEADER_END } from '../../transport/types.js';
+import { WindowOperator, type OperatorStats } from '../operator.js';
+import { createProcessor, emitFired, type Outputs } from '../process.js';
+import { resultLine } from '../sinks.js';
+import { CheckpointStore } from './checkpoints.js';
+
+export interface KafkaRunOptions {
+  scenario: Scenario;
+  conn: KafkaConnection;
+  topic: string;
+  group: string;
+  /** Results, side outputs, offsets and progress in one Kafka transaction per commit. */
+  exactlyOnce: boolean;
+  checkpointDir: string;
+  commitIntervalMs: number;
+  /** Give up waiting for the rest of the group after this long without progress (0: never). */
+  idleTimeoutMs: number;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}
+
+export interface KafkaRunSummary extends OperatorStats {
+  scenario: string;
+  transport: 'kafka';
+  group: string;
+  exactlyOnce: boolean;
+  records: number;
+  deadLettered: number;
+  results: number;
+  alerts: number;
+  commits: number;
+  rebalances: number;
+  restored: number;
+  partitionsProcessed: number[];
+  elapsedMs: number;
+  recordsPerSecond: number;
+  deadLetterReasons: Partial<Record<string, number>>;
+}
+
+/** One input partition's task: its own operator (stream time per partition, as Kafka Streams keeps it). */
+interface Task {
+  partition: number;
+  op: WindowOperator;
+  nextOffset: number;
+  ended: boolean;
+  dirty: boolean;
+  last?: Message;
+}
+
+type OutMessage = { topic: string; partition?: number; key?: Buffer; value: Buffer };
+
+const enc = (s: string) => Buffer.from(s);
+
+/**
+ * `sat run` as a member of a Kafka consumer group. Each input partition is a task with its own
+ * operator. Every commit interval, the tasks that moved write a checkpoint (named by the offset it
+ * covers), then one transaction carries their results, dead letters, late rows, alerts, a progress
+ * record per partition and the consumed offsets (read-process-write). A task a member takes over is
+ * restored once no transaction is open on its progress partition: from the committed offset and the
+ * checkpoint for exactly that offset. A rebalance drops all uncommitted work; the stream then
+ * re-reads from the committed offsets, and a partition's records are only taken in offset order.
+ */
+export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
+  const t = topicsOf(o.topic);
+  const partitions = await partitionCount(o.conn, o.topic);
+  if (partitions === undefined) throw new UsageError(`topic ${o.topic} does not exist (sat replay --brokers ... --topic ${o.topic} first)`);
+  const progressTopic = t.progress(o.group);
+  await ensureTopics(o.conn, [
+    { name: t.results, partitions },
+    { name: t.deadLetters, partitions },
+    { name: t.late, partitions },
+    { name: t.alerts, partitions },
+    { name: progressTopic, partitions, compact: true },
+  ]);
+  const store = new CheckpointStore(o.checkpointDir);
+  const consumer = new Consumer({
+    ...clientOptions(o.conn, 'sat-run'),
+    groupId: o.group,
+    sessionTimeout: 6000,
+    heartbeatInterval: 500,
+    rebalanceTimeout: 20000,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    autocommit: false,
+  });
+  const producer = new Producer({
+    ...clientOptions(o.conn, 'sat-run'),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    // Also the transaction timeout: a killed member's open transaction is aborted after this long.
+    timeout: 10000,
+    ...(o.exactlyOnce ? { transactionalId: `sat-run-${o.group}-${randomUUID()}` } : {}),
+  });
+
+  const processor = createProcessor(o.scenario);
+  const aggs = o.scenario.aggregations;
+  const tasks = new Map<number, Task>();
+  const processed = new Set<number>();
+  let pending: OutMessage[] = [];
+  const counters = { records: 0, deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0 };
+  const stats: OperatorStats = { counted: 0, filtered: 0, late: 0, duplicates: 0, windowsFired: 0 };
+
+  const outputs = (partition: number): Outputs => ({
+    deadLetter: (row) => pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(row)) }),
+    late: (row) => pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
+    alert: (row) => pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
+    results: (rows, emitTime) => {
+      const emit = new Date(emitTime).toISOString();
+      for (const r of rows) pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
+    },
+  });
+
+  let assigned = new Set<number>();
+  let rebalanced = false;
+  consumer.on('consumer:group:join', (p) => {
+    assigned = new Set((p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions));
+    rebalanced = true;
+  });
+
+  const stream = await consumer.consume({
+    topics: [o.topic],
+    mode: 'committed',
+    fallbackMode: 'earliest',
+    autocommit: false,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    maxWaitTime: 200,
+  });
+  const queue: Message[] = [];
+  let streamError: Error | undefined;
+  stream.on('data', (m: Message) => {
+    queue.push(m);
+    if (queue.length > 20_000) stream.pause();
+  });
+  stream.on('error', (e: Error) => (streamError = e));
+
+  const offsetsOf = async (topic: string, parts: number[], isolationLevel: number, timestamp: bigint) =>
+    (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp })).get(topic) ?? [];
+
+  /** True when no transaction is open on these progress partitions (last stable offset = high watermark). */
+  const stable = async (parts: number[]) => {
+    const lso = await offsetsOf(progressTopic, parts, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.LATEST);
+    const hw = await offsetsOf(progressTopic, parts, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
+    return parts.every((p) => lso[p] === hw[p]);
+  };
+
+  const committedOffsets = async (parts: number[]) =>
+    (await consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: parts }] })).get(o.topic) ?? [];
+
+  async function restore(partition: number): Promise<Task> {
+    const started = performance.now();
+    while (!(await stable([partition]))) {
+      if (performance.now() - started > 60_000) throw new Error(`partition ${partition}: a transaction stayed open for 60 s`);
+      await sleep(200);
+    }
+    const committed = Number((await committedOffsets([partition]))[partition] ?? -1n);
+    counters.restored++;
+    if (committed >= 0) {
+      const cp = store.read(partition, committed);
+      if (cp !== undefined) {
+        o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
+        return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, dirty: false };
+      }
+    }
+    const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
+    return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(0, committed, earliest), ended: false, dirty: false };
+  }
+
+  /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
+  function dropUncommitted(): void {
+    tasks.clear();
+    pending = [];
+  }
+
+  async function commit(): Promise<void> {
+    const dirty = [...tasks.values()].filter((x) => x.dirty);
+    if (dirty.length === 0) return;
+    for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, operator: x.op.snapshot() });
+    const progress: OutMessage[] = dirty.map((x) => ({
+      topic: progressTopic,
+      partition: x.partition,
+      key: enc(String(x.partition)),
+      value: enc(JSON.stringify({ nextOffset: x.nextOffset, ended: x.ended })),
+    }));
+    const messages = [...pending, ...progress];
+    if (o.exactlyOnce) {
+      const tx = await producer.beginTransaction();
+      try {
+        await tx.addConsumer(consumer);
+        await tx.send({ messages });
+        for (const x of dirty) await tx.addOffset(x.last as Message);
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        throw e;
+      }
+    } else {
+      await producer.send({ messages });
+      for (const x of dirty) await (x.last as Message).commit();
+    }
+    for (const m of pending) {
+      if (m.topic === t.results) counters.results++;
+      else if (m.topic === t.deadLetters) counters.deadLettered++;
+      else if (m.topic === t.alerts) counters.alerts++;
+    }
+    pending = [];
+    for (const x of dirty) {
+      x.dirty = false;
+      store.prune(x.partition, x.nextOffset);
+    }
+    counters.commits++;
+  }
+
+  /** Finished when this member's partitions have ended and the whole group has committed everything. */
+  async function finished(): Promise<boolean> {
+    const all = Array.from({ length: partitions as number }, (_, p) => p);
+    if ([...assigned].some((p) => !tasks.get(p)?.ended)) return false;
+    if (!(await stable(all))) return false;
+    const hw = await offsetsOf(o.topic, all, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
+    const committed = await committedOffsets(all);
+    return all.every((p) => committed[p] !== undefined && committed[p] >= 0n && committed[p] === hw[p] && hw[p] > 0n);
+  }
+
+  const start = performance.now();
+  let lastCommit = performance.now();
+  let lastCheck = 0;
+  let lastProgress = performance.now();
+  const endKey = HEADER_END;
+  try {
+    for (;;) {
+      if (o.signal?.aborted) break;
+      if (streamError) throw streamError;
+      if (rebalanced) {
+        rebalanced = false;
+        counters.rebalances++;
+        o.log(`rebalance: assigned partitions [${[...assigned].sort().join(', ')}]`);
+        dropUncommitted();
+      }
+      const m = queue.shift();
+      if (m === undefined) {
+        if (stream.isPaused()) stream.resume();
+        if (tasks.size > 0 && [...tasks.values()].some((x) => x.dirty)) {
+          await commitOrRecover();
+          continue;
+        }
+        if (performance.now() - lastCheck > 1000) {
+          lastCheck = performance.now();
+          if (await finished()) break;
+          if (o.idleTimeoutMs > 0 && performance.now() - lastProgress > o.idleTimeoutMs) {
+            o.log(`no progress for ${o.idleTimeoutMs} ms: stopping`);
+            break;
+          }
+        }
+        await sleep(20);
+        continue;
+      }
+      let task = tasks.get(m.partition);
+      if (task === undefined) {
+        task = await restore(m.partition);
+        if (rebalanced) continue; // the group moved on while we restored: start over
+        tasks.set(m.partition, task);
+      }
+      // Only the next offset is taken: older ones are committed already, newer ones were fetched from
+      // a position a rebalance or a failed commit has since rewound (they come again in order).
+      if (m.offset !== BigInt(task.nextOffset) || task.ended) continue;
+      const isEnd = [...m.headers.keys()].some((k) => k.toString() === endKey);
+      if (isEnd) {
+        task.op.flush();
+        emitFired(task.op, outputs(m.partition));
+        task.ended = true;
+      } else {
+        processor.handle(task.op, { partition: m.partition, offset: Number(m.offset), value: m.value }, outputs(m.partition));
+        counters.records++;
+      }
+      processed.add(m.partition);
+      task.nextOffset = Number(m.offset) + 1;
+      task.dirty = true;
+      task.last = m;
+      lastProgress = performance.now();
+      if (performance.now() - lastCommit >= o.commitIntervalMs || pending.length > 50_000) await commitOrRecover();
+    }
+    if (!rebalanced) await commitOrRecover();
+  } finally {
+    for (const x of tasks.values()) for (const k of Object.keys(stats) as (keyof OperatorStats)[]) stats[k] += x.op.stats[k];
+    await stream.close().catch(() => undefined);
+    await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
+    await producer.close().catch(() => undefined);
+  }
+
+  async function commitOrRecover(): Promise<void> {
+    lastCommit = performance.now();
+    if (rebalanced) return; // offsets of revoked partitions cannot be committed: drop instead
+    try {
+      await commit();
+    } catch (e) {
+      o.log(`commit failed (${(e as Error).message}): dropping uncommitted work and re-reading from the commits`);
+      dropUncommitted();
+      // The stream re-reads committed offsets on a group join; announce one so it rewinds.
+      consumer.emit('consumer:group:join', { groupId: o.group, memberId: consumer.memberId ?? '', generationId: consumer.generationId, assignments: [{ topic: o.topic, partitions: [...assigned] }] });
+    }
+  }
+
+  const elapsedMs = performance.now() - start;
+  return {
+    scenario: o.scenario.name,
+    transport: 'kafka',
+    group: o.group,
+    exactlyOnce: o.exactlyOnce,
+    ...stats,
+    ...counters,
+    partitionsProcessed: [...processed].sort(),
+    elapsedMs: Math.round(elapsedMs),
+    recordsPerSecond: Math.round(counters.records / Math.max(elapsedMs / 1000, 1e-9)),
+    deadLetterReasons: processor.deadLetterKinds,
+  };
+}

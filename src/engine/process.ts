@@ -1,0 +1,52 @@
+import type { Scenario } from '../scenario/types.js';
+import type { WindowOperator, WindowResult } from './operator.js';
+import { createValidator, type RejectKind } from './validate.js';
+
+/** Where the engine's outputs go: files for the embedded log, transactional topics for Kafka. */
+export interface Outputs {
+  deadLetter(row: { partition: number; offset: number; kind: RejectKind; reason: string; raw: string }): void;
+  late(row: { partition: number; offset: number; key: string; event_time: string; id: string; watermark: string; value: string }): void;
+  alert(row: { alert: string; partition: number; offset: number; key: string; id: string; event_time: string }): void;
+  results(rows: WindowResult[], emitTime: number): void;
+}
+
+export interface InRecord {
+  partition: number;
+  offset: number;
+  value: Uint8Array;
+}
+
+/**
+ * Validate → operator → outputs for one record: the same steps whatever the transport, so the
+ * embedded-log engine and the Kafka engine cannot drift apart. Counts dead letters by kind.
+ */
+export function createProcessor(s: Scenario) {
+  const validate = createValidator(s);
+  const dec = new TextDecoder();
+  const deadLetterKinds: Partial<Record<RejectKind, number>> = {};
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  function handle(op: WindowOperator, rec: InRecord, out: Outputs): void {
+    const v = validate(rec.value);
+    if (!v.ok) {
+      deadLetterKinds[v.kind] = (deadLetterKinds[v.kind] ?? 0) + 1;
+      out.deadLetter({ partition: rec.partition, offset: rec.offset, kind: v.kind, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
+      return;
+    }
+    const r = v.record;
+    const { outcome, alerts } = op.process(r);
+    if (outcome === 'late') {
+      out.late({ partition: rec.partition, offset: rec.offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(rec.value) });
+    }
+    for (const alert of alerts) out.alert({ alert, partition: rec.partition, offset: rec.offset, key: r.key, id: r.id, event_time: iso(r.time) });
+    emitFired(op, out);
+  }
+
+  return { handle, deadLetterKinds };
+}
+
+/** Hands the windows the operator fired to the outputs. */
+export function emitFired(op: WindowOperator, out: Outputs): void {
+  const fired = op.takeResults();
+  if (fired.length > 0) out.results(fired, Date.now());
+}
