@@ -63,7 +63,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
     commitIntervalMs: f.commitInterval ?? 500,
     idleTimeoutMs: f.idleTimeout ?? 0,
     signal: ac.signal,
-    log: (line) => say(f.json, `sat run [${process.pid}]: ${line}`),
+    log: (line) => say(false, `sat run [${process.pid}]: ${line}`), // progress goes to stderr even with --json
   });
   writeFileSync(join(f.dir, `run-${group}-${process.pid}.json`), JSON.stringify(s, null, 2));
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);

@@ -216,14 +216,21 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     counters.commits++;
   }
 
-  /** Finished when this member's partitions have ended and the whole group has committed everything. */
+  /**
+   * Finished when the whole group is: no transaction open, every partition committed up to its end,
+   * and the checkpoint at that offset has processed the end-of-stream marker (so a replay still
+   * sending does not look finished just because the group has caught up).
+   */
   async function finished(): Promise<boolean> {
     const all = Array.from({ length: partitions as number }, (_, p) => p);
-    if ([...assigned].some((p) => !tasks.get(p)?.ended)) return false;
     if (!(await stable(all))) return false;
     const hw = await offsetsOf(o.topic, all, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
     const committed = await committedOffsets(all);
-    return all.every((p) => committed[p] !== undefined && committed[p] >= 0n && committed[p] === hw[p] && hw[p] > 0n);
+    return all.every((p) => {
+      const c = committed[p];
+      if (c === undefined || c <= 0n || c !== hw[p]) return false;
+      return tasks.get(p)?.ended ?? store.read(p, Number(c))?.ended ?? false;
+    });
   }
 
   const start = performance.now();
@@ -259,6 +266,8 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         await sleep(20);
         continue;
       }
+      // Records of partitions this member no longer owns may still sit in the stream's buffer.
+      if (!assigned.has(m.partition)) continue;
       let task = tasks.get(m.partition);
       if (task === undefined) {
         task = await restore(m.partition);
@@ -287,9 +296,10 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     if (!rebalanced) await commitOrRecover();
   } finally {
     for (const x of tasks.values()) for (const k of Object.keys(stats) as (keyof OperatorStats)[]) stats[k] += x.op.stats[k];
-    await stream.close().catch(() => undefined);
-    await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
-    await producer.close().catch(() => undefined);
+    const closing = (what: string) => (e: Error) => o.log(`closing the ${what} failed: ${e.message}`);
+    await stream.close().catch(closing('stream'));
+    await (consumer.close(true) as unknown as Promise<void>).catch(closing('consumer'));
+    await producer.close().catch(closing('producer'));
   }
 
   async function commitOrRecover(): Promise<void> {

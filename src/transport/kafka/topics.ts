@@ -16,9 +16,8 @@ export const topicsOf = (input: string) => ({
 export async function partitionCount(conn: KafkaConnection, topic: string): Promise<number | undefined> {
   const admin = new Admin(clientOptions(conn, 'sat-admin'));
   try {
-    const md = await admin.metadata({ topics: [topic] }).catch(() => undefined);
-    const t = md?.topics.get(topic);
-    return t === undefined ? undefined : t.partitionsCount;
+    if (!(await admin.listTopics({ includeInternals: false })).includes(topic)) return undefined;
+    return (await admin.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount;
   } finally {
     await admin.close();
   }
@@ -28,9 +27,10 @@ export async function partitionCount(conn: KafkaConnection, topic: string): Prom
 export async function ensureTopics(conn: KafkaConnection, topics: { name: string; partitions: number; compact?: boolean }[]): Promise<void> {
   const admin = new Admin(clientOptions(conn, 'sat-admin'));
   try {
+    // One listing: asking metadata for a missing topic makes the client retry for seconds.
+    const existing = new Set(await admin.listTopics({ includeInternals: false }));
     for (const t of topics) {
-      const md = await admin.metadata({ topics: [t.name] }).catch(() => undefined);
-      if (md?.topics.get(t.name) !== undefined) continue;
+      if (existing.has(t.name)) continue;
       await admin
         .createTopics({
           topics: [t.name],

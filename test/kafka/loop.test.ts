@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { partitionForKey } from '../../src/core/murmur2.js';
+import { haveShared, ROOT, SAT, sat, shared, tempDir } from '../helpers.js';
+import { BROKERS, haveBroker, uniqueTopic } from './broker.js';
+
+const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '7'];
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+const dataset = () => (haveShared ? shared('reviews/giftcard+digital_software_10834_noheader__James-Leste.tsv') : join(ROOT, 'datasets', 'reviews-sample.tsv'));
+
+function expectVerified(dir: string) {
+  const v = sat('verify', '--dir', dir, '--json');
+  expect(v.code, `${v.stderr} ${JSON.stringify(v.json?.checks?.filter((c: { pass: boolean }) => !c.pass))}`).toBe(0);
+  const c = v.json.counts;
+  expect(v.json.watermark).toBe('partition');
+  expect(c.records_lost).toBe(0);
+  expect(c.records_double_counted).toBe(0);
+  expect(c.results_repeated).toBe(0);
+  expect(c.dead_lettered).toBe(c.dead_letters_expected);
+  expect(c.malformed_sent).toBeGreaterThan(0);
+  expect(c.late_output).toBe(c.late_expected);
+  expect(c.late_expected).toBeGreaterThan(0);
+  return v.json;
+}
+
+describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
+  it('replay produces keyed by Kafka murmur2, with broker offsets in the ledger and an end marker per partition', () => {
+    const dir = tempDir('sat-kafka-');
+    const topic = uniqueTopic('replay');
+    const r = sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.transport).toEqual({ kind: 'kafka', brokers: [BROKERS], topic });
+    const rows = readFileSync(join(dir, 'ledger.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    expect(rows.length).toBe(r.json.sent);
+    const byPartition = new Map<number, number[]>();
+    for (const [, , partition, offset, key] of rows) {
+      const p = Number(partition);
+      if (key) expect(p).toBe(partitionForKey(JSON.parse(key), 3));
+      byPartition.set(p, [...(byPartition.get(p) ?? []), Number(offset)]);
+    }
+    for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => i)); // acked, gap-free
+  });
+
+  it('one member, exactly-once: replay -> Kafka -> run -> verify from the topics', () => {
+    const dir = tempDir('sat-kafka-');
+    const topic = uniqueTopic('one');
+    expect(sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir).code).toBe(0);
+    const run = sat('run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.partitionsProcessed).toEqual([0, 1, 2, 3]);
+    expectVerified(dir);
+  });
+
+  it('one member, at-least-once (no crash): verifies too', () => {
+    const dir = tempDir('sat-kafka-');
+    const topic = uniqueTopic('alo');
+    expect(sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '2', '--dir', dir).code).toBe(0);
+    const run = sat('run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.exactlyOnce).toBe(false);
+    expectVerified(dir);
+  });
+
+  it('two members of one group share 4 partitions while replay streams, and the results verify', async () => {
+    const dir = tempDir('sat-kafka-');
+    const topic = uniqueTopic('group');
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '3000', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
+    const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--json'];
+    const a = start(runArgs);
+    const b = start(runArgs);
+    const [r, ra, rb] = await Promise.all([replay.done, a.done, b.done]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    const sa = JSON.parse(ra.stdout);
+    const sb = JSON.parse(rb.stdout);
+    expect(sa.partitionsProcessed.length).toBeGreaterThan(0);
+    expect(sb.partitionsProcessed.length).toBeGreaterThan(0);
+    expect([...new Set([...sa.partitionsProcessed, ...sb.partitionsProcessed])].sort()).toEqual([0, 1, 2, 3]);
+    expectVerified(dir);
+  });
+
+  it('SIGKILL of one member mid-stream: the group rebalances, the survivor restores its partitions, nothing lost or duplicated', async () => {
+    const dir = tempDir('sat-kafka-');
+    const topic = uniqueTopic('kill');
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '2500', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
+    const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--commit-interval', '300', '--json'];
+    const victim = start(runArgs);
+    const survivor = start(runArgs);
+    // Kill once the victim owns partitions, and give it time to commit some work of its own.
+    for (let waited = 0; !/assigned partitions \[\d/.test(victim.stderr()); waited += 50) {
+      expect(waited, 'the victim never got partitions').toBeLessThan(30_000);
+      await sleep(50);
+    }
+    await sleep(1500);
+    victim.child.kill('SIGKILL');
+    const [r, v, s] = await Promise.all([replay.done, victim.done, survivor.done]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(v.signal).toBe('SIGKILL');
+    expect(s.code, s.stderr).toBe(0);
+    const summary = JSON.parse(s.stdout);
+    expect(summary.partitionsProcessed).toEqual([0, 1, 2, 3]); // it took over the victim's partitions
+    expect(summary.rebalances).toBeGreaterThanOrEqual(2);
+    expectVerified(dir);
+  });
+});
+
