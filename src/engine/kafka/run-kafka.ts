@@ -131,11 +131,22 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     maxWaitTime: 200,
   });
-  const queue: Message[] = [];
+  // A queue with a moving head: Array.shift() would copy the array for every record.
+  let queue: Message[] = [];
+  let head = 0;
+  const take = (): Message | undefined => {
+    if (head === queue.length) return undefined;
+    const m = queue[head++];
+    if (head > 10_000) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    return m;
+  };
   let streamError: Error | undefined;
   stream.on('data', (m: Message) => {
     queue.push(m);
-    if (queue.length > 20_000) stream.pause();
+    if (queue.length - head > 20_000) stream.pause();
   });
   stream.on('error', (e: Error) => (streamError = e));
 
@@ -248,7 +259,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         o.log(`rebalance: assigned partitions [${[...assigned].sort().join(', ')}]`);
         dropUncommitted();
       }
-      const m = queue.shift();
+      const m = take();
       if (m === undefined) {
         if (stream.isPaused()) stream.resume();
         if (tasks.size > 0 && [...tasks.values()].some((x) => x.dirty)) {
@@ -277,7 +288,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
       // a position a rebalance or a failed commit has since rewound (they come again in order).
       if (m.offset !== BigInt(task.nextOffset) || task.ended) continue;
-      const isEnd = [...m.headers.keys()].some((k) => k.toString() === endKey);
+      const isEnd = m.headers.size > 0 && [...m.headers.keys()].some((k) => k.toString() === endKey);
       if (isEnd) {
         task.op.flush();
         emitFired(task.op, outputs(m.partition));

@@ -1,0 +1,49 @@
+// Kafka benchmark, one run, same broker: Kafka's own ProducerPerformance vs `sat replay --rate 0`,
+// and ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks.
+// Needs a broker (scripts/kafka.sh up) and the jars scripts/kafka.sh fetched.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
+const SAT = join(ROOT, 'bin', 'sat');
+const BROKER = process.env.SAT_BROKERS ?? '127.0.0.1:9092';
+const N = Number(process.env.BENCH_KAFKA_RECORDS ?? 200_000);
+const PARTITIONS = 4;
+const cp = execFileSync('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'classpath'], { encoding: 'utf8' }).trim();
+const java = (cls, args) => execFileSync('java', ['-Xmx512m', '-cp', cp, cls, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop());
+const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
+
+// ~100-byte JSON records, 1,000 keys, one every 10 ms of event time.
+const dir = mkdtempSync(join(tmpdir(), 'sat-kbench-'));
+const file = join(dir, 'passthrough.jsonl');
+const t0 = Date.UTC(2024, 0, 1);
+const rows = [];
+for (let i = 0; i < N; i++) rows.push(JSON.stringify({ id: `r${i}`, key: `k${i % 1000}`, ts: new Date(t0 + i * 10).toISOString(), pad: 'x'.repeat(20) }));
+writeFileSync(file, `${rows.join('\n')}\n`);
+const size = Math.round(rows.reduce((a, r) => a + r.length, 0) / N);
+const stamp = Date.now().toString(36);
+const props = ['bootstrap.servers=' + BROKER, 'acks=all', 'enable.idempotence=true', 'compression.type=lz4', 'linger.ms=5', 'batch.size=262144'];
+
+console.log(`Kafka benchmark: broker ${BROKER}, ${N} records of ~${size} B, ${PARTITIONS} partitions, acks=all, idempotent, lz4`);
+
+// Produce
+execFileSync('bash', ['-c', `java -cp '${cp}' org.apache.kafka.tools.TopicCommand --bootstrap-server ${BROKER} --create --topic perf-p-${stamp} --partitions ${PARTITIONS} --replication-factor 1 >/dev/null`]);
+const pp = java('org.apache.kafka.tools.ProducerPerformance', ['--topic', `perf-p-${stamp}`, '--num-records', String(N), '--record-size', String(size), '--throughput', '-1', '--producer-props', ...props]);
+const kafkaProduce = Number(/([\d.]+) records\/sec/.exec(pp.trim().split('\n').pop())[1]);
+const replay = sat('replay', file, '--scenario', join(ROOT, 'bench', 'passthrough.yaml'), '--rate', '0', '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--partitions', String(PARTITIONS), '--compression', 'lz4', '--dir', join(dir, 'd'));
+console.log(`produce: ProducerPerformance ${fmt(kafkaProduce)} records/s   sat replay ${fmt(replay.recordsPerSecond)} records/s   sat/Kafka = ${(replay.recordsPerSecond / kafkaProduce).toFixed(2)}`);
+
+// Consume the same topic sat produced: Kafka's consumer reads it, sat run processes it.
+const cpf = java('org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', BROKER, '--topic', `perf-s-${stamp}`, '--messages', String(N), '--group', `perf-g-${stamp}`, '--timeout', '60000']);
+const [header, values] = cpf.trim().split('\n').slice(-2).map((l) => l.split(',').map((x) => x.trim()));
+const col = (name) => Number(values[header.indexOf(name)]);
+const kafkaConsume = col('fetch.nMsg.sec');
+const run = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-${stamp}`);
+const runEos = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-eos-${stamp}`, '--exactly-once');
+console.log(`consume: ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(col('nMsg.sec'))} with its group join)`);
+console.log(`         sat run           ${fmt(run.recordsPerSecond)} records/s   sat/Kafka = ${(run.recordsPerSecond / kafkaConsume).toFixed(2)}   (validate, window, dedup, results + offsets; ${run.commits} commits)`);
+console.log(`         sat run --exactly-once ${fmt(runEos.recordsPerSecond)} records/s   sat/Kafka = ${(runEos.recordsPerSecond / kafkaConsume).toFixed(2)}   (${runEos.commits} transactions)`);

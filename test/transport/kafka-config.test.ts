@@ -1,0 +1,46 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { clientOptions, describeConnection, kafkaConnection } from '../../src/transport/kafka/config.js';
+import { parseKafkaUrl } from '../../src/transport/kafka/read-topic.js';
+import { sat, tempDir } from '../helpers.js';
+
+describe('Kafka connection settings', () => {
+  it('reads SASL and TLS from a client properties file, and never describes a secret', () => {
+    const dir = tempDir();
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const props = join(dir, 'client.properties');
+    writeFileSync(props, `# a comment\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.username=alice\nsasl.password=s3cr3t-value\nssl.ca.location=${ca}\n`);
+    const c = kafkaConnection('b1:9093,b2:9093', props, {});
+    expect(c.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'alice', password: 's3cr3t-value' });
+    expect(c.tls?.ca).toContain('BEGIN CERTIFICATE');
+    expect(clientOptions(c, 'x').sasl?.password).toBe('s3cr3t-value');
+    const text = describeConnection(c);
+    expect(text).toBe('b1:9093,b2:9093, SASL SCRAM-SHA-512 as alice, TLS');
+    expect(text).not.toContain('s3cr3t');
+  });
+
+  it('lets environment variables override the file', () => {
+    const c = kafkaConnection('b:9092', undefined, { SAT_KAFKA_SASL_MECHANISM: 'PLAIN', SAT_KAFKA_USERNAME: 'bob', SAT_KAFKA_PASSWORD: 'pw', SAT_KAFKA_TLS: 'true' });
+    expect(c.sasl?.mechanism).toBe('PLAIN');
+    expect(c.tls).toBeDefined();
+  });
+
+  it('rejects bad settings with a message naming them', () => {
+    expect(() => kafkaConnection('localhost', undefined, {})).toThrow(/"localhost" is not HOST:PORT/);
+    expect(() => kafkaConnection('b:1', undefined, { SAT_KAFKA_SASL_MECHANISM: 'GSSAPI', SAT_KAFKA_USERNAME: 'u', SAT_KAFKA_PASSWORD: 'p' })).toThrow(/GSSAPI/);
+    expect(() => kafkaConnection('b:1', undefined, { SAT_KAFKA_SASL_MECHANISM: 'PLAIN' })).toThrow(/needs a username and a password/);
+  });
+
+  it('parses kafka:// result locations', () => {
+    expect(parseKafkaUrl('kafka://h1:9092,h2:9092/my.topic-results')).toEqual({ brokers: 'h1:9092,h2:9092', topic: 'my.topic-results' });
+    expect(parseKafkaUrl('results.parquet')).toBeUndefined();
+  });
+
+  it('the CLI refuses half a Kafka setting with exit 2', () => {
+    const r = sat('replay', 'datasets/iot-sample.csv', '--scenario', 'iot', '--topic', 't', '--dir', tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--brokers and --topic go together/);
+  });
+});
