@@ -34,6 +34,10 @@ export class CheckpointStore {
     renameSync(tmp, file); // atomic: a reader sees the whole file or none
   }
 
+  has(partition: number, nextOffset: number): boolean {
+    return existsSync(this.#file(partition, nextOffset));
+  }
+
   /** The checkpoint for exactly this committed offset; undefined at offset 0 (nothing processed yet). */
   read(partition: number, nextOffset: number): PartitionCheckpoint | undefined {
     if (nextOffset === 0) return undefined;

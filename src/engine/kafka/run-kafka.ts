@@ -4,12 +4,13 @@ import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Prod
 import { UsageError } from '../../core/errors.js';
 import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
+import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { HEADER_END } from '../../transport/types.js';
 import { WindowOperator, type OperatorStats } from '../operator.js';
 import { createProcessor, emitFired, type Outputs } from '../process.js';
 import { resultLine } from '../sinks.js';
-import { CheckpointStore } from './checkpoints.js';
+import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
 
 export interface KafkaRunOptions {
   scenario: Scenario;
@@ -58,6 +59,20 @@ type OutMessage = { topic: string; partition?: number; key?: Buffer; value: Buff
 
 const enc = (s: string) => Buffer.from(s);
 
+/** A commit (a transaction of a few requests) that takes longer than this is treated as failed. */
+const COMMIT_DEADLINE_MS = 20_000;
+
+class DeadlineExceeded extends Error {}
+
+/** Rejects when the promise has not settled in time: some client calls can hang under a rebalance. */
+function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineExceeded(`${what} did not finish in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * `sat run` as a member of a Kafka consumer group. Each input partition is a task with its own
  * operator. Every commit interval, the tasks that moved write a checkpoint (named by the offset it
@@ -89,14 +104,16 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
     autocommit: false,
   });
-  const producer = new Producer({
-    ...clientOptions(o.conn, 'sat-run'),
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    // Also the transaction timeout: a killed member's open transaction is aborted after this long.
-    timeout: 10000,
-    ...(o.exactlyOnce ? { transactionalId: `sat-run-${o.group}-${randomUUID()}` } : {}),
-  });
+  const newProducer = () =>
+    new Producer({
+      ...clientOptions(o.conn, 'sat-run'),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      // Also the transaction timeout: a killed member's open transaction is aborted after this long.
+      timeout: 10000,
+      ...(o.exactlyOnce ? { transactionalId: `sat-run-${o.group}-${randomUUID()}` } : {}),
+    });
+  let producer = newProducer();
 
   const processor = createProcessor(o.scenario);
   const aggs = o.scenario.aggregations;
@@ -123,6 +140,12 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     rebalanced = true;
   });
 
+  const offsetsOf = async (topic: string, parts: number[], isolationLevel: number, timestamp: bigint) =>
+    (await deadline(consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp }), 15_000, 'listOffsets')).get(topic) ?? [];
+
+  await initGroupOffsets(o.conn, o.group, o.topic, partitions, async (ps) =>
+    offsetsOf(o.topic, ps, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST),
+  );
   const stream = await consumer.consume({
     topics: [o.topic],
     mode: 'committed',
@@ -150,9 +173,6 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   });
   stream.on('error', (e: Error) => (streamError = e));
 
-  const offsetsOf = async (topic: string, parts: number[], isolationLevel: number, timestamp: bigint) =>
-    (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp })).get(topic) ?? [];
-
   /** True when no transaction is open on these progress partitions (last stable offset = high watermark). */
   const stable = async (parts: number[]) => {
     const lso = await offsetsOf(progressTopic, parts, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.LATEST);
@@ -161,7 +181,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   };
 
   const committedOffsets = async (parts: number[]) =>
-    (await consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: parts }] })).get(o.topic) ?? [];
+    (await deadline(consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: parts }] }), 15_000, 'listCommittedOffsets')).get(o.topic) ?? [];
 
   async function restore(partition: number): Promise<Task> {
     const started = performance.now();
@@ -171,15 +191,14 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     }
     const committed = Number((await committedOffsets([partition]))[partition] ?? -1n);
     counters.restored++;
-    if (committed >= 0) {
-      const cp = store.read(partition, committed);
-      if (cp !== undefined) {
-        o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
-        return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, dirty: false };
-      }
-    }
     const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
-    return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(0, committed, earliest), ended: false, dirty: false };
+    // Nothing processed yet: the commit is the log start (initGroupOffsets) and there is no checkpoint.
+    if (committed <= earliest && !store.has(partition, committed)) {
+      return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, dirty: false };
+    }
+    const cp = store.read(partition, committed) as PartitionCheckpoint;
+    o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
+    return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, dirty: false };
   }
 
   /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
@@ -244,6 +263,15 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     });
   }
 
+  // SAT_DEBUG=1: a status line every 5 s, to see where a member waits.
+  const status = process.env.SAT_DEBUG
+    ? setInterval(() => {
+        const fetchAt = [...stream.offsetsToFetch].map(([k, v]) => `${k.split(':').pop()}@${v}`).join(' ');
+        const at = [...tasks.values()].map((x) => `${x.partition}:${x.nextOffset}${x.ended ? 'E' : ''}`).join(' ');
+        o.log(`status: queue ${queue.length - head}, paused ${stream.isPaused()}, assigned [${[...assigned]}], tasks ${at}, fetching ${fetchAt}, records ${counters.records}, phase ${phase}`);
+      }, 5000)
+    : undefined;
+  let phase = 'start';
   const start = performance.now();
   let lastCommit = performance.now();
   let lastCheck = 0;
@@ -268,7 +296,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         }
         if (performance.now() - lastCheck > 1000) {
           lastCheck = performance.now();
+          phase = 'finished?';
           if (await finished()) break;
+          phase = 'idle';
           if (o.idleTimeoutMs > 0 && performance.now() - lastProgress > o.idleTimeoutMs) {
             o.log(`no progress for ${o.idleTimeoutMs} ms: stopping`);
             break;
@@ -281,7 +311,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       if (!assigned.has(m.partition)) continue;
       let task = tasks.get(m.partition);
       if (task === undefined) {
+        phase = `restore ${m.partition}`;
         task = await restore(m.partition);
+        phase = 'process';
         if (rebalanced) continue; // the group moved on while we restored: start over
         tasks.set(m.partition, task);
       }
@@ -306,6 +338,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     }
     if (!rebalanced) await commitOrRecover();
   } finally {
+    clearInterval(status);
     for (const x of tasks.values()) for (const k of Object.keys(stats) as (keyof OperatorStats)[]) stats[k] += x.op.stats[k];
     const closing = (what: string) => (e: Error) => o.log(`closing the ${what} failed: ${e.message}`);
     await stream.close().catch(closing('stream'));
@@ -317,9 +350,18 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     lastCommit = performance.now();
     if (rebalanced) return; // offsets of revoked partitions cannot be committed: drop instead
     try {
-      await commit();
+      phase = 'commit';
+      await deadline(commit(), COMMIT_DEADLINE_MS, 'commit');
+      phase = 'process';
     } catch (e) {
       o.log(`commit failed (${(e as Error).message}): dropping uncommitted work and re-reading from the commits`);
+      if (e instanceof DeadlineExceeded) {
+        // A client call that never answers leaves the producer unusable: start a fresh one. Its
+        // predecessor's open transaction is aborted by the broker when it times out.
+        const stale = producer;
+        producer = newProducer();
+        void deadline(stale.close(true) as unknown as Promise<void>, 2000, "close").catch(() => undefined);
+      }
       dropUncommitted();
       // The stream re-reads committed offsets on a group join; announce one so it rewinds.
       consumer.emit('consumer:group:join', { groupId: o.group, memberId: consumer.memberId ?? '', generationId: consumer.generationId, assignments: [{ topic: o.topic, partitions: [...assigned] }] });
