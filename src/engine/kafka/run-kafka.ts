@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
+import { deadline, DeadlineExceeded } from '../../core/deadline.js';
 import { UsageError } from '../../core/errors.js';
 import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
@@ -62,16 +63,7 @@ const enc = (s: string) => Buffer.from(s);
 /** A commit (a transaction of a few requests) that takes longer than this is treated as failed. */
 const COMMIT_DEADLINE_MS = 20_000;
 
-class DeadlineExceeded extends Error {}
 
-/** Rejects when the promise has not settled in time: some client calls can hang under a rebalance. */
-function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceeded(`${what} did not finish in ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * `sat run` as a member of a Kafka consumer group. Each input partition is a task with its own

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Admin } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
 
@@ -18,19 +19,40 @@ export async function committedOffsets(admin: Admin, group: string, topic: strin
  */
 export async function initGroupOffsets(conn: KafkaConnection, group: string, topic: string, partitions: number, earliest: (ps: number[]) => Promise<bigint[]>): Promise<void> {
   const admin = new Admin(clientOptions(conn, 'sat-admin'));
+  const all = Array.from({ length: partitions }, (_, p) => p);
+  let last = '';
   try {
-    const all = Array.from({ length: partitions }, (_, p) => p);
-    const committed = await committedOffsets(admin, group, topic, all);
-    const missing = all.filter((p) => (committed.get(p) ?? -1n) < 0n);
-    if (missing.length === 0) return;
-    const start = await earliest(missing);
-    await admin
-      .alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: missing.map((p) => ({ partition: p, offset: start[p] ?? 0n })) }] })
-      .catch((e: Error & { errors?: Error[] }) => {
-        const text = `${e.message} ${(e.errors ?? []).map((x) => x.message).join(' ')}`;
-        if (!/not empty|NON_EMPTY|rebalance|member/i.test(text)) throw e;
-      });
+    // A busy coordinator (loading, moving, timing out) refuses now and then: try again, and each time
+    // check first whether another member has done it meanwhile.
+    for (let attempt = 0; attempt < 8; attempt++) {
+      if (attempt > 0) await sleep(250 * attempt);
+      try {
+        const committed = await committedOffsets(admin, group, topic, all);
+        const missing = all.filter((p) => (committed.get(p) ?? -1n) < 0n);
+        if (missing.length === 0) return;
+        const start = await earliest(missing);
+        await admin.alterConsumerGroupOffsets({ groupId: group, topics: [{ name: topic, partitionOffsets: missing.map((p) => ({ partition: p, offset: start[p] ?? 0n })) }] });
+        return;
+      } catch (e) {
+        last = describeError(e);
+        // A member is already in: it gave the offsets before joining.
+        if (/not empty|NON_EMPTY/i.test(last)) return;
+      }
+    }
+    throw new Error(`could not give group ${group} its starting offsets on ${topic}: ${last}`);
   } finally {
     await admin.close();
   }
+}
+
+/** The messages of an error and of the errors it aggregates, in one line. */
+function describeError(e: unknown): string {
+  const parts: string[] = [];
+  const walk = (x: unknown) => {
+    const err = x as Error & { errors?: unknown[]; code?: string };
+    parts.push(`${err?.code ?? ''} ${err?.message ?? String(x)}`.trim());
+    for (const y of err?.errors ?? []) walk(y);
+  };
+  walk(e);
+  return parts.join('; ');
 }
