@@ -110,7 +110,8 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
   it('SIGKILL of one member mid-stream: the group rebalances, the survivor restores its partitions, nothing lost or duplicated', async () => {
     const dir = tempDir('sat-kafka-');
     const topic = uniqueTopic('kill');
-    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '2500', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    // ~7 s of paced sending, so the kill lands mid-stream even on a loaded machine.
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '1500', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
     while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
     const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--commit-interval', '300', '--json'];
     const victim = start(runArgs);
@@ -120,7 +121,8 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
       expect(waited, 'the victim never got partitions').toBeLessThan(30_000);
       await sleep(50);
     }
-    await sleep(1500);
+    await sleep(1000);
+    expect(replay.child.exitCode, 'the replay ended before the kill: not mid-stream').toBeNull();
     victim.child.kill('SIGKILL');
     const [r, v, s] = await Promise.all([replay.done, victim.done, survivor.done]);
     expect(r.code, r.stderr).toBe(0);
