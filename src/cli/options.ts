@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseDurationRange } from '../core/duration.js';
+import { parseDuration, parseDurationRange } from '../core/duration.js';
 
 /** Flag parsers: each turns text into a typed value once, at the edge, or names the problem. */
 export function nonNegativeNumber(text: string): number {
@@ -24,6 +24,14 @@ export function probability(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('expected a probability between 0 and 1');
   return n;
+}
+
+export function durationMs(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 export function durationRange(text: string): [number, number] {

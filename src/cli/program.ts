@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { durationRange, integer, nonNegativeNumber, positiveInt, probability } from './options.js';
+import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -71,11 +71,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   common(program.command('gen'))
-    .description('generate a synthetic dataset in the reviews (TSV) or IoT (CSV) format')
-    .addOption(new Option('--kind <kind>', 'what to generate').choices(['reviews', 'iot']).makeOptionMandatory())
-    .option('--rows <n>', 'number of rows', positiveInt, 10000)
+    .description('generate the satisfaction scenario (customer snapshots + events) in --dir, or with --kind a reviews/IoT file')
+    .option('--customers <n>', 'customers in each daily snapshot', positiveInt, 10_000)
+    .option('--features <n>', 'feature columns per customer', positiveInt, 20)
+    .option('--events <n>', 'events in the stream', positiveInt, 100_000)
+    .option('--days <n>', 'daily snapshots (the events follow the last day)', positiveInt, 2)
+    .option('--span <duration>', 'event time the stream covers', durationMs, 6 * 3_600_000)
+    .option('--event-vars <n>', 'numeric variables per event', nonNegativeNumber, 8)
+    .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv', 'jsonl']).default('parquet'))
     .option('--seed <n>', 'seed', integer, 1)
-    .requiredOption('--out <file>', 'file to write')
+    .addOption(new Option('--kind <kind>', 'instead: a file in the reviews (TSV) or IoT (CSV) format').choices(['reviews', 'iot']))
+    .option('--rows <n>', 'with --kind: number of rows', positiveInt, 10000)
+    .option('--out <file>', 'with --kind: file to write')
     .action(async (flags) => {
       const { genCommand } = await import('./commands/gen.js');
       setExit(await genCommand(flags));

@@ -1,17 +1,33 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { once } from 'node:events';
+import { UsageError } from '../../core/errors.js';
 import { iotLines, reviewLines } from '../../gen/datasets.js';
+import type { TableFormat } from '../../gen/table-writer.js';
 import { say } from '../options.js';
 
 export interface GenFlags {
-  kind: 'reviews' | 'iot';
+  dir: string;
+  json?: boolean;
+  kind?: 'reviews' | 'iot';
   rows: number;
   seed: number;
-  out: string;
-  json?: boolean;
+  out?: string;
+  customers: number;
+  features: number;
+  events: number;
+  days: number;
+  span: number;
+  eventVars: number;
+  format: TableFormat;
 }
 
 export async function genCommand(f: GenFlags): Promise<number> {
+  return f.kind === undefined ? genSatisfaction(f) : genDataset(f);
+}
+
+/** The reviews (TSV) or IoT (CSV) formats, for small datasets that look like the real ones. */
+async function genDataset(f: GenFlags): Promise<number> {
+  if (f.out === undefined) throw new UsageError(`--kind ${f.kind} needs --out FILE`);
   const out = createWriteStream(f.out);
   const lines = f.kind === 'reviews' ? reviewLines(f.rows, f.seed) : iotLines(f.rows, f.seed);
   let buf: string[] = [];
@@ -26,5 +42,40 @@ export async function genCommand(f: GenFlags): Promise<number> {
   await once(out, 'finish');
   if (f.json) process.stdout.write(`${JSON.stringify({ kind: f.kind, rows: f.rows, seed: f.seed, out: f.out })}\n`);
   say(f.json, `wrote ${f.rows} ${f.kind} rows to ${f.out}`);
+  return 0;
+}
+
+/** The satisfaction scenario's inputs: daily customer snapshots and the event stream, in --dir. */
+async function genSatisfaction(f: GenFlags): Promise<number> {
+  const { writeSnapshots } = await import('../../gen/satisfaction/customers.js');
+  const { writeEvents } = await import('../../gen/satisfaction/events.js');
+  const { progressBar } = await import('../progress.js');
+  mkdirSync(f.dir, { recursive: true });
+  const t0 = performance.now();
+  const snapBar = progressBar(`snapshots (${f.days} days)`, f.customers * f.days, f.json);
+  const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, progress: snapBar.update });
+  snapBar.stop();
+  const snapMs = performance.now() - t0;
+  const evBar = progressBar('events', f.events, f.json);
+  const t1 = performance.now();
+  const events = await writeEvents({ dir: f.dir, customers: f.customers, events: f.events, spanMs: f.span, day: f.days - 1, variables: f.eventVars, seed: f.seed, format: f.format, progress: evBar.update });
+  evBar.stop();
+  const evMs = performance.now() - t1;
+  const summary = {
+    customers: f.customers,
+    features: f.features,
+    days: f.days,
+    events: f.events,
+    format: f.format,
+    seed: f.seed,
+    snapshots,
+    eventsFile: events,
+    snapshotRowsPerSecond: Math.round((f.customers * f.days) / (snapMs / 1000)),
+    eventsPerSecond: Math.round(f.events / (evMs / 1000)),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    elapsedMs: Math.round(performance.now() - t0),
+  };
+  if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  say(f.json, `wrote ${f.days} snapshot(s) of ${f.customers} customers x ${f.features} features (${summary.snapshotRowsPerSecond} rows/s) and ${f.events} events (${summary.eventsPerSecond}/s) to ${f.dir}; peak RSS ${summary.peakRssMb} MB`);
   return 0;
 }

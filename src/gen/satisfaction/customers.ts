@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { faker } from '@faker-js/faker/locale/en';
+import { createRng, deriveSeed } from '../../core/rng.js';
+import { openTable, type Column, type TableFormat } from '../table-writer.js';
+import { hash32 } from './online.js';
+
+export const REGIONS = ['North', 'South', 'East', 'West', 'Central', 'Coastal', 'Mountain', 'Metro'];
+export const PLANS = ['prepaid-basic', 'prepaid-plus', 'postpaid-s', 'postpaid-m', 'postpaid-l', 'family', 'business'];
+export const DEVICES = ['android-low', 'android-mid', 'android-high', 'ios', 'ios-pro', 'feature-phone', 'router'];
+/** The first snapshot day; day d is this date + d. */
+export const FIRST_DAY = Date.UTC(2024, 5, 1);
+/** Share of customers whose features change from one day to the next. */
+export const DAILY_CHANGE = 0.05;
+
+export const customerId = (i: number) => `C${String(i).padStart(9, '0')}`;
+export const dayLabel = (d: number) => new Date(FIRST_DAY + d * 86_400_000).toISOString().slice(0, 10);
+export const featureName = (j: number) => `f${String(j + 1).padStart(4, '0')}`;
+/** Every fifth feature is a flag, the rest numbers. */
+export const isFlag = (j: number) => j % 5 === 4;
+
+export interface SnapshotOptions {
+  dir: string;
+  customers: number;
+  features: number;
+  days: number;
+  seed: number;
+  format: TableFormat;
+  progress?: (rows: number) => void;
+}
+
+/** Names sampled from a pool built once with faker: 20x faster than a faker call per row, same realism. */
+function namePool(seed: number): string[] {
+  faker.seed(seed);
+  return Array.from({ length: 4096 }, () => faker.person.fullName());
+}
+
+/** The last day on or before `day` on which this customer's features changed (0: never since the first). */
+function lastChange(seed: number, c: number, day: number): number {
+  for (let d = day; d > 0; d--) if (hash32(customerId(c), seed ^ (d * 7919)) / 4294967296 < DAILY_CHANGE) return d;
+  return 0;
+}
+
+/**
+ * One snapshot file per day, customers-YYYY-MM-DD.<format>: attributes plus F feature columns. A
+ * customer's features are drawn from an RNG seeded by (seed, customer, day of last change), so any
+ * day's row is computable on its own (no state carried between days), and about 5% of customers
+ * differ from one day to the next.
+ */
+export async function writeSnapshots(o: SnapshotOptions): Promise<string[]> {
+  const names = namePool(o.seed);
+  const columns: Column[] = [
+    { name: 'customer_id', type: 'string' },
+    { name: 'name', type: 'string' },
+    { name: 'region', type: 'string' },
+    { name: 'plan', type: 'string' },
+    { name: 'device', type: 'string' },
+    { name: 'tenure_months', type: 'int' },
+    { name: 'monthly_spend', type: 'double' },
+    ...Array.from({ length: o.features }, (_, j): Column => ({ name: featureName(j), type: isFlag(j) ? 'boolean' : 'double' })),
+  ];
+  // Each feature has its own distribution, fixed by the seed: normal, log-normal or uniform.
+  const shape = createRng(deriveSeed(o.seed, 'feature-shapes'));
+  const dists = Array.from({ length: o.features }, () => ({ kind: shape.int(0, 2), a: shape.next() * 100, b: 1 + shape.next() * 20 }));
+  const files: string[] = [];
+  let written = 0;
+  for (let d = 0; d < o.days; d++) {
+    const file = join(o.dir, `customers-${dayLabel(d)}.${o.format}`);
+    const table = openTable(file, o.format, columns);
+    for (let c = 0; c < o.customers; c++) {
+      const id = customerId(c);
+      const base = createRng(hash32(id, o.seed));
+      const rng = createRng(hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729)));
+      const row: (string | number | boolean | null)[] = [
+        id,
+        names[base.int(0, names.length - 1)],
+        REGIONS[base.int(0, REGIONS.length - 1)],
+        PLANS[rng.int(0, PLANS.length - 1)],
+        DEVICES[rng.int(0, DEVICES.length - 1)],
+        base.int(1, 180) + d,
+        Math.round((10 + rng.next() * 140) * 100) / 100,
+      ];
+      for (let j = 0; j < o.features; j++) {
+        if (isFlag(j)) {
+          row.push(rng.next() < 0.3);
+          continue;
+        }
+        const { kind, a, b } = dists[j];
+        const u = rng.next() || 1e-12;
+        const v = rng.next();
+        const gauss = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+        row.push(kind === 0 ? a + b * gauss : kind === 1 ? Math.exp(Math.log(1 + a) / 4 + gauss * 0.5) : a * v);
+      }
+      const pending = table.write(row);
+      if (pending) await pending;
+      if (++written % 10_000 === 0) o.progress?.(written);
+    }
+    await table.close();
+    files.push(file);
+  }
+  o.progress?.(written);
+  return files;
+}

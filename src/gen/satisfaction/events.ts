@@ -1,0 +1,97 @@
+import { join } from 'node:path';
+import { createRng, deriveSeed } from '../../core/rng.js';
+import { openTable, type Column, type TableFormat } from '../table-writer.js';
+import { customerId, FIRST_DAY } from './customers.js';
+
+export const EVENT_TYPES = ['call', 'app_session', 'ticket_opened', 'ticket_resolved', 'payment', 'survey', 'network_reading'] as const;
+const TYPE_WEIGHTS = [0.25, 0.3, 0.04, 0.03, 0.08, 0.05, 0.25];
+
+export interface EventOptions {
+  dir: string;
+  customers: number;
+  events: number;
+  /** Event time covered, in ms, starting at midnight of the latest snapshot day. */
+  spanMs: number;
+  /** The latest snapshot day (0-based). */
+  day: number;
+  variables: number;
+  seed: number;
+  format: TableFormat;
+  progress?: (rows: number) => void;
+}
+
+/** Relative event intensity by hour of day: quiet at night, peaks late morning and evening. */
+const intensity = (hour: number) => 0.2 + Math.sin((Math.PI * (hour - 4)) / 24) ** 2 + 0.5 * Math.exp(-((hour - 20) ** 2) / 4);
+
+/**
+ * Per-customer interaction events in event-time order. Times follow the daily cycle (inverse of the
+ * cumulative intensity, minute by minute); customers are drawn from a power law (a few very active,
+ * most rare) mapped through a fixed permutation so the active ones are spread over the id range.
+ */
+export async function writeEvents(o: EventOptions): Promise<string> {
+  const rng = createRng(deriveSeed(o.seed, 'events'));
+  const start = FIRST_DAY + o.day * 86_400_000;
+  const minutes = Math.max(1, Math.ceil(o.spanMs / 60_000));
+  const cumulative = new Float64Array(minutes + 1);
+  for (let m = 0; m < minutes; m++) cumulative[m + 1] = cumulative[m] + intensity(((start + m * 60_000) / 3_600_000) % 24);
+  const total = cumulative[minutes];
+  const stride = pickStride(o.customers);
+  const columns: Column[] = [
+    { name: 'event_id', type: 'string' },
+    { name: 'customer_id', type: 'string' },
+    { name: 'event_time', type: 'timestamp' },
+    { name: 'event_type', type: 'string' },
+    { name: 'session_id', type: 'string' },
+    { name: 'rating', type: 'int', nullable: true },
+    { name: 'duration_s', type: 'double' },
+    { name: 'amount', type: 'double' },
+    ...Array.from({ length: o.variables }, (_, k): Column => ({ name: `v${String(k + 1).padStart(2, '0')}`, type: 'double' })),
+  ];
+  const file = join(o.dir, `events.${o.format}`);
+  const table = openTable(file, o.format, columns);
+  let m = 0;
+  for (let i = 0; i < o.events; i++) {
+    // The i-th event sits at the i/N quantile of the cycle: times come out in order.
+    const target = ((i + rng.next()) / o.events) * total;
+    while (m < minutes - 1 && cumulative[m + 1] < target) m++;
+    const within = (target - cumulative[m]) / (cumulative[m + 1] - cumulative[m]);
+    const t = Math.floor(start + (m + Math.min(0.999, within)) * 60_000);
+    const rank = Math.floor(o.customers * rng.next() ** 3);
+    const c = (rank * stride) % o.customers;
+    const type = weighted(rng.next());
+    const row: (string | number | boolean | null)[] = [
+      `E${o.seed}-${i}`,
+      customerId(c),
+      t,
+      type,
+      `${customerId(c)}-${Math.floor(t / 1_800_000)}`,
+      type === 'survey' ? rng.int(1, 5) : null,
+      type === 'call' || type === 'app_session' ? Math.round(rng.next() * 1200) : 0,
+      type === 'payment' ? Math.round(rng.next() * 20000) / 100 : 0,
+    ];
+    for (let k = 0; k < o.variables; k++) row.push(Math.round(rng.next() * 1000) / 10);
+    const pending = table.write(row);
+    if (pending) await pending;
+    if ((i + 1) % 10_000 === 0) o.progress?.(i + 1);
+  }
+  await table.close();
+  o.progress?.(o.events);
+  return file;
+}
+
+function weighted(u: number): string {
+  let acc = 0;
+  for (let i = 0; i < TYPE_WEIGHTS.length; i++) {
+    acc += TYPE_WEIGHTS[i];
+    if (u < acc) return EVENT_TYPES[i];
+  }
+  return EVENT_TYPES[EVENT_TYPES.length - 1];
+}
+
+/** A stride coprime with n near n/φ, so rank -> (rank * stride) mod n is a well-spread permutation. */
+function pickStride(n: number): number {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  let s = Math.floor(n * 0.6180339887);
+  while (n > 1 && (s < 2 || gcd(s, n) !== 1)) s++;
+  return n > 1 ? s : 1;
+}
