@@ -66,6 +66,9 @@ async function main() {
 
 await main();
 
+console.log('');
+execFileSync(process.execPath, [join(ROOT, 'bench', 'gen.mjs')], { stdio: 'inherit' });
+
 // Kafka: sat against Kafka's own perf tools, and the two Node clients, when a broker answers.
 const { connect } = await import('node:net');
 const broker = process.env.SAT_BROKERS ?? '127.0.0.1:9092';
