@@ -88,6 +88,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await genCommand(flags));
     });
 
+  const serve = program.command('serve').description('servers the scenarios need');
+  serve
+    .command('online')
+    .description('the online-features HTTP API on 127.0.0.1, with injectable faults')
+    .option('--json', 'print the listening address and the final stats as JSON on stdout')
+    .option('--port <n>', 'port (0: any free one)', integer, 8787)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--error-rate <p>', 'share of requests answered 503', probability, 0)
+    .option('--timeout-rate <p>', 'share of requests never answered', probability, 0)
+    .option('--truncate-rate <p>', 'share of responses cut off mid-body', probability, 0)
+    .option('--latency <range>', 'added latency, e.g. 20ms or 5ms..200ms', durationRange, [0, 0])
+    .option('--seed <n>', 'seed for the fault draws', integer, 1)
+    .option('--max-ids <n>', 'most customer ids per request', positiveInt, 100_000)
+    .action(async (flags) => {
+      const { serveOnlineCommand } = await import('./commands/serve.js');
+      setExit(await serveOnlineCommand(flags));
+    });
+
   common(program.command('demo'))
     .description('the whole loop on a bundled dataset: replay with every fault kind, run, verify')
     .addOption(new Option('--scenario <name>', 'which bundled dataset').choices(['reviews', 'iot']).default('reviews'))
