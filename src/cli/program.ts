@@ -13,8 +13,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--dir <dir>', 'working directory shared by the steps', '.sat')
       .option('--json', 'print one JSON summary on stdout');
 
-  common(program.command('replay <file>'))
-    .description('replay a CSV/TSV/Parquet/JSONL file into the stream, in event-time order, with faults')
+  common(program.command('replay [file]'))
+    .description('replay a CSV/TSV/Parquet/JSONL file (or what sat gen wrote in --dir) into the stream, in event-time order, with faults')
     .requiredOption('--scenario <name>', 'scenario name (profiles/NAME.yaml) or path')
     .option('--rate <n>', 'records per second (0: as fast as possible)', nonNegativeNumber, 0)
     .option('--seed <n>', 'seed for the fault mix', integer, 1)

@@ -28,6 +28,7 @@ const RawScenario = z.strictObject({
       quote: z.boolean().default(true),
       header: z.enum(['auto', 'yes', 'no']).default('auto'),
       parquet_value_column: z.string().optional(),
+      generated: z.string().optional(),
     })
     .default({ quote: true, header: 'auto' }),
   window: z.union([
@@ -155,6 +156,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       quote: r.source.quote,
       header: r.source.header,
       parquetValueColumn: r.source.parquet_value_column,
+      generated: r.source.generated,
     },
     window,
     watermarkDelay: dur(r.watermark, 'watermark'),

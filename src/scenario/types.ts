@@ -42,6 +42,8 @@ export interface SourceSpec {
   header: 'auto' | 'yes' | 'no';
   /** A Parquet column holding one delimited line per row (a Kafka topic dump). */
   parquetValueColumn?: string;
+  /** With no FILE, replay reads <dir>/<generated>.{parquet,csv,jsonl} (what `sat gen` wrote). */
+  generated?: string;
 }
 
 export interface AlertSpec {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
@@ -25,8 +27,9 @@ export interface ReplayFlags {
   kafkaConfig?: string;
 }
 
-export async function replayCommand(file: string, f: ReplayFlags): Promise<number> {
+export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
   const scenario = loadScenario(f.scenario);
+  const file = fileArg ?? generatedFile(scenario.source.generated, f.dir, scenario.name);
   const d = scenario.faults;
   const mix = {
     malformed: f.malformed ?? d.malformed,
@@ -56,4 +59,12 @@ export async function replayCommand(file: string, f: ReplayFlags): Promise<numbe
       `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}`,
   );
   return 0;
+}
+
+/** The file `sat gen` wrote for this scenario in --dir, when no FILE is given. */
+function generatedFile(stem: string | undefined, dir: string, scenario: string): string {
+  if (stem === undefined) throw new UsageError(`replay needs a FILE (scenario ${scenario} has no generated data)`);
+  const found = ['parquet', 'csv', 'jsonl'].map((ext) => join(dir, `${stem}.${ext}`)).find((p) => existsSync(p));
+  if (found === undefined) throw new UsageError(`no ${stem}.parquet/.csv/.jsonl in ${dir}: run sat gen --dir ${dir} first, or give a FILE`);
+  return found;
 }
