@@ -1,22 +1,16 @@
 import { once } from 'node:events';
-import { createOnlineServer } from '../../serve/online.js';
+import { createOnlineServer, type OnlineServerOptions } from '../../serve/online.js';
 import { say } from '../options.js';
 
-export interface ServeFlags {
+export interface ServeFlags extends OnlineServerOptions {
   json?: boolean;
   port: number;
   host: string;
-  errorRate: number;
-  timeoutRate: number;
-  truncateRate: number;
-  latency: [number, number];
-  seed: number;
-  maxIds: number;
 }
 
 /** Runs the online-features API until SIGINT/SIGTERM; then prints what it served and injected. */
 export async function serveOnlineCommand(f: ServeFlags): Promise<number> {
-  const { server, stats } = createOnlineServer({ errorRate: f.errorRate, timeoutRate: f.timeoutRate, truncateRate: f.truncateRate, latency: f.latency, seed: f.seed, maxIds: f.maxIds });
+  const { server, stats } = createOnlineServer(f);
   server.listen(f.port, f.host);
   await once(server, 'listening');
   const addr = server.address();
