@@ -16,7 +16,8 @@ export interface Counts {
   [name: string]: number | null;
 }
 
-async function one(db: DuckDBConnection, sql: string): Promise<number> {
+/** The first cell of a query's first row, as a number (0 when empty or NULL). */
+export async function one(db: DuckDBConnection, sql: string): Promise<number> {
   const r = await db.runAndReadAll(sql);
   const v = r.getRows()[0]?.[0];
   return v === null || v === undefined ? 0 : Number(v);

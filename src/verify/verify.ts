@@ -6,7 +6,7 @@ import { paths } from '../core/workdir.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
 import { loadActual, loadPositions } from './actual.js';
-import { positionCheck, resultChecks, type Check, type Counts } from './checks.js';
+import { one, positionCheck, resultChecks, type Check, type Counts } from './checks.js';
 import { runOracle, type WatermarkModel } from './oracle.js';
 
 export interface VerifyOptions {
@@ -34,10 +34,6 @@ export interface VerifyReport {
   checks: Check[];
 }
 
-async function scalar(db: import('@duckdb/node-api').DuckDBConnection, sql: string): Promise<number> {
-  const v = (await db.runAndReadAll(sql)).getRows()[0]?.[0];
-  return v === null || v === undefined ? 0 : Number(v);
-}
 
 /** Recomputes what the results must be and judges the actual ones; writes verify.json. */
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
@@ -70,7 +66,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? own(p.alerts, 'alerts') : undefined), 'alert');
     checks.push(dl.check, late.check, alerts.check);
 
-    const dupExpected = await scalar(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
+    const dupExpected = await one(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
     const run = ownRun && !kafka && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;
     checks.push(
       run === undefined
@@ -78,11 +74,11 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
         : { name: 'duplicates suppressed', pass: run.duplicates === dupExpected, detail: `${dupExpected} duplicate deliveries expected suppressed, engine suppressed ${run.duplicates}` },
     );
 
-    const ledgerCount = (fault: string) => scalar(db, `SELECT count(*) FROM ledger WHERE fault = '${fault}'`);
+    const ledgerCount = (fault: string) => one(db, `SELECT count(*) FROM ledger WHERE fault = '${fault}'`);
     Object.assign(counts, {
-      records_sent: await scalar(db, `SELECT count(*) FROM ledger`),
+      records_sent: await one(db, `SELECT count(*) FROM ledger`),
       malformed_sent: await ledgerCount('malformed'),
-      bad_source_rows: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'dead' AND fault <> 'malformed'`),
+      bad_source_rows: await one(db, `SELECT count(*) FROM cls WHERE class = 'dead' AND fault <> 'malformed'`),
       dead_letters_expected: dl.expected,
       dead_lettered: dl.check.skipped ? null : dl.actual,
       late_sent: await ledgerCount('late'),
@@ -92,8 +88,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       duplicates_expected_suppressed: dupExpected,
       duplicates_suppressed: run?.duplicates ?? null,
       out_of_order_sent: await ledgerCount('out-of-order'),
-      counted_expected: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'counted'`),
-      filtered_expected: await scalar(db, `SELECT count(*) FROM cls WHERE class = 'filtered'`),
+      counted_expected: await one(db, `SELECT count(*) FROM cls WHERE class = 'counted'`),
+      filtered_expected: await one(db, `SELECT count(*) FROM cls WHERE class = 'filtered'`),
       alerts_expected: alerts.expected,
     });
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
