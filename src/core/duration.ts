@@ -38,10 +38,3 @@ export function parseDurationRange(text: string, what = 'duration range'): [numb
   if (hi < lo) throw new UsageError(`${what}: "${text}" has its maximum below its minimum`);
   return [lo, hi];
 }
-
-export function formatDuration(ms: number): string {
-  for (const [unit, size] of [['d', UNITS.d], ['h', UNITS.h], ['m', UNITS.m], ['s', UNITS.s]] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}

@@ -30,7 +30,3 @@ export function parseIsoTime(text: string): number | undefined {
 export function parseIsoDate(text: string): number | undefined {
   return text.length === 10 ? parseIsoTime(text) : undefined;
 }
-
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
