@@ -1,7 +1,6 @@
 import { holds } from '../scenario/conditions.js';
 import type { Aggregation, Condition, Scenario } from '../scenario/types.js';
 import type { ValidRecord } from './validate.js';
-import { assignWindows } from './windows.js';
 
 export interface WindowResult {
   windowStart: number;
@@ -16,8 +15,10 @@ export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
 export interface OperatorSnapshot {
   watermark: number | null;
   stats: OperatorStats;
-  /** [window start, [[key, accumulator values]]] */
-  windows: [number, [string, number[]][]][];
+  /** [bucket start, [[key, accumulator values]]] */
+  buckets: [number, [string, number[]][]][];
+  /** Windows starting before this have fired (null: none yet). */
+  fireFrom: number | null;
   /** [close time, ids] */
   forget: [number, string[]][];
 }
@@ -36,19 +37,25 @@ export interface OperatorStats {
  *   2. a record whose windows have all closed (end + allowed lateness <= watermark) is late;
  *   3. a second delivery of a natural id still held in dedup state is a duplicate;
  *   4. alerts are checked, then the filter, then the record is added to its open windows;
- *   5. windows whose end + allowed lateness <= watermark fire, once, and their state is dropped.
- * Dedup state for an id is dropped when its last window closes; any later copy is then late.
+ *   5. windows whose end + allowed lateness <= watermark fire, once.
+ * State is one accumulator per (slide bucket, key), not a copy per window: a record updates one
+ * bucket however many sliding windows hold it, and a window merges its size/slide buckets when it
+ * fires. A bucket is dropped once the last window holding it has fired. Dedup state for an id is
+ * dropped when its last window closes; any later copy is then late.
  */
 export class WindowOperator {
   watermark = -Infinity;
   readonly stats: OperatorStats = { counted: 0, filtered: 0, late: 0, duplicates: 0, windowsFired: 0 };
 
   readonly #size: number;
+  readonly #slide: number;
   readonly #lateness: number;
   readonly #delay: number;
-  /** Open window starts, ascending. */
+  /** Bucket starts holding state, ascending. */
   readonly #starts: number[] = [];
-  readonly #windows = new Map<number, Map<string, Float64Array>>();
+  readonly #buckets = new Map<number, Map<string, Float64Array>>();
+  /** Windows starting before this have fired or were empty when they closed. */
+  #fireFrom = -Infinity;
   readonly #seen = new Set<string>();
   /** Dedup ids by the watermark at which they can be forgotten. */
   readonly #forget = new Map<number, string[]>();
@@ -59,6 +66,7 @@ export class WindowOperator {
 
   constructor(readonly scenario: Scenario) {
     this.#size = scenario.window.size;
+    this.#slide = scenario.window.slide;
     this.#lateness = scenario.allowedLateness;
     this.#delay = scenario.watermarkDelay;
     this.#aggs = scenario.aggregations;
@@ -71,8 +79,9 @@ export class WindowOperator {
     const wm = r.time - this.#delay;
     if (wm > this.watermark) this.watermark = wm;
 
-    const starts = assignWindows(r.time, this.scenario.window);
-    const closeOfLast = starts[starts.length - 1] + this.#size + this.#lateness;
+    // The record's bucket is also the start of the last window holding it.
+    const lastStart = Math.floor(r.time / this.#slide) * this.#slide;
+    const closeOfLast = lastStart + this.#size + this.#lateness;
     let outcome: Outcome;
     let alerts: string[] = [];
     if (closeOfLast <= this.watermark) {
@@ -89,9 +98,8 @@ export class WindowOperator {
         outcome = 'filtered';
       } else {
         outcome = 'counted';
-        for (const start of starts) {
-          if (start + this.#size + this.#lateness > this.watermark) this.#add(start, r);
-        }
+        // Windows already closed have fired without it; the open ones will merge this bucket.
+        this.#add(lastStart, r);
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
@@ -111,7 +119,8 @@ export class WindowOperator {
     return out;
   }
 
-  get openWindows(): number {
+  /** Buckets holding state (each open window spans size/slide of them). */
+  get openBuckets(): number {
     return this.#starts.length;
   }
 
@@ -119,7 +128,8 @@ export class WindowOperator {
     return {
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
       stats: { ...this.stats },
-      windows: this.#starts.map((start) => [start, [...this.#windows.get(start)!].map(([k, acc]) => [k, Array.from(acc, (x) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : -1e308))])]),
+      buckets: this.#starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, acc]) => [k, Array.from(acc, (x) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : -1e308))])]),
+      fireFrom: Number.isFinite(this.#fireFrom) ? this.#fireFrom : null,
       forget: [...this.#forget],
     };
   }
@@ -129,9 +139,10 @@ export class WindowOperator {
     const op = new WindowOperator(scenario);
     op.watermark = snap.watermark ?? -Infinity;
     Object.assign(op.stats, snap.stats);
-    for (const [start, byKey] of snap.windows) {
+    op.#fireFrom = snap.fireFrom ?? -Infinity;
+    for (const [start, byKey] of snap.buckets) {
       op.#starts.push(start);
-      op.#windows.set(start, new Map(byKey.map(([k, acc]) => [k, Float64Array.from(acc, (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x))])));
+      op.#buckets.set(start, new Map(byKey.map(([k, acc]) => [k, Float64Array.from(acc, (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x))])));
     }
     for (const [close, ids] of snap.forget) {
       op.#forget.set(close, [...ids]);
@@ -140,12 +151,12 @@ export class WindowOperator {
     return op;
   }
 
-  #add(start: number, r: ValidRecord): void {
-    let byKey = this.#windows.get(start);
+  #add(bucket: number, r: ValidRecord): void {
+    let byKey = this.#buckets.get(bucket);
     if (byKey === undefined) {
       byKey = new Map();
-      this.#windows.set(start, byKey);
-      insertSorted(this.#starts, start);
+      this.#buckets.set(bucket, byKey);
+      insertSorted(this.#starts, bucket);
     }
     let acc = byKey.get(r.key);
     if (acc === undefined) {
@@ -156,14 +167,26 @@ export class WindowOperator {
   }
 
   #fire(watermark: number): void {
-    while (this.#starts.length > 0 && this.#starts[0] + this.#size + this.#lateness <= watermark) {
-      const start = this.#starts.shift() as number;
-      const byKey = this.#windows.get(start)!;
-      this.#windows.delete(start);
-      for (const [key, acc] of byKey) {
-        this.#fired.push({ windowStart: start, windowEnd: start + this.#size, key, values: finish(acc, this.#aggs) });
+    const size = this.#size;
+    const slide = this.#slide;
+    while (this.#starts.length > 0) {
+      // The next window to consider: the first one not yet handled that holds the oldest bucket.
+      const start = Math.max(this.#fireFrom, this.#starts[0] - size + slide);
+      if (start + size + this.#lateness > watermark) break;
+      const merged = new Map<string, Float64Array>();
+      for (const b of this.#starts) {
+        if (b >= start + size) break;
+        for (const [key, acc] of this.#buckets.get(b)!) {
+          const into = merged.get(key);
+          if (into === undefined) merged.set(key, Float64Array.from(acc));
+          else merge(into, acc, this.#aggs);
+        }
       }
-      this.stats.windowsFired++;
+      for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: finish(acc, this.#aggs) });
+      if (merged.size > 0) this.stats.windowsFired++;
+      this.#fireFrom = start + slide;
+      // A bucket before the next window's start is in no window still to fire.
+      while (this.#starts.length > 0 && this.#starts[0] < this.#fireFrom) this.#buckets.delete(this.#starts.shift() as number);
     }
     for (const [close, ids] of this.#forget) {
       if (close <= watermark) {
@@ -202,6 +225,17 @@ function accumulate(acc: Float64Array, aggs: Aggregation[], values: Record<strin
     if (a.op === 'sum' || a.op === 'avg') acc[2 * i] += v;
     else if (a.op === 'min') acc[2 * i] = Math.min(acc[2 * i], v);
     else acc[2 * i] = Math.max(acc[2 * i], v);
+  }
+}
+
+/** Adds one bucket's accumulator into a window's: sums and counts add, min and max compare. */
+function merge(into: Float64Array, acc: Float64Array, aggs: Aggregation[]): void {
+  for (let i = 0; i < aggs.length; i++) {
+    const op = aggs[i].op;
+    if (op === 'min') into[2 * i] = Math.min(into[2 * i], acc[2 * i]);
+    else if (op === 'max') into[2 * i] = Math.max(into[2 * i], acc[2 * i]);
+    else into[2 * i] += acc[2 * i];
+    into[2 * i + 1] += acc[2 * i + 1];
   }
 }
 
