@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WindowOperator } from '../../src/engine/operator.js';
 import type { ValidRecord } from '../../src/engine/validate.js';
-import { assignWindows } from '../../src/engine/windows.js';
 import { parseScenario } from '../../src/scenario/load.js';
 
 const MIN = 60_000;
@@ -28,15 +27,23 @@ function scenario(extra: Record<string, unknown> = {}) {
 let nextId = 0;
 const rec = (time: number, v = 1, key = 'a', id = `r${nextId++}`): ValidRecord => ({ key, time, id, values: { id, k: key, v } });
 
-describe('window assignment', () => {
+describe('window assignment, through the operator', () => {
   it('puts a record exactly at a window end into the next window', () => {
-    const w = { kind: 'tumbling' as const, size: MIN, slide: MIN };
-    expect(assignWindows(MIN - 1, w)).toEqual([0]);
-    expect(assignWindows(MIN, w)).toEqual([MIN]);
+    const op = new WindowOperator(scenario());
+    op.process(rec(MIN - 1));
+    op.process(rec(MIN));
+    op.flush();
+    expect(op.takeResults().map((r) => [r.windowStart, r.windowEnd, r.values.n])).toEqual([
+      [0, MIN, 1],
+      [MIN, 2 * MIN, 1],
+    ]);
   });
-  it('gives a sliding record size/slide windows, oldest first', () => {
-    const w = { kind: 'sliding' as const, size: 60 * MIN, slide: MIN };
-    const starts = assignWindows(90 * MIN + 5, w);
+
+  it('counts a sliding record in size/slide windows, epoch-aligned, oldest first', () => {
+    const op = new WindowOperator(scenario({ window: { sliding: '1h', every: '1m' } }));
+    op.process(rec(90 * MIN + 5));
+    op.flush();
+    const starts = op.takeResults().map((r) => r.windowStart);
     expect(starts).toHaveLength(60);
     expect(starts[0]).toBe(31 * MIN);
     expect(starts[59]).toBe(90 * MIN);
