@@ -70,15 +70,9 @@ console.log('');
 execFileSync(process.execPath, [join(ROOT, 'bench', 'gen.mjs')], { stdio: 'inherit' });
 
 // Kafka: sat against Kafka's own perf tools, and the two Node clients, when a broker answers.
-const { connect } = await import('node:net');
+const { reachable } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'reachable.js'));
 const broker = process.env.SAT_BROKERS ?? '127.0.0.1:9092';
-const up = await new Promise((res) => {
-  const [host, port] = broker.split(':');
-  const s = connect({ host, port: Number(port), timeout: 1000 });
-  s.once('connect', () => (s.destroy(), res(true)));
-  s.once('error', () => res(false));
-  s.once('timeout', () => (s.destroy(), res(false)));
-});
+const up = await reachable(broker.split(',')[0]);
 if (!up) {
   console.log(`\nno Kafka broker at ${broker}: skipping the Kafka benchmarks (start one with scripts/kafka.sh up)`);
 } else {

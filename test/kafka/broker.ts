@@ -1,17 +1,7 @@
-import { connect } from 'node:net';
+import { reachable } from '../../src/transport/kafka/reachable.js';
 
 /** The broker the Kafka tests use: SAT_TEST_BROKERS, or the one scripts/kafka.sh starts. */
 export const BROKERS = process.env.SAT_TEST_BROKERS ?? '127.0.0.1:9092';
-
-async function reachable(hostPort: string): Promise<boolean> {
-  const [host, port] = hostPort.split(':');
-  return new Promise((resolve) => {
-    const s = connect({ host, port: Number(port), timeout: 1000 });
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-    s.once('timeout', () => (s.destroy(), resolve(false)));
-  });
-}
 
 /**
  * Kafka tests run against a real broker. Locally they skip with a message when none answers; in CI
