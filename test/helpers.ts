@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -38,4 +38,26 @@ export function sat(...args: string[]): Ran {
     json = undefined;
   }
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+const servers: ChildProcess[] = [];
+
+/** Starts `sat serve online` on a free port; resolves with its URL (the first line it prints). */
+export function serve(...flags: string[]): Promise<{ url: string; child: ChildProcess; out: () => string }> {
+  const child = spawn(process.execPath, [SAT, 'serve', 'online', '--port', '0', '--json', ...flags], { cwd: ROOT });
+  servers.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const first = out.split('\n')[0];
+      if (out.includes('\n')) resolve({ url: JSON.parse(first).listening, child, out: () => out });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+/** Stops every server serve() started (for afterEach). */
+export function stopServers(): void {
+  for (const s of servers.splice(0)) s.kill('SIGTERM');
 }

@@ -50,6 +50,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
     .option('--commit-interval <ms>', 'how often to checkpoint and commit', nonNegativeNumber, 500)
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
+    .option('--online <url>', 'online-features API for a scored scenario (sat serve online), e.g. http://127.0.0.1:8787')
+    .option('--online-retries <n>', "further attempts per failed API request (default: the scenario's)", integer)
+    .option('--online-timeout <duration>', "timeout per API request, e.g. 2s (default: the scenario's)", durationMs)
+    .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(flags));
@@ -64,6 +68,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--alerts <path>', 'alerts of an external engine (JSONL or kafka:// with partition, offset)')
     .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
     .addOption(new Option('--watermark <model>', 'watermark model the engine uses (default: partition for a Kafka replay, else global)').choices(['global', 'partition']))
+    .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
+    .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
+    .option('--max-missing-online <share>', 'fail when more than this share of results lack online inputs', probability)
     .option('--kafka-config <file>', 'Kafka client properties for kafka:// inputs')
     .action(async (flags) => {
       const { verifyCommand } = await import('./commands/verify.js');

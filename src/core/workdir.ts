@@ -10,6 +10,7 @@ export const paths = (dir: string) => ({
   deadLetters: join(dir, 'dead-letters.jsonl'),
   late: join(dir, 'late.jsonl'),
   alerts: join(dir, 'alerts.jsonl'),
+  actions: join(dir, 'actions.jsonl'),
   run: join(dir, 'run.json'),
   report: join(dir, 'verify.json'),
 });

@@ -40,7 +40,8 @@ export interface OperatorStats {
  *   5. windows whose end + allowed lateness <= watermark fire, once.
  * State is one accumulator per (slide bucket, key), not a copy per window: a record updates one
  * bucket however many sliding windows hold it, and a window merges its size/slide buckets when it
- * fires. A bucket is dropped once the last window holding it has fired. Dedup state for an id is
+ * fires. A bucket is dropped once the last window holding it has fired. With emit: active, a window
+ * fires a result only for the keys with a record in its last slide. Dedup state for an id is
  * dropped when its last window closes; any later copy is then late.
  */
 export class WindowOperator {
@@ -63,6 +64,7 @@ export class WindowOperator {
   readonly #aggs: Aggregation[];
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
+  readonly #activeOnly: boolean;
 
   constructor(readonly scenario: Scenario) {
     this.#size = scenario.window.size;
@@ -72,6 +74,7 @@ export class WindowOperator {
     this.#aggs = scenario.aggregations;
     this.#filter = scenario.filter;
     this.#alerts = scenario.alerts;
+    this.#activeOnly = scenario.window.emit === 'active';
   }
 
   /** Processes one record; returns what became of it and the alerts it raised. */
@@ -166,6 +169,46 @@ export class WindowOperator {
     accumulate(acc, this.#aggs, r.values);
   }
 
+  /** Every key with a record in the window [start, start + size). */
+  #mergeAll(start: number): Map<string, Float64Array> {
+    const merged = new Map<string, Float64Array>();
+    for (const b of this.#starts) {
+      if (b >= start + this.#size) break;
+      for (const [key, acc] of this.#buckets.get(b)!) {
+        const into = merged.get(key);
+        if (into === undefined) merged.set(key, Float64Array.from(acc));
+        else merge(into, acc, this.#aggs);
+      }
+    }
+    return merged;
+  }
+
+  /** Only the keys with a record in the window's last slide, each merged over the whole window. */
+  #mergeActive(start: number): Map<string, Float64Array> {
+    const merged = new Map<string, Float64Array>();
+    const last = this.#buckets.get(start + this.#size - this.#slide);
+    if (last === undefined) return merged;
+    for (const [key, acc] of last) merged.set(key, Float64Array.from(acc));
+    for (const b of this.#starts) {
+      if (b >= start + this.#size - this.#slide) break;
+      if (b < start) continue;
+      const byKey = this.#buckets.get(b)!;
+      // Look up from the smaller side: the active keys or the bucket's keys.
+      if (byKey.size < merged.size) {
+        for (const [key, acc] of byKey) {
+          const into = merged.get(key);
+          if (into !== undefined) merge(into, acc, this.#aggs);
+        }
+      } else {
+        for (const [key, into] of merged) {
+          const acc = byKey.get(key);
+          if (acc !== undefined) merge(into, acc, this.#aggs);
+        }
+      }
+    }
+    return merged;
+  }
+
   #fire(watermark: number): void {
     const size = this.#size;
     const slide = this.#slide;
@@ -173,15 +216,7 @@ export class WindowOperator {
       // The next window to consider: the first one not yet handled that holds the oldest bucket.
       const start = Math.max(this.#fireFrom, this.#starts[0] - size + slide);
       if (start + size + this.#lateness > watermark) break;
-      const merged = new Map<string, Float64Array>();
-      for (const b of this.#starts) {
-        if (b >= start + size) break;
-        for (const [key, acc] of this.#buckets.get(b)!) {
-          const into = merged.get(key);
-          if (into === undefined) merged.set(key, Float64Array.from(acc));
-          else merge(into, acc, this.#aggs);
-        }
-      }
+      const merged = this.#activeOnly ? this.#mergeActive(start) : this.#mergeAll(start);
       for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: finish(acc, this.#aggs) });
       if (merged.size > 0) this.stats.windowsFired++;
       this.#fireFrom = start + slide;

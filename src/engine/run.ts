@@ -1,9 +1,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
 import { paths } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
+import { openScorer, type ScoringOptions } from './join/open.js';
+import { ScoringPipeline } from './join/scorer.js';
+import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { WindowOperator, type OperatorStats } from './operator.js';
 import { JsonlSink, ResultSink } from './sinks.js';
 import { createProcessor, emitFired, type Outputs } from './process.js';
@@ -16,6 +20,9 @@ export interface RunOptions {
   /** Stop after this many ms without new records while following (0: never). */
   idleTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Joins and scoring, for a scenario with a score. */
+  scoring?: Omit<ScoringOptions, 'snapshotsDir' | 'log'> & { snapshotsDir?: string };
+  log?: (line: string) => void;
 }
 
 export interface RunSummary extends OperatorStats {
@@ -27,6 +34,8 @@ export interface RunSummary extends OperatorStats {
   elapsedMs: number;
   recordsPerSecond: number;
   deadLetterReasons: Partial<Record<string, number>>;
+  /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
+  scoring?: ScoringSummary;
 }
 
 /** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
@@ -40,11 +49,22 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const deadLetters = new JsonlSink(p.deadLetters);
   const late = new JsonlSink(p.late);
   const alerts = new JsonlSink(p.alerts);
+  const log = o.log ?? (() => undefined);
+  const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
+  const actions = scorer && new JsonlSink(p.actions);
+  const { tally, add } = scoringTally();
+  const scoring =
+    scorer &&
+    new ScoringPipeline(scorer, (r) => {
+      results.write(r.results, Date.now());
+      for (const a of r.actions) actions!.write(a);
+      add(r);
+    });
   const out: Outputs = {
     deadLetter: (row) => deadLetters.write(row),
     late: (row) => late.write(row),
     alert: (row) => alerts.write(row),
-    results: (rows, emitTime) => results.write(rows, emitTime),
+    results: (rows, emitTime) => (scoring ? scoring.submit(rows) : results.write(rows, emitTime)),
   };
   let records = 0;
   let idleSince = performance.now();
@@ -63,11 +83,13 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     idleSince = performance.now();
     records++;
     processor.handle(op, rec, out);
+    if (scoring?.full) await scoring.drain();
   }
   reader.close();
   if (!o.follow || !o.signal?.aborted) op.flush();
   emitFired(op, out);
-  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close()]);
+  await scoring?.drain();
+  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close()]);
   const elapsedMs = performance.now() - start;
   const summary: RunSummary = {
     scenario: o.scenario.name,
@@ -79,9 +101,18 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
     deadLetterReasons: processor.deadLetterKinds,
+    scoring: scorer && { ...tally, online: scorer.online?.stats },
   };
   writeFileSync(p.run, JSON.stringify(summary, null, 2));
   return summary;
+}
+
+/** Where the replay in this directory read its data (sat gen writes snapshots beside the events). */
+export function datasetDir(dir: string): string {
+  const f = paths(dir).replay;
+  if (!existsSync(f)) return dir;
+  const file = (JSON.parse(readFileSync(f, 'utf8')) as { file?: string }).file;
+  return file ? dirname(file) : dir;
 }
 
 /** The scenario the replay in this directory used, so `sat run` and `sat verify` need no flag. */

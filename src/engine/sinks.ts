@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import type { Scenario } from '../scenario/types.js';
+import type { ScoredResult } from './join/scorer.js';
 import type { WindowResult } from './operator.js';
 
 /** Buffered JSON Lines file: one object per line, written in batches. */
@@ -41,9 +42,10 @@ const ROW_GROUP = 50_000;
  * One result as a JSON line: window bounds as ISO timestamps, aggregates by name, emit time.
  * Built by hand: it runs once per result, and JSON.stringify of a fresh object costs 3x more.
  */
-export function resultLine(r: WindowResult, aggs: Scenario['aggregations'], emitIso: string, iso = (ms: number) => new Date(ms).toISOString()): string {
+export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggregations'], emitIso: string, iso = (ms: number) => new Date(ms).toISOString()): string {
   let line = `{"window_start":"${iso(r.windowStart)}","window_end":"${iso(r.windowEnd)}","key":${JSON.stringify(r.key)}`;
   for (const a of aggs) line += `,${JSON.stringify(a.name)}:${r.values[a.name] ?? 'null'}`;
+  if ('score' in r) line += `,"score":${r.score ?? 'null'},"missing":${JSON.stringify(r.missing)},"snapshot_day":${r.snapshotDay === null ? 'null' : `"${r.snapshotDay}"`}`;
   return `${line},"emit_time":"${emitIso}"}`;
 }
 
@@ -56,12 +58,14 @@ export class ResultSink {
   readonly #jsonl: JsonlSink;
   readonly #parquet: ParquetWriter;
   readonly #aggs: Scenario['aggregations'];
+  readonly #scored: boolean;
   #cols: ReturnType<ResultSink['emptyColumns']>;
   #iso = new Map<number, string>();
 
   constructor(jsonlPath: string, parquetPath: string, s: Scenario) {
     this.#jsonl = new JsonlSink(jsonlPath);
     this.#aggs = s.aggregations;
+    this.#scored = s.score !== undefined;
     this.#cols = this.emptyColumns();
     this.#parquet = new ParquetWriter({ writer: fileWriter(parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
   }
@@ -70,7 +74,7 @@ export class ResultSink {
     return this.#jsonl.count;
   }
 
-  write(results: WindowResult[], emitTime: number): void {
+  write(results: (WindowResult | ScoredResult)[], emitTime: number): void {
     const emit = new Date(emitTime).toISOString();
     for (const r of results) {
       this.#jsonl.writeLine(resultLine(r, this.#aggs, emit, this.#isoOf.bind(this)));
@@ -79,6 +83,11 @@ export class ResultSink {
       this.#cols.key.push(r.key);
       this.#cols.emit.push(emitTime);
       this.#aggs.forEach((a, i) => this.#cols.aggs[i].push(r.values[a.name]));
+      if ('score' in r) {
+        this.#cols.score.push(r.score);
+        this.#cols.missing.push(r.missing.join(','));
+        this.#cols.snapshotDay.push(r.snapshotDay);
+      }
     }
     if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
   }
@@ -110,7 +119,7 @@ export class ResultSink {
   }
 
   private emptyColumns() {
-    return { start: [] as number[], end: [] as number[], key: [] as string[], emit: [] as number[], aggs: this.#aggs.map(() => [] as (number | null)[]) };
+    return { start: [] as number[], end: [] as number[], key: [] as string[], emit: [] as number[], aggs: this.#aggs.map(() => [] as (number | null)[]), score: [] as (number | null)[], missing: [] as string[], snapshotDay: [] as (string | null)[] };
   }
 
   #columns(): ColumnSource[] {
@@ -126,6 +135,14 @@ export class ResultSink {
             ? { name: a.name, data: c.aggs[i].map((v) => BigInt(v ?? 0)), type: 'INT64', nullable: false }
             : { name: a.name, data: c.aggs[i], type: 'DOUBLE', nullable: true },
       ),
+      ...(this.#scored
+        ? [
+            { name: 'score', data: c.score, type: 'DOUBLE', nullable: true } as ColumnSource,
+            // Comma-separated: "", "online", "batch" or "batch,online".
+            { name: 'missing', data: c.missing, type: 'STRING', nullable: false } as ColumnSource,
+            { name: 'snapshot_day', data: c.snapshotDay, type: 'STRING', nullable: true } as ColumnSource,
+          ]
+        : []),
       { name: 'emit_time', data: dates(c.emit), type: 'TIMESTAMP', nullable: false },
     ];
   }

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { parseDuration, parseDurationRange } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { parseCondition } from './conditions.js';
-import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, WindowSpec } from './types.js';
+import { parseExpression, references, type Expr } from './expression.js';
+import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** profiles/ ships with the package: dist/scenario -> ../../profiles. */
@@ -32,8 +33,8 @@ const RawScenario = z.strictObject({
     })
     .default({ quote: true, header: 'auto' }),
   window: z.union([
-    z.strictObject({ tumbling: duration }),
-    z.strictObject({ sliding: duration, every: duration }),
+    z.strictObject({ tumbling: duration, emit: z.enum(['all', 'active']).default('all') }),
+    z.strictObject({ sliding: duration, every: duration, emit: z.enum(['all', 'active']).default('all') }),
   ]),
   watermark: duration,
   allowed_lateness: duration.default('0s'),
@@ -49,6 +50,21 @@ const RawScenario = z.strictObject({
       out_of_order: probability.default(0),
     })
     .default({ malformed: 0, late: 0, late_by: '1m..10m', duplicates: 0, out_of_order: 0 }),
+  join: z
+    .strictObject({
+      batch: z.strictObject({ files: z.string().min(1), key: z.string().min(1) }).optional(),
+      online: z
+        .strictObject({
+          batch_size: z.number().int().min(1).max(100_000).default(1000),
+          concurrency: z.number().int().min(1).max(256).default(8),
+          timeout: duration.default('2s'),
+          retries: z.number().int().min(0).max(20).default(2),
+        })
+        .optional(),
+    })
+    .default({}),
+  score: z.strictObject({ formula: z.string().min(1), range: z.tuple([z.number(), z.number()]).default([0, 100]) }).optional(),
+  actions: z.record(z.string(), z.string()).default({}),
 });
 
 const FIELD_TYPE = /^(string|int|float|timestamp|date)(\?)?$/;
@@ -109,8 +125,8 @@ export function parseScenario(raw: unknown, path: string): Scenario {
 
   const window: WindowSpec =
     'tumbling' in r.window
-      ? { kind: 'tumbling', size: dur(r.window.tumbling, 'window.tumbling'), slide: 0 }
-      : { kind: 'sliding', size: dur(r.window.sliding, 'window.sliding'), slide: dur(r.window.every, 'window.every') };
+      ? { kind: 'tumbling', size: dur(r.window.tumbling, 'window.tumbling'), slide: 0, emit: r.window.emit }
+      : { kind: 'sliding', size: dur(r.window.sliding, 'window.sliding'), slide: dur(r.window.every, 'window.every'), emit: r.window.emit };
   if (window.kind === 'tumbling') window.slide = window.size;
   if (window.size <= 0 || window.slide <= 0) fail('window: size and slide must be positive');
   if (window.size % window.slide !== 0) fail('window: the size must be a multiple of the slide');
@@ -142,6 +158,8 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     return fail((e as Error).message);
   }
 
+  const score = scoreSpec(r, aggregations, fail);
+
   return {
     name: r.name,
     description: r.description,
@@ -171,5 +189,54 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       duplicates: r.faults.duplicates,
       outOfOrder: r.faults.out_of_order,
     },
+    score,
   };
+}
+
+const ACTION = /^\s*score\s*<\s*(-?\d+(?:\.\d+)?)\s*$/;
+
+/** The score section: the formula must parse and name only aggregates and joined sources it has. */
+function scoreSpec(r: z.infer<typeof RawScenario>, aggregations: Aggregation[], fail: (msg: string) => never): ScoreSpec | undefined {
+  if (r.score === undefined) {
+    if (r.join.batch || r.join.online) fail('join: needs a score section that uses it');
+    if (Object.keys(r.actions).length > 0) fail('actions: need a score section');
+    return undefined;
+  }
+  let expr: Expr;
+  try {
+    expr = parseExpression(r.score.formula);
+  } catch (e) {
+    return fail(`score.formula: ${(e as Error).message}`);
+  }
+  const refs = references(expr);
+  const aggNames = new Set(aggregations.map((a) => a.name));
+  for (const n of refs.window) if (!aggNames.has(n)) fail(`score.formula: "${n}" is not an aggregation (batch.<column>, online.<feature> for the joins)`);
+  if (refs.batch.length > 0 && r.join.batch === undefined) fail(`score.formula: uses batch.${refs.batch[0]} but join.batch is not set`);
+  if (refs.online.length > 0 && r.join.online === undefined) fail(`score.formula: uses online.${refs.online[0]} but join.online is not set`);
+  const [lo, hi] = r.score.range;
+  if (!(lo < hi)) fail('score.range: [min, max] with min < max');
+  const actions = Object.entries(r.actions)
+    .map(([name, text]) => {
+      const m = ACTION.exec(text);
+      if (!m) return fail(`actions.${name}: "${text}" is not "score < N"`);
+      return { name, below: Number(m[1]) };
+    })
+    .sort((a, b) => a.below - b.below);
+  const o = r.join.online;
+  return {
+    formula: r.score.formula,
+    expr,
+    range: [lo, hi],
+    actions,
+    batch: r.join.batch && { prefix: r.join.batch.files, key: r.join.batch.key },
+    online: o && { batchSize: o.batch_size, concurrency: o.concurrency, timeoutMs: typeof o.timeout === 'number' ? o.timeout : parseDurationOr(o.timeout, fail), retries: o.retries },
+  };
+}
+
+function parseDurationOr(text: string, fail: (msg: string) => never): number {
+  try {
+    return parseDuration(text, 'join.online.timeout');
+  } catch (e) {
+    return fail((e as Error).message);
+  }
 }

@@ -1,3 +1,5 @@
+import type { Expr } from './expression.js';
+
 export type FieldType = 'string' | 'int' | 'float' | 'timestamp' | 'date';
 
 export interface FieldSpec {
@@ -31,6 +33,11 @@ export interface WindowSpec {
   kind: 'tumbling' | 'sliding';
   size: number;
   slide: number;
+  /**
+   * all: a result per key with a record anywhere in the window. active: only keys with a record in
+   * the window's last slide (a score per customer active in that minute, over the past hour).
+   */
+  emit: 'all' | 'active';
 }
 
 export interface SourceSpec {
@@ -59,6 +66,34 @@ export interface FaultMix {
   outOfOrder: number;
 }
 
+export interface OnlineSpec {
+  /** Customer ids per request. */
+  batchSize: number;
+  /** Requests in flight at once. */
+  concurrency: number;
+  timeoutMs: number;
+  /** Further attempts after a failed request (5xx, timeout, cut-off or invalid body). */
+  retries: number;
+}
+
+/** The join with the daily batch snapshot: <dir>/<prefix>-YYYY-MM-DD.{parquet,csv,jsonl}, the latest day. */
+export interface BatchSpec {
+  prefix: string;
+  key: string;
+}
+
+export interface ScoreSpec {
+  /** The formula as written (the oracle gives this text to DuckDB). */
+  formula: string;
+  expr: Expr;
+  /** The score is clamped to [min, max]; a NaN is no score. */
+  range: [number, number];
+  /** Most urgent first: a customer gets the first action whose threshold its score is under. */
+  actions: { name: string; below: number }[];
+  batch?: BatchSpec;
+  online?: OnlineSpec;
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -76,4 +111,6 @@ export interface Scenario {
   aggregations: Aggregation[];
   alerts: AlertSpec[];
   faults: FaultMix;
+  /** Joins and a score per result (the satisfaction scenario). */
+  score?: ScoreSpec;
 }

@@ -23,11 +23,12 @@ export async function one(db: DuckDBConnection, sql: string): Promise<number> {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-async function rows(db: DuckDBConnection, sql: string): Promise<unknown[]> {
+export async function rows(db: DuckDBConnection, sql: string): Promise<unknown[]> {
   return (await db.runAndReadAll(sql)).getRowObjectsJson();
 }
 
-const ts = (col: string) => `strftime(make_timestamp(${col} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
+/** A ms epoch column as an ISO timestamp, for examples in reports. */
+export const ts = (col: string) => `strftime(make_timestamp(${col} * 1000), '%Y-%m-%dT%H:%M:%S.%gZ')`;
 
 /** Compares actual results with the oracle's; every check names what it found. */
 export async function resultChecks(db: DuckDBConnection, s: Scenario, tolerance: number): Promise<{ checks: Check[]; counts: Counts }> {

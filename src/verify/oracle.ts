@@ -86,5 +86,6 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
     SELECT ws, k, ${aggs}
     FROM (SELECT *, unnest(generate_series(last_start - ${size - slide}, last_start, ${slide})) AS ws FROM cls WHERE class = 'counted')
     WHERE ws + ${size} + ${lateness} > watermark
-    GROUP BY ws, k`);
+    GROUP BY ws, k
+    ${s.window.emit === 'active' ? `HAVING bool_or(last_start = ws + ${size - slide})` : ''}`);
 }

@@ -1,13 +1,15 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { paths } from '../core/workdir.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
-import { loadActual, loadPositions } from './actual.js';
+import { loadActions, loadActual, loadPositions } from './actual.js';
 import { one, positionCheck, resultChecks, type Check, type Counts } from './checks.js';
 import { runOracle, type WatermarkModel } from './oracle.js';
+import { scoreChecks } from './score-checks.js';
+import { runScoreOracle } from './score-oracle.js';
 
 export interface VerifyOptions {
   scenario: Scenario;
@@ -22,6 +24,12 @@ export interface VerifyOptions {
   watermark?: WatermarkModel;
   /** Security settings for kafka:// inputs. */
   kafkaConfig?: string;
+  /** Scored scenarios: the action records to judge (default: sat run's). */
+  actions?: string;
+  /** Where the daily snapshots are (default: beside the replayed events). */
+  snapshots?: string;
+  /** Fail when a larger share of results lacks online inputs. */
+  maxMissingOnline?: number;
 }
 
 export interface VerifyReport {
@@ -65,6 +73,14 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const late = await side('every late record in the late output, no other', 'lt', `class = 'late'`, o.late ?? (ownRun ? own(p.late, 'late') : undefined), 'late');
     const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? own(p.alerts, 'alerts') : undefined), 'alert');
     checks.push(dl.check, late.check, alerts.check);
+
+    if (o.scenario.score) {
+      const { days } = await runScoreOracle(db, o.scenario, o.snapshots ?? dirname(replay.file));
+      const actionsGiven = await loadActions(db, await local(o.actions ?? (ownRun ? own(p.actions, 'actions') : undefined)));
+      const sc = await scoreChecks(db, o.scenario.score, { tolerance: o.tolerance, actionsGiven, maxMissingOnline: o.maxMissingOnline, snapshotDays: days });
+      checks.push(...sc.checks);
+      Object.assign(counts, sc.counts);
+    }
 
     const dupExpected = await one(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
     const run = ownRun && !kafka && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;

@@ -1,19 +1,129 @@
-import { describe, expect, it } from 'vitest';
-import { sat, tempDir } from '../helpers.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sat, serve, stopServers, tempDir } from '../helpers.js';
 
-describe('the satisfaction stream: sat gen -> replay (no FILE) -> run -> verify', () => {
-  it('verifies per-customer 1-hour windows sliding every minute, with every fault kind', () => {
-    const dir = tempDir('sat-sat-');
-    expect(sat('gen', '--dir', dir, '--customers', '200', '--events', '3000', '--span', '2h', '--seed', '4').code).toBe(0);
-    const r = sat('replay', '--scenario', 'satisfaction', '--dir', dir, '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--json');
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.json.file).toMatch(/events\.parquet$/);
-    expect(sat('run', '--dir', dir).code).toBe(0);
+afterEach(stopServers);
+
+const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05'];
+
+/** sat gen + sat replay with every fault kind into a fresh directory. */
+function generated(...genFlags: string[]): string {
+  const dir = tempDir('sat-sat-');
+  const g = sat('gen', '--dir', dir, '--customers', '300', '--events', '4000', '--span', '2h', '--seed', '4', ...genFlags);
+  expect(g.code, g.stderr).toBe(0);
+  const r = sat('replay', '--scenario', 'satisfaction', '--dir', dir, ...FAULTS, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.json.file).toMatch(/events\.(parquet|csv|jsonl)$/);
+  return dir;
+}
+
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+describe('the satisfaction scenario: sat gen -> replay (no FILE) -> run with snapshot + online API -> verify', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = generated();
+  });
+
+  it('scores every customer active in a minute from the 1-hour window, the snapshot and the API; verify agrees', async () => {
+    const { url } = await serve();
+    const run = sat('run', '--dir', dir, '--online', url, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.scoring.missingOnline).toBe(0);
+    expect(run.json.scoring.snapshotDays).toEqual(['2024-06-02']); // the latest of the two days
+
+    const results = lines(join(dir, 'results.jsonl'));
+    const scored = results.filter((r) => typeof r.score === 'number');
+    expect(scored.length).toBe(results.length);
+    expect(scored.every((r) => r.score >= 0 && r.score <= 100)).toBe(true);
+    expect(new Set(scored.map((r) => Math.round(r.score))).size).toBeGreaterThan(20); // a spread, not a constant
+    const actions = lines(join(dir, 'actions.jsonl'));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((a) => (a.action === 'retention_call' ? a.score < 30 : a.score >= 30 && a.score < 45))).toBe(true);
+
+    const v = sat('verify', '--dir', dir, '--max-missing-online', '0', '--json');
+    expect(v.code, JSON.stringify(v.json?.failed ?? v.stderr)).toBe(0);
+    expect(v.json.counts.scores_checked).toBe(results.length);
+    expect(v.json.counts.actions_expected).toBe(actions.length);
+    expect(v.json.counts.records_lost).toBe(0);
+    for (const k of ['malformed_sent', 'late_expected', 'duplicates_expected_suppressed', 'out_of_order_sent']) expect(v.json.counts[k], k).toBeGreaterThan(0);
+  });
+
+  it('verify catches a wrong score, a dropped action and a false claim of a missing snapshot row', async () => {
+    const { url } = await serve();
+    expect(sat('run', '--dir', dir, '--online', url).code).toBe(0);
+    const resultsFile = join(dir, 'results.jsonl');
+    const original = readFileSync(resultsFile, 'utf8');
+    const results = lines(resultsFile);
+    results[7].score = Math.min(100, results[7].score + 0.5);
+    results[9].missing = ['batch'];
+    writeFileSync(resultsFile, results.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const actionsFile = join(dir, 'actions.jsonl');
+    writeFileSync(actionsFile, readFileSync(actionsFile, 'utf8').split('\n').slice(1).join('\n'));
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code).toBe(1);
+    expect(v.json.failed).toEqual(['scores match the oracle', 'joined inputs reported truthfully', 'actions match the scores']);
+    expect(v.json.counts.scores_wrong).toBe(1);
+    expect(v.json.counts.actions_missing).toBe(1);
+    writeFileSync(resultsFile, original);
+  });
+
+  it('with 10% API errors and no retries, results mark missing online inputs and verify accounts for them', async () => {
+    const { url } = await serve('--error-rate', '0.1', '--seed', '3');
+    const run = sat('run', '--dir', dir, '--online', url, '--online-retries', '0', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const s = run.json.scoring;
+    expect(s.online.failedBatches).toBeGreaterThan(0);
+    expect(s.missingOnline).toBeGreaterThan(0);
+    const results = lines(join(dir, 'results.jsonl'));
+    const without = results.filter((r) => r.missing.includes('online'));
+    expect(without.length).toBe(s.missingOnline);
+    // The default formula does not coalesce online features: no input, no score (never an invented one).
+    expect(without.every((r) => r.score === null)).toBe(true);
     const v = sat('verify', '--dir', dir, '--json');
     expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
-    expect(v.json.counts.records_lost).toBe(0);
-    expect(v.json.counts.expected_results).toBeGreaterThan(3000); // sliding: each event is in 60 windows
-    for (const k of ['malformed_sent', 'late_expected', 'duplicates_expected_suppressed', 'out_of_order_sent']) expect(v.json.counts[k], k).toBeGreaterThan(0);
+    expect(v.json.counts.results_missing_online).toBe(s.missingOnline);
+    // As a CI gate: at most 1% of results may lack online inputs.
+    const gate = sat('verify', '--dir', dir, '--max-missing-online', '0.01', '--json');
+    expect(gate.code).toBe(1);
+    expect(gate.json.failed).toEqual(['online inputs present']);
+  });
+
+  it('with retries, the same 10% API errors lose (almost) nothing', async () => {
+    const { url } = await serve('--error-rate', '0.1', '--seed', '3');
+    const run = sat('run', '--dir', dir, '--online', url, '--online-retries', '4', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.scoring.online.failedAttempts).toBeGreaterThan(0);
+    expect(run.json.scoring.missingOnline).toBe(0); // 0.1^5 per batch
+    expect(sat('verify', '--dir', dir).code).toBe(0);
+  });
+
+  it('joins the newest snapshot day, and marks customers missing from it', async () => {
+    // A newer day written by hand as CSV, holding only half of the customers and other tenures.
+    const rows = lines(join(dir, 'results.jsonl'));
+    const keys = [...new Set(rows.map((r) => r.key as string))].sort();
+    const kept = keys.filter((_, i) => i % 2 === 0);
+    writeFileSync(join(dir, 'customers-2024-06-03.csv'), `customer_id,tenure_months,f0005\n${kept.map((k, i) => `${k},${(i * 7) % 150},${i % 3 === 0}`).join('\n')}\n`);
+    const { url } = await serve();
+    const run = sat('run', '--dir', dir, '--online', url, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.scoring.snapshotDays).toEqual(['2024-06-03']);
+    expect(run.json.scoring.missingBatch).toBeGreaterThan(0);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
+    expect(v.json.counts.results_missing_batch).toBe(run.json.scoring.missingBatch);
+  });
+
+  it('needs --online for a formula that reads online features (exit 2, one line)', () => {
+    const r = sat('run', '--dir', dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--online URL/);
   });
 
   it('without generated data, replay says what to do (exit 2)', () => {

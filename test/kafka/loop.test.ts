@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/core/murmur2.js';
-import { haveShared, ROOT, SAT, sat, shared, tempDir } from '../helpers.js';
+import { haveShared, ROOT, SAT, sat, serve, shared, stopServers, tempDir } from '../helpers.js';
 import { BROKERS, haveBroker, uniqueTopic } from './broker.js';
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '7'];
@@ -14,6 +14,7 @@ const children = new Set<ReturnType<typeof spawn>>();
 afterEach(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   children.clear();
+  stopServers();
 });
 
 /** Spawns the CLI; its stderr is also kept in DIR/<label>.log for post-mortems. */
@@ -133,5 +134,21 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
     expect(summary.rebalances).toBeGreaterThanOrEqual(2);
     expectVerified(dir);
   });
-});
 
+  it('satisfaction on Kafka, exactly-once: scores and actions go out in the transactions and verify, with 10% API errors', async () => {
+    const dir = tempDir('sat-kafka-sat-');
+    const topic = uniqueTopic('sat');
+    expect(sat('gen', '--dir', dir, '--customers', '300', '--events', '4000', '--span', '2h', '--seed', '4').code).toBe(0);
+    const r = sat('replay', '--scenario', 'satisfaction', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir);
+    expect(r.code, r.stderr).toBe(0);
+    const { url } = await serve('--error-rate', '0.1', '--seed', '5');
+    const run = await start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--online-retries', '0', '--json']).done;
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').pop() as string);
+    expect(summary.scoring.missingOnline).toBeGreaterThan(0);
+    const v = expectVerified(dir);
+    expect(v.counts.scores_checked).toBe(v.counts.expected_results);
+    expect(v.counts.actions).toBe(summary.scoring.actions);
+    expect(v.counts.results_missing_online).toBe(summary.scoring.missingOnline);
+  });
+});

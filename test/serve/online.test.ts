@@ -1,27 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { onlineFeatures } from '../../src/gen/satisfaction/online.js';
-import { ROOT, SAT } from '../helpers.js';
+import { serve, stopServers } from '../helpers.js';
 
-const servers: ChildProcess[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.kill('SIGTERM');
-});
-
-/** Starts `sat serve online` on a free port and resolves with its URL (the first line it prints). */
-function serve(...flags: string[]): Promise<{ url: string; child: ChildProcess; out: () => string }> {
-  const child = spawn(process.execPath, [SAT, 'serve', 'online', '--port', '0', '--json', ...flags], { cwd: ROOT });
-  servers.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const first = out.split('\n')[0];
-      if (out.includes('\n')) resolve({ url: JSON.parse(first).listening, child, out: () => out });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
+afterEach(stopServers);
 
 const ask = (url: string, minute: number, customers: string[], signal?: AbortSignal) =>
   fetch(`${url}/online`, { method: 'POST', body: JSON.stringify({ minute, customers }), signal });

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors.js';
-import { runEngine, scenarioOfWorkdir } from '../../engine/run.js';
+import { datasetDir, runEngine, scenarioOfWorkdir, type RunSummary } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { say } from '../options.js';
 
@@ -16,6 +16,20 @@ export interface RunFlags {
   kafkaConfig?: string;
   checkpointDir?: string;
   commitInterval?: number;
+  online?: string;
+  onlineRetries?: number;
+  onlineTimeout?: number;
+  snapshots?: string;
+}
+
+const scoringOf = (f: RunFlags) => ({
+  onlineUrl: f.online, onlineRetries: f.onlineRetries, onlineTimeoutMs: f.onlineTimeout, snapshotsDir: f.snapshots });
+
+/** The scoring part of a summary line: actions and what was missing. */
+function scoringText(s: RunSummary['scoring']): string {
+  if (s === undefined) return '';
+  const api = s.online ? `; online API: ${s.online.requests} requests, ${s.online.failedAttempts} failed attempts, ${s.online.failedBatches} batches given up` : '';
+  return `; ${s.actions} actions, ${s.missingOnline} results without online inputs, ${s.missingBatch} without a snapshot row (snapshot ${s.snapshotDays.join(', ') || 'none'})${api}`;
 }
 
 export async function runCommand(f: RunFlags): Promise<number> {
@@ -27,15 +41,24 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const s = await runEngine({ scenario, dir: f.dir, follow: f.follow ?? false, idleTimeoutMs: f.idleTimeout, signal: ac.signal });
-  process.off('SIGINT', stop);
-  process.off('SIGTERM', stop);
+  const s = await runEngine({
+    scenario,
+    dir: f.dir,
+    follow: f.follow ?? false,
+    idleTimeoutMs: f.idleTimeout,
+    signal: ac.signal,
+    scoring: scoringOf(f),
+    log: (line) => say(f.json, `sat run: ${line}`),
+  }).finally(() => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  });
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(
     f.json,
     `ran ${scenario.name} over ${s.records} records in ${s.elapsedMs} ms (${s.recordsPerSecond}/s): ` +
       `${s.counted} counted, ${s.filtered} filtered, ${s.late} late, ${s.duplicates} duplicates, ${s.deadLettered} dead letters; ` +
-      `${s.results} results, ${s.alerts} alerts in ${f.dir}`,
+      `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}`,
   );
   return 0;
 }
@@ -64,9 +87,10 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
     idleTimeoutMs: f.idleTimeout ?? 0,
     signal: ac.signal,
     log: (line) => say(false, `sat run [${process.pid}]: ${line}`), // progress goes to stderr even with --json
+    scoring: { ...scoringOf(f), snapshotsDir: f.snapshots ?? datasetDir(f.dir), log: (line) => say(false, `sat run [${process.pid}]: ${line}`) },
   });
   writeFileSync(join(f.dir, `run-${group}-${process.pid}.json`), JSON.stringify(s, null, 2));
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters`);
+  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}`);
   return 0;
 }

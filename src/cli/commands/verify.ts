@@ -15,12 +15,18 @@ export interface VerifyFlags {
   tolerance: number;
   watermark?: 'global' | 'partition';
   kafkaConfig?: string;
+  actions?: string;
+  snapshots?: string;
+  maxMissingOnline?: number;
 }
 
 export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const name = f.scenario ?? scenarioOfWorkdir(f.dir);
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
-  const r = await verify({ scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermark, kafkaConfig: f.kafkaConfig });
+  const r = await verify({
+    scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermark, kafkaConfig: f.kafkaConfig,
+    actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
+  });
   if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   if (!f.json) {
     for (const c of r.checks) {

@@ -8,7 +8,9 @@ import { clientOptions, type KafkaConnection } from '../../transport/kafka/confi
 import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { HEADER_END } from '../../transport/types.js';
-import { WindowOperator, type OperatorStats } from '../operator.js';
+import { openScorer, type ScoringOptions } from '../join/open.js';
+import { WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
+import { scoringTally, type ScoringSummary } from '../join/tally.js';
 import { createProcessor, emitFired, type Outputs } from '../process.js';
 import { resultLine } from '../sinks.js';
 import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
@@ -26,6 +28,8 @@ export interface KafkaRunOptions {
   idleTimeoutMs: number;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Joins and scoring, for a scenario with a score. */
+  scoring?: ScoringOptions;
 }
 
 export interface KafkaRunSummary extends OperatorStats {
@@ -44,6 +48,7 @@ export interface KafkaRunSummary extends OperatorStats {
   elapsedMs: number;
   recordsPerSecond: number;
   deadLetterReasons: Partial<Record<string, number>>;
+  scoring?: ScoringSummary;
 }
 
 /** One input partition's task: its own operator (stream time per partition, as Kafka Streams keeps it). */
@@ -84,6 +89,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     { name: t.deadLetters, partitions },
     { name: t.late, partitions },
     { name: t.alerts, partitions },
+    ...(o.scenario.score ? [{ name: t.actions, partitions }] : []),
     { name: progressTopic, partitions, compact: true },
   ]);
   const store = new CheckpointStore(o.checkpointDir);
@@ -107,6 +113,10 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     });
   let producer = newProducer();
 
+  const scorer = o.scoring && (await openScorer(o.scenario, o.scoring));
+  const { tally, add } = scoringTally();
+  /** Fired windows waiting for their score: scored (API calls and all) just before each commit. */
+  let unscored: { partition: number; rows: WindowResult[] }[] = [];
   const processor = createProcessor(o.scenario);
   const aggs = o.scenario.aggregations;
   const tasks = new Map<number, Task>();
@@ -120,6 +130,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     late: (row) => pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
     alert: (row) => pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
     results: (rows, emitTime) => {
+      if (scorer) return void unscored.push({ partition, rows });
       const emit = new Date(emitTime).toISOString();
       for (const r of rows) pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
     },
@@ -197,6 +208,21 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   function dropUncommitted(): void {
     tasks.clear();
     pending = [];
+    unscored = [];
+  }
+
+  /** Scores what fired since the last commit and queues the scored results and actions with it. */
+  async function scorePending(): Promise<void> {
+    if (!scorer || unscored.length === 0) return;
+    const batch = unscored;
+    unscored = [];
+    const partitionOf = new Map<string, number>();
+    for (const b of batch) for (const r of b.rows) partitionOf.set(`${r.windowEnd}|${r.key}`, b.partition);
+    const scored = await scorer.score(batch.flatMap((b) => b.rows));
+    add(scored);
+    const emit = new Date().toISOString();
+    for (const r of scored.results) pending.push({ topic: t.results, partition: partitionOf.get(`${r.windowEnd}|${r.key}`), key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
+    for (const a of scored.actions) pending.push({ topic: t.actions, partition: partitionOf.get(`${Date.parse(a.window_end)}|${a.key}`), key: enc(a.key), value: enc(JSON.stringify({ ...a, emit_time: emit })) });
   }
 
   async function commit(): Promise<void> {
@@ -326,7 +352,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       task.dirty = true;
       task.last = m;
       lastProgress = performance.now();
-      if (performance.now() - lastCommit >= o.commitIntervalMs || pending.length > 50_000) await commitOrRecover();
+      if (performance.now() - lastCommit >= o.commitIntervalMs || pending.length + unscored.length > 50_000) await commitOrRecover();
     }
     if (!rebalanced) await commitOrRecover();
   } finally {
@@ -342,6 +368,8 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     lastCommit = performance.now();
     if (rebalanced) return; // offsets of revoked partitions cannot be committed: drop instead
     try {
+      phase = 'score';
+      await scorePending();
       phase = 'commit';
       await deadline(commit(), COMMIT_DEADLINE_MS, 'commit');
       phase = 'process';
@@ -372,5 +400,6 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(counters.records / Math.max(elapsedMs / 1000, 1e-9)),
     deadLetterReasons: processor.deadLetterKinds,
+    scoring: scorer && { ...tally, online: scorer.online?.stats },
   };
 }

@@ -8,6 +8,8 @@ export const topicsOf = (input: string) => ({
   deadLetters: `${input}-dead-letters`,
   late: `${input}-late`,
   alerts: `${input}-alerts`,
+  /** Scored scenarios: an action per customer under a threshold. */
+  actions: `${input}-actions`,
   /** Per input partition, the offset each commit reached: written in the same transaction as the results. */
   progress: (group: string) => `${input}-${group}-progress`,
 });

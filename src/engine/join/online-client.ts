@@ -1,0 +1,100 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { OnlineSpec } from '../../scenario/types.js';
+
+export type Features = Record<string, number | null>;
+
+export interface OnlineClientStats {
+  requests: number;
+  /** Attempts that failed (5xx, timeout, cut-off or invalid body, refused connection). */
+  failedAttempts: number;
+  /** Batches given up on after every retry failed: their customers' online inputs are missing. */
+  failedBatches: number;
+  idsRequested: number;
+  idsMissing: number;
+}
+
+/** Why one attempt failed, for the log: the first of each kind is reported. */
+type Failure = 'timeout' | 'status' | 'body' | 'connection';
+
+/**
+ * Bulk client of the online-features API (POST <url>/online {minute, customers}). A minute's ids go
+ * out in batches of batchSize, `concurrency` requests at a time, each with a timeout and up to
+ * `retries` further attempts (exponential backoff from 50 ms). A batch that still fails leaves its
+ * customers out of the answer: the caller marks their online inputs missing, never invents them.
+ */
+export class OnlineClient {
+  readonly stats: OnlineClientStats = { requests: 0, failedAttempts: 0, failedBatches: 0, idsRequested: 0, idsMissing: 0 };
+  readonly #url: string;
+  readonly #reported = new Set<Failure>();
+
+  constructor(
+    url: string,
+    readonly spec: OnlineSpec,
+    readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.#url = url.replace(/\/+$/, '').replace(/\/online$/, '') + '/online';
+  }
+
+  /** Features by customer id for one minute; ids whose batch failed are absent. */
+  async fetch(minute: number, ids: string[]): Promise<Map<string, Features>> {
+    const out = new Map<string, Features>();
+    const batches: string[][] = [];
+    for (let i = 0; i < ids.length; i += this.spec.batchSize) batches.push(ids.slice(i, i + this.spec.batchSize));
+    let next = 0;
+    const worker = async () => {
+      while (next < batches.length) {
+        const batch = batches[next++];
+        const got = await this.#batch(minute, batch);
+        if (got === undefined) {
+          this.stats.failedBatches++;
+          this.stats.idsMissing += batch.length;
+          continue;
+        }
+        for (const id of batch) {
+          const f = got[id];
+          if (f === undefined) this.stats.idsMissing++;
+          else out.set(id, f);
+        }
+      }
+    };
+    this.stats.idsRequested += ids.length;
+    await Promise.all(Array.from({ length: Math.min(this.spec.concurrency, batches.length) }, worker));
+    return out;
+  }
+
+  async #batch(minute: number, ids: string[]): Promise<Record<string, Features> | undefined> {
+    for (let attempt = 0; attempt <= this.spec.retries; attempt++) {
+      if (attempt > 0) await sleep(Math.min(1000, 50 * 2 ** (attempt - 1)));
+      this.stats.requests++;
+      const got = await this.#attempt(minute, ids);
+      if (typeof got !== 'string') return got;
+      this.stats.failedAttempts++;
+      if (!this.#reported.has(got)) {
+        this.#reported.add(got);
+        this.log(`online API: a request failed (${got}); retrying up to ${this.spec.retries} times, then marking those customers' online inputs missing`);
+      }
+    }
+    return undefined;
+  }
+
+  async #attempt(minute: number, ids: string[]): Promise<Record<string, Features> | Failure> {
+    let res: Response;
+    const signal = AbortSignal.timeout(this.spec.timeoutMs);
+    try {
+      res = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ minute, customers: ids }), signal });
+    } catch (e) {
+      return (e as Error).name === 'TimeoutError' ? 'timeout' : 'connection';
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      return 'status';
+    }
+    try {
+      const body = (await res.json()) as { features?: unknown };
+      if (body === null || typeof body.features !== 'object' || body.features === null) return 'body';
+      return body.features as Record<string, Features>;
+    } catch (e) {
+      return (e as Error).name === 'TimeoutError' ? 'timeout' : 'body';
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { UsageError } from '../../core/errors.js';
+import type { Scenario } from '../../scenario/types.js';
+import { OnlineClient } from './online-client.js';
+import { Scorer } from './scorer.js';
+import { SnapshotStore } from './snapshot.js';
+
+export interface ScoringOptions {
+  /** Where the daily snapshots are (sat gen's --dir). */
+  snapshotsDir: string;
+  /** The online-features API (sat serve online), when the formula reads online features. */
+  onlineUrl?: string;
+  /** Overrides of the scenario's join.online settings. */
+  onlineRetries?: number;
+  onlineTimeoutMs?: number;
+  log: (line: string) => void;
+}
+
+/** The scorer a scenario asks for (undefined when it has no score), with its snapshot loaded. */
+export async function openScorer(s: Scenario, o: ScoringOptions): Promise<Scorer | undefined> {
+  const spec = s.score;
+  if (spec === undefined) return undefined;
+  if (spec.online && o.onlineUrl === undefined) {
+    throw new UsageError(`scenario ${s.name} joins online features: pass --online URL (start the API with sat serve online)`);
+  }
+  if (o.onlineUrl !== undefined && !/^https?:\/\/[^/]+/.test(o.onlineUrl)) throw new UsageError(`--online ${o.onlineUrl}: not an http:// URL`);
+  const snapshots = spec.batch && new SnapshotStore(o.snapshotsDir, spec.batch.prefix, spec.batch.key, Scorer.batchColumns(spec), 5000, o.log);
+  const online =
+    spec.online &&
+    new OnlineClient(o.onlineUrl as string, { ...spec.online, retries: o.onlineRetries ?? spec.online.retries, timeoutMs: o.onlineTimeoutMs ?? spec.online.timeoutMs }, o.log);
+  const scorer = new Scorer(s, snapshots, online);
+  await scorer.start();
+  return scorer;
+}

@@ -1,0 +1,180 @@
+import { UsageError } from '../../core/errors.js';
+import { compile, references, type Compiled, type Inputs } from '../../scenario/expression.js';
+import type { Scenario, ScoreSpec } from '../../scenario/types.js';
+import type { WindowResult } from '../operator.js';
+import type { Features, OnlineClient } from './online-client.js';
+import type { Snapshot, SnapshotStore } from './snapshot.js';
+
+/** A window result with its score and what the score could not use. */
+export interface ScoredResult extends WindowResult {
+  score: number | null;
+  /** Inputs that were not available: "batch" (no snapshot row), "online" (the API failed). */
+  missing: string[];
+  /** The snapshot day joined, null when there was none. */
+  snapshotDay: string | null;
+}
+
+export interface ActionRecord {
+  window_start: string;
+  window_end: string;
+  key: string;
+  score: number;
+  action: string;
+}
+
+/** One result's inputs, reused for every row (no allocation per score). */
+class RowInputs implements Inputs {
+  values: Record<string, number | null> = {};
+  snapshot: Snapshot | undefined;
+  row = -1;
+  features: Features | undefined;
+
+  window(name: string): number | null {
+    return this.values[name] ?? null;
+  }
+  batch(name: string): number | null {
+    if (this.row < 0) return null;
+    const v = (this.snapshot as Snapshot).columns.get(name)![this.row];
+    return Number.isNaN(v) ? null : v;
+  }
+  online(name: string): number | null {
+    const v = this.features?.[name];
+    return typeof v === 'number' ? v : null;
+  }
+}
+
+/** The pure part: a score from the formula, clamped to the range; NULL or NaN is no score. */
+export function clampScore(v: number | null, [lo, hi]: [number, number]): number | null {
+  if (v === null || Number.isNaN(v)) return null;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** The most urgent action whose threshold the score is under (actions sorted by threshold). */
+export function actionFor(score: number | null, actions: ScoreSpec['actions']): string | undefined {
+  if (score === null) return undefined;
+  for (const a of actions) if (score < a.below) return a.name;
+  return undefined;
+}
+
+/**
+ * Joins fired windows with the latest batch snapshot and the online features of their minute, and
+ * scores them. The I/O edge of scoring: the snapshot store and the API client do the reading; the
+ * formula is compiled once.
+ */
+export class Scorer {
+  readonly spec: ScoreSpec;
+  readonly #formula: Compiled;
+  readonly #inputs = new RowInputs();
+  readonly #isoCache = new Map<number, string>();
+
+  constructor(
+    scenario: Scenario,
+    readonly snapshots: SnapshotStore | undefined,
+    readonly online: OnlineClient | undefined,
+  ) {
+    if (scenario.score === undefined) throw new Error('Scorer needs a scenario with a score');
+    this.spec = scenario.score;
+    this.#formula = compile(this.spec.expr);
+  }
+
+  /** Columns the formula reads from the snapshot. */
+  static batchColumns(spec: ScoreSpec): string[] {
+    return references(spec.expr).batch;
+  }
+
+  /** Loads the first snapshot; without one, a batch join is a usage error (nothing to join with). */
+  async start(): Promise<void> {
+    if (this.snapshots === undefined) return;
+    const s = await this.snapshots.refresh(true);
+    if (s === undefined) throw new UsageError(`no snapshot ${this.snapshots.prefix}-YYYY-MM-DD.{parquet,csv,jsonl} in ${this.snapshots.dir} (run sat gen, or pass --snapshots DIR)`);
+  }
+
+  async score(rows: WindowResult[]): Promise<{ results: ScoredResult[]; actions: ActionRecord[] }> {
+    const snapshot = await this.snapshots?.refresh();
+    // One bulk fetch per minute: the rows of one window end share it.
+    const byEnd = new Map<number, WindowResult[]>();
+    for (const r of rows) {
+      const g = byEnd.get(r.windowEnd);
+      if (g) g.push(r);
+      else byEnd.set(r.windowEnd, [r]);
+    }
+    const features = new Map<number, Map<string, Features>>();
+    if (this.online) {
+      const fetched = await Promise.all([...byEnd].map(([end, g]) => this.online!.fetch(Math.floor(end / 60_000), g.map((r) => r.key))));
+      [...byEnd.keys()].forEach((end, i) => features.set(end, fetched[i]));
+    }
+    const results: ScoredResult[] = [];
+    const actions: ActionRecord[] = [];
+    const x = this.#inputs;
+    x.snapshot = snapshot;
+    for (const [end, group] of byEnd) {
+      const online = features.get(end);
+      for (const r of group) {
+        const missing: string[] = [];
+        x.values = r.values;
+        x.row = snapshot?.index.get(r.key) ?? -1;
+        if (this.snapshots && x.row < 0) missing.push('batch');
+        x.features = online?.get(r.key);
+        if (this.online && x.features === undefined) missing.push('online');
+        const score = clampScore(this.#formula(x), this.spec.range);
+        results.push({ ...r, score, missing, snapshotDay: snapshot?.day ?? null });
+        const action = actionFor(score, this.spec.actions);
+        if (action !== undefined) actions.push({ window_start: this.#iso(r.windowStart), window_end: this.#iso(end), key: r.key, score: score as number, action });
+      }
+    }
+    return { results, actions };
+  }
+
+  #iso(ms: number): string {
+    let s = this.#isoCache.get(ms);
+    if (s === undefined) {
+      if (this.#isoCache.size > 10_000) this.#isoCache.clear();
+      s = new Date(ms).toISOString();
+      this.#isoCache.set(ms, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * Scores results while the engine reads on: each batch of fired windows is scored as soon as it
+ * fires, written in firing order, and at most `maxInFlight` batches wait at once (then the engine
+ * waits: backpressure, as Flink's ordered async I/O does).
+ */
+export class ScoringPipeline {
+  #chain: Promise<void> = Promise.resolve();
+  #inFlight = 0;
+  #error: unknown;
+
+  constructor(
+    readonly scorer: Scorer,
+    readonly write: (r: { results: ScoredResult[]; actions: ActionRecord[] }) => void,
+    readonly maxInFlight = 4,
+  ) {}
+
+  submit(rows: WindowResult[]): void {
+    if (this.#error !== undefined) throw this.#error;
+    const scored = this.scorer.score(rows);
+    scored.catch(() => undefined); // handled in order below
+    this.#inFlight++;
+    this.#chain = this.#chain.then(async () => {
+      try {
+        this.write(await scored);
+      } catch (e) {
+        this.#error ??= e;
+      } finally {
+        this.#inFlight--;
+      }
+    });
+  }
+
+  get full(): boolean {
+    return this.#inFlight >= this.maxInFlight;
+  }
+
+  /** Waits until everything submitted is written; rethrows the first failure. */
+  async drain(): Promise<void> {
+    await this.#chain;
+    if (this.#error !== undefined) throw this.#error;
+  }
+}
