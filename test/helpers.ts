@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,4 +60,28 @@ export function serve(...flags: string[]): Promise<{ url: string; child: ChildPr
 /** Stops every server serve() started (for afterEach). */
 export function stopServers(): void {
   for (const s of servers.splice(0)) s.kill('SIGTERM');
+}
+
+const children = new Set<ChildProcess>();
+
+/** Spawns the CLI without waiting; its stderr is also kept in DIR/<label>-<pid>.log for post-mortems. */
+export function start(args: string[], label = args[0]) {
+  const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT });
+  children.add(child);
+  const dirAt = args.indexOf('--dir');
+  if (dirAt >= 0) child.stderr!.pipe(createWriteStream(join(args[dirAt + 1], `${label}-${child.pid}.log`)));
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done, stderr: () => stderr };
+}
+
+/** Kills what start() spawned and is still running (for afterEach). */
+export function stopChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children.clear();
 }

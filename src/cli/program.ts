@@ -54,6 +54,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--online-retries <n>', "further attempts per failed API request (default: the scenario's)", integer)
     .option('--online-timeout <duration>', "timeout per API request, e.g. 2s (default: the scenario's)", durationMs)
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
+    .option('--snapshot-poll <duration>', 'how often to look for a newer snapshot day', durationMs, 5000)
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(flags));
@@ -114,8 +115,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   common(program.command('demo'))
-    .description('the whole loop on a bundled dataset: replay with every fault kind, run, verify')
-    .addOption(new Option('--scenario <name>', 'which bundled dataset').choices(['reviews', 'iot']).default('reviews'))
+    .description('the whole loop on one machine: data (generated or bundled), replay with every fault kind, run, verify')
+    .addOption(new Option('--scenario <name>', 'satisfaction: generated customers, events and online API; reviews, iot: a bundled file').choices(['satisfaction', 'reviews', 'iot']).default('satisfaction'))
     .option('--seed <n>', 'seed for the fault mix', integer, 7)
     .action(async (flags) => {
       const { demoCommand } = await import('./commands/demo.js');

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 
@@ -21,8 +21,20 @@ export interface TableWriter {
   close(): Promise<void>;
 }
 
+/**
+ * The file is written as <path>.partial and renamed when closed, so a reader watching the directory
+ * (sat run reloading the newest snapshot) never sees half a file under the final name.
+ */
 export function openTable(path: string, format: TableFormat, columns: Column[]): TableWriter {
-  return format === 'parquet' ? parquetTable(path, columns) : textTable(path, format, columns);
+  const partial = `${path}.partial`;
+  const t = format === 'parquet' ? parquetTable(partial, columns) : textTable(partial, format, columns);
+  return {
+    write: (row) => t.write(row),
+    async close() {
+      await t.close();
+      renameSync(partial, path);
+    },
+  };
 }
 
 function parquetTable(path: string, columns: Column[]): TableWriter {

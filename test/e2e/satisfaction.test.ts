@@ -1,9 +1,13 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sat, serve, stopServers, tempDir } from '../helpers.js';
+import { sat, serve, start, stopChildren, stopServers, tempDir } from '../helpers.js';
 
-afterEach(stopServers);
+afterEach(() => {
+  stopChildren();
+  stopServers();
+});
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05'];
 
@@ -117,6 +121,27 @@ describe('the satisfaction scenario: sat gen -> replay (no FILE) -> run with sna
     const v = sat('verify', '--dir', dir, '--json');
     expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
     expect(v.json.counts.results_missing_batch).toBe(run.json.scoring.missingBatch);
+  });
+
+  it('reloads the snapshot when a newer day appears mid-run; verify joins each result with the day it names', async () => {
+    const fresh = tempDir('sat-sat-reload-');
+    expect(sat('gen', '--dir', fresh, '--customers', '300', '--events', '4000', '--span', '2h', '--seed', '5').code).toBe(0);
+    const day2 = join(fresh, 'customers-2024-06-02.parquet');
+    renameSync(day2, `${day2}.later`);
+    const { url } = await serve();
+    const replay = start(['replay', '--scenario', 'satisfaction', '--dir', fresh, '--rate', '1000', ...FAULTS]);
+    while (!existsSync(join(fresh, 'replay.json'))) await sleep(20);
+    const run = start(['run', '--dir', fresh, '--follow', '--idle-timeout', '1500', '--online', url, '--snapshot-poll', '100ms', '--json']);
+    await sleep(1500); // about a third of the replay
+    renameSync(`${day2}.later`, day2);
+    expect((await replay.done).code).toBe(0);
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).scoring.snapshotDays).toEqual(['2024-06-01', '2024-06-02']);
+    expect(r.stderr).toMatch(/snapshot 2024-06-02: 300 customers/);
+    const v = sat('verify', '--dir', fresh, '--json');
+    expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
+    expect(v.json.counts.scores_checked).toBe(v.json.counts.expected_results);
   });
 
   it('needs --online for a formula that reads online features (exit 2, one line)', () => {

@@ -1,37 +1,18 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/core/murmur2.js';
-import { haveShared, ROOT, SAT, sat, serve, shared, stopServers, tempDir } from '../helpers.js';
+import { haveShared, ROOT, sat, serve, shared, start, stopChildren, stopServers, tempDir } from '../helpers.js';
 import { BROKERS, haveBroker, uniqueTopic } from './broker.js';
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '7'];
 
-const children = new Set<ReturnType<typeof spawn>>();
 // A failed or timed-out test must not leave members behind to disturb the next one.
 afterEach(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  children.clear();
+  stopChildren();
   stopServers();
 });
-
-/** Spawns the CLI; its stderr is also kept in DIR/<label>.log for post-mortems. */
-function start(args: string[], label = args[0]) {
-  const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT });
-  children.add(child);
-  const dirAt = args.indexOf('--dir');
-  if (dirAt >= 0) child.stderr.pipe(createWriteStream(join(args[dirAt + 1], `${label}-${child.pid}.log`)));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done, stderr: () => stderr };
-}
 
 const dataset = () => (haveShared ? shared('reviews/giftcard+digital_software_10834_noheader__James-Leste.tsv') : join(ROOT, 'datasets', 'reviews-sample.tsv'));
 

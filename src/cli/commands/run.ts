@@ -20,10 +20,16 @@ export interface RunFlags {
   onlineRetries?: number;
   onlineTimeout?: number;
   snapshots?: string;
+  snapshotPoll?: number;
 }
 
 const scoringOf = (f: RunFlags) => ({
-  onlineUrl: f.online, onlineRetries: f.onlineRetries, onlineTimeoutMs: f.onlineTimeout, snapshotsDir: f.snapshots });
+  onlineUrl: f.online,
+  onlineRetries: f.onlineRetries,
+  onlineTimeoutMs: f.onlineTimeout,
+  snapshotsDir: f.snapshots,
+  snapshotPollMs: f.snapshotPoll,
+});
 
 /** The scoring part of a summary line: actions and what was missing. */
 function scoringText(s: RunSummary['scoring']): string {
@@ -48,7 +54,7 @@ export async function runCommand(f: RunFlags): Promise<number> {
     idleTimeoutMs: f.idleTimeout,
     signal: ac.signal,
     scoring: scoringOf(f),
-    log: (line) => say(f.json, `sat run: ${line}`),
+    log: (line) => say(false, `sat run: ${line}`), // warnings go to stderr even with --json
   }).finally(() => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);

@@ -12,6 +12,8 @@ export interface ScoringOptions {
   /** Overrides of the scenario's join.online settings. */
   onlineRetries?: number;
   onlineTimeoutMs?: number;
+  /** How often to look for a newer snapshot day (default 5 s). */
+  snapshotPollMs?: number;
   log: (line: string) => void;
 }
 
@@ -23,7 +25,7 @@ export async function openScorer(s: Scenario, o: ScoringOptions): Promise<Scorer
     throw new UsageError(`scenario ${s.name} joins online features: pass --online URL (start the API with sat serve online)`);
   }
   if (o.onlineUrl !== undefined && !/^https?:\/\/[^/]+/.test(o.onlineUrl)) throw new UsageError(`--online ${o.onlineUrl}: not an http:// URL`);
-  const snapshots = spec.batch && new SnapshotStore(o.snapshotsDir, spec.batch.prefix, spec.batch.key, Scorer.batchColumns(spec), 5000, o.log);
+  const snapshots = spec.batch && new SnapshotStore(o.snapshotsDir, spec.batch.prefix, spec.batch.key, Scorer.batchColumns(spec), o.snapshotPollMs ?? 5000, o.log);
   const online =
     spec.online &&
     new OnlineClient(o.onlineUrl as string, { ...spec.online, retries: o.onlineRetries ?? spec.online.retries, timeoutMs: o.onlineTimeoutMs ?? spec.online.timeoutMs }, o.log);
