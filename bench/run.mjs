@@ -66,8 +66,10 @@ async function main() {
 
 await main();
 
-console.log('');
-execFileSync(process.execPath, [join(ROOT, 'bench', 'gen.mjs')], { stdio: 'inherit' });
+for (const b of ['gen.mjs', 'satisfaction.mjs']) {
+  console.log('');
+  execFileSync(process.execPath, [join(ROOT, 'bench', b)], { stdio: 'inherit' });
+}
 
 // Kafka: sat against Kafka's own perf tools, and the two Node clients, when a broker answers.
 const { reachable } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'reachable.js'));

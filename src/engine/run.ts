@@ -33,6 +33,8 @@ export interface RunSummary extends OperatorStats {
   alerts: number;
   elapsedMs: number;
   recordsPerSecond: number;
+  /** Largest resident set of the process so far (maxRSS). */
+  peakRssMb: number;
   deadLetterReasons: Partial<Record<string, number>>;
   /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
   scoring?: ScoringSummary;
@@ -83,7 +85,11 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     idleSince = performance.now();
     records++;
     processor.handle(op, rec, out);
-    if (scoring?.full) await scoring.drain();
+    if (scoring?.busy) {
+      if (scoring.full) await scoring.drain();
+      // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.
+      else if (records % 1024 === 0) await new Promise(setImmediate);
+    }
   }
   reader.close();
   if (!o.follow || !o.signal?.aborted) op.flush();
@@ -100,6 +106,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     alerts: alerts.count,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
   };

@@ -50,6 +50,36 @@ describe('window assignment, through the operator', () => {
   });
 });
 
+describe('emit: active', () => {
+  it('fires a result only for keys with a record in the window\'s last slide, aggregated over the whole window', () => {
+    const op = new WindowOperator(scenario({ window: { sliding: '3m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+    op.process(rec(0.5 * MIN, 1, 'a'));
+    op.process(rec(1.5 * MIN, 2, 'b'));
+    op.process(rec(2.5 * MIN, 4, 'a'));
+    op.flush();
+    const got = op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.n, r.values.total]);
+    // a is active in minutes 0 and 2, b in minute 1; the window ending at 3 holds a's two records.
+    expect(got).toEqual([
+      [1, 'a', 1, 1],
+      [2, 'b', 1, 2],
+      [3, 'a', 2, 5],
+    ]);
+  });
+
+  it('a record that missed its first window (arrived after it closed) counts in the later ones but makes no result there', () => {
+    const op = new WindowOperator(scenario({ window: { sliding: '2m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+    op.process(rec(0.5 * MIN, 1, 'a'));
+    op.process(rec(1.2 * MIN, 1, 'b')); // watermark 1.2 min: the window [-1, 1) fired for a
+    expect(op.process(rec(0.7 * MIN, 10, 'c')).outcome).toBe('counted'); // too late for [-1, 1), in time for [0, 2)
+    op.flush();
+    const got = op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.total]);
+    expect(got).toEqual([
+      [1, 'a', 1],
+      [2, 'b', 1],
+    ]);
+  });
+});
+
 describe('WindowOperator', () => {
   it('fires a window once, when the watermark passes end + allowed lateness', () => {
     const op = new WindowOperator(scenario());

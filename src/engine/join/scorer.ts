@@ -168,6 +168,11 @@ export class ScoringPipeline {
     });
   }
 
+  /** Something is being scored (API calls in flight). */
+  get busy(): boolean {
+    return this.#inFlight > 0;
+  }
+
   get full(): boolean {
     return this.#inFlight >= this.maxInFlight;
   }
