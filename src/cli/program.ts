@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, probability } from './options.js';
+import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -17,6 +17,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('replay a CSV/TSV/Parquet/JSONL file (or what sat gen wrote in --dir) into the stream, in event-time order, with faults')
     .requiredOption('--scenario <name>', 'scenario name (profiles/NAME.yaml) or path')
     .option('--rate <n>', 'records per second (0: as fast as possible)', nonNegativeNumber, 0)
+    .option('--profile <name|file>', 'a rate profile instead of --rate (profiles/rates/NAME.yaml: steps, ramp, spike, daily)')
+    .option('--speedup <k>', "send with the gaps of the records' own event times divided by k (1: real time)", positiveNumber)
+    .option('--duration <duration>', 'stop after this long (of the schedule; wall time when unpaced), e.g. 30s', durationMs)
+    .option('--records <n>', 'stop after this many sends', positiveInt)
+    .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
+    .option('--no-progress', 'no progress display on stderr')
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
     .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
     .option('--malformed <p>', 'share of records corrupted', probability)
@@ -35,7 +41,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const { replayCommand } = await import('./commands/replay.js');
       // --no-quote defaults to true in commander; only pass it when given.
       const quote = cmd.getOptionValueSource('quote') === 'cli' ? flags.quote : undefined;
-      setExit(await replayCommand(file, { ...flags, quote }));
+      setExit(await replayCommand(file, { ...flags, quote, rateGiven: cmd.getOptionValueSource('rate') === 'cli' }));
     });
 
   common(program.command('run'))

@@ -23,3 +23,26 @@ export function progressBar(label: string, total: number, quiet?: boolean): { up
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * Replay's progress: records sent, the last second's rate against the target, how far behind
+ * schedule the sender is, elapsed time and ETA. Off a terminal, a plain line every 5 s.
+ */
+export function replayProgress(total: number, quiet?: boolean): { update: (p: { sent: number; currentRate: number; targetRate: number; lagMs: number }) => void; stop: () => void } {
+  if (quiet || total === 0) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'replay [{bar}] {percentage}% | {value}/{total} sent | {rate}/s (target {target}) | behind {lag} ms | {duration_formatted} elapsed, ETA {eta_formatted}',
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { rate: 0, target: '-', lag: 0 });
+  return {
+    update: (p) => bar.update(p.sent, { rate: Math.round(p.currentRate), target: p.targetRate > 0 ? Math.round(p.targetRate) : 'max', lag: Math.round(p.lagMs) }),
+    stop: () => bar.stop(),
+  };
+}

@@ -5,6 +5,8 @@ export const paths = (dir: string) => ({
   log: join(dir, 'log'),
   ledger: join(dir, 'ledger.csv'),
   replay: join(dir, 'replay.json'),
+  replayLatency: join(dir, 'replay-latency.hlog'),
+  runLatency: join(dir, 'run-latency.hlog'),
   results: join(dir, 'results.jsonl'),
   resultsParquet: join(dir, 'results.parquet'),
   deadLetters: join(dir, 'dead-letters.jsonl'),

@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { paths } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
+import { Latency, type LatencySummary } from '../report/latency.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
 import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
@@ -35,6 +36,10 @@ export interface RunSummary extends OperatorStats {
   recordsPerSecond: number;
   /** Largest resident set of the process so far (maxRSS). */
   peakRssMb: number;
+  /** Send (by replay) to processed (by the engine), ms. */
+  latency: LatencySummary;
+  /** A window's firing (the watermark passing its end + lateness) to its result written, ms. */
+  resultLatency: LatencySummary;
   deadLetterReasons: Partial<Record<string, number>>;
   /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
   scoring?: ScoringSummary;
@@ -55,10 +60,14 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
   const actions = scorer && new JsonlSink(p.actions);
   const { tally, add } = scoringTally();
+  const latency = new Latency('run send-to-processed');
+  const resultLatency = new Latency('run window-fired-to-result');
   const scoring =
     scorer &&
-    new ScoringPipeline(scorer, (r) => {
-      results.write(r.results, Date.now());
+    new ScoringPipeline(scorer, (r, firedAt) => {
+      const written = Date.now();
+      for (let i = 0; i < r.results.length; i++) resultLatency.record(written - firedAt);
+      results.write(r.results, written);
       for (const a of r.actions) actions!.write(a);
       add(r);
     });
@@ -66,7 +75,11 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     deadLetter: (row) => deadLetters.write(row),
     late: (row) => late.write(row),
     alert: (row) => alerts.write(row),
-    results: (rows, emitTime) => (scoring ? scoring.submit(rows) : results.write(rows, emitTime)),
+    results: (rows, emitTime) => {
+      if (scoring) return scoring.submit(rows, emitTime);
+      results.write(rows, emitTime);
+      for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
+    },
   };
   let records = 0;
   let idleSince = performance.now();
@@ -85,6 +98,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     idleSince = performance.now();
     records++;
     processor.handle(op, rec, out);
+    latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
     if (scoring?.busy) {
       if (scoring.full) await scoring.drain();
       // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.
@@ -107,10 +121,13 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    latency: latency.summary(),
+    resultLatency: resultLatency.summary(),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
   };
   writeFileSync(p.run, JSON.stringify(summary, null, 2));
+  latency.save(p.runLatency);
   return summary;
 }
 

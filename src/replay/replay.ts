@@ -1,6 +1,5 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { partitionForKey } from '../core/murmur2.js';
 import { paths } from '../core/workdir.js';
 import type { FaultMix, Scenario } from '../scenario/types.js';
@@ -10,6 +9,9 @@ import { planFaults, type PlanSummary } from './faults/plan.js';
 import { LedgerWriter } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
+import { Latency, type LatencySummary } from '../report/latency.js';
+import { pace, realClock, type PaceProgress, type PaceResult } from './pace/pacer.js';
+import { constantRate, eventTimeSchedule, type Schedule } from './pace/schedule.js';
 
 export interface ReplayOptions extends SourceOverrides {
   file: string;
@@ -24,6 +26,16 @@ export interface ReplayOptions extends SourceOverrides {
   sink?: (partitions: number) => Promise<RecordSink>;
   /** For the summary: the transport, as verify needs it to find outputs. */
   transport?: TransportInfo;
+  /** A rate profile instead of the constant --rate. */
+  profile?: Schedule;
+  /** Send with the gaps of the records' own event times divided by this (instead of a rate). */
+  speedup?: number;
+  /** Bounds: stop after this many records, or when the schedule (wall time if unpaced) reaches this. */
+  maxRecords?: number;
+  durationMs?: number;
+  /** The first ms are sent but left out of the rate and latency figures. */
+  warmupMs?: number;
+  progress?: (p: PaceProgress) => void;
 }
 
 export type TransportInfo = { kind: 'log' } | { kind: 'kafka'; brokers: string[]; topic: string };
@@ -46,7 +58,21 @@ export interface ReplaySummary extends PlanSummary {
   malformedKinds: Record<string, number>;
   elapsedMs: number;
   recordsPerSecond: number;
+  /** What paced the sends: a rate, a profile, event time, or as fast as possible. */
+  schedule?: string;
+  stoppedBy?: PaceResult['stoppedBy'];
+  /** Mean records/s the schedule asked for over the measured seconds (0: unpaced). */
+  targetRate?: number;
+  achievedRate?: number;
+  /** Worst |sent - due| / due over any whole second after warm-up, in percent. */
+  worstSecondErrorPct?: number | null;
+  /** The longest a record went out after its intended send time. */
+  behindScheduleMs?: number;
+  /** Send-to-acknowledgement, from the intended send time when paced (ms). */
+  latency?: LatencySummary;
 }
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 const enc = new TextEncoder();
 const now = () => performance.timeOrigin + performance.now();
@@ -92,60 +118,78 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const ledger = new LedgerWriter(p.ledger);
   const malformedKinds: Record<string, number> = {};
   writeFileSync(p.replay, JSON.stringify(describe(false, 0), null, 2));
-  const interval = o.rate > 0 ? 1000 / o.rate : 0;
-  const start = now();
+  const schedule = o.speedup ? eventTimeSchedule(deliveries.map((d) => d.item.eventTime), o.speedup) : (o.profile ?? constantRate(o.rate));
+  const paced = schedule.meanRate > 0;
+  const latency = new Latency('replay send-to-ack');
+  // Records intended (or sent, unpaced) before this are left out of the latency figures.
+  const warmupEnd = now() + (o.warmupMs ?? 0);
+  const sent: Record<string, number> = {};
+  let paceResult: PaceResult | undefined;
   const batch: OutRecord[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const offsets = await sink.send(batch);
-    for (let i = 0; i < batch.length; i++) {
-      const r = batch[i];
-      const d = deliveries[r.seq];
-      ledger.add({
-        seq: r.seq,
-        row: d.item.row,
-        partition: r.partition,
-        offset: offsets[i],
-        key: d.item.key,
-        eventTime: d.item.eventTime,
-        id: d.item.id,
-        fault: d.fault,
-        detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
-        scheduledTime: interval > 0 ? start + r.seq * interval : r.sendTime,
-        sendTime: r.sendTime,
-      });
-    }
-    batch.length = 0;
-  };
   try {
-    for (let seq = 0; seq < deliveries.length; seq++) {
-      const d = deliveries[seq];
-      if (interval > 0) {
-        const scheduled = start + seq * interval;
-        if (scheduled > now() + 1) {
-          await flush(); // send what is due before waiting for the next record's time
-          await sleep(scheduled - now());
+    paceResult = await pace({
+      schedule,
+      total: deliveries.length,
+      maxRecords: o.maxRecords,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      batchSize: 1000,
+      clock: realClock,
+      progress: o.progress,
+      send: async (from, to, intended, sendTime) => {
+        batch.length = 0;
+        for (let seq = from; seq < to; seq++) {
+          const d = deliveries[seq];
+          // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
+          const key = d.item.key;
+          batch.push({ partition: key === null ? 0 : partitionForKey(key, partitions), key: key === null ? null : enc.encode(key), value: d.payload ?? enc.encode(d.item.payload), seq, sendTime });
+          if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
+          sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }
-      }
-      // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
-      const key = d.item.key;
-      batch.push({
-        partition: key === null ? 0 : partitionForKey(key, partitions),
-        key: key === null ? null : enc.encode(key),
-        value: d.payload ?? enc.encode(d.item.payload),
-        seq,
-        sendTime: now(),
-      });
-      if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
-      if (batch.length >= 1000) await flush();
-    }
-    await flush();
+        const offsets = await sink.send(batch);
+        const acked = now();
+        for (let i = 0; i < batch.length; i++) {
+          const r = batch[i];
+          const d = deliveries[r.seq];
+          // From the intended send time when paced: a stall delays every record behind it, and they all count.
+          const from = paced ? intended[i] : sendTime;
+          if (from >= warmupEnd) latency.record(acked - from);
+          ledger.add({
+            seq: r.seq,
+            row: d.item.row,
+            partition: r.partition,
+            offset: offsets[i],
+            key: d.item.key,
+            eventTime: d.item.eventTime,
+            id: d.item.id,
+            fault: d.fault,
+            detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
+            scheduledTime: paced ? intended[i] : sendTime,
+            sendTime,
+          });
+        }
+      },
+    });
     await sink.finish();
   } finally {
     await sink.close();
     await ledger.close();
   }
-  const result = describe(true, now() - start);
+  latency.save(p.replayLatency);
+  const result = describe(true, paceResult.elapsedMs);
+  const faultsSent = Object.fromEntries(Object.keys(summary.faults).map((k) => [k, sent[k] ?? 0])) as PlanSummary['faults'];
+  Object.assign(result, {
+    sent: paceResult.sent,
+    faults: faultsSent,
+    recordsPerSecond: Math.round(paceResult.sent / Math.max(paceResult.elapsedMs / 1000, 1e-9)),
+    schedule: schedule.describe,
+    stoppedBy: paceResult.stoppedBy,
+    targetRate: round1(paceResult.targetRate),
+    achievedRate: round1(paceResult.achievedRate),
+    worstSecondErrorPct: paceResult.worstSecondErrorPct === null ? null : round1(paceResult.worstSecondErrorPct * 100) / 100,
+    behindScheduleMs: round1(paceResult.behindScheduleMs),
+    latency: latency.summary(),
+  });
   writeFileSync(p.replay, JSON.stringify(result, null, 2));
   return result;
 }

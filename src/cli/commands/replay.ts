@@ -4,7 +4,10 @@ import { UsageError } from '../../core/errors.js';
 import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { SourceFormat } from '../../sources/index.js';
+import { latencyLine } from '../../report/latency.js';
+import { loadRateProfile } from '../../replay/pace/profile-file.js';
 import { say } from '../options.js';
+import { replayProgress } from '../progress.js';
 
 export interface ReplayFlags {
   dir: string;
@@ -25,6 +28,14 @@ export interface ReplayFlags {
   topic?: string;
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
   kafkaConfig?: string;
+  profile?: string;
+  speedup?: number;
+  duration?: number;
+  records?: number;
+  warmup?: number;
+  progress?: boolean;
+  /** --rate was given explicitly (not the default). */
+  rateGiven?: boolean;
 }
 
 export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
@@ -50,13 +61,27 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     const topic = f.topic;
     kafka = { sink: (n) => kafkaSink(conn, topic, n, f.compression ?? 'lz4'), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
   }
-  const s = await replay({ file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka });
+  const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
+  if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
+  const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
+  let progress: ReturnType<typeof replayProgress> | undefined;
+  const s = await replay({
+    file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka,
+    profile, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
+    progress: (p) => {
+      // Shown once a run has lasted a second: short runs stay quiet.
+      if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json);
+      progress?.update(p);
+    },
+  }).finally(() => progress?.stop());
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   const fk = s.faults;
   say(
     f.json,
     `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${s.sentTo}; ledger in ${f.dir}\n` +
-      `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}`,
+      `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}\n` +
+      `  pace: ${s.schedule}, stopped by ${s.stoppedBy}; achieved ${s.achievedRate}/s${s.targetRate ? ` of ${s.targetRate}/s, worst second ${s.worstSecondErrorPct ?? '-'}% off, up to ${s.behindScheduleMs} ms behind schedule` : ''}\n` +
+      `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}`,
   );
   return 0;
 }

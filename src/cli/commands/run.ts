@@ -1,6 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { datasetDir, runEngine, scenarioOfWorkdir, type RunSummary } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
+import { latencyLine } from '../../report/latency.js';
 import { say } from '../options.js';
 
 export interface RunFlags {
@@ -64,7 +65,8 @@ export async function runCommand(f: RunFlags): Promise<number> {
     f.json,
     `ran ${scenario.name} over ${s.records} records in ${s.elapsedMs} ms (${s.recordsPerSecond}/s): ` +
       `${s.counted} counted, ${s.filtered} filtered, ${s.late} late, ${s.duplicates} duplicates, ${s.deadLettered} dead letters; ` +
-      `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}`,
+      `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}\n` +
+      `  send-to-processed latency: ${latencyLine(s.latency)}\n  window-fired-to-result latency: ${latencyLine(s.resultLatency)}`,
   );
   return 0;
 }

@@ -148,18 +148,19 @@ export class ScoringPipeline {
 
   constructor(
     readonly scorer: Scorer,
-    readonly write: (r: { results: ScoredResult[]; actions: ActionRecord[] }) => void,
+    readonly write: (r: { results: ScoredResult[]; actions: ActionRecord[] }, firedAt: number) => void,
     readonly maxInFlight = 4,
   ) {}
 
-  submit(rows: WindowResult[]): void {
+  /** Scores windows fired at `firedAt` (ms since the epoch). */
+  submit(rows: WindowResult[], firedAt: number): void {
     if (this.#error !== undefined) throw this.#error;
     const scored = this.scorer.score(rows);
     scored.catch(() => undefined); // handled in order below
     this.#inFlight++;
     this.#chain = this.#chain.then(async () => {
       try {
-        this.write(await scored);
+        this.write(await scored, firedAt);
       } catch (e) {
         this.#error ??= e;
       } finally {

@@ -7,7 +7,8 @@ import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
 import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
-import { HEADER_END } from '../../transport/types.js';
+import { HEADER_END, HEADER_SEND_TIME } from '../../transport/types.js';
+import { Latency, type LatencySummary } from '../../report/latency.js';
 import { openScorer, type ScoringOptions } from '../join/open.js';
 import { WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
 import { scoringTally, type ScoringSummary } from '../join/tally.js';
@@ -49,6 +50,8 @@ export interface KafkaRunSummary extends OperatorStats {
   recordsPerSecond: number;
   deadLetterReasons: Partial<Record<string, number>>;
   scoring?: ScoringSummary;
+  /** Send (by replay) to processed (by this member), ms. */
+  latency: LatencySummary;
 }
 
 /** One input partition's task: its own operator (stream time per partition, as Kafka Streams keeps it). */
@@ -115,6 +118,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
   const scorer = o.scoring && (await openScorer(o.scenario, o.scoring));
   const { tally, add } = scoringTally();
+  const latency = new Latency('run send-to-processed');
   /** Fired windows waiting for their score: scored (API calls and all) just before each commit. */
   let unscored: { partition: number; rows: WindowResult[] }[] = [];
   const processor = createProcessor(o.scenario);
@@ -338,7 +342,12 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
       // a position a rebalance or a failed commit has since rewound (they come again in order).
       if (m.offset !== BigInt(task.nextOffset) || task.ended) continue;
-      const isEnd = m.headers.size > 0 && [...m.headers.keys()].some((k) => k.toString() === endKey);
+      let isEnd = false;
+      for (const [k, v] of m.headers) {
+        const name = k.toString();
+        if (name === endKey) isEnd = true;
+        else if (name === HEADER_SEND_TIME) latency.record(Date.now() - Number(v.toString()));
+      }
       if (isEnd) {
         task.op.flush();
         emitFired(task.op, outputs(m.partition));
@@ -401,5 +410,6 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     recordsPerSecond: Math.round(counters.records / Math.max(elapsedMs / 1000, 1e-9)),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
+    latency: latency.summary(),
   };
 }

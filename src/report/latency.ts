@@ -1,0 +1,59 @@
+import { writeFileSync } from 'node:fs';
+import * as hdr from 'hdr-histogram-js';
+
+/** The latency figures every summary carries, in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+/**
+ * A latency histogram (HdrHistogram, 3 significant digits) in microseconds, reported in ms. The
+ * caller decides what a latency is: for a rate-paced sender, completion minus the *intended* send
+ * time, which is the correction for coordinated omission (a stall delays every record behind it, and
+ * they all count); never also recordValueWithExpectedInterval on top of that.
+ */
+export class Latency {
+  readonly #h = hdr.build({ numberOfSignificantValueDigits: 3, useWebAssembly: false, autoResize: true, lowestDiscernibleValue: 1 });
+  readonly startedAt = Date.now();
+
+  constructor(readonly name: string) {}
+
+  /** One latency in ms (negative values, from clock skew between processes, count as 0). */
+  record(ms: number): void {
+    this.#h.recordValue(Math.max(0, Math.round(ms * 1000)));
+  }
+
+  get count(): number {
+    return this.#h.totalCount;
+  }
+
+  summary(): LatencySummary {
+    const h = this.#h;
+    const at = (p: number) => (h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1000);
+    return { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), p9999: at(99.99), max: h.totalCount === 0 ? 0 : h.maxValue / 1000 };
+  }
+
+  /** Saves the histogram in HdrHistogram's log format (one interval line, compressed), for plotting and merging. */
+  save(path: string): void {
+    let text = '';
+    const w = new hdr.HistogramLogWriter((s: string) => (text += s));
+    w.outputComment(`sat ${this.name} latency, values in microseconds`);
+    w.outputLogFormatVersion();
+    w.outputStartTime(this.startedAt);
+    w.outputLegend();
+    w.outputIntervalHistogram(this.#h, this.startedAt / 1000, Date.now() / 1000, 1000);
+    writeFileSync(path, text);
+  }
+}
+
+/** p50/p90/p99/p99.9/max as one human line. */
+export function latencyLine(s: LatencySummary): string {
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  return `p50 ${f(s.p50)} ms, p90 ${f(s.p90)}, p99 ${f(s.p99)}, p99.9 ${f(s.p999)}, p99.99 ${f(s.p9999)}, max ${f(s.max)} (${s.count} records)`;
+}
