@@ -66,7 +66,7 @@ async function main() {
 
 await main();
 
-for (const b of ['gen.mjs', 'satisfaction.mjs']) {
+for (const b of ['rate.mjs', 'gen.mjs', 'satisfaction.mjs']) {
   console.log('');
   execFileSync(process.execPath, [join(ROOT, 'bench', b)], { stdio: 'inherit' });
 }
