@@ -23,6 +23,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--records <n>', 'stop after this many sends', positiveInt)
     .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
     .option('--no-progress', 'no progress display on stderr')
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', integer)
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
     .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
     .option('--malformed <p>', 'share of records corrupted', probability)
@@ -61,6 +62,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--online-timeout <duration>', "timeout per API request, e.g. 2s (default: the scenario's)", durationMs)
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .option('--snapshot-poll <duration>', 'how often to look for a newer snapshot day', durationMs, 5000)
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while running (0: any free port)', integer)
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(flags));

@@ -127,6 +127,13 @@ export class WindowOperator {
     return this.#starts.length;
   }
 
+  /** Accumulators held: one per (slide bucket, key). */
+  get stateEntries(): number {
+    let n = 0;
+    for (const byKey of this.#buckets.values()) n += byKey.size;
+    return n;
+  }
+
   snapshot(): OperatorSnapshot {
     return {
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,

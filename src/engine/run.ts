@@ -6,6 +6,7 @@ import { paths } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
+import { quantiles, type MetricsSink } from '../report/metrics.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
 import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
@@ -24,6 +25,8 @@ export interface RunOptions {
   /** Joins and scoring, for a scenario with a score. */
   scoring?: Omit<ScoringOptions, 'snapshotsDir' | 'log'> & { snapshotsDir?: string };
   log?: (line: string) => void;
+  /** Publishes live figures (sat run --metrics-port). */
+  metrics?: MetricsSink;
 }
 
 export interface RunSummary extends OperatorStats {
@@ -82,6 +85,17 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     },
   };
   let records = 0;
+  const m = o.metrics;
+  if (m) {
+    m.gauge('records', 'Records processed, by outcome', () => ({ counted: op.stats.counted, filtered: op.stats.filtered, late: op.stats.late, duplicate: op.stats.duplicates, dead_letter: deadLetters.count }), 'outcome');
+    m.gauge('results', 'Results written', () => results.count);
+    m.gauge('watermark_ms', 'The watermark (event time, ms since the epoch)', () => (Number.isFinite(op.watermark) ? op.watermark : 0));
+    m.gauge('watermark_lag_ms', 'Wall-clock time minus the watermark', () => (Number.isFinite(op.watermark) ? Date.now() - op.watermark : 0));
+    m.gauge('state_entries', 'Accumulators held: (slide bucket, key) pairs', () => op.stateEntries);
+    m.gauge('state_buckets', 'Slide buckets holding state', () => op.openBuckets);
+    m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(latency.summary()), 'quantile');
+    if (scorer) m.gauge('scoring', 'Scoring: actions, results lacking online or batch inputs', () => ({ actions: tally.actions, missing_online: tally.missingOnline, missing_batch: tally.missingBatch }));
+  }
   let idleSince = performance.now();
   const start = performance.now();
 
@@ -99,6 +113,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     records++;
     processor.handle(op, rec, out);
     latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
+    if (m && records % 4096 === 0) await new Promise(setImmediate); // let a scrape in
     if (scoring?.busy) {
       if (scoring.full) await scoring.drain();
       // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.

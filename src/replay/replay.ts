@@ -10,6 +10,7 @@ import { LedgerWriter } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
+import { quantiles, type MetricsSink } from '../report/metrics.js';
 import { pace, realClock, type PaceProgress, type PaceResult } from './pace/pacer.js';
 import { constantRate, eventTimeSchedule, type Schedule } from './pace/schedule.js';
 
@@ -36,6 +37,8 @@ export interface ReplayOptions extends SourceOverrides {
   /** The first ms are sent but left out of the rate and latency figures. */
   warmupMs?: number;
   progress?: (p: PaceProgress) => void;
+  /** Publishes live figures (sat replay --metrics-port). */
+  metrics?: MetricsSink;
 }
 
 export type TransportInfo = { kind: 'log' } | { kind: 'kafka'; brokers: string[]; topic: string };
@@ -125,6 +128,15 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const warmupEnd = now() + (o.warmupMs ?? 0);
   const sent: Record<string, number> = {};
   let paceResult: PaceResult | undefined;
+  let live: PaceProgress | undefined;
+  let batches = 0;
+  const m = o.metrics;
+  m?.gauge('records_sent', 'Records sent so far', () => live?.sent ?? 0);
+  m?.gauge('current_rate', 'Records sent in the last full second', () => live?.currentRate ?? 0);
+  m?.gauge('target_rate', 'Records the schedule asked for in the last full second (0: unpaced)', () => live?.targetRate ?? 0);
+  m?.gauge('behind_schedule_ms', 'How long after its intended send time the newest batch went out', () => live?.lagMs ?? 0);
+  m?.gauge('faults_sent', 'Records sent, by fault kind', () => ({ ...sent }), 'fault');
+  m?.gauge('latency_ms', 'Send-to-ack latency (from the intended send time when paced)', () => quantiles(latency.summary()), 'quantile');
   const batch: OutRecord[] = [];
   try {
     paceResult = await pace({
@@ -135,7 +147,10 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       warmupMs: o.warmupMs,
       batchSize: 1000,
       clock: realClock,
-      progress: o.progress,
+      progress: (p) => {
+        live = p;
+        o.progress?.(p);
+      },
       send: async (from, to, intended, sendTime) => {
         batch.length = 0;
         for (let seq = from; seq < to; seq++) {
@@ -148,6 +163,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         }
         const offsets = await sink.send(batch);
         const acked = now();
+        // Let a metrics scrape in now and then, even when sending flat out.
+        if (m && ++batches % 8 === 0) await new Promise(setImmediate);
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i];
           const d = deliveries[r.seq];

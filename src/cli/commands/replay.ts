@@ -5,6 +5,7 @@ import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { SourceFormat } from '../../sources/index.js';
 import { latencyLine } from '../../report/latency.js';
+import { serveMetrics } from '../../report/metrics.js';
 import { loadRateProfile } from '../../replay/pace/profile-file.js';
 import { say } from '../options.js';
 import { replayProgress } from '../progress.js';
@@ -36,6 +37,7 @@ export interface ReplayFlags {
   progress?: boolean;
   /** --rate was given explicitly (not the default). */
   rateGiven?: boolean;
+  metricsPort?: number;
 }
 
 export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
@@ -64,6 +66,8 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
   const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
+  const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
+  if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;
   const s = await replay({
     file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka,
@@ -73,7 +77,11 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
       if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json);
       progress?.update(p);
     },
-  }).finally(() => progress?.stop());
+    metrics,
+  }).finally(async () => {
+    progress?.stop();
+    await metrics?.close();
+  });
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   const fk = s.faults;
   say(

@@ -2,6 +2,7 @@ import { UsageError } from '../../core/errors.js';
 import { datasetDir, runEngine, scenarioOfWorkdir, type RunSummary } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { latencyLine } from '../../report/latency.js';
+import { serveMetrics } from '../../report/metrics.js';
 import { say } from '../options.js';
 
 export interface RunFlags {
@@ -22,6 +23,15 @@ export interface RunFlags {
   onlineTimeout?: number;
   snapshots?: string;
   snapshotPoll?: number;
+  metricsPort?: number;
+}
+
+/** --metrics-port: the Prometheus endpoint for the run, announced on stderr. */
+async function metricsFor(f: RunFlags) {
+  if (f.metricsPort === undefined) return undefined;
+  const m = await serveMetrics(f.metricsPort, 'sat_run');
+  say(false, `sat run: metrics on ${m.url}`);
+  return m;
 }
 
 const scoringOf = (f: RunFlags) => ({
@@ -48,7 +58,9 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  const metrics = await metricsFor(f);
   const s = await runEngine({
+    metrics,
     scenario,
     dir: f.dir,
     follow: f.follow ?? false,
@@ -56,9 +68,10 @@ export async function runCommand(f: RunFlags): Promise<number> {
     signal: ac.signal,
     scoring: scoringOf(f),
     log: (line) => say(false, `sat run: ${line}`), // warnings go to stderr even with --json
-  }).finally(() => {
+  }).finally(async () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    await metrics?.close();
   });
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(
@@ -84,7 +97,9 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   mkdirSync(f.dir, { recursive: true });
+  const metrics = await metricsFor(f);
   const s = await runKafka({
+    metrics,
     scenario,
     conn: kafkaConnection(f.brokers, f.kafkaConfig),
     topic: f.topic,
@@ -96,7 +111,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
     signal: ac.signal,
     log: (line) => say(false, `sat run [${process.pid}]: ${line}`), // progress goes to stderr even with --json
     scoring: { ...scoringOf(f), snapshotsDir: f.snapshots ?? datasetDir(f.dir), log: (line) => say(false, `sat run [${process.pid}]: ${line}`) },
-  });
+  }).finally(() => metrics?.close());
   writeFileSync(join(f.dir, `run-${group}-${process.pid}.json`), JSON.stringify(s, null, 2));
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}`);

@@ -9,6 +9,7 @@ import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { HEADER_END, HEADER_SEND_TIME } from '../../transport/types.js';
 import { Latency, type LatencySummary } from '../../report/latency.js';
+import { quantiles, type MetricsSink } from '../../report/metrics.js';
 import { openScorer, type ScoringOptions } from '../join/open.js';
 import { WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
 import { scoringTally, type ScoringSummary } from '../join/tally.js';
@@ -31,6 +32,8 @@ export interface KafkaRunOptions {
   log: (line: string) => void;
   /** Joins and scoring, for a scenario with a score. */
   scoring?: ScoringOptions;
+  /** Publishes live figures (sat run --metrics-port). */
+  metrics?: MetricsSink;
 }
 
 export interface KafkaRunSummary extends OperatorStats {
@@ -140,6 +143,18 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     },
   });
 
+  const m = o.metrics;
+  if (m) {
+    const sum = (k: keyof OperatorStats) => [...tasks.values()].reduce((a, x) => a + x.op.stats[k], 0);
+    m.gauge('records', 'Records processed by the tasks this member holds, by outcome', () => ({ counted: sum('counted'), filtered: sum('filtered'), late: sum('late'), duplicate: sum('duplicates') }), 'outcome');
+    m.gauge('progress', 'Records taken, results, dead letters committed, commits and rebalances', () => ({ records: counters.records, results: counters.results, dead_letters: counters.deadLettered, commits: counters.commits, rebalances: counters.rebalances }));
+    m.gauge('watermark_lag_ms', 'Wall-clock time minus the lowest task watermark', () => {
+      const wms = [...tasks.values()].map((x) => x.op.watermark).filter(Number.isFinite);
+      return wms.length ? Date.now() - Math.min(...wms) : 0;
+    });
+    m.gauge('state_entries', 'Accumulators held by this member: (slide bucket, key) pairs', () => [...tasks.values()].reduce((a, x) => a + x.op.stateEntries, 0));
+    m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(latency.summary()), 'quantile');
+  }
   let assigned = new Set<number>();
   let rebalanced = false;
   consumer.on('consumer:group:join', (p) => {

@@ -92,21 +92,28 @@ export class LogReader {
    */
   next(): LogRecord | undefined {
     let best = -1;
+    let waiting = false;
     for (let p = 0; p < this.#parts.length; p++) {
       if (this.#heads[p] === undefined) this.#heads[p] = this.#parts[p].next();
       const head = this.#heads[p];
       if (head === undefined) {
         const finished = this.#doneOffsets();
-        if (finished !== undefined && this.#parts[p].offset >= finished[p]) continue;
-        return undefined; // wait: this partition may still deliver an earlier record
+        if (finished === undefined || this.#parts[p].offset < finished[p]) waiting = true; // may still deliver an earlier record
+        continue;
       }
       if (best === -1 || head.seq < (this.#heads[best] as LogRecord).seq) best = p;
     }
     if (best === -1) return undefined;
-    const r = this.#heads[best];
+    const r = this.#heads[best] as LogRecord;
+    // Replay numbers its sends 0, 1, 2, ...: the next number in line can go even while a partition
+    // that has received nothing yet (few keys, many partitions) holds no head to compare with.
+    if (waiting && r.seq !== this.#nextSeq) return undefined;
     this.#heads[best] = undefined;
+    this.#nextSeq = r.seq + 1;
     return r;
   }
+
+  #nextSeq = 0;
 
   #cachedDone: number[] | undefined;
   #doneOffsets(): number[] | undefined {
