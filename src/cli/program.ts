@@ -24,6 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
     .option('--no-progress', 'no progress display on stderr')
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', integer)
+    .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)')
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
     .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
     .option('--malformed <p>', 'share of records corrupted', probability)

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Where each step leaves its output in the working directory (--dir, default .sat). */
@@ -16,3 +17,35 @@ export const paths = (dir: string) => ({
   run: join(dir, 'run.json'),
   report: join(dir, 'verify.json'),
 });
+
+/** One of n replay processes splitting a dataset by key (`--shard i/n`, i from 1). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** A shard's own replay summary, ledger and latency log; without a shard, the usual names. */
+export function replayFiles(dir: string, shard?: Shard) {
+  const part = shard ? `.shard-${shard.index}-of-${shard.count}` : '';
+  return { replay: join(dir, `replay${part}.json`), ledger: join(dir, `ledger${part}.csv`), latency: join(dir, `replay-latency${part}.hlog`) };
+}
+
+/** The replay summaries in dir with their ledgers: one unsharded replay, or one part per shard. */
+export function replayParts(dir: string): { replay: string; ledger: string; shard?: Shard }[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: { replay: string; ledger: string; shard?: Shard }[] = [];
+  for (const n of names.sort()) {
+    if (n === 'replay.json') out.push({ replay: join(dir, n), ledger: join(dir, 'ledger.csv') });
+    const m = /^replay\.shard-(\d+)-of-(\d+)\.json$/.exec(n);
+    if (m) {
+      const shard = { index: Number(m[1]), count: Number(m[2]) };
+      out.push({ ...replayFiles(dir, shard), shard });
+    }
+  }
+  return out;
+}

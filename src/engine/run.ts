@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
-import { paths } from '../core/workdir.js';
+import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
@@ -148,15 +148,15 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
 
 /** Where the replay in this directory read its data (sat gen writes snapshots beside the events). */
 export function datasetDir(dir: string): string {
-  const f = paths(dir).replay;
-  if (!existsSync(f)) return dir;
+  const f = replayParts(dir)[0]?.replay;
+  if (f === undefined || !existsSync(f)) return dir;
   const file = (JSON.parse(readFileSync(f, 'utf8')) as { file?: string }).file;
   return file ? dirname(file) : dir;
 }
 
 /** The scenario the replay in this directory used, so `sat run` and `sat verify` need no flag. */
 export function scenarioOfWorkdir(dir: string): string | undefined {
-  const f = paths(dir).replay;
-  if (!existsSync(f)) return undefined;
+  const f = replayParts(dir)[0]?.replay;
+  if (f === undefined || !existsSync(f)) return undefined;
   return (JSON.parse(readFileSync(f, 'utf8')) as { scenarioPath?: string }).scenarioPath;
 }

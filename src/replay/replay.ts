@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { partitionForKey } from '../core/murmur2.js';
-import { paths } from '../core/workdir.js';
+import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js';
 import type { FaultMix, Scenario } from '../scenario/types.js';
 import { openSource, type SourceOverrides } from '../sources/index.js';
 import { orderByEventTime, toOutgoing, type Outgoing } from './convert.js';
@@ -24,7 +24,7 @@ export interface ReplayOptions extends SourceOverrides {
   mix: FaultMix;
   partitions: number;
   /** Where to send: the embedded log in --dir (default) or a Kafka sink made by the caller. */
-  sink?: (partitions: number) => Promise<RecordSink>;
+  sink?: (partitions: number, shard?: Shard) => Promise<RecordSink>;
   /** For the summary: the transport, as verify needs it to find outputs. */
   transport?: TransportInfo;
   /** A rate profile instead of the constant --rate. */
@@ -39,6 +39,8 @@ export interface ReplayOptions extends SourceOverrides {
   progress?: (p: PaceProgress) => void;
   /** Publishes live figures (sat replay --metrics-port). */
   metrics?: MetricsSink;
+  /** This process sends only its share of the keys (Kafka only; verify merges the ledgers). */
+  shard?: Shard;
 }
 
 export type TransportInfo = { kind: 'log' } | { kind: 'kafka'; brokers: string[]; topic: string };
@@ -61,6 +63,8 @@ export interface ReplaySummary extends PlanSummary {
   malformedKinds: Record<string, number>;
   elapsedMs: number;
   recordsPerSecond: number;
+  /** Set when this replay is one of several sharing the dataset. */
+  shard?: Shard;
   /** What paced the sends: a rate, a profile, event time, or as fast as possible. */
   schedule?: string;
   stoppedBy?: PaceResult['stoppedBy'];
@@ -80,11 +84,20 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const enc = new TextEncoder();
 const now = () => performance.timeOrigin + performance.now();
 
-/** Clears what an earlier run left, so a new replay never mixes with old results. */
-function resetWorkdir(dir: string): void {
-  const p = paths(dir);
+/**
+ * Clears what an earlier run left, so a new replay never mixes with old results. A shard clears only
+ * its own part (and an unsharded replay's summary): the other shards are writing theirs beside it.
+ */
+function resetWorkdir(dir: string, shard?: Shard): void {
   mkdirSync(dir, { recursive: true });
-  for (const f of Object.values(p)) rmSync(f, { recursive: true, force: true });
+  const own = replayFiles(dir, shard);
+  const stale = shard ? [own.replay, own.ledger, own.latency, paths(dir).replay, paths(dir).ledger] : [...Object.values(paths(dir)), ...replayParts(dir).flatMap((x) => [x.replay, x.ledger])];
+  for (const f of stale) rmSync(f, { recursive: true, force: true });
+}
+
+/** Which shard a source row belongs to: by key (Kafka's murmur2), keyless rows by row number. */
+function shardOf(item: Outgoing, count: number): number {
+  return item.key === null ? item.row % count : partitionForKey(item.key, count);
 }
 
 /** Reads a file, orders it by event time, injects faults, and sends it to the embedded log at a rate. */
@@ -93,12 +106,14 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const items: Outgoing[] = [];
   for await (const batch of source.batches()) for (const r of batch) items.push(toOutgoing(r, o.scenario));
   const header = await source.header();
-  const ordered = orderByEventTime(items);
+  const shard = o.shard;
+  const ordered = orderByEventTime(shard ? items.filter((it) => shardOf(it, shard.count) === shard.index - 1) : items);
   const { deliveries, summary } = planFaults(ordered, o.scenario, o.mix, o.seed);
 
-  resetWorkdir(o.dir);
+  resetWorkdir(o.dir, shard);
   const p = paths(o.dir);
-  const sink = o.sink ? await o.sink(o.partitions) : logSink(p.log, o.partitions);
+  const own = replayFiles(o.dir, shard);
+  const sink = o.sink ? await o.sink(o.partitions, shard) : logSink(p.log, o.partitions);
   const partitions = sink.partitions;
   const describe = (finished: boolean, elapsedMs: number): ReplaySummary => ({
     finished,
@@ -112,15 +127,16 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     rate: o.rate,
     partitions,
     transport: o.transport ?? { kind: 'log' },
+    shard,
     sentTo: sink.describe,
     mix: o.mix,
     malformedKinds,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
   });
-  const ledger = new LedgerWriter(p.ledger);
+  const ledger = new LedgerWriter(own.ledger);
   const malformedKinds: Record<string, number> = {};
-  writeFileSync(p.replay, JSON.stringify(describe(false, 0), null, 2));
+  writeFileSync(own.replay, JSON.stringify(describe(false, 0), null, 2));
   const schedule = o.speedup ? eventTimeSchedule(deliveries.map((d) => d.item.eventTime), o.speedup) : (o.profile ?? constantRate(o.rate));
   const paced = schedule.meanRate > 0;
   const latency = new Latency('replay send-to-ack');
@@ -172,7 +188,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           const from = paced ? intended[i] : sendTime;
           if (from >= warmupEnd) latency.record(acked - from);
           ledger.add({
-            seq: r.seq,
+            // Sharded, sequence numbers interleave so the merged ledgers stay unique.
+            seq: shard ? r.seq * shard.count + shard.index - 1 : r.seq,
             row: d.item.row,
             partition: r.partition,
             offset: offsets[i],
@@ -192,7 +209,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     await sink.close();
     await ledger.close();
   }
-  latency.save(p.replayLatency);
+  latency.save(own.latency);
   const result = describe(true, paceResult.elapsedMs);
   const faultsSent = Object.fromEntries(Object.keys(summary.faults).map((k) => [k, sent[k] ?? 0])) as PlanSummary['faults'];
   Object.assign(result, {
@@ -207,6 +224,6 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     behindScheduleMs: round1(paceResult.behindScheduleMs),
     latency: latency.summary(),
   });
-  writeFileSync(p.replay, JSON.stringify(result, null, 2));
+  writeFileSync(own.replay, JSON.stringify(result, null, 2));
   return result;
 }

@@ -19,7 +19,7 @@ import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js'
  */
 export type WatermarkModel = 'global' | 'partition';
 
-export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string, model: WatermarkModel = 'global'): Promise<void> {
+export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string | string[], model: WatermarkModel = 'global'): Promise<void> {
   const { size, slide } = s.window;
   const lateness = s.allowedLateness;
   let parquetColumns: string[] = [];
@@ -42,7 +42,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       ${numeric.map((f) => `, TRY_CAST(${col(f.name)} AS DOUBLE) AS ${ident(`n_${f.name}`)}`).join('')}
     FROM src`);
 
-  await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM read_csv(${lit(ledgerPath)}, header=true, auto_detect=false,
+  await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM read_csv(${typeof ledgerPath === 'string' ? lit(ledgerPath) : `[${ledgerPath.map(lit).join(', ')}]`}, header=true, auto_detect=false,
       columns={'seq':'BIGINT','row':'BIGINT','partition':'INTEGER','offset':'BIGINT','key':'VARCHAR','event_time':'BIGINT',
                'id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'},
       quote='"', escape='"')`);

@@ -2,7 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { paths } from '../core/workdir.js';
+import { paths, replayParts } from '../core/workdir.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
 import { loadActions, loadActual, loadPositions } from './actual.js';
@@ -46,9 +46,7 @@ export interface VerifyReport {
 /** Recomputes what the results must be and judges the actual ones; writes verify.json. */
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const p = paths(o.dir);
-  if (!existsSync(p.replay) || !existsSync(p.ledger)) throw new UsageError(`no replay in ${o.dir} (run sat replay first, or pass --dir)`);
-  const replay = JSON.parse(readFileSync(p.replay, 'utf8')) as ReplaySummary;
-  if (!replay.finished) throw new UsageError(`the replay in ${o.dir} has not finished (or was interrupted): nothing to verify yet`);
+  const { replay, ledgers } = readReplay(o.dir);
   const kafka = replay.transport?.kind === 'kafka' ? replay.transport : undefined;
   const ownRun = o.actual === undefined;
   // A Kafka replay's own run writes to <topic>-results and friends; the embedded log's to files.
@@ -61,7 +59,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const db = await instance.connect();
   try {
     await db.run(`SET TimeZone = 'UTC'`);
-    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, p.ledger, model);
+    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, ledgers, model);
     await loadActual(db, o.scenario, await local(actual) as string);
     const { checks, counts } = await resultChecks(db, o.scenario, o.tolerance);
 
@@ -128,4 +126,21 @@ async function materialize(url: string, dir: string, kafkaConfig?: string): Prom
   const file = join(dir, `topic-${k.topic.replace(/[^\w.-]/g, '_')}.jsonl`);
   writeFileSync(file, values.length ? `${values.map((v) => v.toString('utf8')).join('\n')}\n` : '');
   return file;
+}
+
+/** The replay summary and its ledger(s): one replay, or every part of a sharded one (all finished). */
+function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
+  const parts = replayParts(dir).filter((x) => existsSync(x.ledger));
+  if (parts.length === 0) throw new UsageError(`no replay in ${dir} (run sat replay first, or pass --dir)`);
+  const summaries = parts.map((x) => JSON.parse(readFileSync(x.replay, 'utf8')) as ReplaySummary);
+  const sharded = parts.filter((x) => x.shard !== undefined);
+  if (sharded.length > 0) {
+    if (sharded.length !== parts.length) throw new UsageError(`${dir} holds both a whole replay and shards of one: replay again into a clean --dir`);
+    const n = sharded[0].shard!.count;
+    const have = sharded.filter((x) => x.shard!.count === n).map((x) => x.shard!.index);
+    if (have.length !== sharded.length || have.length !== n) throw new UsageError(`${dir}: shards ${have.join(', ')} of ${n} found, and shards of other splits: verify needs all n of one split`);
+  }
+  const unfinished = summaries.findIndex((x) => !x.finished);
+  if (unfinished >= 0) throw new UsageError(`the replay ${parts[unfinished].replay} has not finished (or was interrupted): nothing to verify yet`);
+  return { replay: summaries[0], ledgers: parts.map((x) => x.ledger) };
 }

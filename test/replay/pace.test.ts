@@ -184,6 +184,14 @@ describe('sat replay pacing flags', () => {
     expect(r.stderr).toMatch(/--rate and --profile cannot be combined/);
   });
 
+  it('--shard needs Kafka and the form i/n (exit 2)', () => {
+    const file = join(ROOT, 'datasets', 'iot-sample.csv');
+    const noKafka = sat('replay', file, '--scenario', 'iot', '--dir', tempDir(), '--shard', '1/2');
+    expect([noKafka.code, /--shard needs Kafka/.test(noKafka.stderr)]).toEqual([2, true]);
+    const bad = sat('replay', file, '--scenario', 'iot', '--dir', tempDir(), '--shard', '3/2', '--brokers', '127.0.0.1:1', '--topic', 't');
+    expect([bad.code, /--shard 3\/2: expected i\/n/.test(bad.stderr)]).toEqual([2, true]);
+  });
+
   it('a profile that does not exist, or a bad one, is exit 2 naming it', () => {
     const dir = tempDir();
     const r = sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--dir', dir, '--profile', 'nope');

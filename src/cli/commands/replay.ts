@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import type { Shard } from '../../core/workdir.js';
 import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { SourceFormat } from '../../sources/index.js';
@@ -38,6 +39,16 @@ export interface ReplayFlags {
   /** --rate was given explicitly (not the default). */
   rateGiven?: boolean;
   metricsPort?: number;
+  shard?: string;
+}
+
+/** --shard i/n, i from 1 to n. */
+function parseShard(text: string | undefined, kafka: boolean): Shard | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. 1/4`);
+  if (!kafka) throw new UsageError('--shard needs Kafka (--brokers, --topic): the embedded log has a single writer');
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
@@ -61,17 +72,18 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     const { kafkaSink } = await import('../../transport/kafka/sink.js');
     const conn = kafkaConnection(f.brokers, f.kafkaConfig);
     const topic = f.topic;
-    kafka = { sink: (n) => kafkaSink(conn, topic, n, f.compression ?? 'lz4'), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
+    kafka = { sink: (n, shard) => kafkaSink(conn, topic, n, f.compression ?? 'lz4', shard), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
   }
   const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
   const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
+  const shard = parseShard(f.shard, f.brokers !== undefined);
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;
   const s = await replay({
     file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka,
-    profile, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
+    profile, shard, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
     progress: (p) => {
       // Shown once a run has lasted a second: short runs stay quiet.
       if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json);

@@ -9,6 +9,8 @@ export interface PartitionCheckpoint {
   nextOffset: number;
   /** The end-of-stream marker has been processed. */
   ended: boolean;
+  /** Shards whose end-of-stream marker this partition has seen (the partition ends when all have). */
+  endMarks?: number[];
   operator: OperatorSnapshot;
 }
 

@@ -63,6 +63,8 @@ interface Task {
   op: WindowOperator;
   nextOffset: number;
   ended: boolean;
+  /** Shards (of replay --shard) whose end marker has arrived on this partition. */
+  endMarks: number[];
   dirty: boolean;
   last?: Message;
 }
@@ -216,11 +218,11 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
     // Nothing processed yet: the commit is the log start (initGroupOffsets) and there is no checkpoint.
     if (committed <= earliest && !store.has(partition, committed)) {
-      return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, dirty: false };
+      return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, endMarks: [], dirty: false };
     }
     const cp = store.read(partition, committed) as PartitionCheckpoint;
     o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
-    return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, dirty: false };
+    return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], dirty: false };
   }
 
   /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
@@ -247,7 +249,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   async function commit(): Promise<void> {
     const dirty = [...tasks.values()].filter((x) => x.dirty);
     if (dirty.length === 0) return;
-    for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, operator: x.op.snapshot() });
+    for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, endMarks: x.endMarks, operator: x.op.snapshot() });
     const progress: OutMessage[] = dirty.map((x) => ({
       topic: progressTopic,
       partition: x.partition,
@@ -357,17 +359,25 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
       // a position a rebalance or a failed commit has since rewound (they come again in order).
       if (m.offset !== BigInt(task.nextOffset) || task.ended) continue;
-      let isEnd = false;
+      let endMark: string | undefined;
       for (const [k, v] of m.headers) {
         const name = k.toString();
-        if (name === endKey) isEnd = true;
+        if (name === endKey) endMark = v.toString();
         else if (name === HEADER_SEND_TIME) latency.record(Date.now() - Number(v.toString()));
+      }
+      let isEnd = false;
+      if (endMark !== undefined) {
+        // "i/n" from shard i of n replays: the partition ends with the last shard's marker.
+        const sh = /^(\d+)\/(\d+)$/.exec(endMark);
+        const [i, n] = sh ? [Number(sh[1]), Number(sh[2])] : [1, 1];
+        if (!task.endMarks.includes(i)) task.endMarks.push(i);
+        isEnd = task.endMarks.length >= n;
       }
       if (isEnd) {
         task.op.flush();
         emitFired(task.op, outputs(m.partition));
         task.ended = true;
-      } else {
+      } else if (endMark === undefined) {
         processor.handle(task.op, { partition: m.partition, offset: Number(m.offset), value: m.value }, outputs(m.partition));
         counters.records++;
       }

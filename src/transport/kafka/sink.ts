@@ -11,7 +11,7 @@ export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
  * record's partition itself with Kafka's murmur2, so Kafka and the embedded log agree (the library's
  * default partitioner differs from the Java client's).
  */
-export async function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression): Promise<RecordSink> {
+export async function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
   const existing = await partitionCount(conn, topic);
   if (existing === undefined) await ensureTopics(conn, [{ name: topic, partitions }]);
   const count = existing ?? partitions;
@@ -41,9 +41,11 @@ export async function kafkaSink(conn: KafkaConnection, topic: string, partitions
       });
     },
     async finish() {
+      // "i/n": a partition has ended once the engine has seen the markers of all n shards.
       const end = Buffer.from(HEADER_END);
+      const mark = Buffer.from(shard ? `${shard.index}/${shard.count}` : '1/1');
       await producer.send({
-        messages: Array.from({ length: count }, (_, p) => ({ topic, partition: p, value: Buffer.alloc(0), headers: new Map([[end, Buffer.from('1')]]) })),
+        messages: Array.from({ length: count }, (_, p) => ({ topic, partition: p, value: Buffer.alloc(0), headers: new Map([[end, mark]]) })),
       });
     },
     async close() {
