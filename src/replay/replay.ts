@@ -153,7 +153,6 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   m?.gauge('behind_schedule_ms', 'How long after its intended send time the newest batch went out', () => live?.lagMs ?? 0);
   m?.gauge('faults_sent', 'Records sent, by fault kind', () => ({ ...sent }), 'fault');
   m?.gauge('latency_ms', 'Send-to-ack latency (from the intended send time when paced)', () => quantiles(latency.summary()), 'quantile');
-  const batch: OutRecord[] = [];
   try {
     paceResult = await pace({
       schedule,
@@ -162,13 +161,17 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       durationMs: o.durationMs,
       warmupMs: o.warmupMs,
       batchSize: 1000,
+      // Paced, up to 16 batches await their acknowledgement while the schedule goes on (the Kafka
+      // sink coalesces them into one request at a time, as the Java producer's accumulator does).
+      // Unpaced, waiting for each acknowledgement is faster: queueing would only add latency.
+      maxInFlight: paced ? 16 : 1,
       clock: realClock,
       progress: (p) => {
         live = p;
         o.progress?.(p);
       },
       send: async (from, to, intended, sendTime) => {
-        batch.length = 0;
+        const batch: OutRecord[] = [];
         for (let seq = from; seq < to; seq++) {
           const d = deliveries[seq];
           // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.

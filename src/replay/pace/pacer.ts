@@ -24,10 +24,15 @@ export interface PaceOptions {
   warmupMs?: number;
   /** Largest batch handed to send at once. */
   batchSize?: number;
+  /**
+   * Batches dispatched but not yet acknowledged before the pacer waits (default 1: each send is
+   * awaited). More lets a transport with slow acknowledgements keep up with the schedule.
+   */
+  maxInFlight?: number;
   clock: Clock;
   /**
    * Sends records [from, to), all due; resolves when they are acknowledged. `intended` is the
-   * absolute intended send time of record `from + j` at j; `sendTime` is now.
+   * absolute intended send time of record `from + j` at j (the caller's to keep); `sendTime` is now.
    */
   send(from: number, to: number, intended: Float64Array, sendTime: number): Promise<void>;
   /** Called after each acknowledged batch (progress display). */
@@ -56,7 +61,7 @@ export interface PaceResult {
   achievedRate: number;
   /** The worst |sent - due| / due over whole seconds after warm-up (null: unpaced or too short). */
   worstSecondErrorPct: number | null;
-  /** The longest any record went out after its intended send time. */
+  /** The longest any record (after warm-up) went out after its intended send time. */
   behindScheduleMs: number;
   /** Records sent in each second since the start. */
   perSecond: number[];
@@ -82,7 +87,8 @@ export async function pace(o: PaceOptions): Promise<PaceResult> {
   let behind = 0;
   let seq = 0;
   let stoppedBy: PaceResult['stoppedBy'] = 'end-of-data';
-  const intended = new Float64Array(batchSize);
+  const maxInFlight = o.maxInFlight ?? 1;
+  const inFlight: Promise<void>[] = [];
 
   while (seq < limit) {
     const due = schedule.timeOf(seq);
@@ -101,6 +107,7 @@ export async function pace(o: PaceOptions): Promise<PaceResult> {
       continue;
     }
     // Everything due by now goes in one batch (bounded), most overdue first.
+    const intended = new Float64Array(batchSize);
     let to = seq;
     while (to < limit && to - seq < batchSize) {
       const t = schedule.timeOf(to);
@@ -109,8 +116,11 @@ export async function pace(o: PaceOptions): Promise<PaceResult> {
       to++;
     }
     const sendTime = clock.now();
-    if (paced) behind = Math.max(behind, sendTime - (start + due));
-    await o.send(seq, to, intended.subarray(0, to - seq), sendTime);
+    if (paced && due >= warmup) behind = Math.max(behind, sendTime - (start + due));
+    const sending = o.send(seq, to, intended.subarray(0, to - seq), sendTime);
+    sending.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
+    inFlight.push(sending);
+    if (inFlight.length >= maxInFlight) await inFlight.shift();
     const second = Math.floor((sendTime - start) / 1000);
     while (perSecond.length <= second) perSecond.push(0);
     perSecond[second] += to - seq;
@@ -128,6 +138,7 @@ export async function pace(o: PaceOptions): Promise<PaceResult> {
       });
     }
   }
+  await Promise.all(inFlight);
   if (seq >= limit && limit < o.total) stoppedBy = 'records';
   const elapsedMs = clock.now() - start;
 
