@@ -77,6 +77,8 @@ export interface ReplaySummary extends PlanSummary {
   behindScheduleMs?: number;
   /** Send-to-acknowledgement, from the intended send time when paced (ms). */
   latency?: LatencySummary;
+  /** With a profile: the same per phase. */
+  latencyByPhase?: ({ phase: number; rate: string; fromMs: number; toMs: number } & LatencySummary)[];
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -141,7 +143,10 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const paced = schedule.meanRate > 0;
   const latency = new Latency('replay send-to-ack');
   // Records intended (or sent, unpaced) before this are left out of the latency figures.
-  const warmupEnd = now() + (o.warmupMs ?? 0);
+  const paceStart = now();
+  const warmupEnd = paceStart + (o.warmupMs ?? 0);
+  // A profile's figures also per phase.
+  const byPhase = schedule.phases && schedule.phaseAt ? schedule.phases.map((ph) => new Latency(`replay send-to-ack, ${ph.name}`)) : undefined;
   const sent: Record<string, number> = {};
   let paceResult: PaceResult | undefined;
   let live: PaceProgress | undefined;
@@ -189,7 +194,10 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           const d = deliveries[r.seq];
           // From the intended send time when paced: a stall delays every record behind it, and they all count.
           const from = paced ? intended[i] : sendTime;
-          if (from >= warmupEnd) latency.record(acked - from);
+          if (from >= warmupEnd) {
+            latency.record(acked - from);
+            if (byPhase) byPhase[schedule.phaseAt!(intended[i] - paceStart)]?.record(acked - from);
+          }
           ledger.add({
             // Sharded, sequence numbers interleave so the merged ledgers stay unique.
             seq: shard ? r.seq * shard.count + shard.index - 1 : r.seq,
@@ -226,6 +234,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     worstSecondErrorPct: paceResult.worstSecondErrorPct === null ? null : round1(paceResult.worstSecondErrorPct * 100) / 100,
     behindScheduleMs: round1(paceResult.behindScheduleMs),
     latency: latency.summary(),
+    latencyByPhase: byPhase && schedule.phases!.map((ph, k) => ({ phase: k + 1, rate: ph.name, fromMs: ph.fromMs, toMs: ph.toMs, ...byPhase[k].summary() })),
   });
   writeFileSync(own.replay, JSON.stringify(result, null, 2));
   return result;

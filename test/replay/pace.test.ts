@@ -3,6 +3,7 @@ import { Latency } from '../../src/report/latency.js';
 import { pace, type Clock } from '../../src/replay/pace/pacer.js';
 import { parseRateProfile } from '../../src/replay/pace/profile-file.js';
 import { constantRate, eventTimeSchedule, profileSchedule } from '../../src/replay/pace/schedule.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, sat, tempDir } from '../helpers.js';
 
@@ -182,6 +183,20 @@ describe('sat replay pacing flags', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--rate and --profile cannot be combined/);
+  });
+
+  it('with a profile, latency is reported per phase as well as overall', () => {
+    const dir = tempDir();
+    const profile = join(dir, 'two.yaml');
+    writeFileSync(profile, 'name: two\nphases:\n  - { constant: 400, for: 1s }\n  - { ramp: [400, 1200], for: 1s }\n');
+    const r = sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--dir', dir, '--profile', profile, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.sent).toBe(1200); // 400 + the ramp's integral, 800: then the profile ends
+    expect(r.json.stoppedBy).toBe('schedule');
+    const phases = r.json.latencyByPhase;
+    expect(phases.map((x: { rate: string }) => x.rate)).toEqual(['400/s', '400..1200/s']);
+    expect(phases[0].count + phases[1].count).toBe(r.json.latency.count);
+    expect(phases[0].count).toBe(400);
   });
 
   it('--shard needs Kafka and the form i/n (exit 2)', () => {

@@ -101,7 +101,8 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${s.sentTo}; ledger in ${f.dir}\n` +
       `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}\n` +
       `  pace: ${s.schedule}, stopped by ${s.stoppedBy}; achieved ${s.achievedRate}/s${s.targetRate ? ` of ${s.targetRate}/s, worst second ${s.worstSecondErrorPct ?? '-'}% off, up to ${s.behindScheduleMs} ms behind schedule` : ''}\n` +
-      `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}`,
+      `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}` +
+      (s.latencyByPhase ?? []).map((x) => `\n    phase ${x.phase} (${x.rate}, ${x.fromMs / 1000}-${x.toMs / 1000} s): ${latencyLine(x)}`).join(''),
   );
   return 0;
 }

@@ -12,6 +12,9 @@ export interface Schedule {
   /** Records per second on average (0: as fast as possible). */
   meanRate: number;
   describe: string;
+  /** A profile's phases, for figures per phase: which phase holds time t (ms), and their names. */
+  phaseAt?: (t: number) => number;
+  phases?: { name: string; fromMs: number; toMs: number }[];
 }
 
 /** As fast as possible: every record is due at once. */
@@ -113,7 +116,15 @@ export function profileSchedule(phases: Phase[], repeat = 1, name = 'profile'): 
     durationMs,
     meanRate: durationMs > 0 ? (total * 1000) / durationMs : 0,
     describe: `${name}: ${all.length} phases over ${(durationMs / 1000).toFixed(1)} s, ${Math.round(total)} records`,
+    phaseAt: (x) => find(starts, x),
+    phases: all.map((p, k) => ({ name: phaseName(p), fromMs: starts[k], toMs: starts[k] + p.ms })),
   };
+}
+
+function phaseName(p: Phase): string {
+  if (p.kind === 'constant') return `${p.rate}/s`;
+  if (p.kind === 'ramp') return `${p.from}..${p.to}/s`;
+  return `sine ${p.mean}±${p.amplitude}/s`;
 }
 
 /**
