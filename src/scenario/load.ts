@@ -65,6 +65,7 @@ const RawScenario = z.strictObject({
     .default({}),
   score: z.strictObject({ formula: z.string().min(1), range: z.tuple([z.number(), z.number()]).default([0, 100]) }).optional(),
   actions: z.record(z.string(), z.string()).default({}),
+  results: z.strictObject({ columns: z.record(z.string(), z.string().regex(/^[\w.-]+$/)) }).optional(),
 });
 
 const FIELD_TYPE = /^(string|int|float|timestamp|date)(\?)?$/;
@@ -190,6 +191,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       outOfOrder: r.faults.out_of_order,
     },
     score,
+    resultColumns: r.results?.columns,
   };
 }
 

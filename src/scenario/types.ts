@@ -113,4 +113,6 @@ export interface Scenario {
   faults: FaultMix;
   /** Joins and a score per result (the satisfaction scenario). */
   score?: ScoreSpec;
+  /** How an external engine names result columns: sat's name -> theirs (verify --map overrides). */
+  resultColumns?: Record<string, string>;
 }

@@ -1,43 +1,114 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { ident, lit } from './sql.js';
 
+/** A results file, or a directory of them as Spark writes it (part-* files, _SUCCESS, key=value folders). */
 function reader(path: string): string {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.parquet') return `read_parquet(${lit(path)})`;
-  if (ext === '.csv') return `read_csv(${lit(path)}, header=true)`;
-  if (ext === '.jsonl' || ext === '.json' || ext === '.ndjson') return `read_json(${lit(path)}, format='newline_delimited')`;
-  throw new UsageError(`--actual ${path}: unknown results format "${ext}" (use .jsonl, .csv or .parquet)`);
+  if (statSync(path).isDirectory()) {
+    const files = dataFiles(path);
+    if (files.length === 0) throw new UsageError(`--actual ${path}: no .parquet, .csv or .json files in this directory`);
+    const formats = new Set(files.map(formatOf));
+    if (formats.size > 1) throw new UsageError(`--actual ${path}: mixed formats (${[...formats].join(', ')}) in one directory`);
+    const list = `[${files.map(lit).join(', ')}]`;
+    // Partition folders (window_date=2024-06-01) become columns, as Spark reads them back.
+    const opts = 'hive_partitioning=true, union_by_name=true';
+    const fmt = [...formats][0];
+    if (fmt === 'parquet') return `read_parquet(${list}, ${opts})`;
+    if (fmt === 'csv') return `read_csv(${list}, header=true, ${opts})`;
+    return `read_json(${list}, format='newline_delimited', ${opts})`;
+  }
+  const fmt = formatOf(path);
+  if (fmt === 'parquet') return `read_parquet(${lit(path)})`;
+  if (fmt === 'csv') return `read_csv(${lit(path)}, header=true)`;
+  if (fmt === 'json') return `read_json(${lit(path)}, format='newline_delimited')`;
+  throw new UsageError(`--actual ${path}: unknown results format "${extname(path)}" (use .jsonl, .csv or .parquet, or a directory of them)`);
 }
 
+function formatOf(file: string): 'parquet' | 'csv' | 'json' | undefined {
+  const name = basename(file).toLowerCase().replace(/\.(gz|zst|lz4|bz2)$/, '');
+  if (name.endsWith('.parquet')) return 'parquet';
+  if (name.endsWith('.csv')) return 'csv';
+  if (/\.(jsonl|json|ndjson)$/.test(name)) return 'json';
+  return undefined;
+}
+
+/** Data files under a results directory, skipping Spark's markers (_SUCCESS, _committed_*, .crc). */
+function dataFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name.startsWith('_') || e.name.startsWith('.')) continue;
+    const full = join(dir, e.name);
+    if (e.isDirectory()) out.push(...dataFiles(full));
+    else if (formatOf(full) !== undefined && statSync(full).size > 0) out.push(full);
+  }
+  return out.sort();
+}
+
+/** How results are emitted: append (one final row per window and key) or update (the last row counts). */
+export type OutputMode = 'append' | 'update';
+
 /**
- * Loads an engine's results (sat's or another's: JSONL, CSV or Parquet with window_start, key and the
- * scenario's aggregate columns) into act(ws, k, <aggregations>, n) where n numbers repeated emissions.
+ * Parses --map "window_start=window.start,key=product_id": sat's column name = the engine's column;
+ * a dotted name reaches into a struct (Spark's window column is a struct of start and end).
  */
-export async function loadActual(db: DuckDBConnection, s: Scenario, path: string): Promise<void> {
+export function parseColumnMap(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined || text.trim() === '') return out;
+  for (const part of text.split(',')) {
+    const m = /^\s*([\w-]+)\s*=\s*([\w.-]+)\s*$/.exec(part);
+    if (!m) throw new UsageError(`--map: "${part}" is not name=column (e.g. window_start=window.start)`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
+const columnSql = (path: string) => path.split('.').map(ident).join('.');
+
+/**
+ * Loads an engine's results (sat's or another's: JSONL, CSV or Parquet, a file or a Spark-style
+ * directory, with window_start, key and the scenario's aggregates, renamed through `map`) into
+ * act(ws, k, <aggregations>). In update mode only the last row of each (window, key) is kept: by
+ * emit_time when there is one, else in the order read.
+ */
+export async function loadActual(db: DuckDBConnection, s: Scenario, path: string, map: Record<string, string> = {}, mode: OutputMode = 'append'): Promise<void> {
   if (!existsSync(path)) throw new UsageError(`results ${path} not found (run sat run first, or pass --actual)`);
   const aggCols = s.aggregations.map((a) => `${ident(a.name)} DOUBLE`).join(', ');
   const scoreCols = s.score ? ', score DOUBLE, missing VARCHAR, snapshot_day VARCHAR' : '';
   await db.run(`CREATE OR REPLACE TABLE act (ws BIGINT, k VARCHAR, ${aggCols}${scoreCols})`);
-  if (statSync(path).size === 0) return;
-  const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${reader(path)}`);
-  const names = described.getRowObjectsJson().map((r) => String(r.column_name));
-  const keyCol = names.includes('key') ? 'key' : names.includes(s.key) ? s.key : undefined;
-  const missing = ['window_start', ...s.aggregations.map((a) => a.name)].filter((c) => !names.includes(c));
-  if (keyCol === undefined) missing.push(`key (or ${s.key})`);
-  if (missing.length > 0) throw new UsageError(`results ${path}: missing column(s) ${missing.join(', ')}`);
-  if (s.score && !names.includes('score')) throw new UsageError(`results ${path}: missing column score (scenario ${s.name} scores its results)`);
-  // missing: a JSON array (sat's JSONL) or comma-separated text (Parquet, CSV); absent means none.
+  if (statSync(path).isFile() && statSync(path).size === 0) return;
+  const from = reader(path);
+  const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
   const types = new Map(described.getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]));
-  const missingSql = !names.includes('missing') ? 'NULL' : types.get('missing')?.endsWith('[]') ? `array_to_string(missing, ',')` : 'CAST(missing AS VARCHAR)';
-  const scoreSql = s.score ? `, CAST(score AS DOUBLE), ${missingSql}, ${names.includes('snapshot_day') ? 'CAST(snapshot_day AS VARCHAR)' : 'NULL'}` : '';
-  await db.run(`INSERT INTO act SELECT
-      epoch_ms(CAST(window_start AS TIMESTAMPTZ)), CAST(${ident(keyCol as string)} AS VARCHAR),
-      ${s.aggregations.map((a) => `CAST(${ident(a.name)} AS DOUBLE)`).join(', ')}${scoreSql}
-    FROM ${reader(path)}`);
+  // A column is there under our name, or under the name the map gives (a struct field included).
+  const has = (name: string) => {
+    const mapped = map[name];
+    if (mapped === undefined) return types.has(name);
+    const [top, ...fields] = mapped.split('.');
+    const t = types.get(top);
+    return t !== undefined && fields.every((f) => t.includes(`${f} `) || t.includes(`"${f}" `));
+  };
+  const col = (name: string) => columnSql(map[name] ?? name);
+  const keyName = map.key !== undefined || types.has('key') ? 'key' : types.has(s.key) ? s.key : undefined;
+  const missing = ['window_start', ...s.aggregations.map((a) => a.name)].filter((c) => !has(c));
+  if (keyName === undefined || !has(keyName)) missing.push(`key (or ${s.key})`);
+  if (missing.length > 0) throw new UsageError(`results ${path}: missing column(s) ${missing.join(', ')} (it has ${[...types.keys()].join(', ')}; rename with --map name=column)`);
+  if (s.score && !has('score')) throw new UsageError(`results ${path}: missing column score (scenario ${s.name} scores its results)`);
+  // missing: a JSON array (sat's JSONL) or comma-separated text (Parquet, CSV); absent means none.
+  const missingSql = !has('missing') ? 'NULL' : (types.get(map.missing ?? 'missing') ?? '').endsWith('[]') ? `array_to_string(${col('missing')}, ',')` : `CAST(${col('missing')} AS VARCHAR)`;
+  const scoreSql = s.score ? `, CAST(${col('score')} AS DOUBLE), ${missingSql}, ${has('snapshot_day') ? `CAST(${col('snapshot_day')} AS VARCHAR)` : 'NULL'}` : '';
+  const rows = `SELECT epoch_ms(CAST(${col('window_start')} AS TIMESTAMPTZ)) AS ws, CAST(${col(keyName as string)} AS VARCHAR) AS k,
+      ${s.aggregations.map((a) => `CAST(${col(a.name)} AS DOUBLE)`).join(', ')}${scoreSql},
+      ${has('emit_time') ? `CAST(${col('emit_time')} AS TIMESTAMPTZ)` : 'NULL::TIMESTAMPTZ'} AS __emit, __n
+    FROM (SELECT *, row_number() OVER () AS __n FROM ${from})`;
+  if (mode === 'update') {
+    await db.run(`INSERT INTO act SELECT * EXCLUDE (__emit, __n, __rn) FROM (
+      SELECT *, row_number() OVER (PARTITION BY ws, k ORDER BY __emit DESC NULLS LAST, __n DESC) AS __rn FROM (${rows})) WHERE __rn = 1`);
+  } else {
+    await db.run(`INSERT INTO act SELECT * EXCLUDE (__emit, __n) FROM (${rows})`);
+  }
 }
 
 /** Loads (partition, offset) pairs from a side-output JSONL file into table `name`; false if absent. */

@@ -1,6 +1,7 @@
 import { UsageError, VerificationFailed } from '../../core/errors.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
+import { parseColumnMap } from '../../verify/actual.js';
 import { verify } from '../../verify/verify.js';
 import { say } from '../options.js';
 
@@ -18,6 +19,8 @@ export interface VerifyFlags {
   actions?: string;
   snapshots?: string;
   maxMissingOnline?: number;
+  map?: string;
+  outputMode?: 'append' | 'update';
 }
 
 export async function verifyCommand(f: VerifyFlags): Promise<number> {
@@ -26,6 +29,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const r = await verify({
     scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermark, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
+    map: parseColumnMap(f.map), outputMode: f.outputMode,
   });
   if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
   if (!f.json) {

@@ -1,0 +1,88 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sat, tempDir } from '../helpers.js';
+
+const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '3'];
+const AGGS = 'avg_star_rating, sum_helpful_votes, sum_total_votes, number_of_reviews';
+
+async function sql(...statements: string[]): Promise<void> {
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  await db.run(`SET TimeZone = 'UTC'`);
+  for (const s of statements) await db.run(s);
+  db.closeSync();
+}
+
+/** Renames DuckDB's data_N files to Spark's part-NNNNN-<id>.c000.snappy.parquet and adds Spark's markers. */
+function sparkify(dir: string): void {
+  let n = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const full = join(d, e);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (/^data_\d+\.(parquet|csv)$/.test(e)) {
+        const ext = e.endsWith('.csv') ? 'csv' : 'snappy.parquet';
+        renameSync(full, join(d, `part-${String(n++).padStart(5, '0')}-3f1c2a9e-7b1d-4c5e-9a0b-1d2e3f4a5b6c.c000.${ext}`));
+        writeFileSync(join(d, `.part-${n}.crc`), 'not data');
+      }
+    }
+  };
+  walk(dir);
+  writeFileSync(join(dir, '_SUCCESS'), '');
+}
+
+describe('verify judges other engines: Spark directory layouts, renamed and nested columns, update mode', () => {
+  let dir: string;
+  let results: string;
+  beforeAll(() => {
+    dir = tempDir('sat-ext-');
+    expect(sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--dir', dir).code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    results = join(dir, 'results.jsonl');
+  });
+
+  it('reads a Parquet results directory in Spark\'s layout (part files, _SUCCESS, .crc, key=value folders) with a window struct', async () => {
+    const out = join(tempDir(), 'spark-results');
+    await sql(`COPY (SELECT {'start': CAST(window_start AS TIMESTAMP), 'end': CAST(window_end AS TIMESTAMP)} AS "window", key AS product_id, ${AGGS},
+                       strftime(CAST(window_start AS TIMESTAMP), '%Y-%m') AS month
+                FROM read_json('${results}', format='newline_delimited')) TO '${out}' (FORMAT parquet, PARTITION_BY (month))`);
+    sparkify(out);
+    const v = sat('verify', '--dir', dir, '--actual', out, '--map', 'window_start=window.start,key=product_id', '--json');
+    expect(v.code, v.stderr + JSON.stringify(v.json?.failed)).toBe(0);
+    expect(v.json.counts.actual_results).toBe(readFileSync(results, 'utf8').trim().split('\n').length);
+
+    // Without the map, the message names what is missing and what is there (exit 2).
+    const bare = sat('verify', '--dir', dir, '--actual', out);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/missing column\(s\) window_start.*it has window, product_id/);
+  });
+
+  it('a Spark directory missing one result fails verify, naming the missing window', async () => {
+    const out = join(tempDir(), 'spark-csv');
+    await sql(`COPY (SELECT window_start, key AS product_id, ${AGGS} FROM read_json('${results}', format='newline_delimited')
+                     QUALIFY row_number() OVER (ORDER BY window_start, key) > 1) TO '${out}' (FORMAT csv, HEADER, PER_THREAD_OUTPUT)`);
+    sparkify(out);
+    const v = sat('verify', '--dir', dir, '--actual', out, '--map', 'key=product_id', '--json');
+    expect(v.code).toBe(1);
+    expect(v.json.counts.results_missing).toBe(1);
+    expect(v.json.failed).toContain('no results missing');
+  });
+
+  it('update mode: the last row per window and key counts (by emit_time); append mode rejects the same output', () => {
+    const lines = readFileSync(results, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // An early, partial row for each window, then the final one a second later (as Spark's update mode emits).
+    const updates = lines.flatMap((r) => [
+      { ...r, number_of_reviews: 1, sum_total_votes: 0, emit_time: '2026-01-01T00:00:00.000Z' },
+      { ...r, emit_time: '2026-01-01T00:00:01.000Z' },
+    ]);
+    const file = join(tempDir(), 'updates.jsonl');
+    writeFileSync(file, updates.map((u) => JSON.stringify(u)).join('\n') + '\n');
+    const upd = sat('verify', '--dir', dir, '--actual', file, '--output-mode', 'update', '--json');
+    expect(upd.code, JSON.stringify(upd.json?.failed)).toBe(0);
+    expect(upd.json.checks.find((c: { name: string }) => c.name === 'each result emitted once').skipped).toBe(true);
+    const app = sat('verify', '--dir', dir, '--actual', file, '--json');
+    expect(app.code).toBe(1);
+    expect(app.json.failed).toContain('each result emitted once');
+  });
+});
