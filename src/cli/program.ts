@@ -69,7 +69,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await runCommand(flags));
     });
 
-  common(program.command('verify'))
+  program
+    .command('verify')
+    .option('--dir <dir>', 'working directory shared by the steps', '.sat')
+    .option('--json [file]', 'the full JSON report: on stdout, or into FILE')
+    .option('--junit <file>', 'a JUnit XML report: one test case per check, for CI systems')
     .description('recompute the expected results with an independent oracle and judge the actual ones')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
     .option('--actual <path>', "results to judge: a JSONL, CSV or Parquet file, a directory of them (Spark's part-* layout), or kafka://HOST:PORT/TOPIC; default: sat run's")
@@ -87,6 +91,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (flags) => {
       const { verifyCommand } = await import('./commands/verify.js');
       setExit(await verifyCommand(flags));
+    });
+
+  program
+    .command('report')
+    .argument('[dir]', 'working directory of a finished verify', '.sat')
+    .description("re-render a finished verify's report (terminal, JSON, JUnit) without recomputing; exit 1 if it failed")
+    .option('--json [file]', 'the full JSON report: on stdout, or into FILE')
+    .option('--junit <file>', 'a JUnit XML report')
+    .action(async (dir, flags) => {
+      const { reportCommand } = await import('./commands/verify.js');
+      setExit(await reportCommand(dir, flags));
     });
 
   common(program.command('gen'))

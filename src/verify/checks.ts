@@ -10,6 +10,9 @@ export interface Check {
   detail: string;
   /** A few offending rows, to start debugging from. */
   examples?: unknown[];
+  /** The figure the check compares, as the oracle expects it and as found (for the report's table). */
+  expected?: number;
+  actual?: number;
 }
 
 export interface Counts {
@@ -54,12 +57,12 @@ export async function resultChecks(db: DuckDBConnection, s: Scenario, tolerance:
     rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, * EXCLUDE (ws, k) FROM ${from} ${where} ORDER BY ws, k LIMIT 5`);
 
   const checks: Check[] = [
-    { name: 'no results missing', pass: missing === 0, detail: `${missing} expected (window, key) results absent`, examples: missing ? await example('', 'expected e ANTI JOIN act_g a USING (ws, k)') : undefined },
-    { name: 'no results extra', pass: extra === 0, detail: `${extra} (window, key) results the oracle does not expect`, examples: extra ? await example('', 'act_g a ANTI JOIN expected e USING (ws, k)') : undefined },
-    { name: 'no wrong values', pass: wrong === 0, detail: `${wrong} results differ from the oracle (relative tolerance ${tolerance})`, examples: wrong ? await rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, ${s.aggregations.map((a) => `a.${ident(a.name)} AS ${ident(`actual_${a.name}`)}, e.${ident(a.name)} AS ${ident(`expected_${a.name}`)}`).join(', ')} FROM act a JOIN expected e USING (ws, k) WHERE ${differs} ORDER BY ws, k LIMIT 5`) : undefined },
-    { name: 'each result emitted once', pass: repeated === 0, detail: `${repeated} (window, key) results emitted more than once`, examples: repeated ? await example('WHERE emissions > 1', 'act_g') : undefined },
-    { name: 'no records lost', pass: lost === 0, detail: `${lost} valid records not reflected in the results` },
-    { name: 'no records double-counted', pass: doubled === 0, detail: `${doubled} records counted more than once or in the wrong window` },
+    { name: 'no results missing', pass: missing === 0, expected: expectedWindows, actual: expectedWindows - missing, detail: `${missing} expected (window, key) results absent`, examples: missing ? await example('', 'expected e ANTI JOIN act_g a USING (ws, k)') : undefined },
+    { name: 'no results extra', pass: extra === 0, expected: 0, actual: extra, detail: `${extra} (window, key) results the oracle does not expect`, examples: extra ? await example('', 'act_g a ANTI JOIN expected e USING (ws, k)') : undefined },
+    { name: 'no wrong values', pass: wrong === 0, expected: 0, actual: wrong, detail: `${wrong} results differ from the oracle (relative tolerance ${tolerance})`, examples: wrong ? await rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, ${s.aggregations.map((a) => `a.${ident(a.name)} AS ${ident(`actual_${a.name}`)}, e.${ident(a.name)} AS ${ident(`expected_${a.name}`)}`).join(', ')} FROM act a JOIN expected e USING (ws, k) WHERE ${differs} ORDER BY ws, k LIMIT 5`) : undefined },
+    { name: 'each result emitted once', pass: repeated === 0, expected: 0, actual: repeated, detail: `${repeated} (window, key) results emitted more than once`, examples: repeated ? await example('WHERE emissions > 1', 'act_g') : undefined },
+    { name: 'no records lost', pass: lost === 0, expected: 0, actual: lost, detail: `${lost} valid records not reflected in the results` },
+    { name: 'no records double-counted', pass: doubled === 0, expected: 0, actual: doubled, detail: `${doubled} records counted more than once or in the wrong window` },
   ];
   return { checks, counts: { expected_results: expectedWindows, actual_results: actualWindows, results_missing: missing, results_extra: extra, results_wrong: wrong, results_repeated: repeated, records_lost: lost, records_double_counted: doubled } };
 }
@@ -76,7 +79,7 @@ export async function positionCheck(db: DuckDBConnection, name: string, table: s
     ...(unexpected ? await rows(db, `SELECT 'unexpected' AS problem, t.partition, t."offset", c.fault, c.class FROM (${table} t ANTI JOIN (SELECT * FROM cls WHERE ${cls}) USING (partition, "offset")) t LEFT JOIN cls c USING (partition, "offset") LIMIT 5`) : []),
   ];
   return {
-    check: { name, pass: notThere === 0 && unexpected === 0, detail: `${expected} expected, ${actual} in ${what} output: ${notThere} missing from it, ${unexpected} that should not be there`, examples: examples.length ? examples : undefined },
+    check: { name, pass: notThere === 0 && unexpected === 0, expected, actual, detail: `${expected} expected, ${actual} in ${what} output: ${notThere} missing from it, ${unexpected} that should not be there`, examples: examples.length ? examples : undefined },
     expected,
     actual,
   };

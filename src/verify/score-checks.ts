@@ -34,6 +34,8 @@ export async function scoreChecks(db: DuckDBConnection, spec: ScoreSpec, o: Scor
     {
       name: 'scores match the oracle',
       pass: wrong === 0,
+      expected: 0,
+      actual: wrong,
       detail: `${wrong} of ${checked} scores differ from the oracle's (same snapshot day, online inputs where the result had them)`,
       examples: wrong
         ? await rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, a.score AS actual, e.score AS expected, a.missing, a.snapshot_day FROM ${joined} WHERE NOT ${near('a.score', 'e.score')} ORDER BY ws, k LIMIT 5`)
@@ -75,6 +77,8 @@ export async function scoreChecks(db: DuckDBConnection, spec: ScoreSpec, o: Scor
     checks.push({
       name: 'actions match the scores',
       pass: missing + extra + wrongAction + repeated === 0,
+      expected: actionsExpected,
+      actual: actionsActual,
       detail: `${actionsExpected} expected, ${actionsActual} given: ${missing} missing, ${extra} not called for, ${wrongAction} of the wrong kind, ${repeated} repeated`,
       examples:
         missing + extra + wrongAction > 0

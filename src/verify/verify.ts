@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
+import type { LatencySummary } from '../report/latency.js';
 import { loadActions, loadActual, loadPositions, type OutputMode } from './actual.js';
 import { one, positionCheck, resultChecks, type Check, type Counts } from './checks.js';
 import { runOracle, type WatermarkModel } from './oracle.js';
@@ -44,6 +45,23 @@ export interface VerifyReport {
   failed: string[];
   counts: Counts;
   checks: Check[];
+  /** The latency figures replay and run recorded in the working directory, when there. */
+  latency?: Record<string, LatencySummary>;
+  verifiedAt?: string;
+}
+
+/** Latency summaries from replay.json (or its shards) and run.json, for the report. */
+function latencyOf(dir: string): Record<string, LatencySummary> {
+  const out: Record<string, LatencySummary> = {};
+  const read = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { latency?: LatencySummary; resultLatency?: LatencySummary }) : undefined);
+  for (const part of replayParts(dir)) {
+    const l = read(part.replay)?.latency;
+    if (l) out[part.shard ? `replay send-to-ack (shard ${part.shard.index}/${part.shard.count})` : 'replay send-to-ack'] = l;
+  }
+  const run = read(paths(dir).run);
+  if (run?.latency) out['run send-to-processed'] = run.latency;
+  if (run?.resultLatency) out['run window-fired-to-result'] = run.resultLatency;
+  return out;
 }
 
 
@@ -94,7 +112,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     checks.push(
       run === undefined
         ? { name: 'duplicates suppressed', pass: true, skipped: true, detail: 'no engine summary with a duplicate count' }
-        : { name: 'duplicates suppressed', pass: run.duplicates === dupExpected, detail: `${dupExpected} duplicate deliveries expected suppressed, engine suppressed ${run.duplicates}` },
+        : { name: 'duplicates suppressed', pass: run.duplicates === dupExpected, expected: dupExpected, actual: run.duplicates, detail: `${dupExpected} duplicate deliveries expected suppressed, engine suppressed ${run.duplicates}` },
     );
 
     const ledgerCount = (fault: string) => one(db, `SELECT count(*) FROM ledger WHERE fault = '${fault}'`);
@@ -116,7 +134,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       alerts_expected: alerts.expected,
     });
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks };
+    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString() };
     writeFileSync(p.report, JSON.stringify(report, null, 2));
     return report;
   } finally {

@@ -85,4 +85,30 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
     expect(app.code).toBe(1);
     expect(app.json.failed).toContain('each result emitted once');
   });
+
+  it('reports: the verdict first, a JUnit file with one case per check, --json FILE, and sat report DIR re-rendering them', () => {
+    const broken = join(tempDir(), 'broken.jsonl');
+    const lines = readFileSync(results, 'utf8').trim().split('\n');
+    const wrong = JSON.parse(lines[3]);
+    wrong.number_of_reviews += 1;
+    writeFileSync(broken, [...lines.slice(0, 3), JSON.stringify(wrong), ...lines.slice(4)].join('\n') + '\n');
+    const junit = join(tempDir(), 'verify.xml');
+    const jsonFile = join(tempDir(), 'verify.json');
+    const v = sat('verify', '--dir', dir, '--actual', broken, '--junit', junit, '--json', jsonFile);
+    expect(v.code).toBe(1);
+    const first = v.stderr.split('\n')[0];
+    expect(first).toMatch(/^FAIL  reviews: \d+ of \d+ checks failed: .*no wrong values/);
+    expect(v.stderr).toMatch(/no records double-counted\s+FAIL\s+0\s+1\s+\+1/);
+    expect(v.stderr).toMatch(/worst offenders:/);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testsuite name="sat verify reviews" tests="\d+" failures="[1-9]/);
+    expect(xml).toMatch(/<testcase classname="sat.verify.reviews" name="no wrong values" time="0">\s*<failure message="1 results differ/);
+    expect((xml.match(/<testcase /g) ?? []).length).toBe(JSON.parse(readFileSync(jsonFile, 'utf8')).checks.length);
+
+    // Re-rendered from verify.json in the directory, without recomputing; same verdict and exit code.
+    const again = sat('report', dir, '--junit', join(tempDir(), 'again.xml'));
+    expect(again.code).toBe(1);
+    expect(again.stderr.split('\n')[0]).toBe(first);
+    expect(sat('report', tempDir()).code).toBe(2);
+  });
 });

@@ -2,12 +2,17 @@ import { UsageError, VerificationFailed } from '../../core/errors.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { parseColumnMap } from '../../verify/actual.js';
-import { verify } from '../../verify/verify.js';
+import { verify, type VerifyReport } from '../../verify/verify.js';
+import { renderJunit, renderTerminal } from '../../report/verify-report.js';
+import { paths } from '../../core/workdir.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { say } from '../options.js';
 
 export interface VerifyFlags {
   dir: string;
-  json?: boolean;
+  /** true: the JSON report on stdout; a string: into that file. */
+  json?: boolean | string;
+  junit?: string;
   scenario?: string;
   actual?: string;
   deadLetters?: string;
@@ -31,15 +36,23 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
     map: parseColumnMap(f.map), outputMode: f.outputMode,
   });
-  if (f.json) process.stdout.write(`${JSON.stringify(r)}\n`);
-  if (!f.json) {
-    for (const c of r.checks) {
-      say(false, `${c.skipped ? 'SKIP' : c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
-      for (const e of c.examples ?? []) say(false, `        e.g. ${JSON.stringify(e)}`);
-    }
-    say(false, Object.entries(r.counts).map(([k, v]) => `${k}=${v}`).join(' '));
-  }
+  return emitReport(r, f);
+}
+
+/** Prints and writes a report as asked; exit 1 (VerificationFailed) when a check failed. */
+function emitReport(r: VerifyReport, f: { json?: boolean | string; junit?: string }): number {
+  const toStdout = f.json === true;
+  if (typeof f.json === 'string') writeFileSync(f.json, JSON.stringify(r, null, 2));
+  if (f.junit) writeFileSync(f.junit, renderJunit(r));
+  if (toStdout) process.stdout.write(`${JSON.stringify(r)}\n`);
+  else say(false, renderTerminal(r));
   if (!r.pass) throw new VerificationFailed(`verification failed: ${r.failed.join('; ')}`);
-  say(f.json, `verification passed (${r.checks.filter((c) => !c.skipped).length} checks)`);
   return 0;
+}
+
+/** sat report DIR: the last verify's report, rendered again from verify.json. */
+export async function reportCommand(dir: string, f: { json?: boolean | string; junit?: string }): Promise<number> {
+  const file = paths(dir).report;
+  if (!existsSync(file)) throw new UsageError(`no verify report in ${dir} (run sat verify --dir ${dir} first)`);
+  return emitReport(JSON.parse(readFileSync(file, 'utf8')) as VerifyReport, f);
 }
