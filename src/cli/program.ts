@@ -83,7 +83,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--late <path>', 'late side output of an external engine (JSONL or kafka:// with partition, offset)')
     .option('--alerts <path>', 'alerts of an external engine (JSONL or kafka:// with partition, offset)')
     .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
-    .addOption(new Option('--watermark <model>', 'watermark model the engine uses (default: partition for a Kafka replay, else global)').choices(['global', 'partition']))
+    .addOption(
+      new Option('--watermark-model <model>', 'the engine\'s watermark: global, partition (exact: sat run on the log / on Kafka); global-max (Spark), per-partition-min (Flink), none (judged within bounds); default partition for a Kafka replay, else global').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']),
+    )
+    .addOption(new Option('--watermark <model>', 'older name of --watermark-model').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']).hideHelp())
+    .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
     .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .option('--max-missing-online <share>', 'fail when more than this share of results lack online inputs', probability)

@@ -2,7 +2,7 @@ import { UsageError, VerificationFailed } from '../../core/errors.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { parseColumnMap } from '../../verify/actual.js';
-import { verify, type VerifyReport } from '../../verify/verify.js';
+import { verify, type VerifyReport, type WatermarkModel } from '../../verify/verify.js';
 import { renderJunit, renderTerminal } from '../../report/verify-report.js';
 import { paths } from '../../core/workdir.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,9 @@ export interface VerifyFlags {
   late?: string;
   alerts?: string;
   tolerance: number;
-  watermark?: 'global' | 'partition';
+  watermark?: WatermarkModel;
+  watermarkModel?: WatermarkModel;
+  batchSpan?: number;
   kafkaConfig?: string;
   actions?: string;
   snapshots?: string;
@@ -32,7 +34,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const name = f.scenario ?? scenarioOfWorkdir(f.dir);
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
   const r = await verify({
-    scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermark, kafkaConfig: f.kafkaConfig,
+    scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermarkModel ?? f.watermark, batchSpanMs: f.batchSpan, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
     map: parseColumnMap(f.map), outputMode: f.outputMode,
   });
