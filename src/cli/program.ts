@@ -74,6 +74,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--dir <dir>', 'working directory shared by the steps', '.sat')
     .option('--json [file]', 'the full JSON report: on stdout, or into FILE')
     .option('--junit <file>', 'a JUnit XML report: one test case per check, for CI systems')
+    .option('--html <file>', 'a self-contained HTML report with plots')
     .description('recompute the expected results with an independent oracle and judge the actual ones')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
     .option('--actual <path>', "results to judge: a JSONL, CSV or Parquet file, a directory of them (Spark's part-* layout), or kafka://HOST:PORT/TOPIC; default: sat run's")
@@ -103,6 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description("re-render a finished verify's report (terminal, JSON, JUnit) without recomputing; exit 1 if it failed")
     .option('--json [file]', 'the full JSON report: on stdout, or into FILE')
     .option('--junit <file>', 'a JUnit XML report')
+    .option('--html <file>', 'a self-contained HTML report with plots')
     .action(async (dir, flags) => {
       const { reportCommand } = await import('./commands/verify.js');
       setExit(await reportCommand(dir, flags));

@@ -14,6 +14,7 @@ import { runOracle, type WatermarkModel as ExactModel } from './oracle.js';
 /** Exact models (one right answer: sat run's own rules) and bounded ones (other engines'). */
 export type WatermarkModel = ExactModel | BoundedModel;
 import { scoreChecks } from './score-checks.js';
+import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
 
 export interface VerifyOptions {
@@ -54,6 +55,8 @@ export interface VerifyReport {
   /** The latency figures replay and run recorded in the working directory, when there. */
   latency?: Record<string, LatencySummary>;
   verifiedAt?: string;
+  /** What the HTML report plots. */
+  series?: ReportSeries;
 }
 
 /** Latency summaries from replay.json (or its shards) and run.json, for the report. */
@@ -145,7 +148,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       alerts_expected: alerts.expected,
     });
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString() };
+    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
+      series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
+    };
     writeFileSync(p.report, JSON.stringify(report, null, 2));
     return report;
   } finally {

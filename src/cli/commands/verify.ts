@@ -4,6 +4,7 @@ import { loadScenario } from '../../scenario/load.js';
 import { parseColumnMap } from '../../verify/actual.js';
 import { verify, type VerifyReport, type WatermarkModel } from '../../verify/verify.js';
 import { renderJunit, renderTerminal } from '../../report/verify-report.js';
+import { renderHtml } from '../../report/html.js';
 import { paths } from '../../core/workdir.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { say } from '../options.js';
@@ -13,6 +14,7 @@ export interface VerifyFlags {
   /** true: the JSON report on stdout; a string: into that file. */
   json?: boolean | string;
   junit?: string;
+  html?: string;
   scenario?: string;
   actual?: string;
   deadLetters?: string;
@@ -42,10 +44,11 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
 }
 
 /** Prints and writes a report as asked; exit 1 (VerificationFailed) when a check failed. */
-function emitReport(r: VerifyReport, f: { json?: boolean | string; junit?: string }): number {
+function emitReport(r: VerifyReport, f: { json?: boolean | string; junit?: string; html?: string }): number {
   const toStdout = f.json === true;
   if (typeof f.json === 'string') writeFileSync(f.json, JSON.stringify(r, null, 2));
   if (f.junit) writeFileSync(f.junit, renderJunit(r));
+  if (f.html) writeFileSync(f.html, renderHtml(r));
   if (toStdout) process.stdout.write(`${JSON.stringify(r)}\n`);
   else say(false, renderTerminal(r));
   if (!r.pass) throw new VerificationFailed(`verification failed: ${r.failed.join('; ')}`);
@@ -53,7 +56,7 @@ function emitReport(r: VerifyReport, f: { json?: boolean | string; junit?: strin
 }
 
 /** sat report DIR: the last verify's report, rendered again from verify.json. */
-export async function reportCommand(dir: string, f: { json?: boolean | string; junit?: string }): Promise<number> {
+export async function reportCommand(dir: string, f: { json?: boolean | string; junit?: string; html?: string }): Promise<number> {
   const file = paths(dir).report;
   if (!existsSync(file)) throw new UsageError(`no verify report in ${dir} (run sat verify --dir ${dir} first)`);
   return emitReport(JSON.parse(readFileSync(file, 'utf8')) as VerifyReport, f);
