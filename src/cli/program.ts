@@ -120,6 +120,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--event-vars <n>', 'numeric variables per event', nonNegativeNumber, 8)
     .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv', 'jsonl']).default('parquet'))
     .option('--seed <n>', 'seed', integer, 1)
+    .addOption(new Option('--scenario <name>', 'which scenario\'s data: satisfaction (snapshots + events) or messages (events + countries.csv; --customers is the number of users)').choices(['satisfaction', 'messages']).default('satisfaction'))
     .addOption(new Option('--kind <kind>', 'instead: a file in the reviews (TSV) or IoT (CSV) format').choices(['reviews', 'iot']))
     .option('--rows <n>', 'with --kind: number of rows', positiveInt, 10000)
     .option('--out <file>', 'with --kind: file to write')

@@ -14,6 +14,9 @@ export const paths = (dir: string) => ({
   late: join(dir, 'late.jsonl'),
   alerts: join(dir, 'alerts.jsonl'),
   actions: join(dir, 'actions.jsonl'),
+  corrupted: join(dir, 'corrupted.jsonl'),
+  pivot: join(dir, 'pivot.jsonl'),
+  topUsers: join(dir, 'top-users.jsonl'),
   run: join(dir, 'run.json'),
   report: join(dir, 'verify.json'),
 });

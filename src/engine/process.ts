@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario/types.js';
 import type { WindowOperator, WindowResult } from './operator.js';
-import { createValidator, type RejectKind } from './validate.js';
+import type { ReportBuilder } from './reports.js';
+import { createValidator, type RejectKind, type ValidRecord } from './validate.js';
 
 /** Where the engine's outputs go: files for the embedded log, transactional topics for Kafka. */
 export interface Outputs {
@@ -8,6 +9,10 @@ export interface Outputs {
   late(row: { partition: number; offset: number; key: string; event_time: string; id: string; watermark: string; value: string }): void;
   alert(row: { alert: string; partition: number; offset: number; key: string; id: string; event_time: string }): void;
   results(rows: WindowResult[], emitTime: number): void;
+  /** Scenarios with reports: a valid record whose field marks it corrupted (split off, not windowed). */
+  corrupted?(row: { partition: number; offset: number; reason: string; value: string }): void;
+  /** Scenarios with reports: every valid, uncorrupted record, before windowing (batch reports see all). */
+  valid?(r: ValidRecord): void;
 }
 
 export interface InRecord {
@@ -20,7 +25,7 @@ export interface InRecord {
  * Validate → operator → outputs for one record: the same steps whatever the transport, so the
  * embedded-log engine and the Kafka engine cannot drift apart. Counts dead letters by kind.
  */
-export function createProcessor(s: Scenario) {
+export function createProcessor(s: Scenario, reports?: ReportBuilder) {
   const validate = createValidator(s);
   const dec = new TextDecoder();
   const deadLetterKinds: Partial<Record<RejectKind, number>> = {};
@@ -34,6 +39,11 @@ export function createProcessor(s: Scenario) {
       return;
     }
     const r = v.record;
+    if (reports?.isCorrupted(r.values)) {
+      out.corrupted?.({ partition: rec.partition, offset: rec.offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(rec.value) });
+      return;
+    }
+    out.valid?.(r);
     const { outcome, alerts } = op.process(r);
     if (outcome === 'late') {
       out.late({ partition: rec.partition, offset: rec.offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(rec.value) });

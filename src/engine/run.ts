@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
@@ -10,6 +10,7 @@ import { quantiles, type MetricsSink } from '../report/metrics.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
 import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
+import { ReportBuilder } from './reports.js';
 import { WindowOperator, type OperatorStats } from './operator.js';
 import { JsonlSink, ResultSink } from './sinks.js';
 import { createProcessor, emitFired, type Outputs } from './process.js';
@@ -43,6 +44,8 @@ export interface RunSummary extends OperatorStats {
   latency: LatencySummary;
   /** A window's firing (the watermark passing its end + lateness) to its result written, ms. */
   resultLatency: LatencySummary;
+  /** Scenarios with reports: input = valid + corrupted + malformed, as this run counted them. */
+  reconciliation?: Reconciliation;
   deadLetterReasons: Partial<Record<string, number>>;
   /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
   scoring?: ScoringSummary;
@@ -53,7 +56,10 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
   const reader = new LogReader(p.log);
-  const processor = createProcessor(o.scenario);
+  const reports = o.scenario.reports && new ReportBuilder(o.scenario.reports);
+  const corrupted = reports && new JsonlSink(p.corrupted);
+  const processor = createProcessor(o.scenario, reports);
+  let validCount = 0;
   const op = new WindowOperator(o.scenario);
   const results = new ResultSink(p.results, p.resultsParquet, o.scenario);
   const deadLetters = new JsonlSink(p.deadLetters);
@@ -75,6 +81,11 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       add(r);
     });
   const out: Outputs = {
+    corrupted: (row) => corrupted?.write(row),
+    valid: (r) => {
+      validCount++;
+      reports?.add(r);
+    },
     deadLetter: (row) => deadLetters.write(row),
     late: (row) => late.write(row),
     alert: (row) => alerts.write(row),
@@ -124,7 +135,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   if (!o.follow || !o.signal?.aborted) op.flush();
   emitFired(op, out);
   await scoring?.drain();
-  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close()]);
+  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close(), corrupted?.close()]);
+  const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: records, valid: validCount, corrupted: corrupted!.count, malformed: deadLetters.count });
   const elapsedMs = performance.now() - start;
   const summary: RunSummary = {
     scenario: o.scenario.name,
@@ -140,10 +152,43 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     resultLatency: resultLatency.summary(),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
+    reconciliation,
   };
   writeFileSync(p.run, JSON.stringify(summary, null, 2));
   latency.save(p.runLatency);
   return summary;
+}
+
+export interface Reconciliation {
+  input: number;
+  valid: number;
+  corrupted: number;
+  malformed: number;
+  /** Valid records left once duplicates (same natural id) keep only the earliest. */
+  distinct: number;
+  balanced: boolean;
+}
+
+/** Writes pivot.jsonl and top-users.jsonl (the countries table joined in) and returns the reconciliation. */
+function writeReports(s: Scenario, b: ReportBuilder, dir: string, n: { input: number; valid: number; corrupted: number; malformed: number }): Reconciliation {
+  const p = paths(dir);
+  const countries = new Map<string, string>();
+  const c = s.reports?.countries;
+  if (c) {
+    const file = join(datasetDir(dir), c.file);
+    if (!existsSync(file)) throw new UsageError(`reports.countries: ${file} not found (sat gen --scenario messages writes it beside the events)`);
+    const [head, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+    const cols = head.split(',');
+    const [ki, ni] = [cols.indexOf(c.key), cols.indexOf(c.name)];
+    if (ki < 0 || ni < 0) throw new UsageError(`reports.countries: ${file} lacks ${c.key} or ${c.name}`);
+    for (const l of lines) {
+      const f = l.split(',');
+      countries.set(f[ki], f[ni]);
+    }
+  }
+  writeFileSync(p.pivot, b.pivot().map((r) => JSON.stringify({ day: r.day, [s.key]: r.key, ...Object.fromEntries(Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) })).join('\n') + '\n');
+  writeFileSync(p.topUsers, b.topUsers(countries).map((r) => JSON.stringify({ [s.key]: r.key, rank: r.rank, [s.reports!.topUsers.field]: r.user, events: r.events, [c?.name ?? 'country']: r.country })).join('\n') + '\n');
+  return { ...n, distinct: b.distinct, balanced: n.valid + n.corrupted + n.malformed === n.input };
 }
 
 /** Where the replay in this directory read its data (sat gen writes snapshots beside the events). */

@@ -65,6 +65,14 @@ const RawScenario = z.strictObject({
     .default({}),
   score: z.strictObject({ formula: z.string().min(1), range: z.tuple([z.number(), z.number()]).default([0, 100]) }).optional(),
   actions: z.record(z.string(), z.string()).default({}),
+  reports: z
+    .strictObject({
+      corrupted: z.strictObject({ field: z.string(), values: z.array(z.string()).default([]), missing: z.boolean().default(true) }),
+      countries: z.strictObject({ file: z.string(), key: z.string(), name: z.string(), field: z.string() }).optional(),
+      pivot: z.strictObject({ field: z.string() }),
+      top_users: z.strictObject({ field: z.string(), n: z.number().int().min(1).max(1000).default(3) }),
+    })
+    .optional(),
   results: z.strictObject({ columns: z.record(z.string(), z.string().regex(/^[\w.-]+$/)) }).optional(),
 });
 
@@ -192,6 +200,12 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     },
     score,
     resultColumns: r.results?.columns,
+    reports: r.reports && {
+      corrupted: { field: field(r.reports.corrupted.field, 'reports.corrupted.field').name, values: r.reports.corrupted.values, missing: r.reports.corrupted.missing },
+      countries: r.reports.countries && { ...r.reports.countries, field: field(r.reports.countries.field, 'reports.countries.field').name },
+      pivot: { field: field(r.reports.pivot.field, 'reports.pivot.field').name },
+      topUsers: { field: field(r.reports.top_users.field, 'reports.top_users.field').name, n: r.reports.top_users.n },
+    },
   };
 }
 

@@ -94,6 +94,18 @@ export interface ScoreSpec {
   online?: OnlineSpec;
 }
 
+/** Batch reports over the whole stream (the messages scenario). */
+export interface ReportsSpec {
+  /** Rows whose field is missing or empty (if `missing`) or one of `values` are corrupted: split off, counted apart. */
+  corrupted: { field: string; values: string[]; missing: boolean };
+  /** A lookup table beside the data (CSV): key column and the name joined in. */
+  countries?: { file: string; key: string; name: string; field: string };
+  /** Daily counts per key (channel) of each value of this field, one column per value. */
+  pivot: { field: string };
+  /** The n most active values of this field per key. */
+  topUsers: { field: string; n: number };
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -115,4 +127,5 @@ export interface Scenario {
   score?: ScoreSpec;
   /** How an external engine names result columns: sat's name -> theirs (verify --map overrides). */
   resultColumns?: Record<string, string>;
+  reports?: ReportsSpec;
 }

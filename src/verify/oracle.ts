@@ -40,6 +40,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       ${src.present.has(s.eventTime) ? eventTimeSql(s) : 'NULL'} AS et,
       concat_ws('|', ${s.id.map(col).join(', ')}) AS id
       ${numeric.map((f) => `, TRY_CAST(${col(f.name)} AS DOUBLE) AS ${ident(`n_${f.name}`)}`).join('')}
+      ${reportColumns(s, col)}
     FROM src`);
 
   await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM read_csv(${typeof ledgerPath === 'string' ? lit(ledgerPath) : `[${ledgerPath.map(lit).join(', ')}]`}, header=true, auto_detect=false,
@@ -66,18 +67,28 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   await db.run(`CREATE OR REPLACE TABLE cls AS
     WITH c0 AS (
       SELECT *, CASE WHEN NOT ok THEN 'dead'
+                     ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}
                      WHEN last_start + ${size} + ${lateness} <= watermark THEN 'late'
                      ELSE 'on-time' END AS c0
       FROM stage),
+    -- A delivery is a duplicate while the engine still holds its id: an earlier on-time delivery of
+    -- the id whose last window had not closed by the watermark the engine had before this one
+    -- (dedup state is dropped when the id's last window closes). Copies with the same event time
+    -- are always duplicates; a copy hours later (a natural duplicate) may count again.
     c1 AS (
-      SELECT *, CASE WHEN c0 = 'on-time' THEN row_number() OVER (PARTITION BY c0, id ORDER BY seq) END AS nth FROM c0)
+      SELECT *,
+        CASE WHEN c0 = 'on-time' THEN max(CASE WHEN c0 = 'on-time' THEN last_start + ${size} + ${lateness} END)
+          OVER (PARTITION BY id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END AS prev_close,
+        max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay} AS wm_before
+      FROM c0),
+    c2 AS (SELECT *, (c0 = 'on-time' AND prev_close IS NOT NULL AND (wm_before IS NULL OR prev_close > wm_before)) AS dup FROM c1)
     SELECT *,
       CASE WHEN c0 <> 'on-time' THEN c0
-           WHEN nth > 1 THEN 'duplicate'
+           WHEN dup THEN 'duplicate'
            WHEN ${filter} THEN 'counted'
            ELSE 'filtered' END AS class,
-      CASE WHEN c0 = 'on-time' AND nth = 1 THEN NULLIF(${alertCases}, '') END AS alerted
-    FROM c1`);
+      CASE WHEN c0 = 'on-time' AND NOT dup THEN NULLIF(${alertCases}, '') END AS alerted
+    FROM c2`);
 
   const aggs = s.aggregations
     .map((a) => (a.op === 'count' ? `count(*)` : `${a.op}(${ident(`n_${a.field}`)})`) + ` AS ${ident(a.name)}`)
@@ -100,4 +111,18 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
     FROM (SELECT *, unnest(generate_series(last_start - ${size - slide}, last_start, ${slide})) AS ws FROM cls WHERE class = 'counted')
     WHERE ws + ${size} + ${lateness} > watermark
     GROUP BY ws, k`);
+}
+
+/**
+ * Scenarios with reports: whether a row is corrupted by the scenario's rule (an empty cell is NULL
+ * here), and the pivot, user and country fields as text.
+ */
+function reportColumns(s: Scenario, col: (name: string) => string): string {
+  const r = s.reports;
+  if (!r) return '';
+  const f = `CAST(${col(r.corrupted.field)} AS VARCHAR)`;
+  const values = r.corrupted.values.filter((v) => v !== '');
+  const corrupt = [r.corrupted.missing ? `${f} IS NULL` : 'FALSE', values.length ? `${f} IN (${values.map(lit).join(', ')})` : 'FALSE'].join(' OR ');
+  return `, coalesce(${corrupt}, FALSE) AS r_corrupted, CAST(${col(r.pivot.field)} AS VARCHAR) AS r_pivot, CAST(${col(r.topUsers.field)} AS VARCHAR) AS r_user,
+    ${r.countries ? `CAST(${col(r.countries.field)} AS VARCHAR)` : 'NULL'} AS r_country`;
 }

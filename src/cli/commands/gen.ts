@@ -19,10 +19,27 @@ export interface GenFlags {
   span: number;
   eventVars: number;
   format: TableFormat;
+  scenario?: 'satisfaction' | 'messages';
 }
 
 export async function genCommand(f: GenFlags): Promise<number> {
+  if (f.scenario === 'messages') return genMessages(f);
   return f.kind === undefined ? genSatisfaction(f) : genDataset(f);
+}
+
+/** The messages scenario: events (with corrupted rows and natural duplicates) and countries.csv, in --dir. */
+async function genMessages(f: GenFlags): Promise<number> {
+  const { writeMessages } = await import('../../gen/messages.js');
+  const { progressBar } = await import('../progress.js');
+  mkdirSync(f.dir, { recursive: true });
+  const t0 = performance.now();
+  const bar = progressBar('messages', f.events, f.json);
+  const out = await writeMessages({ dir: f.dir, events: f.events, days: f.days, users: f.customers, seed: f.seed, format: f.format, progress: bar.update });
+  bar.stop();
+  const summary = { scenario: 'messages', events: f.events, days: f.days, users: f.customers, seed: f.seed, eventsFile: out.events, countriesFile: out.countries, elapsedMs: Math.round(performance.now() - t0) };
+  if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  say(f.json, `wrote ${f.events} message events over ${f.days} days (${f.customers} users) to ${out.events}, and ${out.countries}`);
+  return 0;
 }
 
 /** The reviews (TSV) or IoT (CSV) formats, for small datasets that look like the real ones. */

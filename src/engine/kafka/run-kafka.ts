@@ -88,6 +88,7 @@ const COMMIT_DEADLINE_MS = 20_000;
  * re-reads from the committed offsets, and a partition's records are only taken in offset order.
  */
 export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
+  if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
   const t = topicsOf(o.topic);
   const partitions = await partitionCount(o.conn, o.topic);
   if (partitions === undefined) throw new UsageError(`topic ${o.topic} does not exist (sat replay --brokers ... --topic ${o.topic} first)`);

@@ -1,0 +1,85 @@
+import type { ReportsSpec } from '../scenario/types.js';
+import type { ValidRecord } from './validate.js';
+
+export interface PivotRow {
+  day: string;
+  key: string;
+  counts: Record<string, number>;
+}
+
+export interface TopUserRow {
+  key: string;
+  rank: number;
+  user: string;
+  events: number;
+  country: string | null;
+}
+
+/**
+ * The batch reports over the whole stream, pure and synchronous: corrupted rows are recognised by the
+ * scenario's rule; valid ones are deduplicated on the natural id keeping the earliest event time (the
+ * first to arrive on a tie), whatever their lateness; then a daily pivot of the pivot field's values
+ * per key and the n most active users per key (with the country of their earliest event there).
+ */
+export class ReportBuilder {
+  readonly #byId = new Map<string, { time: number; key: string; pivot: string; user: string; country: string }>();
+  readonly #corruptValues: Set<string>;
+
+  constructor(readonly spec: ReportsSpec) {
+    this.#corruptValues = new Set(spec.corrupted.values);
+  }
+
+  isCorrupted(values: Record<string, unknown>): boolean {
+    const v = values[this.spec.corrupted.field];
+    if (v === null || v === undefined || v === '') return this.spec.corrupted.missing;
+    return this.#corruptValues.has(String(v));
+  }
+
+  add(r: ValidRecord): void {
+    const seen = this.#byId.get(r.id);
+    if (seen !== undefined && seen.time <= r.time) return;
+    this.#byId.set(r.id, {
+      time: r.time,
+      key: r.key,
+      pivot: String(r.values[this.spec.pivot.field]),
+      user: String(r.values[this.spec.topUsers.field]),
+      country: this.spec.countries ? String(r.values[this.spec.countries.field]) : '',
+    });
+  }
+
+  get distinct(): number {
+    return this.#byId.size;
+  }
+
+  pivot(): PivotRow[] {
+    const rows = new Map<string, PivotRow>();
+    for (const e of this.#byId.values()) {
+      const day = new Date(e.time).toISOString().slice(0, 10);
+      const at = `${day}|${e.key}`;
+      let row = rows.get(at);
+      if (row === undefined) rows.set(at, (row = { day, key: e.key, counts: {} }));
+      row.counts[e.pivot] = (row.counts[e.pivot] ?? 0) + 1;
+    }
+    return [...rows.values()].sort((a, b) => a.day.localeCompare(b.day) || a.key.localeCompare(b.key));
+  }
+
+  topUsers(countries: Map<string, string>): TopUserRow[] {
+    const per = new Map<string, Map<string, { n: number; first: number; country: string }>>();
+    for (const e of this.#byId.values()) {
+      let users = per.get(e.key);
+      if (users === undefined) per.set(e.key, (users = new Map()));
+      const u = users.get(e.user);
+      if (u === undefined) users.set(e.user, { n: 1, first: e.time, country: e.country });
+      else {
+        u.n++;
+        if (e.time < u.first) [u.first, u.country] = [e.time, e.country];
+      }
+    }
+    const out: TopUserRow[] = [];
+    for (const [key, users] of [...per].sort(([a], [b]) => a.localeCompare(b))) {
+      const ranked = [...users].sort(([ua, a], [ub, b]) => b.n - a.n || ua.localeCompare(ub)).slice(0, this.spec.topUsers.n);
+      ranked.forEach(([user, u], i) => out.push({ key, rank: i + 1, user, events: u.n, country: countries.get(u.country) ?? null }));
+    }
+    return out;
+  }
+}
