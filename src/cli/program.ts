@@ -91,6 +91,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
     .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
+    .option('--pivot <file>', "messages: an engine's daily pivot (JSONL: day, the key, a column per value)")
+    .option('--corrupted <file>', "messages: an engine's corrupted rows (JSONL with partition, offset)")
+    .option('--top-users <file>', "messages: an engine's top users (JSONL: the key, rank, user, events, country)")
     .option('--max-missing-online <share>', 'fail when more than this share of results lack online inputs', probability)
     .option('--kafka-config <file>', 'Kafka client properties for kafka:// inputs')
     .action(async (flags) => {

@@ -13,6 +13,7 @@ import { runOracle, type WatermarkModel as ExactModel } from './oracle.js';
 
 /** Exact models (one right answer: sat run's own rules) and bounded ones (other engines'). */
 export type WatermarkModel = ExactModel | BoundedModel;
+import { reportChecks, runReconciliation } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
 import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
@@ -42,6 +43,10 @@ export interface VerifyOptions {
   map?: Record<string, string>;
   /** append: one final row per window and key; update: the last row per window and key counts. */
   outputMode?: OutputMode;
+  /** Scenarios with reports: an external engine's pivot and top-users outputs (JSONL). */
+  pivot?: string;
+  topUsers?: string;
+  corrupted?: string;
 }
 
 export interface VerifyReport {
@@ -112,6 +117,19 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const alerts = await side('every alert raised once, no false alert', 'al', `alerted IS NOT NULL`, o.alerts ?? (ownRun ? own(p.alerts, 'alerts') : undefined), 'alert');
     const undecided = (c: Check): Check => ({ name: c.name, pass: true, skipped: true, detail: `watermark model ${model}: judged within bounds instead` });
     checks.push(dl.check, bounded ? undecided(late.check) : late.check, bounded ? undecided(alerts.check) : alerts.check);
+
+    if (o.scenario.reports) {
+      const cr = await side('every corrupted row split off, no valid one', 'cr', `class = 'corrupted'`, o.corrupted ?? (ownRun ? p.corrupted : undefined), 'corrupted');
+      checks.push(cr.check);
+      const rc = await reportChecks(db, o.scenario, {
+        pivot: o.pivot ?? (ownRun ? p.pivot : undefined),
+        topUsers: o.topUsers ?? (ownRun ? p.topUsers : undefined),
+        reconciliation: ownRun ? runReconciliation(p.run) : undefined,
+        dataDir: dirname(replay.file),
+      });
+      checks.push(...rc.checks);
+      Object.assign(counts, rc.counts);
+    }
 
     if (o.scenario.score) {
       const { days } = await runScoreOracle(db, o.scenario, o.snapshots ?? dirname(replay.file));

@@ -29,6 +29,9 @@ export interface VerifyFlags {
   snapshots?: string;
   maxMissingOnline?: number;
   map?: string;
+  pivot?: string;
+  topUsers?: string;
+  corrupted?: string;
   outputMode?: 'append' | 'update';
 }
 
@@ -38,7 +41,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const r = await verify({
     scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermarkModel ?? f.watermark, batchSpanMs: f.batchSpan, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
-    map: parseColumnMap(f.map), outputMode: f.outputMode,
+    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted,
   });
   return emitReport(r, f);
 }
