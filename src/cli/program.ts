@@ -56,7 +56,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--group <id>', 'consumer group (default sat-<scenario>)')
     .option('--exactly-once', 'commit results, side outputs and offsets in Kafka transactions')
     .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
-    .option('--commit-interval <ms>', 'how often to checkpoint and commit', nonNegativeNumber, 500)
+    .option('--commit-interval <ms>', 'Kafka: how often to checkpoint and commit', nonNegativeNumber, 500)
+    .option('--checkpoint-every <n>', 'embedded log: checkpoint every n records (and every --checkpoint-interval)', positiveInt, 20_000)
+    .option('--checkpoint-interval <duration>', 'embedded log: checkpoint at least this often', durationMs, 2000)
+    .option('--fresh', 'embedded log: ignore checkpoints of an earlier, unfinished run and start from the beginning')
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
     .option('--online <url>', 'online-features API for a scored scenario (sat serve online), e.g. http://127.0.0.1:8787')
     .option('--online-retries <n>', "further attempts per failed API request (default: the scenario's)", integer)
@@ -130,6 +133,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (flags) => {
       const { genCommand } = await import('./commands/gen.js');
       setExit(await genCommand(flags));
+    });
+
+  const chaos = program.command('chaos').description('faults sat drives against a pipeline (and itself)');
+  chaos
+    .command('kill')
+    .description('run a command, SIGKILL it at random moments and restart it N times, then verify: e.g. sat chaos kill --times 10 -- sat run --dir D')
+    .argument('<command...>', 'the command to run, after --')
+    .option('--every <range>', 'how long after each start to kill, e.g. 200ms..2s', durationRange, [500, 2000])
+    .option('--times <n>', 'kills before the last start may finish', positiveInt, 5)
+    .option('--seed <n>', 'seed for the kill moments', integer, 1)
+    .option('--no-verify', 'do not run sat verify at the end')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (command, flags) => {
+      const { chaosKillCommand } = await import('./commands/chaos.js');
+      setExit(await chaosKillCommand(command, flags));
     });
 
   const serve = program.command('serve').description('servers the scenarios need');

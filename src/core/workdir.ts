@@ -18,6 +18,8 @@ export const paths = (dir: string) => ({
   pivot: join(dir, 'pivot.jsonl'),
   topUsers: join(dir, 'top-users.jsonl'),
   run: join(dir, 'run.json'),
+  /** sat run's checkpoints on the embedded log (replay clears them with the rest). */
+  checkpoints: join(dir, 'checkpoints', 'run'),
   report: join(dir, 'verify.json'),
 });
 

@@ -47,6 +47,15 @@ export class ReportBuilder {
     });
   }
 
+  /** The dedup memory, for a checkpoint. */
+  snapshot(): unknown {
+    return [...this.#byId];
+  }
+
+  restore(state: unknown): void {
+    for (const [id, e] of state as [string, { time: number; key: string; pivot: string; user: string; country: string }][]) this.#byId.set(id, e);
+  }
+
   get distinct(): number {
     return this.#byId.size;
   }

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
@@ -12,7 +12,8 @@ import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { ReportBuilder } from './reports.js';
 import { WindowOperator, type OperatorStats } from './operator.js';
-import { JsonlSink, ResultSink } from './sinks.js';
+import { RunCheckpoints } from './checkpoint-file.js';
+import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
 import { createProcessor, emitFired, type Outputs } from './process.js';
 
 export interface RunOptions {
@@ -28,6 +29,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Publishes live figures (sat run --metrics-port). */
   metrics?: MetricsSink;
+  /** Checkpoint every this many records (default 20,000) or this often (default 2 s). */
+  checkpointEvery?: number;
+  checkpointIntervalMs?: number;
+  /** Ignore (and delete) checkpoints: start from the beginning. */
+  fresh?: boolean;
 }
 
 export interface RunSummary extends OperatorStats {
@@ -46,6 +52,11 @@ export interface RunSummary extends OperatorStats {
   resultLatency: LatencySummary;
   /** Scenarios with reports: input = valid + corrupted + malformed, as this run counted them. */
   reconciliation?: Reconciliation;
+  /** Set when this run continued from a checkpoint of a run that was stopped or killed. */
+  resumedFrom?: { checkpoint: string; records: number };
+  /** Checkpoints this run wrote, and corrupt ones it skipped. */
+  checkpoints: number;
+  corruptCheckpoints?: string[];
   deadLetterReasons: Partial<Record<string, number>>;
   /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
   scoring?: ScoringSummary;
@@ -56,19 +67,33 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
   const reader = new LogReader(p.log);
-  const reports = o.scenario.reports && new ReportBuilder(o.scenario.reports);
-  const corrupted = reports && new JsonlSink(p.corrupted);
-  const processor = createProcessor(o.scenario, reports);
-  let validCount = 0;
-  const op = new WindowOperator(o.scenario);
-  const results = new ResultSink(p.results, p.resultsParquet, o.scenario);
-  const deadLetters = new JsonlSink(p.deadLetters);
-  const late = new JsonlSink(p.late);
-  const alerts = new JsonlSink(p.alerts);
   const log = o.log ?? (() => undefined);
+  // Resume from the newest good checkpoint unless told to start afresh.
+  const cps = new RunCheckpoints(p.checkpoints);
+  if (o.fresh) cps.clear();
+  const found = o.fresh ? { corrupt: [] as string[] } : cps.latest();
+  const cp = found.checkpoint;
+  if (found.corrupt.length) log(`checkpoint ${found.corrupt.join(', ')} is corrupt or half-written: ${cp ? `using ${basename(found.file!)}` : 'starting from the beginning'}`);
+  if (cp) {
+    reader.seek(cp.reader);
+    log(`resuming from ${basename(found.file!)} at record ${cp.records}`);
+  }
+  const sink = (name: string) => cp?.sinks[name];
+  const reports = o.scenario.reports && new ReportBuilder(o.scenario.reports);
+  if (cp?.reports !== undefined) reports?.restore(cp.reports);
+  const corrupted = reports && new JsonlSink(p.corrupted, sink('corrupted'));
+  const processor = createProcessor(o.scenario, reports);
+  if (cp) Object.assign(processor.deadLetterKinds, cp.deadLetterKinds);
+  let validCount = cp?.validCount ?? 0;
+  const op = cp ? WindowOperator.restore(o.scenario, cp.operator) : new WindowOperator(o.scenario);
+  const results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
+  const deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
+  const late = new JsonlSink(p.late, sink('late'));
+  const alerts = new JsonlSink(p.alerts, sink('alerts'));
   const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
-  const actions = scorer && new JsonlSink(p.actions);
+  const actions = scorer && new JsonlSink(p.actions, sink('actions'));
   const { tally, add } = scoringTally();
+  if (cp?.scoring) Object.assign(tally, cp.scoring);
   const latency = new Latency('run send-to-processed');
   const resultLatency = new Latency('run window-fired-to-result');
   const scoring =
@@ -95,7 +120,19 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
     },
   };
-  let records = 0;
+  let records = cp?.records ?? 0;
+  let checkpoints = 0;
+  let lastCheckpoint = { records, at: performance.now() };
+  /** Flushes every output and saves state, reader position and output lengths together. */
+  const checkpoint = async () => {
+    await scoring?.drain(); // nothing in flight: every fired window is written
+    const sinks: Record<string, SinkState> = { results: results.state(), deadLetters: deadLetters.state(), late: late.state(), alerts: alerts.state() };
+    if (actions) sinks.actions = actions.state();
+    if (corrupted) sinks.corrupted = corrupted.state();
+    cps.write({ version: 1, records, validCount, reader: reader.position(), operator: op.snapshot(), sinks, deadLetterKinds: { ...processor.deadLetterKinds }, reports: reports?.snapshot(), scoring: scorer ? { ...tally } : undefined });
+    checkpoints++;
+    lastCheckpoint = { records, at: performance.now() };
+  };
   const m = o.metrics;
   if (m) {
     m.gauge('records', 'Records processed, by outcome', () => ({ counted: op.stats.counted, filtered: op.stats.filtered, late: op.stats.late, duplicate: op.stats.duplicates, dead_letter: deadLetters.count }), 'outcome');
@@ -125,6 +162,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     processor.handle(op, rec, out);
     latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
     if (m && records % 4096 === 0) await new Promise(setImmediate); // let a scrape in
+    if (records - lastCheckpoint.records >= (o.checkpointEvery ?? 20_000) || (records % 256 === 0 && performance.now() - lastCheckpoint.at >= (o.checkpointIntervalMs ?? 2000))) await checkpoint();
     if (scoring?.busy) {
       if (scoring.full) await scoring.drain();
       // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.
@@ -153,8 +191,13 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
     reconciliation,
+    resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
+    checkpoints,
+    corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
   };
   writeFileSync(p.run, JSON.stringify(summary, null, 2));
+  // Finished and written: a later run starts afresh rather than resuming.
+  if (!o.follow || !o.signal?.aborted) cps.clear();
   latency.save(p.runLatency);
   return summary;
 }

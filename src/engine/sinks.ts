@@ -1,17 +1,38 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import type { Scenario } from '../scenario/types.js';
 import type { ScoredResult } from './join/scorer.js';
 import type { WindowResult } from './operator.js';
 
-/** Buffered JSON Lines file: one object per line, written in batches. */
+/** Where a sink stood at a checkpoint: resuming truncates the file back to this. */
+export interface SinkState {
+  bytes: number;
+  count: number;
+}
+
+/**
+ * Buffered JSON Lines file: one object per line, written in batches with plain synchronous writes,
+ * so after flush() the file holds exactly `bytes` bytes: what a checkpoint records. Resuming from a
+ * checkpoint truncates the file back to that length (outputs after it are written again).
+ */
 export class JsonlSink {
-  readonly #out: WriteStream;
+  readonly #fd: number;
   #buf: string[] = [];
   count = 0;
+  bytes = 0;
 
-  constructor(path: string) {
-    this.#out = createWriteStream(path);
+  constructor(readonly path: string, resume?: SinkState) {
+    if (resume) {
+      const size = existsSync(path) ? statSync(path).size : 0;
+      if (size < resume.bytes) throw new Error(`${path} is shorter (${size} bytes) than the checkpoint says (${resume.bytes})`);
+      truncateSync(path, resume.bytes);
+      this.#fd = openSync(path, 'a');
+      this.bytes = resume.bytes;
+      this.count = resume.count;
+    } else {
+      this.#fd = openSync(path, 'w');
+    }
   }
 
   write(obj: unknown): void {
@@ -26,13 +47,23 @@ export class JsonlSink {
   }
 
   flush(): void {
-    if (this.#buf.length > 0) this.#out.write(`${this.#buf.join('\n')}\n`);
+    if (this.#buf.length === 0) return;
+    const data = Buffer.from(`${this.#buf.join('\n')}\n`);
+    let done = 0;
+    while (done < data.length) done += writeSync(this.#fd, data, done);
+    this.bytes += data.length;
     this.#buf = [];
+  }
+
+  /** Flushed position, for a checkpoint. */
+  state(): SinkState {
+    this.flush();
+    return { bytes: this.bytes, count: this.count };
   }
 
   async close(): Promise<void> {
     this.flush();
-    await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    closeSync(this.#fd);
   }
 }
 
@@ -56,18 +87,25 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
  */
 export class ResultSink {
   readonly #jsonl: JsonlSink;
-  readonly #parquet: ParquetWriter;
+  /** Absent when resumed from a checkpoint: the Parquet file is then rebuilt from the JSONL at the end. */
+  readonly #parquet: ParquetWriter | undefined;
+  readonly #parquetPath: string;
   readonly #aggs: Scenario['aggregations'];
   readonly #scored: boolean;
   #cols: ReturnType<ResultSink['emptyColumns']>;
   #iso = new Map<number, string>();
 
-  constructor(jsonlPath: string, parquetPath: string, s: Scenario) {
-    this.#jsonl = new JsonlSink(jsonlPath);
+  constructor(jsonlPath: string, parquetPath: string, s: Scenario, resume?: SinkState) {
+    this.#jsonl = new JsonlSink(jsonlPath, resume);
+    this.#parquetPath = parquetPath;
     this.#aggs = s.aggregations;
     this.#scored = s.score !== undefined;
     this.#cols = this.emptyColumns();
-    this.#parquet = new ParquetWriter({ writer: fileWriter(parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+    this.#parquet = resume ? undefined : new ParquetWriter({ writer: fileWriter(parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+  }
+
+  state(): SinkState {
+    return this.#jsonl.state();
   }
 
   get count(): number {
@@ -89,13 +127,48 @@ export class ResultSink {
         this.#cols.snapshotDay.push(r.snapshotDay);
       }
     }
-    if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
+    if (this.#parquet && this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
+    if (!this.#parquet) this.#cols = this.emptyColumns(); // resumed: Parquet is rebuilt from the JSONL at the end
   }
 
   async close(): Promise<void> {
-    this.#flushRowGroup();
-    this.#parquet.finish();
+    if (this.#parquet) {
+      this.#flushRowGroup();
+      this.#parquet.finish();
+      await this.#jsonl.close();
+      return;
+    }
     await this.#jsonl.close();
+    await this.#rebuildParquet();
+  }
+
+  /** After a resume: the Parquet results again from the JSONL, a row group at a time. */
+  async #rebuildParquet(): Promise<void> {
+    this.#cols = this.emptyColumns();
+    const writer = new ParquetWriter({ writer: fileWriter(this.#parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+    const flush = () => {
+      if (this.#cols.key.length === 0) return;
+      writer.write({ columnData: this.#columns(), rowGroupSize: ROW_GROUP });
+      this.#cols = this.emptyColumns();
+    };
+    const ms = (t: string) => Date.parse(t);
+    for await (const line of createInterface({ input: createReadStream(this.#jsonl.path), crlfDelay: Infinity })) {
+      if (line === '') continue;
+      const o = JSON.parse(line) as Record<string, unknown>;
+      this.#cols.start.push(ms(o.window_start as string));
+      this.#cols.end.push(ms(o.window_end as string));
+      this.#cols.key.push(o.key as string);
+      this.#cols.emit.push(ms(o.emit_time as string));
+      this.#aggs.forEach((a, i) => this.#cols.aggs[i].push((o[a.name] as number | null) ?? null));
+      if (this.#scored) {
+        this.#cols.score.push((o.score as number | null) ?? null);
+        this.#cols.missing.push(((o.missing as string[]) ?? []).join(','));
+        this.#cols.snapshotDay.push((o.snapshot_day as string | null) ?? null);
+      }
+      if (this.#cols.key.length >= ROW_GROUP) flush();
+    }
+    flush();
+    writer.finish();
   }
 
   flush(): void {
@@ -113,7 +186,7 @@ export class ResultSink {
   }
 
   #flushRowGroup(): void {
-    if (this.#cols.key.length === 0) return;
+    if (this.#cols.key.length === 0 || !this.#parquet) return;
     this.#parquet.write({ columnData: this.#columns(), rowGroupSize: ROW_GROUP });
     this.#cols = this.emptyColumns();
   }

@@ -24,6 +24,9 @@ export interface RunFlags {
   snapshots?: string;
   snapshotPoll?: number;
   metricsPort?: number;
+  checkpointEvery?: number;
+  checkpointInterval?: number;
+  fresh?: boolean;
 }
 
 /** --metrics-port: the Prometheus endpoint for the run, announced on stderr. */
@@ -61,6 +64,9 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const metrics = await metricsFor(f);
   const s = await runEngine({
     metrics,
+    checkpointEvery: f.checkpointEvery,
+    checkpointIntervalMs: f.checkpointInterval,
+    fresh: f.fresh,
     scenario,
     dir: f.dir,
     follow: f.follow ?? false,

@@ -16,6 +16,19 @@ class PartitionReader {
 
   constructor(readonly path: string, readonly partition: number) {}
 
+  /** Byte position of the next unread frame (frames are contiguous). */
+  get position(): number {
+    return this.#filePos - (this.#end - this.#start);
+  }
+
+  /** Continues from a position and offset saved earlier (a checkpoint). */
+  seek(position: number, offset: number): void {
+    this.#filePos = position;
+    this.#start = 0;
+    this.#end = 0;
+    this.offset = offset;
+  }
+
   /** The next record, or undefined when none is complete yet. */
   next(): LogRecord | undefined {
     for (;;) {
@@ -60,6 +73,11 @@ class PartitionReader {
   }
 }
 
+export interface LogPosition {
+  partitions: { position: number; offset: number }[];
+  nextSeq: number;
+}
+
 /**
  * Reads all partitions of an embedded log merged in send order (each frame carries its send
  * sequence), so one consumer sees the stream the replay produced, and the watermark is deterministic.
@@ -67,12 +85,31 @@ class PartitionReader {
 export class LogReader {
   readonly #parts: PartitionReader[];
   readonly #heads: (LogRecord | undefined)[];
+  /** Where each held head record starts, so a checkpoint can point before it. */
+  readonly #headAt: { position: number; offset: number }[];
 
   constructor(readonly dir: string) {
     if (!existsSync(metaFile(dir))) throw new Error(`no embedded log at ${dir} (run sat replay first)`);
     const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as LogMeta;
     this.#parts = Array.from({ length: meta.partitions }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
     this.#heads = this.#parts.map(() => undefined);
+    this.#headAt = this.#parts.map(() => ({ position: 0, offset: 0 }));
+  }
+
+  /** Where reading stands: per partition the next record to return, and the next send in line. */
+  position(): LogPosition {
+    return {
+      partitions: this.#parts.map((p, i) => (this.#heads[i] !== undefined ? { ...this.#headAt[i] } : { position: p.position, offset: p.offset })),
+      nextSeq: this.#nextSeq,
+    };
+  }
+
+  /** Continues from a saved position: records before it are not read again. */
+  seek(at: LogPosition): void {
+    if (at.partitions.length !== this.#parts.length) throw new Error(`checkpoint has ${at.partitions.length} partitions, the log ${this.#parts.length}`);
+    at.partitions.forEach((x, i) => this.#parts[i].seek(x.position, x.offset));
+    this.#heads.fill(undefined);
+    this.#nextSeq = at.nextSeq;
   }
 
   get partitions(): number {
@@ -94,7 +131,12 @@ export class LogReader {
     let best = -1;
     let waiting = false;
     for (let p = 0; p < this.#parts.length; p++) {
-      if (this.#heads[p] === undefined) this.#heads[p] = this.#parts[p].next();
+      if (this.#heads[p] === undefined) {
+        const position = this.#parts[p].position;
+        const offset = this.#parts[p].offset;
+        this.#heads[p] = this.#parts[p].next();
+        if (this.#heads[p] !== undefined) this.#headAt[p] = { position, offset };
+      }
       const head = this.#heads[p];
       if (head === undefined) {
         const finished = this.#doneOffsets();

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRng } from '../core/rng.js';
+import { UsageError } from '../core/errors.js';
+
+const SAT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sat');
+
+export interface KillOptions {
+  command: string[];
+  /** Wait before each kill: uniform in [min, max] ms from the (re)start. */
+  every: [number, number];
+  times: number;
+  seed: number;
+  verify: boolean;
+  log: (line: string) => void;
+}
+
+export interface KillSummary {
+  kills: number;
+  /** Kill times after each start, ms. */
+  killedAfterMs: number[];
+  starts: number;
+  resumes: number;
+  finalExitCode: number | null;
+  verify?: { code: number | null; pass: boolean };
+  elapsedMs: number;
+}
+
+/** `sat ...` runs this installation's CLI; anything else runs as given. */
+function argv(command: string[]): [string, string[]] {
+  if (command[0] === 'sat') return [process.execPath, [SAT, ...command.slice(1)]];
+  return [command[0], command.slice(1)];
+}
+
+/**
+ * Runs a command, SIGKILLs it at seeded random moments and starts it again, `times` times; then lets
+ * the last start finish and (for `sat run`) verifies the working directory. A restart of `sat run`
+ * resumes from its checkpoint (embedded log) or its committed offsets (Kafka).
+ */
+export async function chaosKill(o: KillOptions): Promise<KillSummary> {
+  if (o.command.length === 0) throw new UsageError('sat chaos kill needs a command after --, e.g. -- sat run --dir D');
+  const rng = createRng(o.seed);
+  const [cmd, args] = argv(o.command);
+  const t0 = performance.now();
+  const summary: KillSummary = { kills: 0, killedAfterMs: [], starts: 0, resumes: 0, finalExitCode: null, elapsedMs: 0 };
+  for (;;) {
+    const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    summary.starts++;
+    let stderr = '';
+    child.stderr!.on('data', (d) => {
+      stderr += d;
+      if (stderr.length > 1 << 16) stderr = stderr.slice(-(1 << 15));
+    });
+    child.stdout!.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
+    const wait = o.every[0] + rng.next() * (o.every[1] - o.every[0]);
+    const killing = summary.kills < o.times;
+    const timer = killing ? new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait)) : new Promise<never>(() => undefined);
+    const first = await Promise.race([exited, timer]);
+    if (/resuming from /.test(stderr)) summary.resumes++;
+    if (first === 'kill') {
+      child.kill('SIGKILL');
+      await exited;
+      summary.kills++;
+      summary.killedAfterMs.push(Math.round(wait));
+      continue;
+    }
+    const r = first as { code: number | null };
+    if (/resuming from /.test(stderr)) summary.resumes = Math.max(summary.resumes, 1);
+    summary.finalExitCode = r.code;
+    if (r.code !== 0) {
+      o.log(`the command exited with ${r.code} on its own:\n${stderr.trim().split('\n').slice(-5).join('\n')}`);
+      break;
+    }
+    if (summary.kills < o.times) o.log(`the command finished after ${summary.kills} of ${o.times} kills (it ran shorter than the kill interval)`);
+    break;
+  }
+  if (o.verify && summary.finalExitCode === 0 && o.command[0] === 'sat' && o.command[1] === 'run') {
+    const at = o.command.indexOf('--dir');
+    const dir = at >= 0 ? o.command[at + 1] : '.sat';
+    const v = spawn(process.execPath, [SAT, 'verify', '--dir', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = await new Promise<number | null>((res) => v.on('close', (c) => res(c)));
+    summary.verify = { code, pass: code === 0 };
+  }
+  summary.elapsedMs = Math.round(performance.now() - t0);
+  return summary;
+}
+
+export { join };
