@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
@@ -58,7 +58,7 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
     const killing = summary.kills < o.times;
     const timer = killing ? new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait)) : new Promise<never>(() => undefined);
     const first = await Promise.race([exited, timer]);
-    if (/resuming from /.test(stderr)) summary.resumes++;
+    if (/resuming from |restored at offset /.test(stderr)) summary.resumes++;
     if (first === 'kill') {
       child.kill('SIGKILL');
       await exited;
@@ -67,7 +67,7 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
       continue;
     }
     const r = first as { code: number | null };
-    if (/resuming from /.test(stderr)) summary.resumes = Math.max(summary.resumes, 1);
+
     summary.finalExitCode = r.code;
     if (r.code !== 0) {
       o.log(`the command exited with ${r.code} on its own:\n${stderr.trim().split('\n').slice(-5).join('\n')}`);
@@ -87,4 +87,3 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
   return summary;
 }
 
-export { join };

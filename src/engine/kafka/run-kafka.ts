@@ -73,6 +73,28 @@ type OutMessage = { topic: string; partition?: number; key?: Buffer; value: Buff
 
 const enc = (s: string) => Buffer.from(s);
 
+/**
+ * Splits a commit's messages into requests of at most ~512 KB, so no partition's batch reaches the
+ * broker's 1 MB message.max.bytes (a backlog after a restart produces many results per commit).
+ */
+function requests(messages: OutMessage[]): OutMessage[][] {
+  const out: OutMessage[][] = [];
+  let cur: OutMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.value.length + (m.key?.length ?? 0) + 64;
+    if (cur.length > 0 && bytes + size > 512 * 1024) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** A commit (a transaction of a few requests) that takes longer than this is treated as failed. */
 const COMMIT_DEADLINE_MS = 20_000;
 
@@ -262,7 +284,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       const tx = await producer.beginTransaction();
       try {
         await tx.addConsumer(consumer);
-        await tx.send({ messages });
+        for (const chunk of requests(messages)) await tx.send({ messages: chunk });
         for (const x of dirty) await tx.addOffset(x.last as Message);
         await tx.commit();
       } catch (e) {
@@ -270,7 +292,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         throw e;
       }
     } else {
-      await producer.send({ messages });
+      for (const chunk of requests(messages)) await producer.send({ messages: chunk });
       for (const x of dirty) await (x.last as Message).commit();
     }
     for (const m of pending) {
@@ -409,7 +431,8 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       await deadline(commit(), COMMIT_DEADLINE_MS, 'commit');
       phase = 'process';
     } catch (e) {
-      o.log(`commit failed (${(e as Error).message}): dropping uncommitted work and re-reading from the commits`);
+      const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as { errors?: { message?: string }[] }).errors?.[0]?.message;
+      o.log(`commit failed (${(e as Error).message}${cause ? `: ${cause}` : ''}): dropping uncommitted work and re-reading from the commits`);
       if (e instanceof DeadlineExceeded) {
         // A client call that never answers leaves the producer unusable: start a fresh one. Its
         // predecessor's open transaction is aborted by the broker when it times out.

@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
+import { sat, start, stopChildren, tempDir } from '../helpers.js';
+
+afterEach(stopChildren);
+
+const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '9'];
+
+/** A generated reviews file big enough that sat run lives through several kills. */
+function bigReplay(rows: number, extra: string[] = []): string {
+  const dir = tempDir('sat-chaos-');
+  expect(sat('gen', '--kind', 'reviews', '--rows', String(rows), '--out', join(dir, 'reviews.tsv'), '--seed', '3').code).toBe(0);
+  const r = sat('replay', join(dir, 'reviews.tsv'), '--scenario', 'reviews', '--dir', dir, ...FAULTS, '--no-progress', ...extra);
+  expect(r.code, r.stderr).toBe(0);
+  return dir;
+}
+
+describe('crash and restart: SIGKILL at random moments, resume, exactly-once results', () => {
+  it('embedded log: 5 kills, each restart resumes from its checkpoint, and verify finds nothing lost, duplicated or wrong', () => {
+    const dir = bigReplay(60_000);
+    const r = sat('chaos', 'kill', '--every', '250ms..600ms', '--times', '5', '--seed', '4', '--json', '--', 'sat', 'run', '--dir', dir, '--checkpoint-every', '3000');
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.json.kills).toBe(5);
+    expect(r.json.resumes).toBeGreaterThanOrEqual(3);
+    expect(r.json.verify.pass).toBe(true);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.json.counts.records_lost).toBe(0);
+    expect(v.json.counts.results_repeated).toBe(0);
+    expect(v.json.counts.dead_lettered).toBe(v.json.counts.dead_letters_expected);
+  });
+
+  it('a corrupt newest checkpoint is detected by its checksum, the previous one is used, and the run says so', async () => {
+    const dir = bigReplay(60_000);
+    const cps = join(dir, 'checkpoints', 'run');
+    const files = () => readdirSync(cps).filter((f) => /^cp-\d+\.json$/.test(f)).sort();
+    const run = start(['run', '--dir', dir, '--checkpoint-every', '2000']);
+    for (let i = 0; i < 400 && !(existsSync(cps) && files().length >= 2); i++) await sleep(10);
+    run.child.kill('SIGKILL');
+    await run.done;
+    const newest = join(cps, files().at(-1)!);
+    truncateSync(newest, Math.floor(statSync(newest).size / 2)); // half-written
+    const r = sat('run', '--dir', dir, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/is corrupt or half-written: using cp-\d+\.json/);
+    expect(r.json.corruptCheckpoints).toEqual([newest.split('/').pop()]);
+    expect(r.json.resumedFrom.records).toBeGreaterThan(0);
+    expect(sat('verify', '--dir', dir).code).toBe(0);
+  });
+
+  it.skipIf(!haveBroker)('Kafka, exactly-once: 3 kills of the only member; each restart resumes from committed offsets and checkpoints', () => {
+    const topic = uniqueTopic('chaos');
+    const dir = bigReplay(60_000, ['--brokers', BROKERS, '--topic', topic, '--partitions', '3']);
+    const r = sat('chaos', 'kill', '--every', '1s..2500ms', '--times', '3', '--seed', '2', '--json', '--', 'sat', 'run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--commit-interval', '200');
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.json.kills).toBe(3);
+    expect(r.json.verify.pass).toBe(true);
+  });
+});
