@@ -23,6 +23,22 @@ export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: string[]
     // Columns by position (c0, c1, ...), renamed to the header's names: duplicates or odd names cannot clash.
     const byName = new Map(cols.map((c, i) => [c, `c${i}`]));
     const select = [...present].map((f) => `NULLIF(${byName.get(f)}, '') AS ${ident(f)}`).join(', ');
+    if (!s.source.quote) {
+      // Quoting off: a row is its line split on the delimiter, as sat's reader splits it. Lines are
+      // taken whole (read_text), so a row of the wrong shape (or a garbage line) is a row with no
+      // fields instead of a parse error; blank lines are skipped, CRLF tolerated.
+      const n = cols.length;
+      const cells = [...present].map((f) => `CASE WHEN len(__f) = ${n} THEN NULLIF(__f[${cols.indexOf(f) + 1}], '') END AS ${ident(f)}`).join(', ');
+      return {
+        present,
+        sql: `SELECT __row, ${cells} FROM (
+            SELECT row_number() OVER (ORDER BY __i) - ${d.header !== null ? 2 : 1} AS __row, string_split(__line, ${lit(delim)}) AS __f
+            FROM (SELECT rtrim(__l, chr(13)) AS __line, __i FROM (
+              SELECT unnest(string_split(content, chr(10))) AS __l, generate_subscripts(string_split(content, chr(10)), 1) AS __i FROM read_text(${lit(d.file)})))
+            WHERE trim(__line) <> '')
+          WHERE __row >= 0`,
+      };
+    }
     return {
       present,
       sql: `SELECT row_number() OVER () - 1 AS __row, ${select} FROM read_csv(${lit(d.file)}, delim=${lit(delim)}, ${quote}, header=${d.header !== null}, columns=${columns}, auto_detect=false, parallel=false)`,
