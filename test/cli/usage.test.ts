@@ -23,6 +23,23 @@ describe('usage errors exit 2 with a one-line message', () => {
   it('run without a replay', () => expectUsage(sat('run', '--dir', tempDir()), /--scenario is needed|no embedded log/));
   it('verify without a replay', () => expectUsage(sat('verify', '--dir', tempDir(), '--scenario', 'reviews'), /no replay in/));
 
+  it('negative rate', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--rate', '-5'), /--rate.*expected a number >= 0/));
+  it('a directory given as the file', () => expectUsage(sat('replay', ROOT, '--scenario', 'reviews', '--dir', tempDir()), /unknown file type|no such file|not a file/));
+  it('a directory that is not sat\'s', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    expectUsage(sat('run', '--dir', dir, '--scenario', 'reviews'), /no embedded log in/);
+    expectUsage(sat('report', dir), /no verify report in/);
+    expectUsage(sat('verify', '--dir', dir, '--scenario', 'reviews'), /no replay in/);
+  });
+  it('an impossible window and an unknown scenario key', () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {sliding: 1h, every: 7m}\nwatermark: 1m\naggregations: {n: count()}\n');
+    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /window: the size must be a multiple of the slide/);
+    writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {tumbling: 1m}\nwatermark: 1m\naggregations: {n: count()}\nwindwo: 3\n');
+    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /Unrecognized key.*windwo/);
+  });
   it('a scenario with a bad field names the field', () => {
     const dir = tempDir();
     const bad = join(dir, 'bad.yaml');
