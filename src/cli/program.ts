@@ -150,6 +150,22 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await chaosKillCommand(command, flags));
     });
 
+  chaos
+    .command('proxy')
+    .description('a TCP proxy adding latency and jitter, a bandwidth limit and random cuts (the faults Toxiproxy offers)')
+    .requiredOption('--target <host:port>', 'where to forward, e.g. 127.0.0.1:9092 or the online API')
+    .option('--listen <port>', 'port to listen on (0: any free one)', integer, 0)
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--latency <range>', 'added latency per chunk, e.g. 5ms..50ms', durationRange, [0, 0])
+    .option('--bandwidth <bytes/s>', 'per direction and connection (0: unlimited)', nonNegativeNumber, 0)
+    .option('--cut-rate <p>', 'chance per chunk that the connection is cut', probability, 0)
+    .option('--seed <n>', 'seed for the fault draws', integer, 1)
+    .option('--json', 'print the listening address and the final stats as JSON on stdout')
+    .action(async (flags) => {
+      const { chaosProxyCommand } = await import('./commands/chaos.js');
+      setExit(await chaosProxyCommand(flags));
+    });
+
   const serve = program.command('serve').description('servers the scenarios need');
   serve
     .command('online')

@@ -98,9 +98,14 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
     const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--commit-interval', '300', '--json'];
     const victim = start(runArgs);
     const survivor = start(runArgs);
-    // Kill once the victim owns partitions, and give it time to commit some work of its own.
-    for (let waited = 0; !/assigned partitions \[\d/.test(victim.stderr()); waited += 50) {
-      expect(waited, 'the victim never got partitions').toBeLessThan(30_000);
+    // Kill once both members own partitions (the group is shared), and give the victim time to
+    // commit some work of its own.
+    const owns = (stderr: string) => {
+      const all = [...stderr.matchAll(/assigned partitions \[([\d, ]*)\]/g)];
+      return all.length > 0 && all[all.length - 1][1].trim() !== '';
+    };
+    for (let waited = 0; !(owns(victim.stderr()) && owns(survivor.stderr())); waited += 50) {
+      expect(waited, 'the two members never shared the partitions').toBeLessThan(30_000);
       await sleep(50);
     }
     await sleep(1000);
