@@ -29,3 +29,13 @@ export function deriveSeed(seed: number, purpose: string): number {
   for (let i = 0; i < purpose.length; i++) h = Math.imul(h ^ purpose.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
+
+/** The item whose cumulative weight first exceeds u (uniform in [0, 1)); the last one if none does. */
+export function weightedPick<T>(u: number, items: readonly T[], weights: readonly number[]): T {
+  let acc = 0;
+  for (let i = 0; i < weights.length; i++) {
+    acc += weights[i];
+    if (u < acc) return items[i];
+  }
+  return items[items.length - 1];
+}

@@ -30,3 +30,20 @@ export function parseIsoTime(text: string): number | undefined {
 export function parseIsoDate(text: string): number | undefined {
   return text.length === 10 ? parseIsoTime(text) : undefined;
 }
+
+/**
+ * toISOString memoized per distinct instant: window bounds repeat across thousands of results, and
+ * formatting a Date is the cost that shows. The memo is dropped when it passes 10,000 entries.
+ */
+export function cachedIso(): (ms: number) => string {
+  const memo = new Map<number, string>();
+  return (ms) => {
+    let s = memo.get(ms);
+    if (s === undefined) {
+      if (memo.size > 10_000) memo.clear();
+      s = new Date(ms).toISOString();
+      memo.set(ms, s);
+    }
+    return s;
+  };
+}

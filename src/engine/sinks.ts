@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
+import { cachedIso } from '../core/time.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ScoredResult } from './join/scorer.js';
 import type { WindowResult } from './operator.js';
@@ -88,12 +89,12 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
 export class ResultSink {
   readonly #jsonl: JsonlSink;
   /** Absent when resumed from a checkpoint: the Parquet file is then rebuilt from the JSONL at the end. */
-  readonly #parquet: ParquetWriter | undefined;
+  #parquet: ParquetWriter | undefined;
   readonly #parquetPath: string;
   readonly #aggs: Scenario['aggregations'];
   readonly #scored: boolean;
   #cols: ReturnType<ResultSink['emptyColumns']>;
-  #iso = new Map<number, string>();
+  readonly #iso = cachedIso();
 
   constructor(jsonlPath: string, parquetPath: string, s: Scenario, resume?: SinkState) {
     this.#jsonl = new JsonlSink(jsonlPath, resume);
@@ -115,20 +116,25 @@ export class ResultSink {
   write(results: (WindowResult | ScoredResult)[], emitTime: number): void {
     const emit = new Date(emitTime).toISOString();
     for (const r of results) {
-      this.#jsonl.writeLine(resultLine(r, this.#aggs, emit, this.#isoOf.bind(this)));
-      this.#cols.start.push(r.windowStart);
-      this.#cols.end.push(r.windowEnd);
-      this.#cols.key.push(r.key);
-      this.#cols.emit.push(emitTime);
-      this.#aggs.forEach((a, i) => this.#cols.aggs[i].push(r.values[a.name]));
-      if ('score' in r) {
-        this.#cols.score.push(r.score);
-        this.#cols.missing.push(r.missing.join(','));
-        this.#cols.snapshotDay.push(r.snapshotDay);
-      }
+      this.#jsonl.writeLine(resultLine(r, this.#aggs, emit, this.#iso));
+      // Resumed from a checkpoint, Parquet is rebuilt from the JSONL at the end instead.
+      if (this.#parquet) this.#push(r, emitTime);
     }
-    if (this.#parquet && this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
-    if (!this.#parquet) this.#cols = this.emptyColumns(); // resumed: Parquet is rebuilt from the JSONL at the end
+    if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
+  }
+
+  /** One result into the Parquet column buffers. */
+  #push(r: WindowResult | ScoredResult, emitTime: number): void {
+    this.#cols.start.push(r.windowStart);
+    this.#cols.end.push(r.windowEnd);
+    this.#cols.key.push(r.key);
+    this.#cols.emit.push(emitTime);
+    this.#aggs.forEach((a, i) => this.#cols.aggs[i].push(r.values[a.name] ?? null));
+    if ('score' in r) {
+      this.#cols.score.push(r.score);
+      this.#cols.missing.push(r.missing.join(','));
+      this.#cols.snapshotDay.push(r.snapshotDay);
+    }
   }
 
   async close(): Promise<void> {
@@ -145,45 +151,23 @@ export class ResultSink {
   /** After a resume: the Parquet results again from the JSONL, a row group at a time. */
   async #rebuildParquet(): Promise<void> {
     this.#cols = this.emptyColumns();
-    const writer = new ParquetWriter({ writer: fileWriter(this.#parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
-    const flush = () => {
-      if (this.#cols.key.length === 0) return;
-      writer.write({ columnData: this.#columns(), rowGroupSize: ROW_GROUP });
-      this.#cols = this.emptyColumns();
-    };
-    const ms = (t: string) => Date.parse(t);
+    this.#parquet = new ParquetWriter({ writer: fileWriter(this.#parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
     for await (const line of createInterface({ input: createReadStream(this.#jsonl.path), crlfDelay: Infinity })) {
       if (line === '') continue;
-      const o = JSON.parse(line) as Record<string, unknown>;
-      this.#cols.start.push(ms(o.window_start as string));
-      this.#cols.end.push(ms(o.window_end as string));
-      this.#cols.key.push(o.key as string);
-      this.#cols.emit.push(ms(o.emit_time as string));
-      this.#aggs.forEach((a, i) => this.#cols.aggs[i].push((o[a.name] as number | null) ?? null));
-      if (this.#scored) {
-        this.#cols.score.push((o.score as number | null) ?? null);
-        this.#cols.missing.push(((o.missing as string[]) ?? []).join(','));
-        this.#cols.snapshotDay.push((o.snapshot_day as string | null) ?? null);
-      }
-      if (this.#cols.key.length >= ROW_GROUP) flush();
+      const o = JSON.parse(line) as Record<string, unknown> & { window_start: string; window_end: string; key: string; emit_time: string };
+      const base: WindowResult = { windowStart: Date.parse(o.window_start), windowEnd: Date.parse(o.window_end), key: o.key, values: o as Record<string, number | null> };
+      const r = this.#scored ? { ...base, score: (o.score as number | null) ?? null, missing: (o.missing as string[]) ?? [], snapshotDay: (o.snapshot_day as string | null) ?? null } : base;
+      this.#push(r, Date.parse(o.emit_time));
+      if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
     }
-    flush();
-    writer.finish();
+    this.#flushRowGroup();
+    this.#parquet.finish();
   }
 
   flush(): void {
     this.#jsonl.flush();
   }
 
-  #isoOf(ms: number): string {
-    let s = this.#iso.get(ms);
-    if (s === undefined) {
-      if (this.#iso.size > 10_000) this.#iso.clear();
-      s = new Date(ms).toISOString();
-      this.#iso.set(ms, s);
-    }
-    return s;
-  }
 
   #flushRowGroup(): void {
     if (this.#cols.key.length === 0 || !this.#parquet) return;

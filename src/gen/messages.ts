@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng, deriveSeed } from '../core/rng.js';
+import { createRng, deriveSeed, weightedPick } from '../core/rng.js';
 import { openTable, type Column, type TableFormat } from './table-writer.js';
 
 export const CHANNELS = ['email', 'sms', 'push', 'web'];
@@ -53,7 +53,7 @@ export async function writeMessages(o: MessagesOptions): Promise<{ events: strin
     const t = Math.floor(MESSAGES_START + ((i + rng.next()) / o.events) * span);
     while (later.length > 0 && later[0].t <= t) await emit(later.shift()!.row);
     const u = rng.next();
-    const type = u < 0.01 ? null : u < 0.02 ? '' : u < 0.03 ? 'NONE' : weighted(rng.next());
+    const type = u < 0.01 ? null : u < 0.02 ? '' : u < 0.03 ? 'NONE' : weightedPick(rng.next(), EVENT_TYPES, TYPE_WEIGHTS);
     const user = `U${String(Math.floor(o.users * rng.next() ** 2)).padStart(6, '0')}`;
     const country = rng.next() < 0.02 ? 99 : rng.int(1, COUNTRIES.length);
     const row: (string | number | null)[] = [t, Math.round(rng.next() * 10_000) / 100, type, `M${Math.floor(i / 3)}`, CHANNELS[rng.int(0, CHANNELS.length - 1)], country, user];
@@ -71,11 +71,3 @@ export async function writeMessages(o: MessagesOptions): Promise<{ events: strin
   return { events: file, countries };
 }
 
-function weighted(u: number): string {
-  let acc = 0;
-  for (let i = 0; i < TYPE_WEIGHTS.length; i++) {
-    acc += TYPE_WEIGHTS[i];
-    if (u < acc) return EVENT_TYPES[i];
-  }
-  return EVENT_TYPES[EVENT_TYPES.length - 1];
-}

@@ -26,3 +26,12 @@ export interface RecordSink {
 /** Header names sat puts on Kafka records. */
 export const HEADER_SEND_TIME = 'sat-send-time';
 export const HEADER_END = 'sat-end-of-stream';
+
+/** The end-of-stream marker's value: "i/n" from shard i of n replays ("1/1" unsharded). */
+export const endMarkValue = (shard?: { index: number; count: number }) => (shard ? `${shard.index}/${shard.count}` : '1/1');
+
+/** Which shard an end-of-stream marker came from; anything else counts as the only one. */
+export function parseEndMark(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  return m ? { index: Number(m[1]), count: Number(m[2]) } : { index: 1, count: 1 };
+}

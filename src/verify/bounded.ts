@@ -67,7 +67,6 @@ export async function runBoundedOracle(db: DuckDBConnection, s: Scenario, model:
 
   const cols: string[] = [];
   for (const a of s.aggregations) {
-    const n = ident(a.name);
     const f = a.field ? ident(`n_${a.field}`) : '';
     if (a.op === 'count') {
       cols.push(`count(*) FILTER (WHERE best = 2) AS ${ident(`${a.name}__lo`)}, count(*) AS ${ident(`${a.name}__hi`)}, FALSE AS ${ident(`${a.name}__null`)}`);
@@ -80,7 +79,6 @@ export async function runBoundedOracle(db: DuckDBConnection, s: Scenario, model:
     else if (a.op === 'min') cols.push(`min(${f}) AS ${ident(`${a.name}__lo`)}, coalesce(min(${f}) ${must}, max(${f}) ${may}) AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
     else if (a.op === 'max') cols.push(`coalesce(max(${f}) ${must}, min(${f}) ${may}) AS ${ident(`${a.name}__lo`)}, max(${f}) AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
     else cols.push(`NULL::DOUBLE AS ${ident(`${a.name}__lo`)}, NULL::DOUBLE AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
-    void n;
   }
   await db.run(`CREATE OR REPLACE TABLE bexp AS SELECT ws, k, count(*) FILTER (WHERE best = 2) AS must_n, count(*) FILTER (WHERE best = 1) AS may_n, ${cols.join(', ')}
     FROM brow GROUP BY ws, k`);

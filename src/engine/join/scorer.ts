@@ -1,4 +1,5 @@
 import { UsageError } from '../../core/errors.js';
+import { cachedIso } from '../../core/time.js';
 import { compile, references, type Compiled, type Inputs } from '../../scenario/expression.js';
 import type { Scenario, ScoreSpec } from '../../scenario/types.js';
 import type { WindowResult } from '../operator.js';
@@ -65,7 +66,7 @@ export class Scorer {
   readonly spec: ScoreSpec;
   readonly #formula: Compiled;
   readonly #inputs = new RowInputs();
-  readonly #isoCache = new Map<number, string>();
+  readonly #iso = cachedIso();
 
   constructor(
     scenario: Scenario,
@@ -125,15 +126,6 @@ export class Scorer {
     return { results, actions };
   }
 
-  #iso(ms: number): string {
-    let s = this.#isoCache.get(ms);
-    if (s === undefined) {
-      if (this.#isoCache.size > 10_000) this.#isoCache.clear();
-      s = new Date(ms).toISOString();
-      this.#isoCache.set(ms, s);
-    }
-    return s;
-  }
 }
 
 /**

@@ -7,14 +7,17 @@ import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
 import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
-import { HEADER_END, HEADER_SEND_TIME } from '../../transport/types.js';
+import { satHeaders } from '../../transport/kafka/headers.js';
+import { parseEndMark } from '../../transport/types.js';
 import { Latency, type LatencySummary } from '../../report/latency.js';
-import { quantiles, type MetricsSink } from '../../report/metrics.js';
+import type { MetricsSink } from '../../report/metrics.js';
 import { openScorer, type ScoringOptions } from '../join/open.js';
 import { WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
 import { scoringTally, type ScoringSummary } from '../join/tally.js';
 import { createProcessor, emitFired, type Outputs } from '../process.js';
 import { resultLine } from '../sinks.js';
+import { publishMemberMetrics } from './metrics.js';
+import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
 
 export interface KafkaRunOptions {
@@ -67,32 +70,6 @@ interface Task {
   endMarks: number[];
   dirty: boolean;
   last?: Message;
-}
-
-type OutMessage = { topic: string; partition?: number; key?: Buffer; value: Buffer };
-
-const enc = (s: string) => Buffer.from(s);
-
-/**
- * Splits a commit's messages into requests of at most ~512 KB, so no partition's batch reaches the
- * broker's 1 MB message.max.bytes (a backlog after a restart produces many results per commit).
- */
-function requests(messages: OutMessage[]): OutMessage[][] {
-  const out: OutMessage[][] = [];
-  let cur: OutMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = m.value.length + (m.key?.length ?? 0) + 64;
-    if (cur.length > 0 && bytes + size > 512 * 1024) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
-    }
-    cur.push(m);
-    bytes += size;
-  }
-  if (cur.length > 0) out.push(cur);
-  return out;
 }
 
 /** A commit (a transaction of a few requests) that takes longer than this is treated as failed. */
@@ -168,18 +145,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     },
   });
 
-  const m = o.metrics;
-  if (m) {
-    const sum = (k: keyof OperatorStats) => [...tasks.values()].reduce((a, x) => a + x.op.stats[k], 0);
-    m.gauge('records', 'Records processed by the tasks this member holds, by outcome', () => ({ counted: sum('counted'), filtered: sum('filtered'), late: sum('late'), duplicate: sum('duplicates') }), 'outcome');
-    m.gauge('progress', 'Records taken, results, dead letters committed, commits and rebalances', () => ({ records: counters.records, results: counters.results, dead_letters: counters.deadLettered, commits: counters.commits, rebalances: counters.rebalances }));
-    m.gauge('watermark_lag_ms', 'Wall-clock time minus the lowest task watermark', () => {
-      const wms = [...tasks.values()].map((x) => x.op.watermark).filter(Number.isFinite);
-      return wms.length ? Date.now() - Math.min(...wms) : 0;
-    });
-    m.gauge('state_entries', 'Accumulators held by this member: (slide bucket, key) pairs', () => [...tasks.values()].reduce((a, x) => a + x.op.stateEntries, 0));
-    m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(latency.summary()), 'quantile');
-  }
+  if (o.metrics) publishMemberMetrics(o.metrics, () => [...tasks.values()].map((x) => x.op), counters, latency);
   let assigned = new Set<number>();
   let rebalanced = false;
   consumer.on('consumer:group:join', (p) => {
@@ -260,13 +226,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     if (!scorer || unscored.length === 0) return;
     const batch = unscored;
     unscored = [];
-    const partitionOf = new Map<string, number>();
-    for (const b of batch) for (const r of b.rows) partitionOf.set(`${r.windowEnd}|${r.key}`, b.partition);
     const scored = await scorer.score(batch.flatMap((b) => b.rows));
     add(scored);
-    const emit = new Date().toISOString();
-    for (const r of scored.results) pending.push({ topic: t.results, partition: partitionOf.get(`${r.windowEnd}|${r.key}`), key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
-    for (const a of scored.actions) pending.push({ topic: t.actions, partition: partitionOf.get(`${Date.parse(a.window_end)}|${a.key}`), key: enc(a.key), value: enc(JSON.stringify({ ...a, emit_time: emit })) });
+    pending.push(...scoredMessages(scored, batch, t, aggs));
   }
 
   async function commit(): Promise<void> {
@@ -338,7 +300,6 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   let lastCommit = performance.now();
   let lastCheck = 0;
   let lastProgress = performance.now();
-  const endKey = HEADER_END;
   try {
     for (;;) {
       if (o.signal?.aborted) break;
@@ -382,19 +343,14 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
       // a position a rebalance or a failed commit has since rewound (they come again in order).
       if (m.offset !== BigInt(task.nextOffset) || task.ended) continue;
-      let endMark: string | undefined;
-      for (const [k, v] of m.headers) {
-        const name = k.toString();
-        if (name === endKey) endMark = v.toString();
-        else if (name === HEADER_SEND_TIME) latency.record(Date.now() - Number(v.toString()));
-      }
+      const { endMark, sendTime } = satHeaders(m.headers);
+      if (sendTime !== undefined) latency.record(Date.now() - sendTime);
       let isEnd = false;
       if (endMark !== undefined) {
-        // "i/n" from shard i of n replays: the partition ends with the last shard's marker.
-        const sh = /^(\d+)\/(\d+)$/.exec(endMark);
-        const [i, n] = sh ? [Number(sh[1]), Number(sh[2])] : [1, 1];
-        if (!task.endMarks.includes(i)) task.endMarks.push(i);
-        isEnd = task.endMarks.length >= n;
+        // Shard i of n replays each end every partition: it ends with the last shard's marker.
+        const shard = parseEndMark(endMark);
+        if (!task.endMarks.includes(shard.index)) task.endMarks.push(shard.index);
+        isEnd = task.endMarks.length >= shard.count;
       }
       if (isEnd) {
         task.op.flush();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createRng, deriveSeed } from '../../core/rng.js';
+import { createRng, deriveSeed, weightedPick } from '../../core/rng.js';
 import { openTable, type Column, type TableFormat } from '../table-writer.js';
 import { customerId, FIRST_DAY } from './customers.js';
 
@@ -58,7 +58,7 @@ export async function writeEvents(o: EventOptions): Promise<string> {
     const t = Math.floor(start + (m + Math.min(0.999, within)) * 60_000);
     const rank = Math.floor(o.customers * rng.next() ** 3);
     const c = (rank * stride) % o.customers;
-    const type = weighted(rng.next());
+    const type = weightedPick(rng.next(), EVENT_TYPES, TYPE_WEIGHTS);
     const row: (string | number | boolean | null)[] = [
       `E${o.seed}-${i}`,
       customerId(c),
@@ -79,14 +79,6 @@ export async function writeEvents(o: EventOptions): Promise<string> {
   return file;
 }
 
-function weighted(u: number): string {
-  let acc = 0;
-  for (let i = 0; i < TYPE_WEIGHTS.length; i++) {
-    acc += TYPE_WEIGHTS[i];
-    if (u < acc) return EVENT_TYPES[i];
-  }
-  return EVENT_TYPES[EVENT_TYPES.length - 1];
-}
 
 /** A stride coprime with n near n/φ, so rank -> (rank * stride) mod n is a well-spread permutation. */
 function pickStride(n: number): number {

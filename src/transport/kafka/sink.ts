@@ -1,5 +1,5 @@
 import { Producer, ProduceAcks } from '@platformatic/kafka';
-import { HEADER_END, HEADER_SEND_TIME, type OutRecord, type RecordSink } from '../types.js';
+import { endMarkValue, HEADER_END, HEADER_SEND_TIME, type OutRecord, type RecordSink } from '../types.js';
 import { clientOptions, describeConnection, type KafkaConnection } from './config.js';
 import { ensureTopics, partitionCount } from './topics.js';
 
@@ -81,7 +81,7 @@ export async function kafkaSink(conn: KafkaConnection, topic: string, partitions
     async finish() {
       // "i/n": a partition has ended once the engine has seen the markers of all n shards.
       const end = Buffer.from(HEADER_END);
-      const mark = Buffer.from(shard ? `${shard.index}/${shard.count}` : '1/1');
+      const mark = Buffer.from(endMarkValue(shard));
       await producer.send({
         messages: Array.from({ length: count }, (_, p) => ({ topic, partition: p, value: Buffer.alloc(0), headers: new Map([[end, mark]]) })),
       });
