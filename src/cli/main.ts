@@ -20,10 +20,21 @@ export async function main(argv: string[]): Promise<void> {
     } else if (typeof (e as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) {
       process.stderr.write(`sat: ${(e as Error).message}\n`); // file system: missing, unreadable, full
       code = 3;
+    } else if (String((e as { code?: unknown })?.code ?? '').startsWith('PLT_KFK_')) {
+      process.stderr.write(`sat: Kafka: ${kafkaCause(e as Error)}\n`); // broker gone, refused, timed out
+      code = 3;
     } else {
       process.stderr.write(`sat: internal error: ${(e as Error)?.stack ?? e}\nThis is a bug; please report it.\n`);
       code = 4;
     }
   }
   process.exitCode = code;
+}
+
+/** The Kafka client wraps retries in aggregate errors: say what failed and the first underlying cause. */
+function kafkaCause(e: Error): string {
+  const inner = (e as { errors?: Error[] }).errors?.[0] ?? (e.cause as Error | undefined);
+  const own = e.message.replace(/\.$/, '');
+  const innerText = inner && inner !== e ? kafkaCause(inner) : '';
+  return innerText && !own.includes(innerText) ? `${own}: ${innerText}` : own;
 }

@@ -53,7 +53,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--idle-timeout <ms>', 'with --follow (or Kafka): stop after this long without records', nonNegativeNumber)
     .option('--brokers <host:port,...>', 'consume from Apache Kafka as a consumer group member')
     .option('--topic <name>', 'input topic; results go to <topic>-results, -dead-letters, -late, -alerts')
-    .option('--group <id>', 'consumer group (default sat-<scenario>)')
+    .option('--group <id>', 'consumer group (default sat-<scenario>-<topic>)')
     .option('--exactly-once', 'commit results, side outputs and offsets in Kafka transactions')
     .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
     .option('--commit-interval <ms>', 'Kafka: how often to checkpoint and commit', nonNegativeNumber, 500)

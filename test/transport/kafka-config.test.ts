@@ -43,4 +43,11 @@ describe('Kafka connection settings', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--brokers and --topic go together/);
   });
+
+  it('a broker nobody answers at gets one line naming it and exit 3, not a stack trace', () => {
+    const r = sat('replay', 'datasets/iot-sample.csv', '--scenario', 'iot', '--brokers', '127.0.0.1:9', '--topic', 't', '--dir', tempDir());
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^sat: Kafka: .*127\.0\.0\.1:9/);
+  });
 });

@@ -97,7 +97,8 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   const { runKafka } = await import('../../engine/kafka/run-kafka.js');
   const { writeFileSync, mkdirSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const group = f.group ?? `sat-${scenario.name}`;
+  // One group per pipeline: a group shared by members of different topics leaves one side unassigned.
+  const group = f.group ?? `sat-${scenario.name}-${f.topic}`;
   const ac = new AbortController();
   const stop = () => ac.abort();
   process.once('SIGINT', stop);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SatError } from '../../core/errors.js';
 import type { OperatorSnapshot } from '../operator.js';
 
 /** What one input partition's task holds: the operator and how far it has read. */
@@ -44,7 +45,7 @@ export class CheckpointStore {
   read(partition: number, nextOffset: number): PartitionCheckpoint | undefined {
     if (nextOffset === 0) return undefined;
     const file = this.#file(partition, nextOffset);
-    if (!existsSync(file)) throw new Error(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: state cannot be restored`);
+    if (!existsSync(file)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
     return JSON.parse(readFileSync(file, 'utf8')) as PartitionCheckpoint;
   }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
@@ -19,6 +18,7 @@ import { resultLine } from '../sinks.js';
 import { publishMemberMetrics } from './metrics.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
+import { claimSlot } from './member-slot.js';
 
 export interface KafkaRunOptions {
   scenario: Scenario;
@@ -101,6 +101,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     { name: progressTopic, partitions, compact: true },
   ]);
   const store = new CheckpointStore(o.checkpointDir);
+  const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
   const consumer = new Consumer({
     ...clientOptions(o.conn, 'sat-run'),
     groupId: o.group,
@@ -117,7 +118,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       acks: ProduceAcks.ALL,
       // Also the transaction timeout: a killed member's open transaction is aborted after this long.
       timeout: 10000,
-      ...(o.exactlyOnce ? { transactionalId: `sat-run-${o.group}-${randomUUID()}` } : {}),
+      // -1/-1: "no previous producer" in InitProducerId. The client's default (0/0) names a producer
+      // that never existed, which the broker answers with PRODUCER_FENCED for a reused id.
+      ...(slot ? { transactionalId: slot.transactionalId, producerId: -1n, producerEpoch: -1 } : {}),
     });
   let producer = newProducer();
 
@@ -186,12 +189,17 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   });
   stream.on('error', (e: Error) => (streamError = e));
 
-  /** True when no transaction is open on these progress partitions (last stable offset = high watermark). */
-  const stable = async (parts: number[]) => {
-    const lso = await offsetsOf(progressTopic, parts, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.LATEST);
-    const hw = await offsetsOf(progressTopic, parts, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
-    return parts.every((p) => lso[p] === hw[p]);
+  /** True when no transaction is open on these partitions of these topics (last stable offset = high watermark). */
+  const stable = async (parts: number[], topics = [progressTopic]) => {
+    for (const topic of topics) {
+      const lso = await offsetsOf(topic, parts, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.LATEST);
+      const hw = await offsetsOf(topic, parts, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
+      if (!parts.every((p) => lso[p] === hw[p])) return false;
+    }
+    return true;
   };
+  /** Everything sat run writes: finished means all of it is readable by read_committed consumers. */
+  const written = [progressTopic, t.results, t.deadLetters, t.late, t.alerts, ...(o.scenario.score ? [t.actions] : [])];
 
   const committedOffsets = async (parts: number[]) =>
     (await deadline(consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: parts }] }), 15_000, 'listCommittedOffsets')).get(o.topic) ?? [];
@@ -207,11 +215,25 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
     // Nothing processed yet: the commit is the log start (initGroupOffsets) and there is no checkpoint.
     if (committed <= earliest && !store.has(partition, committed)) {
+      if (committed < 0) await commitLogStart(partition, earliest);
       return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, endMarks: [], dirty: false };
     }
     const cp = store.read(partition, committed) as PartitionCheckpoint;
     o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
     return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], dirty: false };
+  }
+
+  /**
+   * A partition with no committed offset (initGroupOffsets could not set one: the group already had
+   * members) gets its log start committed by this member, so a rewind after a failed commit re-reads
+   * it from there. If this fails (a rebalance), the next restore tries again.
+   */
+  async function commitLogStart(partition: number, offset: number): Promise<void> {
+    try {
+      await deadline(consumer.commit({ offsets: [{ topic: o.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }] }), 15_000, 'commit');
+    } catch (e) {
+      o.log(`partition ${partition}: could not commit its log start (${(e as Error).message}); a later restore tries again`);
+    }
   }
 
   /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
@@ -271,13 +293,14 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   }
 
   /**
-   * Finished when the whole group is: no transaction open, every partition committed up to its end,
+   * Finished when the whole group is: no transaction open on anything it writes (a dead member's
+   * included, so that what follows reads every result), every partition committed up to its end,
    * and the checkpoint at that offset has processed the end-of-stream marker (so a replay still
    * sending does not look finished just because the group has caught up).
    */
   async function finished(): Promise<boolean> {
     const all = Array.from({ length: partitions as number }, (_, p) => p);
-    if (!(await stable(all))) return false;
+    if (!(await stable(all, written))) return false;
     const hw = await offsetsOf(o.topic, all, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
     const committed = await committedOffsets(all);
     return all.every((p) => {
@@ -375,6 +398,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     await stream.close().catch(closing('stream'));
     await (consumer.close(true) as unknown as Promise<void>).catch(closing('consumer'));
     await producer.close().catch(closing('producer'));
+    slot?.release();
   }
 
   async function commitOrRecover(): Promise<void> {
@@ -389,9 +413,10 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     } catch (e) {
       const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as { errors?: { message?: string }[] }).errors?.[0]?.message;
       o.log(`commit failed (${(e as Error).message}${cause ? `: ${cause}` : ''}): dropping uncommitted work and re-reading from the commits`);
-      if (e instanceof DeadlineExceeded) {
-        // A client call that never answers leaves the producer unusable: start a fresh one. Its
-        // predecessor's open transaction is aborted by the broker when it times out.
+      if (e instanceof DeadlineExceeded || o.exactlyOnce) {
+        // A client call that never answers, or a failed transaction (the client keeps it as active),
+        // leaves the producer unusable: start a fresh one. With the same transactional id, its
+        // InitProducerId fences the old one and aborts any transaction it left open.
         const stale = producer;
         producer = newProducer();
         void deadline(stale.close(true) as unknown as Promise<void>, 2000, "close").catch(() => undefined);

@@ -3,18 +3,48 @@ import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platforma
 import { clientOptions, type KafkaConnection } from './config.js';
 import { partitionCount } from './topics.js';
 
+export interface ReadTopicOptions {
+  /** How long to wait for open transactions on the topic to end before reading what is stable. */
+  settleMs?: number;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
 /**
  * Reads a topic from the beginning up to each partition's last stable offset, committed records only
  * (read_committed), and returns the values. It stops at the offsets it saw when it started.
+ *
+ * An open transaction (a producer that died mid-transaction, until the broker aborts it) holds the
+ * last stable offset at its first record, hiding everything committed after it. So it first waits,
+ * up to settleMs, for no transaction to be open; past that it reads what is stable and says which
+ * partitions were held back.
  */
-export async function readTopic(conn: KafkaConnection, topic: string, timeoutMs = 60_000): Promise<Buffer[]> {
+export async function readTopic(conn: KafkaConnection, topic: string, options: ReadTopicOptions = {}): Promise<Buffer[]> {
+  const { settleMs = 60_000, timeoutMs = 60_000, log = () => undefined } = options;
   const partitions = await partitionCount(conn, topic);
   if (partitions === undefined) return [];
   const consumer = new Consumer({ ...clientOptions(conn, 'sat-verify'), groupId: `sat-verify-${process.pid}-${Date.now()}`, isolationLevel: FetchIsolationLevels.READ_COMMITTED, autocommit: false });
   const values: Buffer[] = [];
   try {
     const all = Array.from({ length: partitions }, (_, p) => p);
-    const end = (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel: FetchIsolationLevels.READ_COMMITTED, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
+    const latest = async (isolationLevel: number) =>
+      (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
+    let end = await latest(FetchIsolationLevels.READ_COMMITTED);
+    const settling = performance.now();
+    for (let said = false; ; ) {
+      const hw = await latest(FetchIsolationLevels.READ_UNCOMMITTED);
+      const open = all.filter((p) => (end[p] ?? 0n) !== (hw[p] ?? 0n));
+      if (open.length === 0) break;
+      const waited = performance.now() - settling;
+      if (waited > settleMs) {
+        log(`${topic}: a transaction is still open on partitions [${open.join(', ')}] after ${Math.round(waited / 1000)} s: reading up to the last stable offsets, so records after them are not seen`);
+        break;
+      }
+      if (!said) log(`${topic}: waiting for an open transaction on partitions [${open.join(', ')}] to commit or abort`);
+      said = true;
+      await sleep(250);
+      end = await latest(FetchIsolationLevels.READ_COMMITTED);
+    }
     if (all.every((p) => (end[p] ?? 0n) === 0n)) return values;
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED, maxWaitTime: 100 });
     const seen = new Map<number, bigint>();
