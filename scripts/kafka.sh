@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # A real single-node Apache Kafka broker (KRaft) for tests and benchmarks, from Maven Central jars.
-#   scripts/kafka.sh fetch|up|down|status
+#   scripts/kafka.sh fetch|up|down|start|restart|kill|status
+#   up: a fresh broker (empty data); down: stop it, keeping its data; start: start it again on its
+#   data; restart: down then start; kill: SIGKILL (a crash), keeping its data.
 # Jars are cached outside the repository in $SAT_KAFKA_HOME (default ~/.cache/sat/kafka-$VERSION);
-# the broker listens on 127.0.0.1:$SAT_KAFKA_PORT (default 9092), its data and log under $SAT_KAFKA_HOME/run.
+# the broker listens on 127.0.0.1:$SAT_KAFKA_PORT (default 9092), its data and log under
+# $SAT_KAFKA_RUN (default $SAT_KAFKA_HOME/run), so a second broker needs its own port, controller
+# port and run folder.
 set -euo pipefail
 
 VERSION="${SAT_KAFKA_VERSION:-4.1.1}"
@@ -11,7 +15,7 @@ HOME_DIR="${SAT_KAFKA_HOME:-$HOME/.cache/sat/kafka-$VERSION}"
 PORT="${SAT_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${SAT_KAFKA_CONTROLLER_PORT:-9093}"
 LIBS="$HOME_DIR/libs"
-RUN="$HOME_DIR/run"
+RUN="${SAT_KAFKA_RUN:-$HOME_DIR/run}"
 PIDFILE="$RUN/kafka.pid"
 
 say() { echo "kafka.sh: $*" >&2; }
@@ -89,6 +93,12 @@ LOG
   java -cp "$(java_cp)" -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
     kafka.tools.StorageTool format -t "$id" -c "$RUN/server.properties" --standalone >"$RUN/logs/format.out" 2>&1 \
     || { say "storage format failed:"; cat "$RUN/logs/format.out" >&2; exit 3; }
+  launch
+}
+
+# Starts the broker on the data and configuration already in $RUN and waits until it answers.
+launch() {
+  if [ -f "$RUN/logs/server.log" ]; then mv "$RUN/logs/server.log" "$RUN/logs/server.log.prev"; fi
   nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
     -cp "$(java_cp)" kafka.Kafka "$RUN/server.properties" >"$RUN/logs/stdout.log" 2>&1 &
@@ -102,6 +112,18 @@ LOG
     sleep 1
   done
   say "broker did not start within 120 s"; tail -30 "$RUN/logs/server.log" >&2 2>/dev/null; exit 3
+}
+
+start() {
+  if running; then say "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
+  [ -f "$RUN/server.properties" ] || { up; return 0; }
+  fetch
+  launch
+}
+
+crash() {
+  if ! running; then say "not running"; return 0; fi
+  kill -9 "$(cat "$PIDFILE")"; rm -f "$PIDFILE"; say "killed (SIGKILL); data kept in $RUN"
 }
 
 down() {
@@ -123,7 +145,10 @@ case "${1:-}" in
   fetch) fetch ;;
   up) up ;;
   down) down ;;
+  start) start ;;
+  restart) down; start ;;
+  kill) crash ;;
   status) status ;;
   classpath) classpath ;;
-  *) echo "usage: scripts/kafka.sh fetch|up|down|status|classpath" >&2; exit 2 ;;
+  *) echo "usage: scripts/kafka.sh fetch|up|down|start|restart|kill|status|classpath" >&2; exit 2 ;;
 esac

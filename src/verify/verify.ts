@@ -182,8 +182,10 @@ async function materialize(url: string, dir: string, kafkaConfig?: string): Prom
   const { parseKafkaUrl, readTopic } = await import('../transport/kafka/read-topic.js');
   const k = parseKafkaUrl(url);
   if (k === undefined) return url;
-  const { kafkaConnection } = await import('../transport/kafka/config.js');
-  const values = await readTopic(kafkaConnection(k.brokers, kafkaConfig), k.topic, { log: (line) => process.stderr.write(`sat: ${line}\n`) });
+  const { ensureReachable, kafkaConnection } = await import('../transport/kafka/config.js');
+  const conn = kafkaConnection(k.brokers, kafkaConfig);
+  await ensureReachable(conn);
+  const values = await readTopic(conn, k.topic, { log: (line) => process.stderr.write(`sat: ${line}\n`) });
   const file = join(dir, `topic-${k.topic.replace(/[^\w.-]/g, '_')}.jsonl`);
   writeFileSync(file, values.length ? `${values.map((v) => v.toString('utf8')).join('\n')}\n` : '');
   return file;

@@ -66,11 +66,13 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     throw new UsageError('--malformed + --late + --out-of-order must not exceed 1 (each record carries at most one of them)');
   }
   let kafka: Pick<Parameters<typeof replay>[0], 'sink' | 'transport'> = {};
+  let ensureBroker = async () => undefined as void;
   if (f.brokers !== undefined || f.topic !== undefined) {
     if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
-    const { kafkaConnection } = await import('../../transport/kafka/config.js');
+    const { ensureReachable, kafkaConnection } = await import('../../transport/kafka/config.js');
     const { kafkaSink } = await import('../../transport/kafka/sink.js');
     const conn = kafkaConnection(f.brokers, f.kafkaConfig);
+    ensureBroker = () => ensureReachable(conn);
     const topic = f.topic;
     kafka = { sink: (n, shard) => kafkaSink(conn, topic, n, f.compression ?? 'lz4', shard), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
   }
@@ -78,6 +80,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
   const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
   const shard = parseShard(f.shard, f.brokers !== undefined);
+  await ensureBroker(); // after every flag is checked: a usage error is reported as one
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
+import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
-import { UsageError } from '../../core/errors.js';
+import { SatError, UsageError } from '../../core/errors.js';
 import type { Scenario } from '../../scenario/types.js';
-import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
-import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
+import { clientOptions, ensureReachable, type KafkaConnection } from '../../transport/kafka/config.js';
+import { committedOffsets as groupCommittedOffsets, initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { satHeaders } from '../../transport/kafka/headers.js';
 import { parseEndMark } from '../../transport/types.js';
@@ -88,6 +88,7 @@ const COMMIT_DEADLINE_MS = 20_000;
  */
 export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
+  await ensureReachable(o.conn);
   const t = topicsOf(o.topic);
   const partitions = await partitionCount(o.conn, o.topic);
   if (partitions === undefined) throw new UsageError(`topic ${o.topic} does not exist (sat replay --brokers ... --topic ${o.topic} first)`);
@@ -102,15 +103,26 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   ]);
   const store = new CheckpointStore(o.checkpointDir);
   const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
-  const consumer = new Consumer({
-    ...clientOptions(o.conn, 'sat-run'),
-    groupId: o.group,
-    sessionTimeout: 6000,
-    heartbeatInterval: 500,
-    rebalanceTimeout: 20000,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-    autocommit: false,
-  });
+  let assigned = new Set<number>();
+  let rebalanced = false;
+  const newConsumer = () => {
+    const c = new Consumer({
+      ...clientOptions(o.conn, 'sat-run'),
+      groupId: o.group,
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 20000,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      autocommit: false,
+    });
+    c.on('consumer:group:join', (p) => {
+      if (c !== consumer) return;
+      assigned = new Set((p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions));
+      rebalanced = true;
+    });
+    return c;
+  };
+  let consumer = newConsumer();
   const newProducer = () =>
     new Producer({
       ...clientOptions(o.conn, 'sat-run'),
@@ -149,12 +161,6 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   });
 
   if (o.metrics) publishMemberMetrics(o.metrics, () => [...tasks.values()].map((x) => x.op), counters, latency);
-  let assigned = new Set<number>();
-  let rebalanced = false;
-  consumer.on('consumer:group:join', (p) => {
-    assigned = new Set((p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions));
-    rebalanced = true;
-  });
 
   const offsetsOf = async (topic: string, parts: number[], isolationLevel: number, timestamp: bigint) =>
     (await deadline(consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp }), 15_000, 'listOffsets')).get(topic) ?? [];
@@ -162,14 +168,57 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   await initGroupOffsets(o.conn, o.group, o.topic, partitions, async (ps) =>
     offsetsOf(o.topic, ps, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST),
   );
-  const stream = await consumer.consume({
-    topics: [o.topic],
-    mode: 'committed',
-    fallbackMode: 'earliest',
-    autocommit: false,
-    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-    maxWaitTime: 200,
-  });
+  let stream!: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  let streamError: Error | undefined;
+  /** Joins the group and starts fetching from the committed offsets. */
+  async function openStream(): Promise<void> {
+    const s = await consumer.consume({
+      topics: [o.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: 200,
+    });
+    stream = s;
+    s.on('data', (m: Message) => {
+      if (s !== stream) return;
+      queue.push(m);
+      if (queue.length - head > 20_000) s.pause();
+    });
+    s.on('error', (e: Error) => {
+      if (s === stream) streamError = e;
+    });
+  }
+  /**
+   * A consumer whose fetches keep failing (the client gives up after its retries, e.g. on responses
+   * it cannot parse after a broker restart) or that the group no longer knows is replaced: the new one
+   * joins the group and re-reads from the committed offsets, so nothing uncommitted is kept.
+   */
+  let consumerReplacements = 0;
+  /** A broker query that fails or hangs (a restart, a leader move) sends the member through recovery rather than ending the run. */
+  async function orRecover<T>(call: Promise<T>): Promise<T | undefined> {
+    try {
+      return await call;
+    } catch (e) {
+      if (e instanceof SatError) throw e;
+      streamError = e as Error;
+      return undefined;
+    }
+  }
+  async function replaceConsumer(cause: Error): Promise<void> {
+    if (++consumerReplacements > 10) throw cause; // ten in a row without a commit between: give up
+    o.log(`the consumer failed (${cause.message}): replacing it, rejoining the group and re-reading from the commits`);
+    const [oldConsumer, oldStream] = [consumer, stream];
+    consumer = newConsumer();
+    void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
+    void deadline(oldConsumer.close(true) as unknown as Promise<void>, 5000, 'close').catch(() => undefined);
+    streamError = undefined;
+    queue = [];
+    head = 0;
+    dropUncommitted();
+    await openStream();
+  }
   // A queue with a moving head: Array.shift() would copy the array for every record.
   let queue: Message[] = [];
   let head = 0;
@@ -182,12 +231,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     }
     return m;
   };
-  let streamError: Error | undefined;
-  stream.on('data', (m: Message) => {
-    queue.push(m);
-    if (queue.length - head > 20_000) stream.pause();
-  });
-  stream.on('error', (e: Error) => (streamError = e));
+  await openStream();
 
   /** True when no transaction is open on these partitions of these topics (last stable offset = high watermark). */
   const stable = async (parts: number[], topics = [progressTopic]) => {
@@ -201,8 +245,15 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   /** Everything sat run writes: finished means all of it is readable by read_committed consumers. */
   const written = [progressTopic, t.results, t.deadLetters, t.late, t.alerts, ...(o.scenario.score ? [t.actions] : [])];
 
-  const committedOffsets = async (parts: number[]) =>
-    (await deadline(consumer.listCommittedOffsets({ topics: [{ topic: o.topic, partitions: parts }] }), 15_000, 'listCommittedOffsets')).get(o.topic) ?? [];
+  // requireStable: while a transaction's offset commit is pending (its markers not yet written to
+  // the offsets topic, though the progress partition is already stable) the broker answers "unstable"
+  // and the client retries. Without it, the answer is the offset before that transaction, and a task
+  // restored there would process its records a second time.
+  const admin = new Admin(clientOptions(o.conn, 'sat-run'));
+  const committedOffsets = async (parts: number[]) => {
+    const stableCommits = await deadline(groupCommittedOffsets(admin, o.group, o.topic, parts), 30_000, 'committed offsets');
+    return Array.from({ length: Math.max(...parts) + 1 }, (_, p) => stableCommits.get(p) ?? -1n);
+  };
 
   async function restore(partition: number): Promise<Task> {
     const started = performance.now();
@@ -215,25 +266,11 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
     // Nothing processed yet: the commit is the log start (initGroupOffsets) and there is no checkpoint.
     if (committed <= earliest && !store.has(partition, committed)) {
-      if (committed < 0) await commitLogStart(partition, earliest);
       return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, endMarks: [], dirty: false };
     }
     const cp = store.read(partition, committed) as PartitionCheckpoint;
     o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
     return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], dirty: false };
-  }
-
-  /**
-   * A partition with no committed offset (initGroupOffsets could not set one: the group already had
-   * members) gets its log start committed by this member, so a rewind after a failed commit re-reads
-   * it from there. If this fails (a rebalance), the next restore tries again.
-   */
-  async function commitLogStart(partition: number, offset: number): Promise<void> {
-    try {
-      await deadline(consumer.commit({ offsets: [{ topic: o.topic, partition, offset: BigInt(offset), leaderEpoch: -1 }] }), 15_000, 'commit');
-    } catch (e) {
-      o.log(`partition ${partition}: could not commit its log start (${(e as Error).message}); a later restore tries again`);
-    }
   }
 
   /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
@@ -290,6 +327,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       store.prune(x.partition, x.nextOffset);
     }
     counters.commits++;
+    consumerReplacements = 0;
   }
 
   /**
@@ -326,7 +364,10 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   try {
     for (;;) {
       if (o.signal?.aborted) break;
-      if (streamError) throw streamError;
+      if (streamError) {
+        await replaceConsumer(streamError);
+        continue;
+      }
       if (rebalanced) {
         rebalanced = false;
         counters.rebalances++;
@@ -343,7 +384,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         if (performance.now() - lastCheck > 1000) {
           lastCheck = performance.now();
           phase = 'finished?';
-          if (await finished()) break;
+          if (await orRecover(finished())) break;
           phase = 'idle';
           if (o.idleTimeoutMs > 0 && performance.now() - lastProgress > o.idleTimeoutMs) {
             o.log(`no progress for ${o.idleTimeoutMs} ms: stopping`);
@@ -358,9 +399,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       let task = tasks.get(m.partition);
       if (task === undefined) {
         phase = `restore ${m.partition}`;
-        task = await restore(m.partition);
+        task = await orRecover(restore(m.partition));
         phase = 'process';
-        if (rebalanced) continue; // the group moved on while we restored: start over
+        if (task === undefined || rebalanced) continue; // failed, or the group moved on while we restored: start over
         tasks.set(m.partition, task);
       }
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
@@ -398,6 +439,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     await stream.close().catch(closing('stream'));
     await (consumer.close(true) as unknown as Promise<void>).catch(closing('consumer'));
     await producer.close().catch(closing('producer'));
+    await admin.close().catch(closing('admin client'));
     slot?.release();
   }
 
@@ -422,6 +464,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         void deadline(stale.close(true) as unknown as Promise<void>, 2000, "close").catch(() => undefined);
       }
       dropUncommitted();
+      // The group no longer knows this member (its session expired, e.g. while the broker restarted):
+      // a new consumer joins. An old generation is only a rebalance, which the heartbeat handles.
+      if (unknownMember(e)) return void (streamError = e as Error);
       // The stream re-reads committed offsets on a group join; announce one so it rewinds.
       consumer.emit('consumer:group:join', { groupId: o.group, memberId: consumer.memberId ?? '', generationId: consumer.generationId, assignments: [{ topic: o.topic, partitions: [...assigned] }] });
     }
@@ -442,4 +487,11 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     scoring: scorer && { ...tally, online: scorer.online?.stats },
     latency: latency.summary(),
   };
+}
+
+/** The group coordinator no longer knows this member (UNKNOWN_MEMBER_ID). */
+function unknownMember(e: unknown): boolean {
+  if ((e as { findBy?: (k: string, v: unknown) => unknown }).findBy?.('unknownMemberId', true)) return true;
+  const text = [(e as Error)?.message, ...((e as { errors?: Error[] }).errors ?? []).map((x) => x?.message)].join(' ');
+  return /not aware of this member|UNKNOWN_MEMBER/i.test(text);
 }

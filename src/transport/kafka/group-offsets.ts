@@ -14,8 +14,8 @@ export async function committedOffsets(admin: Admin, group: string, topic: strin
  * Gives every partition of the topic a committed offset for the group (its log start) before any
  * member consumes. The stream re-reads committed offsets after each rebalance, but leaves a
  * partition without one where it was: a member that dropped uncommitted work there would then never
- * see those records again. Only possible while the group has no members; otherwise the member
- * commits the log start itself when it restores a partition that has no committed offset.
+ * see those records again. Only possible while the group has no members; if another member is
+ * already in, it has done this itself before joining.
  */
 export async function initGroupOffsets(conn: KafkaConnection, group: string, topic: string, partitions: number, earliest: (ps: number[]) => Promise<bigint[]>): Promise<void> {
   const admin = new Admin(clientOptions(conn, 'sat-admin'));
@@ -35,8 +35,8 @@ export async function initGroupOffsets(conn: KafkaConnection, group: string, top
         return;
       } catch (e) {
         last = describeError(e);
-        // The group has members (of this topic, or of another topic under the same group name): the
-        // broker takes offsets from members only then, and sat run commits them itself on restore.
+        // The group has members, who gave the offsets before joining (a group whose members read
+        // other topics is not supported: the client's leader would not assign this one anyway).
         if (/not empty|NON_EMPTY|not aware of this member|UNKNOWN_MEMBER/i.test(last)) return;
       }
     }

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, sat, start, stopChildren, tempDir } from '../helpers.js';
+import { haveBroker } from './broker.js';
+
+/**
+ * The broker is stopped and started under a replay and a run. Other test files share the broker on
+ * 9092 and run in parallel, so this file starts its own, on other ports and its own data folder,
+ * with the same script (scripts/kafka.sh; the jars are those .ci/run fetched).
+ */
+const PORT = Number(process.env.SAT_TEST_RESTART_PORT ?? 19092);
+const BROKER = `127.0.0.1:${PORT}`;
+const RUN_DIR = tempDir('sat-broker-');
+const env = { ...process.env, SAT_KAFKA_PORT: String(PORT), SAT_KAFKA_CONTROLLER_PORT: String(PORT + 1), SAT_KAFKA_RUN: RUN_DIR };
+const kafkaSh = async (command: string) => (await promisify(execFile)('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], { env })).stderr.trim();
+
+const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '5'];
+
+afterEach(stopChildren);
+
+describe.skipIf(!haveBroker)('broker restarts under load: nothing lost, nothing duplicated', () => {
+  beforeAll(async () => {
+    expect(await kafkaSh('up')).toMatch(/up on/);
+  }, 180_000);
+  afterAll(async () => {
+    await kafkaSh('down').catch(() => undefined);
+    rmSync(RUN_DIR, { recursive: true, force: true });
+  }, 120_000);
+
+  /**
+   * Replay streams at 2,000/s while an exactly-once member consumes; after `after` ms the broker is
+   * taken down (`kill`: SIGKILL, a crash; `down`: a clean stop) and started again on its data.
+   */
+  async function underRestart(how: 'kill' | 'down', topic: string) {
+    const dir = tempDir('sat-restart-');
+    expect(sat('gen', '--kind', 'reviews', '--rows', '24000', '--out', join(dir, 'reviews.tsv'), '--seed', '8').code).toBe(0);
+    const replay = start(['replay', join(dir, 'reviews.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKER, '--topic', topic, '--partitions', '3', '--rate', '2000', '--dir', dir, '--no-progress', '--json']);
+    await sleep(1500);
+    const run = start(['run', '--scenario', 'reviews', '--dir', dir, '--brokers', BROKER, '--topic', topic, '--exactly-once', '--commit-interval', '300', '--json']);
+    await sleep(3000);
+    expect(await kafkaSh(how)).toMatch(how === 'kill' ? /killed/ : /stopped/);
+    await sleep(1000);
+    expect(await kafkaSh('start')).toMatch(/up on/);
+    const [r, m] = [await replay.done, await run.done];
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(m.code, m.stderr.slice(-2000)).toBe(0);
+    const sent = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+    // The outage shows in the replay's figures: it fell behind schedule and its latency says so.
+    expect(sent.behindScheduleMs).toBeGreaterThan(1000);
+    expect(sent.latency.max).toBeGreaterThan(1000);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, `${v.stderr} ${JSON.stringify(v.json?.checks?.filter((c: { pass: boolean }) => !c.pass))}`).toBe(0);
+    const c = v.json.counts;
+    expect(c.records_sent).toBe(sent.sent);
+    expect(c.records_lost).toBe(0);
+    expect(c.records_double_counted).toBe(0);
+    expect(c.results_repeated).toBe(0);
+    expect(c.dead_lettered).toBe(c.dead_letters_expected);
+    expect(c.late_output).toBe(c.late_expected);
+    return { replay: sent, run: m };
+  }
+
+  it('SIGKILL of the broker mid-replay and mid-run: the producer retries, the member rejoins, verify passes', async () => {
+    const { run } = await underRestart('kill', `restart-kill-${process.pid}`);
+    expect(run.stderr).toMatch(/restored at offset|replacing it, rejoining/);
+  }, 240_000);
+
+  it('a clean broker restart mid-replay and mid-run: the same', async () => {
+    await underRestart('down', `restart-clean-${process.pid}`);
+  }, 240_000);
+});
