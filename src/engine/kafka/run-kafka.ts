@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Admin, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
 import { SatError, UsageError } from '../../core/errors.js';
 import type { Scenario } from '../../scenario/types.js';
@@ -19,6 +19,7 @@ import { publishMemberMetrics } from './metrics.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
 import { claimSlot } from './member-slot.js';
+import { MemberStream } from './member-stream.js';
 
 export interface KafkaRunOptions {
   scenario: Scenario;
@@ -103,26 +104,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   ]);
   const store = new CheckpointStore(o.checkpointDir);
   const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
-  let assigned = new Set<number>();
-  let rebalanced = false;
-  const newConsumer = () => {
-    const c = new Consumer({
-      ...clientOptions(o.conn, 'sat-run'),
-      groupId: o.group,
-      sessionTimeout: 6000,
-      heartbeatInterval: 500,
-      rebalanceTimeout: 20000,
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      autocommit: false,
-    });
-    c.on('consumer:group:join', (p) => {
-      if (c !== consumer) return;
-      assigned = new Set((p.assignments ?? []).filter((a) => a.topic === o.topic).flatMap((a) => a.partitions));
-      rebalanced = true;
-    });
-    return c;
-  };
-  let consumer = newConsumer();
+  const member = new MemberStream(o.conn, o.group, o.topic);
   const newProducer = () =>
     new Producer({
       ...clientOptions(o.conn, 'sat-run'),
@@ -162,76 +144,22 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
   if (o.metrics) publishMemberMetrics(o.metrics, () => [...tasks.values()].map((x) => x.op), counters, latency);
 
-  const offsetsOf = async (topic: string, parts: number[], isolationLevel: number, timestamp: bigint) =>
-    (await deadline(consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp }), 15_000, 'listOffsets')).get(topic) ?? [];
-
+  const offsetsOf = member.offsetsOf.bind(member);
   await initGroupOffsets(o.conn, o.group, o.topic, partitions, async (ps) =>
     offsetsOf(o.topic, ps, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST),
   );
-  let stream!: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
-  let streamError: Error | undefined;
-  /** Joins the group and starts fetching from the committed offsets. */
-  async function openStream(): Promise<void> {
-    const s = await consumer.consume({
-      topics: [o.topic],
-      mode: 'committed',
-      fallbackMode: 'earliest',
-      autocommit: false,
-      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
-      maxWaitTime: 200,
-    });
-    stream = s;
-    s.on('data', (m: Message) => {
-      if (s !== stream) return;
-      queue.push(m);
-      if (queue.length - head > 20_000) s.pause();
-    });
-    s.on('error', (e: Error) => {
-      if (s === stream) streamError = e;
-    });
-  }
-  /**
-   * A consumer whose fetches keep failing (the client gives up after its retries, e.g. on responses
-   * it cannot parse after a broker restart) or that the group no longer knows is replaced: the new one
-   * joins the group and re-reads from the committed offsets, so nothing uncommitted is kept.
-   */
-  let consumerReplacements = 0;
+  await member.open();
+
   /** A broker query that fails or hangs (a restart, a leader move) sends the member through recovery rather than ending the run. */
   async function orRecover<T>(call: Promise<T>): Promise<T | undefined> {
     try {
       return await call;
     } catch (e) {
       if (e instanceof SatError) throw e;
-      streamError = e as Error;
+      member.error = e as Error;
       return undefined;
     }
   }
-  async function replaceConsumer(cause: Error): Promise<void> {
-    if (++consumerReplacements > 10) throw cause; // ten in a row without a commit between: give up
-    o.log(`the consumer failed (${cause.message}): replacing it, rejoining the group and re-reading from the commits`);
-    const [oldConsumer, oldStream] = [consumer, stream];
-    consumer = newConsumer();
-    void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
-    void deadline(oldConsumer.close(true) as unknown as Promise<void>, 5000, 'close').catch(() => undefined);
-    streamError = undefined;
-    queue = [];
-    head = 0;
-    dropUncommitted();
-    await openStream();
-  }
-  // A queue with a moving head: Array.shift() would copy the array for every record.
-  let queue: Message[] = [];
-  let head = 0;
-  const take = (): Message | undefined => {
-    if (head === queue.length) return undefined;
-    const m = queue[head++];
-    if (head > 10_000) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    return m;
-  };
-  await openStream();
 
   /** True when no transaction is open on these partitions of these topics (last stable offset = high watermark). */
   const stable = async (parts: number[], topics = [progressTopic]) => {
@@ -304,7 +232,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     if (o.exactlyOnce) {
       const tx = await producer.beginTransaction();
       try {
-        await tx.addConsumer(consumer);
+        await tx.addConsumer(member.consumer);
         for (const chunk of requests(messages)) await tx.send({ messages: chunk });
         for (const x of dirty) await tx.addOffset(x.last as Message);
         await tx.commit();
@@ -327,7 +255,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       store.prune(x.partition, x.nextOffset);
     }
     counters.commits++;
-    consumerReplacements = 0;
+    member.replacements = 0;
   }
 
   /**
@@ -351,9 +279,8 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   // SAT_DEBUG=1: a status line every 5 s, to see where a member waits.
   const status = process.env.SAT_DEBUG
     ? setInterval(() => {
-        const fetchAt = [...stream.offsetsToFetch].map(([k, v]) => `${k.split(':').pop()}@${v}`).join(' ');
         const at = [...tasks.values()].map((x) => `${x.partition}:${x.nextOffset}${x.ended ? 'E' : ''}`).join(' ');
-        o.log(`status: queue ${queue.length - head}, paused ${stream.isPaused()}, assigned [${[...assigned]}], tasks ${at}, fetching ${fetchAt}, records ${counters.records}, phase ${phase}`);
+        o.log(`status: ${member.describe()}, tasks ${at}, records ${counters.records}, phase ${phase}`);
       }, 5000)
     : undefined;
   let phase = 'start';
@@ -364,19 +291,19 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   try {
     for (;;) {
       if (o.signal?.aborted) break;
-      if (streamError) {
-        await replaceConsumer(streamError);
+      if (member.error) {
+        o.log(`the consumer failed (${member.error.message}): replacing it, rejoining the group and re-reading from the commits`);
+        dropUncommitted();
+        await member.replace(member.error);
         continue;
       }
-      if (rebalanced) {
-        rebalanced = false;
+      if (member.takeRebalance()) {
         counters.rebalances++;
-        o.log(`rebalance: assigned partitions [${[...assigned].sort().join(', ')}]`);
+        o.log(`rebalance: assigned partitions [${[...member.assigned].sort().join(', ')}]`);
         dropUncommitted();
       }
-      const m = take();
+      const m = member.take();
       if (m === undefined) {
-        if (stream.isPaused()) stream.resume();
         if (tasks.size > 0 && [...tasks.values()].some((x) => x.dirty)) {
           await commitOrRecover();
           continue;
@@ -395,13 +322,13 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         continue;
       }
       // Records of partitions this member no longer owns may still sit in the stream's buffer.
-      if (!assigned.has(m.partition)) continue;
+      if (!member.assigned.has(m.partition)) continue;
       let task = tasks.get(m.partition);
       if (task === undefined) {
         phase = `restore ${m.partition}`;
         task = await orRecover(restore(m.partition));
         phase = 'process';
-        if (task === undefined || rebalanced) continue; // failed, or the group moved on while we restored: start over
+        if (task === undefined || member.rebalancePending) continue; // failed, or the group moved on while we restored: start over
         tasks.set(m.partition, task);
       }
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
@@ -431,13 +358,12 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       lastProgress = performance.now();
       if (performance.now() - lastCommit >= o.commitIntervalMs || pending.length + unscored.length > 50_000) await commitOrRecover();
     }
-    if (!rebalanced) await commitOrRecover();
+    if (!member.rebalancePending) await commitOrRecover();
   } finally {
     clearInterval(status);
     for (const x of tasks.values()) for (const k of Object.keys(stats) as (keyof OperatorStats)[]) stats[k] += x.op.stats[k];
     const closing = (what: string) => (e: Error) => o.log(`closing the ${what} failed: ${e.message}`);
-    await stream.close().catch(closing('stream'));
-    await (consumer.close(true) as unknown as Promise<void>).catch(closing('consumer'));
+    await member.close(closing);
     await producer.close().catch(closing('producer'));
     await admin.close().catch(closing('admin client'));
     slot?.release();
@@ -445,7 +371,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
   async function commitOrRecover(): Promise<void> {
     lastCommit = performance.now();
-    if (rebalanced) return; // offsets of revoked partitions cannot be committed: drop instead
+    if (member.rebalancePending) return; // offsets of revoked partitions cannot be committed: drop instead
     try {
       phase = 'score';
       await scorePending();
@@ -466,9 +392,9 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       dropUncommitted();
       // The group no longer knows this member (its session expired, e.g. while the broker restarted):
       // a new consumer joins. An old generation is only a rebalance, which the heartbeat handles.
-      if (unknownMember(e)) return void (streamError = e as Error);
+      if (unknownMember(e)) return void (member.error = e as Error);
       // The stream re-reads committed offsets on a group join; announce one so it rewinds.
-      consumer.emit('consumer:group:join', { groupId: o.group, memberId: consumer.memberId ?? '', generationId: consumer.generationId, assignments: [{ topic: o.topic, partitions: [...assigned] }] });
+      member.rewind();
     }
   }
 

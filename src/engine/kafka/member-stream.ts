@@ -1,0 +1,129 @@
+import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
+import { deadline } from '../../core/deadline.js';
+import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
+
+/**
+ * The consuming side of a `sat run` member: its consumer in the group, the records it has fetched,
+ * and what the group assigned it. When the consumer breaks (fetches fail after the client's retries,
+ * as after a broker restart; the group forgot the member), `replace` starts a new one that joins the
+ * group again and fetches from the committed offsets.
+ */
+export class MemberStream {
+  consumer: Consumer;
+  #stream!: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  /** The input partitions the group gave this member at its last join. */
+  assigned = new Set<number>();
+  #rebalanced = false;
+  /** Set when the stream fails: the member replaces the consumer at its next step. */
+  error: Error | undefined;
+  // A queue with a moving head: Array.shift() would copy the array for every record.
+  #queue: Message[] = [];
+  #head = 0;
+  replacements = 0;
+
+  constructor(
+    private readonly conn: KafkaConnection,
+    private readonly group: string,
+    private readonly topic: string,
+  ) {
+    this.consumer = this.#newConsumer();
+  }
+
+  #newConsumer(): Consumer {
+    const c = new Consumer({
+      ...clientOptions(this.conn, 'sat-run'),
+      groupId: this.group,
+      sessionTimeout: 6000,
+      heartbeatInterval: 500,
+      rebalanceTimeout: 20000,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      autocommit: false,
+    });
+    c.on('consumer:group:join', (p) => {
+      if (c !== this.consumer) return;
+      this.assigned = new Set((p.assignments ?? []).filter((a) => a.topic === this.topic).flatMap((a) => a.partitions));
+      this.#rebalanced = true;
+    });
+    return c;
+  }
+
+  /** Joins the group and starts fetching from the committed offsets (the log start where none). */
+  async open(): Promise<void> {
+    const s = await this.consumer.consume({
+      topics: [this.topic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: 200,
+    });
+    this.#stream = s;
+    s.on('data', (m: Message) => {
+      if (s !== this.#stream) return;
+      this.#queue.push(m);
+      if (this.#queue.length - this.#head > 20_000) s.pause();
+    });
+    s.on('error', (e: Error) => {
+      if (s === this.#stream) this.error = e;
+    });
+  }
+
+  /** The next fetched record, or undefined when none is waiting (the stream is resumed then). */
+  take(): Message | undefined {
+    if (this.#head === this.#queue.length) {
+      if (this.#stream.isPaused()) this.#stream.resume();
+      return undefined;
+    }
+    const m = this.#queue[this.#head++];
+    if (this.#head > 10_000) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return m;
+  }
+
+  /** True once after each group join. */
+  takeRebalance(): boolean {
+    const r = this.#rebalanced;
+    this.#rebalanced = false;
+    return r;
+  }
+
+  get rebalancePending(): boolean {
+    return this.#rebalanced;
+  }
+
+  /** Makes the stream fetch again from the committed offsets, as it does on a group join. */
+  rewind(): void {
+    this.consumer.emit('consumer:group:join', { groupId: this.group, memberId: this.consumer.memberId ?? '', generationId: this.consumer.generationId, assignments: [{ topic: this.topic, partitions: [...this.assigned] }] });
+  }
+
+  /** Drops the consumer (closed in the background: it may hang) and joins with a new one. */
+  async replace(cause: Error): Promise<void> {
+    if (++this.replacements > 10) throw cause; // ten in a row without a commit between: give up
+    const [oldConsumer, oldStream] = [this.consumer, this.#stream];
+    this.consumer = this.#newConsumer();
+    void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
+    void deadline(oldConsumer.close(true) as unknown as Promise<void>, 5000, 'close').catch(() => undefined);
+    this.error = undefined;
+    this.#queue = [];
+    this.#head = 0;
+    await this.open();
+  }
+
+  /** Last offsets (by isolation level) or log starts of a topic's partitions, through this consumer. */
+  async offsetsOf(topic: string, parts: number[], isolationLevel: number, timestamp: bigint): Promise<bigint[]> {
+    return (await deadline(this.consumer.listOffsets({ topics: [topic], partitions: { [topic]: parts }, isolationLevel, timestamp }), 15_000, 'listOffsets')).get(topic) ?? [];
+  }
+
+  /** For SAT_DEBUG status lines. */
+  describe(): string {
+    const fetchAt = [...this.#stream.offsetsToFetch].map(([k, v]) => `${k.split(':').pop()}@${v}`).join(' ');
+    return `queue ${this.#queue.length - this.#head}, paused ${this.#stream.isPaused()}, assigned [${[...this.assigned]}], fetching ${fetchAt}`;
+  }
+
+  async close(onError: (what: string) => (e: Error) => void): Promise<void> {
+    await this.#stream.close().catch(onError('stream'));
+    await (this.consumer.close(true) as unknown as Promise<void>).catch(onError('consumer'));
+  }
+}
