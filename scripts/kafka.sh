@@ -14,6 +14,12 @@ LOG4J="${SAT_LOG4J_VERSION:-2.24.3}"
 HOME_DIR="${SAT_KAFKA_HOME:-$HOME/.cache/sat/kafka-$VERSION}"
 PORT="${SAT_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${SAT_KAFKA_CONTROLLER_PORT:-9093}"
+# With SAT_KAFKA_ADVERTISE_EXTERNAL=HOST:PORT, a second listener (EXTERNAL, on $SAT_KAFKA_EXTERNAL_PORT,
+# default PORT+2) tells clients that the broker is at HOST:PORT: a proxy there (sat chaos proxy
+# --listen PORT --target 127.0.0.1:EXTERNAL_PORT) then carries every client connection, bootstrap
+# and after. The broker's own connections stay on PLAINTEXT.
+EXTERNAL_AT="${SAT_KAFKA_ADVERTISE_EXTERNAL:-}"
+EXTERNAL_PORT="${SAT_KAFKA_EXTERNAL_PORT:-$((PORT + 2))}"
 LIBS="$HOME_DIR/libs"
 RUN="${SAT_KAFKA_RUN:-$HOME_DIR/run}"
 PIDFILE="$RUN/kafka.pid"
@@ -55,14 +61,20 @@ up() {
   fetch
   if running; then say "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
   rm -rf "$RUN" && mkdir -p "$RUN/data" "$RUN/logs"
+  local listeners="PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+  local advertised="$listeners"
+  if [ -n "$EXTERNAL_AT" ]; then
+    listeners="$listeners,EXTERNAL://127.0.0.1:$EXTERNAL_PORT"
+    advertised="$advertised,EXTERNAL://$EXTERNAL_AT"
+  fi
   cat > "$RUN/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT
 controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
 log.dirs=$RUN/data
 num.partitions=1

@@ -53,8 +53,9 @@ describe('crash and restart: SIGKILL at random moments, resume, exactly-once res
 
   it.skipIf(!haveBroker)('Kafka, exactly-once: 3 kills of the only member; each restart resumes from committed offsets and checkpoints', async () => {
     const topic = uniqueTopic('chaos');
-    const dir = bigReplay(60_000, ['--brokers', BROKERS, '--topic', topic, '--partitions', '3']);
-    const r = sat('chaos', 'kill', '--every', '1s..2500ms', '--times', '3', '--seed', '2', '--json', '--no-verify', '--', 'sat', 'run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--commit-interval', '200');
+    // Enough records that every life outlasts its timer, on a fast machine too.
+    const dir = bigReplay(150_000, ['--brokers', BROKERS, '--topic', topic, '--partitions', '3']);
+    const r = sat('chaos', 'kill', '--every', '800ms..2s', '--times', '3', '--seed', '2', '--json', '--no-verify', '--', 'sat', 'run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--commit-interval', '200');
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(r.json.kills).toBe(3);
     // The restarted member took the dead one's transactional id and aborted what it left open, and

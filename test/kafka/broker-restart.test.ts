@@ -15,7 +15,12 @@ import { haveBroker } from './broker.js';
 const PORT = Number(process.env.SAT_TEST_RESTART_PORT ?? 19092);
 const BROKER = `127.0.0.1:${PORT}`;
 const RUN_DIR = tempDir('sat-broker-');
-const env = { ...process.env, SAT_KAFKA_PORT: String(PORT), SAT_KAFKA_CONTROLLER_PORT: String(PORT + 1), SAT_KAFKA_RUN: RUN_DIR };
+const env = {
+  ...process.env,
+  SAT_KAFKA_PORT: String(PORT),
+  SAT_KAFKA_CONTROLLER_PORT: String(PORT + 1),
+  SAT_KAFKA_RUN: RUN_DIR,
+};
 const kafkaSh = async (command: string) => (await promisify(execFile)('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], { env })).stderr.trim();
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '5'];
