@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
@@ -100,7 +101,7 @@ export class MemberStream {
 
   /** Drops the consumer (closed in the background: it may hang) and joins with a new one. */
   async replace(cause: Error): Promise<void> {
-    if (++this.replacements > 10) throw cause; // ten in a row without a commit between: give up
+    if (++this.replacements > 30) throw cause; // thirty in a row without a commit between: give up
     const [oldConsumer, oldStream] = [this.consumer, this.#stream];
     this.consumer = this.#newConsumer();
     void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
@@ -108,7 +109,13 @@ export class MemberStream {
     this.error = undefined;
     this.#queue = [];
     this.#head = 0;
-    await this.open();
+    try {
+      await this.open();
+    } catch (e) {
+      // The broker is still away (the join gave up): try again at the member's next step.
+      this.error = e as Error;
+      await sleep(1000);
+    }
   }
 
   /** Last offsets (by isolation level) or log starts of a topic's partitions, through this consumer. */
