@@ -17,18 +17,15 @@ export const uniqueTopic = (prefix: string) => `${prefix}-${process.pid}-${Date.
 
 /** Partitions of a topic where a transaction is open (last stable offset behind the high watermark). */
 export async function openTransactions(topic: string): Promise<number[]> {
-  const { Consumer, FetchIsolationLevels, ListOffsetTimestamps } = await import('@platformatic/kafka');
+  const { Consumer } = await import('@platformatic/kafka');
   const { partitionCount } = await import('../../src/transport/kafka/topics.js');
   const { clientOptions, kafkaConnection } = await import('../../src/transport/kafka/config.js');
+  const { openTransactions: openOn } = await import('../../src/transport/kafka/transactions.js');
   const conn = kafkaConnection(BROKERS);
-  const n = (await partitionCount(conn, topic)) ?? 0;
-  const all = Array.from({ length: n }, (_, p) => p);
+  const all = Array.from({ length: (await partitionCount(conn, topic)) ?? 0 }, (_, p) => p);
   const consumer = new Consumer({ ...clientOptions(conn, 'sat-test'), groupId: `sat-test-${process.pid}-${Date.now()}` });
   try {
-    const at = async (isolationLevel: number) =>
-      (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
-    const [lso, hw] = [await at(FetchIsolationLevels.READ_COMMITTED), await at(FetchIsolationLevels.READ_UNCOMMITTED)];
-    return all.filter((p) => lso[p] !== hw[p]);
+    return (await openOn(consumer, topic, all)).open;
   } finally {
     await consumer.close(true);
   }

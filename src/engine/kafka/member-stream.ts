@@ -134,3 +134,10 @@ export class MemberStream {
     await (this.consumer.close(true) as unknown as Promise<void>).catch(onError('consumer'));
   }
 }
+
+/** The group coordinator no longer knows this member (UNKNOWN_MEMBER_ID). */
+export function unknownMember(e: unknown): boolean {
+  if ((e as { findBy?: (k: string, v: unknown) => unknown }).findBy?.('unknownMemberId', true)) return true;
+  const text = [(e as Error)?.message, ...((e as { errors?: Error[] }).errors ?? []).map((x) => x?.message)].join(' ');
+  return /not aware of this member|UNKNOWN_MEMBER/i.test(text);
+}

@@ -7,6 +7,7 @@ import { clientOptions, ensureReachable, type KafkaConnection } from '../../tran
 import { committedOffsets as groupCommittedOffsets, initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { satHeaders } from '../../transport/kafka/headers.js';
+import { openTransactions } from '../../transport/kafka/transactions.js';
 import { parseEndMark } from '../../transport/types.js';
 import { Latency, type LatencySummary } from '../../report/latency.js';
 import type { MetricsSink } from '../../report/metrics.js';
@@ -19,7 +20,7 @@ import { publishMemberMetrics } from './metrics.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 import { CheckpointStore, type PartitionCheckpoint } from './checkpoints.js';
 import { claimSlot } from './member-slot.js';
-import { MemberStream } from './member-stream.js';
+import { MemberStream, unknownMember } from './member-stream.js';
 
 export interface KafkaRunOptions {
   scenario: Scenario;
@@ -161,12 +162,11 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     }
   }
 
-  /** True when no transaction is open on these partitions of these topics (last stable offset = high watermark). */
+  /** True when no transaction is open on these partitions of these topics. */
   const stable = async (parts: number[], topics = [progressTopic]) => {
     for (const topic of topics) {
-      const lso = await offsetsOf(topic, parts, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.LATEST);
-      const hw = await offsetsOf(topic, parts, FetchIsolationLevels.READ_UNCOMMITTED, ListOffsetTimestamps.LATEST);
-      if (!parts.every((p) => lso[p] === hw[p])) return false;
+      const { open } = await deadline(openTransactions(member.consumer, topic, parts), 15_000, 'listOffsets');
+      if (open.length > 0) return false;
     }
     return true;
   };
@@ -413,11 +413,4 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     scoring: scorer && { ...tally, online: scorer.online?.stats },
     latency: latency.summary(),
   };
-}
-
-/** The group coordinator no longer knows this member (UNKNOWN_MEMBER_ID). */
-function unknownMember(e: unknown): boolean {
-  if ((e as { findBy?: (k: string, v: unknown) => unknown }).findBy?.('unknownMemberId', true)) return true;
-  const text = [(e as Error)?.message, ...((e as { errors?: Error[] }).errors ?? []).map((x) => x?.message)].join(' ');
-  return /not aware of this member|UNKNOWN_MEMBER/i.test(text);
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
 import { partitionCount } from './topics.js';
+import { openTransactions } from './transactions.js';
 
 export interface ReadTopicOptions {
   /** How long to wait for open transactions on the topic to end before reading what is stable. */
@@ -27,13 +28,11 @@ export async function readTopic(conn: KafkaConnection, topic: string, options: R
   const values: Buffer[] = [];
   try {
     const all = Array.from({ length: partitions }, (_, p) => p);
-    const latest = async (isolationLevel: number) =>
-      (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
-    let end = await latest(FetchIsolationLevels.READ_COMMITTED);
+    let end: bigint[] = [];
     const settling = performance.now();
     for (let said = false; ; ) {
-      const hw = await latest(FetchIsolationLevels.READ_UNCOMMITTED);
-      const open = all.filter((p) => (end[p] ?? 0n) !== (hw[p] ?? 0n));
+      const { open, lastStable } = await openTransactions(consumer, topic, all);
+      end = lastStable;
       if (open.length === 0) break;
       const waited = performance.now() - settling;
       if (waited > settleMs) {
@@ -43,7 +42,6 @@ export async function readTopic(conn: KafkaConnection, topic: string, options: R
       if (!said) log(`${topic}: waiting for an open transaction on partitions [${open.join(', ')}] to commit or abort`);
       said = true;
       await sleep(250);
-      end = await latest(FetchIsolationLevels.READ_COMMITTED);
     }
     if (all.every((p) => (end[p] ?? 0n) === 0n)) return values;
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED, maxWaitTime: 100 });
