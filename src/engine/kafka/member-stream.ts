@@ -45,6 +45,11 @@ export class MemberStream {
       this.assigned = new Set((p.assignments ?? []).filter((a) => a.topic === this.topic).flatMap((a) => a.partitions));
       this.#rebalanced = true;
     });
+    // The client reports a failed rejoin (its heartbeat found the member forgotten while the broker
+    // was away) as an 'error' event: without a listener Node would end the process with it.
+    c.on('error', (e: Error) => {
+      if (c === this.consumer) this.error = e;
+    });
     return c;
   }
 
