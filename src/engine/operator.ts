@@ -11,6 +11,23 @@ export interface WindowResult {
 
 export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
 
+/**
+ * Known-wrong engines, built on purpose so the tests can show that verify catches each one
+ * (SAT_ENGINE_MUTANT in the environment of sat run; never set in normal use):
+ *   end-inclusive   windows are (start, end] instead of [start, end)
+ *   late-strict     late only when close < watermark (a record exactly at the close counts)
+ *   no-delay        the watermark ignores the scenario's delay
+ *   dedup-forever   dedup state is never dropped
+ *   dedup-early     an id is forgotten once the watermark passes its event time
+ *   count-late      late records are aggregated anyway
+ *   no-final-flush  the windows still open at the end of the input never fire
+ */
+export const MUTANTS = ['end-inclusive', 'late-strict', 'no-delay', 'dedup-forever', 'dedup-early', 'count-late', 'no-final-flush'] as const;
+export type Mutant = (typeof MUTANTS)[number];
+export interface EnginePolicy {
+  mutant?: Mutant;
+}
+
 /** Everything the operator holds, as plain JSON: what a checkpoint or a changelog saves. */
 export interface OperatorSnapshot {
   watermark: number | null;
@@ -65,12 +82,14 @@ export class WindowOperator {
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
   readonly #activeOnly: boolean;
+  readonly #mutant: Mutant | undefined;
 
-  constructor(readonly scenario: Scenario) {
+  constructor(readonly scenario: Scenario, policy: EnginePolicy = {}) {
+    this.#mutant = policy.mutant;
     this.#size = scenario.window.size;
     this.#slide = scenario.window.slide;
     this.#lateness = scenario.allowedLateness;
-    this.#delay = scenario.watermarkDelay;
+    this.#delay = this.#mutant === 'no-delay' ? 0 : scenario.watermarkDelay;
     this.#aggs = scenario.aggregations;
     this.#filter = scenario.filter;
     this.#alerts = scenario.alerts;
@@ -79,23 +98,24 @@ export class WindowOperator {
 
   /** Processes one record; returns what became of it and the alerts it raised. */
   process(r: ValidRecord): { outcome: Outcome; alerts: string[] } {
-    const wm = r.time - this.#delay;
-    if (wm > this.watermark) this.watermark = wm;
+    this.#observe(r.time);
 
     // The record's bucket is also the start of the last window holding it.
-    const lastStart = Math.floor(r.time / this.#slide) * this.#slide;
+    const m = this.#mutant;
+    const lastStart = Math.floor((m === 'end-inclusive' ? r.time - 1 : r.time) / this.#slide) * this.#slide;
     const closeOfLast = lastStart + this.#size + this.#lateness;
     let outcome: Outcome;
     let alerts: string[] = [];
-    if (closeOfLast <= this.watermark) {
+    if (m === undefined ? closeOfLast <= this.watermark : m === 'late-strict' ? closeOfLast < this.watermark : m !== 'count-late' && closeOfLast <= this.watermark) {
       outcome = 'late';
     } else if (this.#seen.has(r.id)) {
       outcome = 'duplicate';
     } else {
       this.#seen.add(r.id);
-      const bucket = this.#forget.get(closeOfLast);
+      const forgetAt = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? r.time : closeOfLast;
+      const bucket = this.#forget.get(forgetAt);
       if (bucket) bucket.push(r.id);
-      else this.#forget.set(closeOfLast, [r.id]);
+      else this.#forget.set(forgetAt, [r.id]);
       alerts = this.#alerts.filter((a) => a.when.every((c) => holdsOn(c, r.values))).map((a) => a.name);
       if (!this.#filter.every((c) => holdsOn(c, r.values))) {
         outcome = 'filtered';
@@ -110,8 +130,23 @@ export class WindowOperator {
     return { outcome, alerts };
   }
 
+  /**
+   * A valid record that is split off before windowing (a corrupted row) still moves the watermark:
+   * the watermark belongs to the source, as Flink assigns it there, and windows it closes fire.
+   */
+  advance(time: number): void {
+    this.#observe(time);
+    this.#fire(this.watermark);
+  }
+
+  #observe(time: number): void {
+    const wm = time - this.#delay;
+    if (wm > this.watermark) this.watermark = wm;
+  }
+
   /** End of input: the watermark goes to +infinity and every open window fires. */
   flush(): void {
+    if (this.#mutant === 'no-final-flush') return;
     this.#fire(Infinity);
   }
 
@@ -145,8 +180,8 @@ export class WindowOperator {
   }
 
   /** Rebuilds an operator from a snapshot; the seen-id set is derived from the forget buckets. */
-  static restore(scenario: Scenario, snap: OperatorSnapshot): WindowOperator {
-    const op = new WindowOperator(scenario);
+  static restore(scenario: Scenario, snap: OperatorSnapshot, policy: EnginePolicy = {}): WindowOperator {
+    const op = new WindowOperator(scenario, policy);
     op.watermark = snap.watermark ?? -Infinity;
     Object.assign(op.stats, snap.stats);
     op.#fireFrom = snap.fireFrom ?? -Infinity;
@@ -229,6 +264,11 @@ export class WindowOperator {
       this.#fireFrom = start + slide;
       // A bucket before the next window's start is in no window still to fire.
       while (this.#starts.length > 0 && this.#starts[0] < this.#fireFrom) this.#buckets.delete(this.#starts.shift() as number);
+    }
+    // Windows that closed with no state never fire; a record arriving later must not reopen them.
+    if (Number.isFinite(watermark)) {
+      const firstOpen = (Math.floor((watermark - size - this.#lateness) / slide) + 1) * slide;
+      if (firstOpen > this.#fireFrom) this.#fireFrom = firstOpen;
     }
     for (const [close, ids] of this.#forget) {
       if (close <= watermark) {

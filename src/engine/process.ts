@@ -41,6 +41,8 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder) {
     const r = v.record;
     if (reports?.isCorrupted(r.values)) {
       out.corrupted?.({ partition: rec.partition, offset: rec.offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(rec.value) });
+      op.advance(r.time);
+      emitFired(op, out);
       return;
     }
     out.valid?.(r);

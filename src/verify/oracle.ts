@@ -64,24 +64,38 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   const alertCases = s.alerts.length === 0
     ? 'NULL'
     : `concat_ws(',', ${s.alerts.map((a) => `CASE WHEN ${a.when.map(conditionSql).join(' AND ')} THEN ${lit(a.name)} END`).join(', ')})`;
+  // Dedup, as the README's rule says: an id is held from the delivery that was kept (counted or
+  // filtered) until that delivery's last window closes; suppressed copies do not extend it. A chain
+  // per id: the first on-time delivery is kept; a later one is a duplicate while the held close is
+  // above the watermark the engine had before it, else it is kept and holds its own close. Under the
+  // partition model each partition is its own task with its own dedup state, in offset order.
+  const scope = model === 'partition' ? 'partition, id' : 'id';
+  const order = model === 'partition' ? '"offset"' : 'seq';
+  const wmBefore = `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay}`;
+  await db.run(`CREATE OR REPLACE TABLE c0 AS
+    SELECT *, CASE WHEN NOT ok THEN 'dead'
+                   ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}
+                   WHEN last_start + ${size} + ${lateness} <= watermark THEN 'late'
+                   ELSE 'on-time' END AS c0,
+      ${wmBefore} AS wm_before
+    FROM stage`);
+  await db.run(`CREATE OR REPLACE TABLE dups AS
+    WITH RECURSIVE ot AS (
+      SELECT seq, partition, id, wm_before, last_start + ${size} + ${lateness} AS close,
+             row_number() OVER (PARTITION BY ${scope} ORDER BY ${order}) AS rn,
+             count(*) OVER (PARTITION BY ${scope}) AS n
+      FROM c0 WHERE c0 = 'on-time'),
+    multi AS (SELECT * FROM ot WHERE n > 1),
+    chain AS (
+      SELECT seq, partition, id, rn, close AS held, FALSE AS dup FROM multi WHERE rn = 1
+      UNION ALL
+      SELECT o.seq, o.partition, o.id, o.rn,
+             CASE WHEN c.held > o.wm_before THEN c.held ELSE o.close END,
+             c.held > o.wm_before
+      FROM chain c JOIN multi o ON o.id = c.id AND o.rn = c.rn + 1${model === 'partition' ? ' AND o.partition = c.partition' : ''})
+    SELECT seq FROM chain WHERE dup`);
   await db.run(`CREATE OR REPLACE TABLE cls AS
-    WITH c0 AS (
-      SELECT *, CASE WHEN NOT ok THEN 'dead'
-                     ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}
-                     WHEN last_start + ${size} + ${lateness} <= watermark THEN 'late'
-                     ELSE 'on-time' END AS c0
-      FROM stage),
-    -- A delivery is a duplicate while the engine still holds its id: an earlier on-time delivery of
-    -- the id whose last window had not closed by the watermark the engine had before this one
-    -- (dedup state is dropped when the id's last window closes). Copies with the same event time
-    -- are always duplicates; a copy hours later (a natural duplicate) may count again.
-    c1 AS (
-      SELECT *,
-        CASE WHEN c0 = 'on-time' THEN max(CASE WHEN c0 = 'on-time' THEN last_start + ${size} + ${lateness} END)
-          OVER (PARTITION BY id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) END AS prev_close,
-        max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay} AS wm_before
-      FROM c0),
-    c2 AS (SELECT *, (c0 = 'on-time' AND prev_close IS NOT NULL AND (wm_before IS NULL OR prev_close > wm_before)) AS dup FROM c1)
+    WITH c2 AS (SELECT c0.*, (d.seq IS NOT NULL) AS dup FROM c0 LEFT JOIN dups d USING (seq))
     SELECT *,
       CASE WHEN c0 <> 'on-time' THEN c0
            WHEN dup THEN 'duplicate'
