@@ -1,3 +1,4 @@
+import { UsageError } from '../core/errors.js';
 import { holds } from '../scenario/conditions.js';
 import type { Aggregation, Condition, Scenario } from '../scenario/types.js';
 import type { ValidRecord } from './validate.js';
@@ -26,6 +27,15 @@ export const MUTANTS = ['end-inclusive', 'late-strict', 'no-delay', 'dedup-forev
 export type Mutant = (typeof MUTANTS)[number];
 export interface EnginePolicy {
   mutant?: Mutant;
+}
+
+/** The policy sat run uses: SAT_ENGINE_MUTANT names a mutant for the tests; unset, the real engine. */
+export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): EnginePolicy {
+  const m = env.SAT_ENGINE_MUTANT;
+  if (m === undefined || m === '') return {};
+  if (!(MUTANTS as readonly string[]).includes(m)) throw new UsageError(`SAT_ENGINE_MUTANT=${m}: not a mutant (${MUTANTS.join(', ')})`);
+  process.stderr.write(`sat: SAT_ENGINE_MUTANT=${m}: this engine is wrong on purpose (a test of verify)\n`);
+  return { mutant: m as Mutant };
 }
 
 /** Everything the operator holds, as plain JSON: what a checkpoint or a changelog saves. */

@@ -11,7 +11,7 @@ import { openScorer, type ScoringOptions } from './join/open.js';
 import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { ReportBuilder } from './reports.js';
-import { WindowOperator, type OperatorStats } from './operator.js';
+import { policyFromEnv, WindowOperator, type OperatorStats } from './operator.js';
 import { RunCheckpoints } from './checkpoint-file.js';
 import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
 import { createProcessor, emitFired, type Outputs } from './process.js';
@@ -85,7 +85,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const processor = createProcessor(o.scenario, reports);
   if (cp) Object.assign(processor.deadLetterKinds, cp.deadLetterKinds);
   let validCount = cp?.validCount ?? 0;
-  const op = cp ? WindowOperator.restore(o.scenario, cp.operator) : new WindowOperator(o.scenario);
+  const policy = policyFromEnv();
+  const op = cp ? WindowOperator.restore(o.scenario, cp.operator, policy) : new WindowOperator(o.scenario, policy);
   const results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
   const deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
   const late = new JsonlSink(p.late, sink('late'));

@@ -68,6 +68,13 @@ export function parseColumnMap(text: string | undefined): Record<string, string>
 const columnSql = (path: string) => path.split('.').map(ident).join('.');
 
 /**
+ * A time column as ms since the epoch: a timestamp, ISO text, or a number taken as epoch ms (Flink
+ * and Kafka Streams often write those). NULL when it is none of these.
+ */
+const timeSql = (c: string) =>
+  `(CASE WHEN TRY_CAST(${c} AS VARCHAR) SIMILAR TO '-?[0-9]+(\\.[0-9]+)?' THEN TRY_CAST(TRY_CAST(${c} AS VARCHAR) AS DOUBLE)::BIGINT ELSE epoch_ms(TRY_CAST(TRY_CAST(${c} AS VARCHAR) AS TIMESTAMPTZ)) END)`;
+
+/**
  * Loads an engine's results (sat's or another's: JSONL, CSV or Parquet, a file or a Spark-style
  * directory, with window_start, key and the scenario's aggregates, renamed through `map`) into
  * act(ws, k, <aggregations>). In update mode only the last row of each (window, key) is kept: by
@@ -77,7 +84,9 @@ export async function loadActual(db: DuckDBConnection, s: Scenario, path: string
   if (!existsSync(path)) throw new UsageError(`results ${path} not found (run sat run first, or pass --actual)`);
   const aggCols = s.aggregations.map((a) => `${ident(a.name)} DOUBLE`).join(', ');
   const scoreCols = s.score ? ', score DOUBLE, missing VARCHAR, snapshot_day VARCHAR' : '';
-  await db.run(`CREATE OR REPLACE TABLE act (ws BIGINT, k VARCHAR, ${aggCols}${scoreCols})`);
+  await db.run(`CREATE OR REPLACE TABLE act (ws BIGINT, k VARCHAR, we BIGINT, ${aggCols}${scoreCols})`);
+  await db.run(`CREATE OR REPLACE TABLE act_problems (col VARCHAR, n BIGINT, example VARCHAR)`);
+  await db.run(`CREATE OR REPLACE TABLE act_meta AS SELECT FALSE AS has_window_end`);
   if (statSync(path).isFile() && statSync(path).size === 0) return;
   const from = reader(path);
   const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
@@ -96,12 +105,27 @@ export async function loadActual(db: DuckDBConnection, s: Scenario, path: string
   if (keyName === undefined || !has(keyName)) missing.push(`key (or ${s.key})`);
   if (missing.length > 0) throw new UsageError(`results ${path}: missing column(s) ${missing.join(', ')} (it has ${[...types.keys()].join(', ')}; rename with --map name=column)`);
   if (s.score && !has('score')) throw new UsageError(`results ${path}: missing column score (scenario ${s.name} scores its results)`);
+  // A value that is not a number (or a time) where one must be is a failed check naming the column,
+  // not a crash: every typed column is read with TRY_CAST and what did not parse is counted.
+  const typed: [string, string][] = [
+    ['window_start', timeSql(col('window_start'))],
+    ...(has('window_end') ? [['window_end', timeSql(col('window_end'))] as [string, string]] : []),
+    ...s.aggregations.map((a) => [a.name, `TRY_CAST(${col(a.name)} AS DOUBLE)`] as [string, string]),
+    ...(s.score ? [['score', `TRY_CAST(${col('score')} AS DOUBLE)`] as [string, string]] : []),
+  ];
+  const bad = await db.runAndReadAll(`SELECT ${typed.map(([name, sql], i) => `count(*) FILTER (WHERE ${col(name)} IS NOT NULL AND ${sql} IS NULL) AS n${i}, any_value(CAST(${col(name)} AS VARCHAR)) FILTER (WHERE ${col(name)} IS NOT NULL AND ${sql} IS NULL) AS x${i}`).join(', ')} FROM ${from}`);
+  const badRow = bad.getRows()[0];
+  for (let i = 0; i < typed.length; i++) {
+    if (Number(badRow[2 * i]) > 0) await db.run(`INSERT INTO act_problems VALUES (${lit(typed[i][0])}, ${Number(badRow[2 * i])}, ${lit(String(badRow[2 * i + 1]))})`);
+  }
+  await db.run(`CREATE OR REPLACE TABLE act_meta AS SELECT ${has('window_end')} AS has_window_end`);
   // missing: a JSON array (sat's JSONL) or comma-separated text (Parquet, CSV); absent means none.
   const missingSql = !has('missing') ? 'NULL' : (types.get(map.missing ?? 'missing') ?? '').endsWith('[]') ? `array_to_string(${col('missing')}, ',')` : `CAST(${col('missing')} AS VARCHAR)`;
-  const scoreSql = s.score ? `, CAST(${col('score')} AS DOUBLE), ${missingSql}, ${has('snapshot_day') ? `CAST(${col('snapshot_day')} AS VARCHAR)` : 'NULL'}` : '';
-  const rows = `SELECT epoch_ms(CAST(${col('window_start')} AS TIMESTAMPTZ)) AS ws, CAST(${col(keyName as string)} AS VARCHAR) AS k,
-      ${s.aggregations.map((a) => `CAST(${col(a.name)} AS DOUBLE)`).join(', ')}${scoreSql},
-      ${has('emit_time') ? `CAST(${col('emit_time')} AS TIMESTAMPTZ)` : 'NULL::TIMESTAMPTZ'} AS __emit, __n
+  const scoreSql = s.score ? `, TRY_CAST(${col('score')} AS DOUBLE), ${missingSql}, ${has('snapshot_day') ? `CAST(${col('snapshot_day')} AS VARCHAR)` : 'NULL'}` : '';
+  const rows = `SELECT ${timeSql(col('window_start'))} AS ws, CAST(${col(keyName as string)} AS VARCHAR) AS k,
+      ${has('window_end') ? timeSql(col('window_end')) : 'NULL::BIGINT'} AS we,
+      ${s.aggregations.map((a) => `TRY_CAST(${col(a.name)} AS DOUBLE)`).join(', ')}${scoreSql},
+      ${has('emit_time') ? `${timeSql(col('emit_time'))}` : 'NULL::BIGINT'} AS __emit, __n
     FROM (SELECT *, row_number() OVER () AS __n FROM ${from})`;
   if (mode === 'update') {
     await db.run(`INSERT INTO act SELECT * EXCLUDE (__emit, __n, __rn) FROM (

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Scenario } from '../scenario/types.js';
-import { ident } from './sql.js';
+import { ident, nearSql } from './sql.js';
 
 export interface Check {
   name: string;
@@ -45,13 +45,7 @@ export async function resultChecks(db: DuckDBConnection, s: Scenario, tolerance:
   const repeated = await one(db, `SELECT count(*) FROM act_g WHERE emissions > 1`);
   const lost = await one(db, `SELECT sum(greatest(0, e.${c} - coalesce(a.total, 0))) FROM expected e LEFT JOIN act_g a USING (ws, k)`);
   const doubled = await one(db, `SELECT sum(greatest(0, a.total - coalesce(e.${c}, 0))) FROM act_g a LEFT JOIN expected e USING (ws, k)`);
-  const differs = s.aggregations
-    .map((a) => {
-      const x = `a.${ident(a.name)}`;
-      const y = `e.${ident(a.name)}`;
-      return `NOT (${x} IS NOT DISTINCT FROM ${y} OR abs(${x} - ${y}) <= ${tolerance} * greatest(1, abs(${y})))`;
-    })
-    .join(' OR ');
+  const differs = s.aggregations.map((a) => `NOT ${nearSql(`a.${ident(a.name)}`, `e.${ident(a.name)}`, tolerance)}`).join(' OR ');
   const wrong = await one(db, `SELECT count(*) FROM act a JOIN expected e USING (ws, k) WHERE ${differs}`);
   const example = (where: string, from: string) =>
     rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, * EXCLUDE (ws, k) FROM ${from} ${where} ORDER BY ws, k LIMIT 5`);
@@ -83,4 +77,37 @@ export async function positionCheck(db: DuckDBConnection, name: string, table: s
     expected,
     actual,
   };
+}
+
+/**
+ * The shape of the results, whatever the watermark model: every typed column holds what it must (a
+ * text in a numeric column is a failed check naming the column, never a crash), and every window's
+ * end is its start plus the window size (when the results carry window_end).
+ */
+export async function shapeChecks(db: DuckDBConnection, s: Scenario): Promise<Check[]> {
+  const problems = (await db.runAndReadAll(`SELECT col, n, example FROM act_problems ORDER BY col`)).getRowObjectsJson();
+  const bad = problems.reduce((n, p) => n + Number(p.n), 0);
+  const hasEnd = (await one(db, `SELECT count(*) FROM act_meta WHERE has_window_end`)) > 0;
+  const size = s.window.size;
+  const wrongEnd = hasEnd ? await one(db, `SELECT count(*) FROM act WHERE we IS DISTINCT FROM ws + ${size}`) : 0;
+  return [
+    {
+      name: 'result columns hold numbers',
+      pass: bad === 0,
+      expected: 0,
+      actual: bad,
+      detail: bad === 0 ? 'every window time and aggregate parses' : problems.map((p) => `${p.n} values in ${p.col} are not ${String(p.col).startsWith('window') ? 'a time' : 'a number'} (e.g. ${JSON.stringify(p.example)})`).join('; '),
+      examples: bad ? problems : undefined,
+    },
+    hasEnd
+      ? {
+          name: 'window ends match the window size',
+          pass: wrongEnd === 0,
+          expected: 0,
+          actual: wrongEnd,
+          detail: `${wrongEnd} results whose window_end is not window_start + ${size} ms`,
+          examples: wrongEnd ? await rows(db, `SELECT ${ts('ws')} AS window_start, ${ts('we')} AS window_end, k AS key FROM act WHERE we IS DISTINCT FROM ws + ${size} ORDER BY ws, k LIMIT 5`) : undefined,
+        }
+      : { name: 'window ends match the window size', pass: true, skipped: true, detail: 'the results have no window_end column' },
+  ];
 }

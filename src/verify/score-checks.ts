@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ScoreSpec } from '../scenario/types.js';
 import { one, rows, ts, type Check, type Counts } from './checks.js';
-import { lit } from './sql.js';
+import { lit, nearSql } from './sql.js';
 
 export interface ScoreCheckOptions {
   tolerance: number;
@@ -19,7 +19,7 @@ export interface ScoreCheckOptions {
  */
 export async function scoreChecks(db: DuckDBConnection, spec: ScoreSpec, o: ScoreCheckOptions): Promise<{ checks: Check[]; counts: Counts }> {
   const tol = o.tolerance;
-  const near = (x: string, y: string) => `(${x} IS NOT DISTINCT FROM ${y} OR abs(${x} - ${y}) <= ${tol} * greatest(1, abs(${y})))`;
+  const near = (x: string, y: string) => nearSql(x, y, tol);
   const joined = `act a JOIN exp_score e USING (ws, k)`;
   const checked = await one(db, `SELECT count(*) FROM ${joined}`);
   const wrong = await one(db, `SELECT count(*) FROM ${joined} WHERE NOT ${near('a.score', 'e.score')}`);
@@ -74,18 +74,23 @@ export async function scoreChecks(db: DuckDBConnection, spec: ScoreSpec, o: Scor
     const extra = await one(db, `SELECT count(*) FROM act_actions a WHERE NOT EXISTS (SELECT 1 FROM exp_actions e WHERE e.ws = a.ws AND e.k = a.k AND (e.action IS NOT NULL OR e.edge))`);
     const wrongAction = await one(db, `SELECT count(*) FROM act_actions a JOIN exp_actions e USING (ws, k) WHERE a.action IS DISTINCT FROM e.action AND NOT e.edge`);
     const repeated = await one(db, `SELECT count(*) FROM (SELECT ws, k FROM act_actions GROUP BY ws, k HAVING count(*) > 1)`);
+    // The score an action carries is the one it was decided on: it must be the oracle's too.
+    const scoreOff = `act_actions a JOIN exp_score e USING (ws, k) WHERE NOT ${near('a.score', 'e.score')}`;
+    const wrongScore = await one(db, `SELECT count(*) FROM ${scoreOff}`);
     checks.push({
       name: 'actions match the scores',
-      pass: missing + extra + wrongAction + repeated === 0,
+      pass: missing + extra + wrongAction + repeated + wrongScore === 0,
       expected: actionsExpected,
       actual: actionsActual,
-      detail: `${actionsExpected} expected, ${actionsActual} given: ${missing} missing, ${extra} not called for, ${wrongAction} of the wrong kind, ${repeated} repeated`,
+      detail: `${actionsExpected} expected, ${actionsActual} given: ${missing} missing, ${extra} not called for, ${wrongAction} of the wrong kind, ${repeated} repeated, ${wrongScore} carrying a score that is not the oracle's`,
       examples:
         missing + extra + wrongAction > 0
           ? await rows(db, `SELECT ${ts('coalesce(a.ws, e.ws)')} AS window_start, coalesce(a.k, e.k) AS key, a.action AS actual, e.action AS expected FROM act_actions a FULL JOIN (SELECT * FROM exp_actions WHERE action IS NOT NULL) e USING (ws, k) WHERE a.action IS DISTINCT FROM e.action LIMIT 5`)
-          : undefined,
+          : wrongScore > 0
+            ? await rows(db, `SELECT ${ts('ws')} AS window_start, k AS key, a.action, a.score AS actual_score, e.score AS expected_score FROM ${scoreOff} LIMIT 5`)
+            : undefined,
     });
-    actionCounts = { ...actionCounts, actions_missing: missing, actions_extra: extra, actions_wrong: wrongAction, actions_repeated: repeated };
+    actionCounts = { ...actionCounts, actions_missing: missing, actions_extra: extra, actions_wrong: wrongAction, actions_repeated: repeated, actions_score_wrong: wrongScore };
   }
   return {
     checks,

@@ -50,3 +50,11 @@ export function conditionSql(c: Scenario['filter'][number]): string {
   const op = c.op === '==' ? '=' : c.op === '!=' ? '<>' : c.op;
   return `(${v} ${op} ${c.value})`;
 }
+
+/**
+ * NULL-safe "equal within a relative tolerance": NULL vs NULL is equal, NULL vs a number is a
+ * difference (a plain comparison would be NULL there and drop the row from a WHERE).
+ */
+export function nearSql(x: string, y: string, tolerance: number): string {
+  return `(${x} IS NOT DISTINCT FROM ${y} OR coalesce(abs(${x} - ${y}) <= ${tolerance} * greatest(1, abs(${y})), FALSE))`;
+}

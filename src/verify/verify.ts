@@ -7,7 +7,7 @@ import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
 import type { LatencySummary } from '../report/latency.js';
 import { loadActions, loadActual, loadPositions, type OutputMode } from './actual.js';
-import { one, positionCheck, resultChecks, type Check, type Counts } from './checks.js';
+import { one, positionCheck, resultChecks, shapeChecks, type Check, type Counts } from './checks.js';
 import { BOUNDED_MODELS, boundedChecks, runBoundedOracle, type BoundedModel } from './bounded.js';
 import { runOracle, type WatermarkModel as ExactModel } from './oracle.js';
 
@@ -103,6 +103,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const lateGiven = await loadPositions(db, 'lt', await local(o.late ?? (ownRun ? own(p.late, 'late') : undefined)));
     if (bounded) await runBoundedOracle(db, o.scenario, model as BoundedModel, o.batchSpanMs ?? 10_000);
     const { checks, counts } = bounded ? await boundedChecks(db, o.scenario, o.tolerance, lateGiven) : await resultChecks(db, o.scenario, o.tolerance);
+    checks.push(...(await shapeChecks(db, o.scenario)));
     if (mode === 'update') {
       const i = checks.findIndex((c) => c.name === 'each result emitted once');
       checks[i] = { name: checks[i].name, pass: true, skipped: true, detail: 'update mode: the last row of each (window, key) counts' };

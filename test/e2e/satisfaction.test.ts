@@ -96,6 +96,35 @@ describe('the satisfaction scenario: sat gen -> replay (no FILE) -> run with sna
     const gate = sat('verify', '--dir', dir, '--max-missing-online', '0.01', '--json');
     expect(gate.code).toBe(1);
     expect(gate.json.failed).toEqual(['online inputs present']);
+
+    // NULLs are compared NULL-safely: each of these once passed verify.
+    const resultsFile = join(dir, 'results.jsonl');
+    const original = readFileSync(resultsFile, 'utf8');
+    const judge = (edit: (rows: any[]) => void) => {
+      const rows = lines(resultsFile);
+      edit(rows);
+      writeFileSync(resultsFile, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const r = sat('verify', '--dir', dir, '--json');
+      writeFileSync(resultsFile, original);
+      return r;
+    };
+    const scoredAt = results.findIndex((r) => typeof r.score === 'number');
+    const nullAvgAt = results.findIndex((r) => r.avg_rating === null);
+    expect(nullAvgAt).toBeGreaterThanOrEqual(0);
+    expect(judge((rows) => (rows[scoredAt].score = null)).json.failed).toEqual(['scores match the oracle']);
+    expect(judge((rows) => (rows[nullAvgAt].avg_rating = 3)).json.failed).toContain('no wrong values');
+    const withoutAt = results.findIndex((r) => r.missing.includes('online'));
+    expect(judge((rows) => (rows[withoutAt].missing = rows[withoutAt].missing.filter((m: string) => m !== 'online'))).json.failed).toEqual(['scores match the oracle']);
+    // The score an action carries is compared too.
+    const actionsFile = join(dir, 'actions.jsonl');
+    const actionsText = readFileSync(actionsFile, 'utf8');
+    const actions = lines(actionsFile);
+    actions[0].score -= 1;
+    writeFileSync(actionsFile, actions.map((a) => JSON.stringify(a)).join('\n') + '\n');
+    const a = sat('verify', '--dir', dir, '--json');
+    writeFileSync(actionsFile, actionsText);
+    expect(a.json.failed).toEqual(['actions match the scores']);
+    expect(a.json.counts.actions_score_wrong).toBe(1);
   });
 
   it('with retries, the same 10% API errors lose (almost) nothing', async () => {

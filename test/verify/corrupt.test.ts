@@ -102,4 +102,41 @@ describe('verify catches a corrupted result set', () => {
     expect(r.code).toBe(1);
     expect(r.json.failed).toEqual(['every bad record dead-lettered, no good one']);
   });
+
+  // Blind spots found from outside: comparisons that were NULL-unsafe, a column never read, a crash.
+  const tamper = (edit: (row: any) => void) => {
+    const i = pick();
+    const row = JSON.parse(lines[i]);
+    edit(row);
+    return judge(lines.map((l, j) => (j === i ? JSON.stringify(row) : l)));
+  };
+
+  it('a NULL where a sum or an average was: wrong values (NULL vs a number is a difference)', () => {
+    for (const col of ['avg_star_rating', 'sum_helpful_votes']) {
+      const r = tamper((row) => (row[col] = null));
+      expect(r.code, col).toBe(1);
+      expect(r.failed, col).toContain('no wrong values');
+    }
+  });
+
+  it('a window_end that is not start + size: window ends fail on an end one millisecond off; results without window_end pass', () => {
+    const r = tamper((row) => (row.window_end = new Date(Date.parse(row.window_end) - 1).toISOString()));
+    expect(r.code).toBe(1);
+    expect(r.failed).toEqual(['window ends match the window size']);
+    const absent = judge(lines.map((l) => { const row = JSON.parse(l); delete row.window_end; return JSON.stringify(row); }));
+    expect(absent.code).toBe(0);
+  });
+
+  it('a text in a numeric result column: a failed check naming the column, not a crash', () => {
+    const r = tamper((row) => (row.sum_total_votes = 'twelve'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.failed).toContain('result columns hold numbers');
+    const report = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
+    expect(report.checks.find((c: any) => c.name === 'result columns hold numbers').detail).toMatch(/sum_total_votes.*twelve/);
+  });
+
+  it('window times given as epoch milliseconds, as Flink often writes them, are read as such', () => {
+    const r = judge(lines.map((l) => { const row = JSON.parse(l); row.window_start = Date.parse(row.window_start); row.window_end = Date.parse(row.window_end); return JSON.stringify(row); }));
+    expect(r.code, r.stderr).toBe(0);
+  });
 });

@@ -12,7 +12,7 @@ import { parseEndMark } from '../../transport/types.js';
 import { Latency, type LatencySummary } from '../../report/latency.js';
 import type { MetricsSink } from '../../report/metrics.js';
 import { openScorer, type ScoringOptions } from '../join/open.js';
-import { WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
+import { policyFromEnv, WindowOperator, type OperatorStats, type WindowResult } from '../operator.js';
 import { scoringTally, type ScoringSummary } from '../join/tally.js';
 import { createProcessor, emitFired, type Outputs } from '../process.js';
 import { resultLine } from '../sinks.js';
@@ -91,6 +91,7 @@ const COMMIT_DEADLINE_MS = 20_000;
 export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
   await ensureReachable(o.conn);
+  const policy = policyFromEnv();
   const t = topicsOf(o.topic);
   const partitions = await partitionCount(o.conn, o.topic);
   if (partitions === undefined) throw new UsageError(`topic ${o.topic} does not exist (sat replay --brokers ... --topic ${o.topic} first)`);
@@ -194,11 +195,11 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     const earliest = Number((await offsetsOf(o.topic, [partition], FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST))[partition] ?? 0n);
     // Nothing processed yet: the commit is the log start (initGroupOffsets) and there is no checkpoint.
     if (committed <= earliest && !store.has(partition, committed)) {
-      return { partition, op: new WindowOperator(o.scenario), nextOffset: Math.max(committed, earliest), ended: false, endMarks: [], dirty: false };
+      return { partition, op: new WindowOperator(o.scenario, policy), nextOffset: Math.max(committed, earliest), ended: false, endMarks: [], dirty: false };
     }
     const cp = store.read(partition, committed) as PartitionCheckpoint;
     o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
-    return { partition, op: WindowOperator.restore(o.scenario, cp.operator), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], dirty: false };
+    return { partition, op: WindowOperator.restore(o.scenario, cp.operator, policy), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], dirty: false };
   }
 
   /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
