@@ -30,7 +30,12 @@ export interface Ran {
 
 /** Runs the real CLI binary, as a user would. */
 export function sat(...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [SAT, ...args], { encoding: 'utf8', cwd: ROOT });
+  return satWith({}, ...args);
+}
+
+/** sat with extra environment variables (e.g. SAT_ENGINE_MUTANT for a deliberately wrong engine). */
+export function satWith(env: Record<string, string>, ...args: string[]): Ran {
+  const r = spawnSync(process.execPath, [SAT, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, ...env } });
   let json: unknown;
   try {
     json = r.stdout.trim() ? JSON.parse(r.stdout.trim().split('\n').pop() as string) : undefined;

@@ -32,6 +32,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--late-by <range>', 'how far past the window close late records arrive, e.g. 1h..2d', durationRange)
     .option('--duplicates <p>', 'share of records delivered twice', probability)
     .option('--out-of-order <p>', 'share of records moved later within the watermark delay', probability)
+    .option('--boundary <p>', 'share of records used as boundary probes: at window edges, delivered exactly at (or 1 ms before) a window close or a dedup expiry', probability)
     .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
     .addOption(new Option('--header <mode>', 'whether the file has a header line').choices(['auto', 'yes', 'no']))
     .option('--no-quote', 'treat quote characters as data (CSV/TSV)')
@@ -98,6 +99,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--corrupted <file>', "messages: an engine's corrupted rows (JSONL with partition, offset)")
     .option('--top-users <file>', "messages: an engine's top users (JSONL: the key, rank, user, events, country)")
     .option('--max-missing-online <share>', 'fail when more than this share of results lack online inputs', probability)
+    .option('--allow-vacuous', 'accept a run that tested nothing (no record counted, or every late record ambiguous) instead of failing it')
     .option('--kafka-config <file>', 'Kafka client properties for kafka:// inputs')
     .action(async (flags) => {
       const { verifyCommand } = await import('./commands/verify.js');

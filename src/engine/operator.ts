@@ -19,7 +19,7 @@ export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
  *   late-strict     late only when close < watermark (a record exactly at the close counts)
  *   no-delay        the watermark ignores the scenario's delay
  *   dedup-forever   dedup state is never dropped
- *   dedup-early     an id is forgotten once the watermark passes its event time
+ *   dedup-early     an id is forgotten one slide before its last window closes
  *   count-late      late records are aggregated anyway
  *   no-final-flush  the windows still open at the end of the input never fire
  */
@@ -122,7 +122,7 @@ export class WindowOperator {
       outcome = 'duplicate';
     } else {
       this.#seen.add(r.id);
-      const forgetAt = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? r.time : closeOfLast;
+      const forgetAt = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast;
       const bucket = this.#forget.get(forgetAt);
       if (bucket) bucket.push(r.id);
       else this.#forget.set(forgetAt, [r.id]);

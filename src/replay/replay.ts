@@ -5,7 +5,8 @@ import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js'
 import type { FaultMix, Scenario } from '../scenario/types.js';
 import { openSource, type SourceOverrides } from '../sources/index.js';
 import { orderByEventTime, toOutgoing, type Outgoing } from './convert.js';
-import { planFaults, type PlanSummary } from './faults/plan.js';
+import { placeBoundaryProbes } from './faults/boundary.js';
+import { planFaults, type Delivery, type PlanSummary } from './faults/plan.js';
 import { LedgerWriter } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
@@ -110,13 +111,20 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   const header = await source.header();
   const shard = o.shard;
   const ordered = orderByEventTime(shard ? items.filter((it) => shardOf(it, shard.count) === shard.index - 1) : items);
-  const { deliveries, summary } = planFaults(ordered, o.scenario, o.mix, o.seed);
+  const planned = planFaults(ordered, o.scenario, o.mix, o.seed);
 
   resetWorkdir(o.dir, shard);
   const p = paths(o.dir);
   const own = replayFiles(o.dir, shard);
   const sink = o.sink ? await o.sink(o.partitions, shard) : logSink(p.log, o.partitions);
   const partitions = sink.partitions;
+  // Boundary probes need the watermark's scope: one over the embedded log, one per Kafka partition.
+  const scopeOf = o.transport?.kind === 'kafka' ? (d: Delivery) => (d.item.key === null ? 0 : partitionForKey(d.item.key, partitions)) : () => 0;
+  const probed = placeBoundaryProbes(planned.deliveries, o.scenario, o.mix.boundary, o.seed, scopeOf);
+  const deliveries = probed.deliveries;
+  const summary: PlanSummary = { ...planned.summary, faults: { ...planned.summary.faults }, sent: deliveries.length, boundaryProbes: probed.probes, notApplicable: { ...planned.summary.notApplicable, boundary: probed.notApplicable } };
+  for (const k of Object.keys(summary.faults) as (keyof PlanSummary['faults'])[]) summary.faults[k] = 0;
+  for (const d of deliveries) summary.faults[d.fault]++;
   const describe = (finished: boolean, elapsedMs: number): ReplaySummary => ({
     finished,
     ...summary,
@@ -205,7 +213,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
             partition: r.partition,
             offset: offsets[i],
             key: d.item.key,
-            eventTime: d.item.eventTime,
+            eventTime: d.eventTime ?? d.item.eventTime,
             id: d.item.id,
             fault: d.fault,
             detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,

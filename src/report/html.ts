@@ -51,6 +51,7 @@ svg{background:#fff;border:1px solid #ddd;margin:.5em 0}
 <div class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict">${r.pass ? 'PASS' : 'FAIL'}</div>
 <p>scenario <b>${esc(r.scenario)}</b>, results <code>${esc(r.actual)}</code>, watermark model <b>${esc(r.watermark)}</b>${r.verifiedAt ? `, verified ${esc(r.verifiedAt)}` : ''}.
 ${r.pass ? `All ${r.checks.filter((c) => !c.skipped).length} checks passed.` : `${failed.length} checks failed: ${esc(failed.map((c) => c.name).join('; '))}.`}</p>
+${r.evidence ? `<h2>Evidence</h2><table id="evidence">${Object.entries(r.evidence).map(([k, v]) => `<tr><td>${esc(k.replace(/_/g, ' '))}</td><td>${v ?? 'n/a'}</td></tr>`).join('')}</table>` : ''}
 <h2>Checks</h2>
 <table id="checks"><tr><th>check</th><th>result</th><th>expected</th><th>actual</th><th>diff</th><th>detail</th></tr>
 ${rows}

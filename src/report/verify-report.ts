@@ -1,4 +1,5 @@
 import type { VerifyReport } from '../verify/verify.js';
+import type { Evidence } from '../verify/evidence.js';
 import { latencyLine } from './latency.js';
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
@@ -18,6 +19,7 @@ export function renderTerminal(r: VerifyReport): string {
       : `FAIL  ${r.scenario}: ${failed.length} of ${run.length} checks failed: ${failed.map((c) => c.name).join('; ')}`,
   );
   lines.push(`      results ${r.actual}, watermark model ${r.watermark}`);
+  if (r.evidence) lines.push(`      evidence: ${evidenceLine(r.evidence)}`);
   lines.push('');
   lines.push(`${pad('check', 48)} ${pad('result', 6)} ${'expected'.padStart(10)} ${'actual'.padStart(10)} ${'diff'.padStart(8)}`);
   for (const c of r.checks) {
@@ -38,6 +40,19 @@ export function renderTerminal(r: VerifyReport): string {
   return lines.join('\n');
 }
 
+/** The evidence in one line: what the verdict rests on. */
+export function evidenceLine(e: Evidence): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  return [
+    `${n(e.records_counted)} records counted of ${n(e.records_sent)} sent`,
+    `${n(e.windows_exact)} windows checked exactly${e.windows_ambiguous ? `, ${n(e.windows_ambiguous)} within bounds` : ''}`,
+    `${n(e.late_judged)} of ${n(e.late_sent)} late records judged decisively`,
+    e.duplicates_judged === null ? 'duplicates not judged' : `${n(e.duplicates_judged)} duplicates`,
+    `${n(e.dead_letters)} dead letters`,
+    `boundaries: ${n(e.late_at_close)} late exactly at a close, ${n(e.on_time_one_step_before_close)} on time one step before, ${n(e.at_window_edge)} at a window edge, ${n(e.dedup_at_expiry)} kept at a dedup expiry, ${n(e.dedup_one_step_before_expiry)} suppressed one step before`,
+  ].join('; ');
+}
+
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** JUnit XML: one test case per check, so CI systems show a failed check as a failed test. */
@@ -55,6 +70,7 @@ export function renderJunit(r: VerifyReport): string {
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="sat verify" tests="${r.checks.length}" failures="${failures}" skipped="${skipped}">`,
     `  <testsuite name="sat verify ${xml(r.scenario)}" tests="${r.checks.length}" failures="${failures}" skipped="${skipped}" timestamp="${r.verifiedAt ?? ''}">`,
+    ...(r.evidence ? ['    <properties>', ...Object.entries(r.evidence).map(([k, v]) => `      <property name="evidence.${xml(k)}" value="${v ?? ''}"/>`), '    </properties>'] : []),
     ...cases,
     '  </testsuite>',
     '</testsuites>',

@@ -48,8 +48,9 @@ const RawScenario = z.strictObject({
       late_by: z.string().default('1m..10m'),
       duplicates: probability.default(0),
       out_of_order: probability.default(0),
+      boundary: probability.default(0),
     })
-    .default({ malformed: 0, late: 0, late_by: '1m..10m', duplicates: 0, out_of_order: 0 }),
+    .default({ malformed: 0, late: 0, late_by: '1m..10m', duplicates: 0, out_of_order: 0, boundary: 0 }),
   join: z
     .strictObject({
       batch: z.strictObject({ files: z.string().min(1), key: z.string().min(1) }).optional(),
@@ -196,6 +197,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       late: r.faults.late,
       lateBy,
       duplicates: r.faults.duplicates,
+      boundary: r.faults.boundary,
       outOfOrder: r.faults.out_of_order,
     },
     score,

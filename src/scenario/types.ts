@@ -64,6 +64,8 @@ export interface FaultMix {
   lateBy: [number, number];
   duplicates: number;
   outOfOrder: number;
+  /** Share of records used as boundary probes (replay/faults/boundary.ts). */
+  boundary: number;
 }
 
 export interface OnlineSpec {

@@ -8,8 +8,9 @@ import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js'
  * delivery must become and what every window must hold. It shares no code with the engine's core.
  *
  * Tables it leaves on the connection:
- *   cls(seq, partition, offset, fault, row, id, k, et, watermark, class, alerted)  one row per delivery;
- *       class is dead | late | duplicate | filtered | counted
+ *   cls(seq, partition, offset, fault, row, id, k, et, watermark, wm_before, dedup_held, class, alerted)
+ *       one row per delivery; class is dead | corrupted | late | duplicate | filtered | counted;
+ *       dedup_held: the close the id was held until when this delivery arrived (a later delivery of it)
  *   expected(ws, k, <aggregations>)  one row per window and key
  */
 /**
@@ -52,7 +53,8 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
   await db.run(`CREATE OR REPLACE TABLE stage AS
     WITH deliv AS (
-      SELECT l.seq, l.partition, l."offset", l.fault, d.*,
+      -- A boundary probe is sent with another event time than its row's: the ledger carries it.
+      SELECT l.seq, l.partition, l."offset", l.fault, d.* REPLACE (CASE WHEN l.fault = 'boundary' THEN l.event_time ELSE d.et END AS et),
              (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
       FROM ledger l LEFT JOIN data d ON l.row = d.row)
     SELECT *,
@@ -87,15 +89,15 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       FROM c0 WHERE c0 = 'on-time'),
     multi AS (SELECT * FROM ot WHERE n > 1),
     chain AS (
-      SELECT seq, partition, id, rn, close AS held, FALSE AS dup FROM multi WHERE rn = 1
+      SELECT seq, partition, id, rn, close AS held, FALSE AS dup, NULL::BIGINT AS prev_held FROM multi WHERE rn = 1
       UNION ALL
       SELECT o.seq, o.partition, o.id, o.rn,
              CASE WHEN c.held > o.wm_before THEN c.held ELSE o.close END,
-             c.held > o.wm_before
+             c.held > o.wm_before, c.held
       FROM chain c JOIN multi o ON o.id = c.id AND o.rn = c.rn + 1${model === 'partition' ? ' AND o.partition = c.partition' : ''})
-    SELECT seq FROM chain WHERE dup`);
+    SELECT seq, dup, prev_held FROM chain WHERE rn > 1`);
   await db.run(`CREATE OR REPLACE TABLE cls AS
-    WITH c2 AS (SELECT c0.*, (d.seq IS NOT NULL) AS dup FROM c0 LEFT JOIN dups d USING (seq))
+    WITH c2 AS (SELECT c0.*, coalesce(d.dup, FALSE) AS dup, d.prev_held AS dedup_held FROM c0 LEFT JOIN dups d USING (seq))
     SELECT *,
       CASE WHEN c0 <> 'on-time' THEN c0
            WHEN dup THEN 'duplicate'

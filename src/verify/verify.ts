@@ -13,6 +13,7 @@ import { runOracle, type WatermarkModel as ExactModel } from './oracle.js';
 
 /** Exact models (one right answer: sat run's own rules) and bounded ones (other engines'). */
 export type WatermarkModel = ExactModel | BoundedModel;
+import { collectEvidence, vacuityCheck, type Evidence } from './evidence.js';
 import { reportChecks, runReconciliation } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
 import { collectSeries, type ReportSeries } from './series.js';
@@ -47,6 +48,8 @@ export interface VerifyOptions {
   pivot?: string;
   topUsers?: string;
   corrupted?: string;
+  /** Accept a run that tested nothing (no record counted, every late decision ambiguous). */
+  allowVacuous?: boolean;
 }
 
 export interface VerifyReport {
@@ -56,6 +59,8 @@ export interface VerifyReport {
   watermark: WatermarkModel;
   failed: string[];
   counts: Counts;
+  /** What the verdict rests on (records, windows, late, duplicates, dead letters, boundary cases). */
+  evidence?: Evidence;
   checks: Check[];
   /** The latency figures replay and run recorded in the working directory, when there. */
   latency?: Record<string, LatencySummary>;
@@ -166,8 +171,10 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       filtered_expected: await one(db, `SELECT count(*) FROM cls WHERE class = 'filtered'`),
       alerts_expected: alerts.expected,
     });
+    const evidence = await collectEvidence(db, o.scenario, counts, bounded);
+    checks.push(vacuityCheck(evidence, model, bounded, o.allowVacuous ?? false));
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
+    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
       series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
     };
     writeFileSync(p.report, JSON.stringify(report, null, 2));

@@ -2,16 +2,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveShared, ROOT, sat, shared, tempDir } from '../helpers.js';
 
-const FAULTS = ['--rate', '0', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '7'];
+const FAULTS = ['--rate', '0', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--boundary', '0.02', '--seed', '7'];
 
 /** replay -> run -> verify through the real binary; returns the three JSON summaries. */
-function loop(file: string, scenario: string, extra: string[] = []) {
+function loop(file: string, scenario: string, extra: string[] = [], verifyFlags: string[] = []) {
   const dir = tempDir('sat-e2e-');
   const replay = sat('replay', file, '--scenario', scenario, ...FAULTS, ...extra, '--dir', dir, '--json');
   expect(replay.code, replay.stderr).toBe(0);
   const run = sat('run', '--dir', dir, '--json');
   expect(run.code, run.stderr).toBe(0);
-  const verify = sat('verify', '--dir', dir, '--json');
+  const verify = sat('verify', '--dir', dir, '--json', ...verifyFlags);
   return { dir, replay: replay.json, run: run.json, verify: verify.json, verifyCode: verify.code, verifyErr: verify.stderr };
 }
 
@@ -75,11 +75,17 @@ describe.skipIf(!haveShared)('the whole loop on real datasets', () => {
   });
 
   it('the spreadsheet-mangled IoT file: every row dead-lettered with a reason, nothing crashes', () => {
-    const r = loop(shared('iot/tortoise_2018-05-12_spreadsheet_mangled__salmialb.csv'), 'iot');
+    // Nothing can count, so the run is vacuous: verify says so, and accepts it only when told to.
+    const r = loop(shared('iot/tortoise_2018-05-12_spreadsheet_mangled__salmialb.csv'), 'iot', [], ['--allow-vacuous']);
     expectClean(r, ['malformed']);
+    expect(r.verify.evidence.records_counted).toBe(0);
+    const strict = sat('verify', '--dir', r.dir, '--json');
+    expect(strict.code).toBe(1);
+    expect(strict.json.failed).toEqual(['the run tested something']);
     expect(r.run.deadLettered).toBe(r.run.records);
     expect(r.run.deadLetterReasons['wrong-type']).toBeGreaterThan(16000); // time: "1.52608E+12" is no integer
     // Each row is bad at source, unless replay corrupted it further (then it counts as malformed).
-    expect(r.verify.counts.bad_source_rows).toBe(16259 - r.replay.faults.malformed + r.replay.faults.duplicate);
+    expect(r.replay.read).toBe(16259);
+    expect(r.verify.counts.bad_source_rows).toBe(r.replay.sent - r.replay.faults.malformed);
   });
 });

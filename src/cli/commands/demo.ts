@@ -18,7 +18,7 @@ export interface DemoFlags {
   seed: number;
 }
 
-const FAULTS = { malformed: 0.02, late: 0.05, duplicates: 0.03, outOfOrder: 0.05 };
+const FAULTS = { malformed: 0.02, late: 0.05, duplicates: 0.03, outOfOrder: 0.05, boundary: 0.02 };
 
 /** The main job on the embedded default: the data, replay with every fault kind, run, verify. */
 export async function demoCommand(f: DemoFlags): Promise<number> {

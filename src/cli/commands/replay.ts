@@ -23,6 +23,7 @@ export interface ReplayFlags {
   lateBy?: [number, number];
   duplicates?: number;
   outOfOrder?: number;
+  boundary?: number;
   format?: SourceFormat;
   header?: 'auto' | 'yes' | 'no';
   quote?: boolean;
@@ -61,6 +62,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     lateBy: f.lateBy ?? d.lateBy,
     duplicates: f.duplicates ?? d.duplicates,
     outOfOrder: f.outOfOrder ?? d.outOfOrder,
+    boundary: f.boundary ?? d.boundary,
   };
   if (mix.malformed + mix.late + mix.outOfOrder > 1) {
     throw new UsageError('--malformed + --late + --out-of-order must not exceed 1 (each record carries at most one of them)');

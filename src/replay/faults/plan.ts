@@ -3,15 +3,17 @@ import type { FaultMix, Scenario } from '../../scenario/types.js';
 import type { Outgoing } from '../convert.js';
 import { corrupt } from './malformed.js';
 
-export type FaultKind = 'none' | 'malformed' | 'late' | 'duplicate' | 'out-of-order' | 'source';
+export type FaultKind = 'none' | 'malformed' | 'late' | 'duplicate' | 'out-of-order' | 'source' | 'boundary';
 
 /** One send: which record, in which form, and the fault it carries (for the ledger only). */
 export interface Delivery {
   item: Outgoing;
   fault: FaultKind;
   detail: string;
-  /** Replaces the record's payload (malformed). */
+  /** Replaces the record's payload (malformed, boundary). */
   payload?: Uint8Array;
+  /** The event time sent when it is not the row's (boundary probes); the ledger carries it. */
+  eventTime?: number;
 }
 
 export interface PlanSummary {
@@ -19,7 +21,9 @@ export interface PlanSummary {
   sent: number;
   faults: Record<FaultKind, number>;
   /** Records picked for a fault that could not carry it (e.g. late in the last window of the stream). */
-  notApplicable: { late: number; outOfOrder: number };
+  notApplicable: { late: number; outOfOrder: number; boundary?: number };
+  /** Boundary probes placed, by kind (and the pushers they moved). */
+  boundaryProbes?: Record<string, number>;
 }
 
 /** Where a record's last window closes: window end + allowed lateness, in event time. */
@@ -114,7 +118,7 @@ export function planFaults(items: Outgoing[], s: Scenario, mix: FaultMix, seed: 
   }
 
   out.sort((a, b) => a.slot - b.slot || a.order - b.order);
-  const faults: Record<FaultKind, number> = { none: 0, malformed: 0, late: 0, duplicate: 0, 'out-of-order': 0, source: 0 };
+  const faults: Record<FaultKind, number> = { none: 0, malformed: 0, late: 0, duplicate: 0, 'out-of-order': 0, source: 0, boundary: 0 };
   for (const d of out) faults[d.fault]++;
   return {
     deliveries: out.map(({ item, fault, detail, payload }) => ({ item, fault, detail, payload })),
