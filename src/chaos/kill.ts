@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
@@ -13,6 +14,8 @@ export interface KillOptions {
   times: number;
   seed: number;
   verify: boolean;
+  /** Start each kill timer only once this start has written a checkpoint (sat run). */
+  afterCheckpoint?: boolean;
   log: (line: string) => void;
 }
 
@@ -25,6 +28,35 @@ export interface KillSummary {
   finalExitCode: number | null;
   verify?: { code: number | null; pass: boolean };
   elapsedMs: number;
+}
+
+/** Where `sat run` writes its checkpoints: --checkpoint-dir, else <--dir>/checkpoints. */
+function checkpointDir(command: string[]): string {
+  const flag = (name: string) => {
+    const i = command.indexOf(name);
+    return i >= 0 ? command[i + 1] : undefined;
+  };
+  if (command[0] !== 'sat' || command[1] !== 'run') throw new UsageError('--after-checkpoint works with sat run only');
+  return flag('--checkpoint-dir') ?? join(flag('--dir') ?? '.sat', 'checkpoints');
+}
+
+/** The newest checkpoint file's time under dir (its subfolders included), 0 when none. */
+function newestCheckpoint(dir: string): number {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestCheckpoint(p));
+    else if (/^(cp-\d+|p\d+-\d+)\.json$/.test(e.name)) newest = Math.max(newest, statSync(p, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+  }
+  return newest;
+}
+
+/** Resolves once a checkpoint newer than `since` exists (polled: a condition, not a guess of time). */
+async function checkpointWritten(dir: string, since: number, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done && newestCheckpoint(dir) <= since) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** `sat ...` runs this installation's CLI; anything else runs as given. */
@@ -56,7 +88,9 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
     const wait = o.every[0] + rng.next() * (o.every[1] - o.every[0]);
     const killing = summary.kills < o.times;
-    const timer = killing ? new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait)) : new Promise<never>(() => undefined);
+    const startedAt = Date.now();
+    const armed = killing && o.afterCheckpoint ? checkpointWritten(checkpointDir(o.command), startedAt, exited) : Promise.resolve();
+    const timer = killing ? armed.then(() => new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait))) : new Promise<never>(() => undefined);
     const first = await Promise.race([exited, timer]);
     if (/resuming from |restored at offset /.test(stderr)) summary.resumes++;
     if (first === 'kill') {

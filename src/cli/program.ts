@@ -146,6 +146,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--times <n>', 'kills before the last start may finish', positiveInt, 5)
     .option('--seed <n>', 'seed for the kill moments', integer, 1)
     .option('--no-verify', 'do not run sat verify at the end')
+    .option('--after-checkpoint', 'sat run only: start each kill timer once that start has written a checkpoint (every restart then resumes, however slow the start)')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (command, flags) => {
       const { chaosKillCommand } = await import('./commands/chaos.js');
