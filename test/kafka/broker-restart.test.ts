@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -23,6 +23,16 @@ const env = {
 };
 const kafkaSh = async (command: string) => (await promisify(execFile)('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], { env })).stderr.trim();
 
+/** Waits for a condition, polling; fails if the process it depends on ended first. */
+async function until(cond: () => boolean, ended: Promise<unknown>): Promise<void> {
+  let over = false;
+  void ended.then(() => (over = true));
+  while (!cond()) {
+    if (over) throw new Error('the process ended before the condition held');
+    await sleep(50);
+  }
+}
+
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '5'];
 
 afterEach(stopChildren);
@@ -37,16 +47,18 @@ describe.skipIf(!haveBroker)('broker restarts under load: nothing lost, nothing 
   }, 120_000);
 
   /**
-   * Replay streams at 2,000/s while an exactly-once member consumes; after `after` ms the broker is
+   * Replay streams at 1,000/s while an exactly-once member consumes; after `after` ms the broker is
    * taken down (`kill`: SIGKILL, a crash; `down`: a clean stop) and started again on its data.
    */
   async function underRestart(how: 'kill' | 'down', topic: string) {
     const dir = tempDir('sat-restart-');
     expect(sat('gen', '--kind', 'reviews', '--rows', '24000', '--out', join(dir, 'reviews.tsv'), '--seed', '8').code).toBe(0);
-    const replay = start(['replay', join(dir, 'reviews.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKER, '--topic', topic, '--partitions', '3', '--rate', '2000', '--dir', dir, '--no-progress', '--json']);
-    await sleep(1500);
+    const replay = start(['replay', join(dir, 'reviews.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKER, '--topic', topic, '--partitions', '3', '--rate', '1000', '--dir', dir, '--no-progress', '--json']);
+    // Conditions, not guesses of time (a busy machine starts processes slowly): the replay has sent
+    // its first ledger flush (4,096 records), and the member owns its partitions.
+    await until(() => (statSync(join(dir, 'ledger.csv'), { throwIfNoEntry: false })?.size ?? 0) > 1000, replay.done);
     const run = start(['run', '--scenario', 'reviews', '--dir', dir, '--brokers', BROKER, '--topic', topic, '--exactly-once', '--commit-interval', '300', '--json']);
-    await sleep(3000);
+    await until(() => /assigned partitions/.test(run.stderr()), run.done);
     expect(await kafkaSh(how)).toMatch(how === 'kill' ? /killed/ : /stopped/);
     await sleep(1000);
     expect(await kafkaSh('start')).toMatch(/up on/);

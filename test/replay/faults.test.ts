@@ -65,7 +65,7 @@ describe('malformed records', () => {
 });
 
 describe('fault plan', () => {
-  const mix = { malformed: 0.05, late: 0.05, lateBy: [60_000, 300_000] as [number, number], duplicates: 0.05, outOfOrder: 0.1 };
+  const mix = { malformed: 0.05, late: 0.05, lateBy: [60_000, 300_000] as [number, number], duplicates: 0.05, outOfOrder: 0.1, boundary: 0 };
 
   it('is deterministic from the seed', () => {
     const a = planFaults(stream(), iot, mix, 7);
@@ -130,5 +130,39 @@ describe('ordering', () => {
   it('orders by event time, stably, keeping untimed rows after their predecessor', () => {
     const items = [30, 10, undefined, 10, 20].map((t, row) => ({ row, payload: '', key: 'k', eventTime: t, id: String(row) }));
     expect(orderByEventTime(items).map((x) => x.row)).toEqual([1, 2, 3, 4, 0]);
+  });
+});
+
+describe('boundary probes', () => {
+  // The operator is the judge here: the watermark it reaches right before each probe is delivered.
+  it('place each probe exactly where its rule changes, as the engine sees it', async () => {
+    const { placeBoundaryProbes } = await import('../../src/replay/faults/boundary.js');
+    const { WindowOperator } = await import('../../src/engine/operator.js');
+    const items = stream();
+    const plan = planFaults(items, iot, { malformed: 0, late: 0, lateBy: [60_000, 60_000], duplicates: 0, outOfOrder: 0, boundary: 0 }, 1);
+    const { deliveries, probes } = placeBoundaryProbes(plan.deliveries, iot, 0.1, 3, () => 0);
+    for (const p of ['edge-first', 'edge-last', 'late-at-close', 'before-close', 'dup-at-expiry', 'dup-before-expiry']) expect(probes[p as 'edge-first'], p).toBeGreaterThan(0);
+    const validate = createValidator(iot);
+    const op = new WindowOperator(iot);
+    const seen: Record<string, string[]> = {};
+    for (const d of deliveries) {
+      const v = validate(d.payload ?? enc.encode(d.item.payload));
+      if (!v.ok) throw new Error(v.reason);
+      const before = op.watermark;
+      const { outcome } = op.process(v.record);
+      if (d.fault !== 'boundary' || d.detail.startsWith('pusher')) continue;
+      const kind = d.detail.split(':')[0];
+      const close = Math.floor(v.record.time / 60_000) * 60_000 + 60_000;
+      (seen[kind] ??= []).push(outcome);
+      if (kind === 'late-at-close') expect(op.watermark).toBe(close);
+      if (kind === 'before-close') expect(op.watermark).toBe(close - 1);
+      if (kind === 'edge-first') expect(v.record.time % 60_000).toBe(0);
+      if (kind === 'edge-last') expect(v.record.time % 60_000).toBe(59_999);
+      if (kind.startsWith('dup')) expect(before).toBe(v.record.time - (kind === 'dup-at-expiry' ? 0 : 1));
+    }
+    expect(new Set(seen['late-at-close'])).toEqual(new Set(['late']));
+    expect(new Set(seen['before-close'])).toEqual(new Set(['counted']));
+    expect(new Set(seen['dup-at-expiry'])).toEqual(new Set(['counted']));
+    expect(new Set(seen['dup-before-expiry'])).toEqual(new Set(['duplicate']));
   });
 });

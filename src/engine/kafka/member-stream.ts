@@ -41,7 +41,12 @@ export class MemberStream {
       autocommit: false,
     });
     c.on('consumer:group:join', (p) => {
-      if (c !== this.consumer) return;
+      // A replaced consumer whose own rejoin (begun while the broker was away) went through after
+      // all would hold partitions as a ghost member that fetches nothing: make it leave.
+      if (c !== this.consumer) {
+        void retire(c);
+        return;
+      }
       this.assigned = new Set((p.assignments ?? []).filter((a) => a.topic === this.topic).flatMap((a) => a.partitions));
       this.#rebalanced = true;
     });
@@ -110,7 +115,7 @@ export class MemberStream {
     const [oldConsumer, oldStream] = [this.consumer, this.#stream];
     this.consumer = this.#newConsumer();
     void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
-    void deadline(oldConsumer.close(true) as unknown as Promise<void>, 5000, 'close').catch(() => undefined);
+    void retire(oldConsumer);
     this.error = undefined;
     this.#queue = [];
     this.#head = 0;
@@ -137,6 +142,21 @@ export class MemberStream {
   async close(onError: (what: string) => (e: Error) => void): Promise<void> {
     await this.#stream.close().catch(onError('stream'));
     await (this.consumer.close(true) as unknown as Promise<void>).catch(onError('consumer'));
+  }
+}
+
+/**
+ * Closes a replaced consumer (leaving the group) in the background, trying again while the broker
+ * is away: a close that fails leaves the client a member, heartbeating, with partitions nobody reads.
+ */
+async function retire(c: Consumer): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    try {
+      await deadline(c.close(true) as unknown as Promise<void>, 5000, 'close');
+      return;
+    } catch {
+      await sleep(1000);
+    }
   }
 }
 
