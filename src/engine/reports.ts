@@ -21,8 +21,19 @@ export interface TopUserRow {
  * first to arrive on a tie), whatever their lateness; then a daily pivot of the pivot field's values
  * per key and the n most active users per key (with the country of their earliest event there).
  */
+/** The kept delivery of an id; `order` is its place in the stream (ties on time go to the first sent). */
+interface Kept {
+  time: number;
+  order: number;
+  key: string;
+  pivot: string;
+  user: string;
+  country: string;
+}
+
 export class ReportBuilder {
-  readonly #byId = new Map<string, { time: number; key: string; pivot: string; user: string; country: string }>();
+  readonly #byId = new Map<string, Kept>();
+  #order = 0;
   readonly #corruptValues: Set<string>;
 
   constructor(readonly spec: ReportsSpec) {
@@ -36,10 +47,12 @@ export class ReportBuilder {
   }
 
   add(r: ValidRecord): void {
+    const order = this.#order++;
     const seen = this.#byId.get(r.id);
     if (seen !== undefined && seen.time <= r.time) return;
     this.#byId.set(r.id, {
       time: r.time,
+      order,
       key: r.key,
       pivot: String(r.values[this.spec.pivot.field]),
       user: String(r.values[this.spec.topUsers.field]),
@@ -49,11 +62,13 @@ export class ReportBuilder {
 
   /** The dedup memory, for a checkpoint. */
   snapshot(): unknown {
-    return [...this.#byId];
+    return { order: this.#order, kept: [...this.#byId] };
   }
 
   restore(state: unknown): void {
-    for (const [id, e] of state as [string, { time: number; key: string; pivot: string; user: string; country: string }][]) this.#byId.set(id, e);
+    const st = state as { order: number; kept: [string, Kept][] };
+    this.#order = st.order;
+    for (const [id, e] of st.kept) this.#byId.set(id, e);
   }
 
   get distinct(): number {
@@ -73,15 +88,16 @@ export class ReportBuilder {
   }
 
   topUsers(countries: Map<string, string>): TopUserRow[] {
-    const per = new Map<string, Map<string, { n: number; first: number; country: string }>>();
+    const per = new Map<string, Map<string, { n: number; first: number; order: number; country: string }>>();
     for (const e of this.#byId.values()) {
       let users = per.get(e.key);
       if (users === undefined) per.set(e.key, (users = new Map()));
       const u = users.get(e.user);
-      if (u === undefined) users.set(e.user, { n: 1, first: e.time, country: e.country });
+      if (u === undefined) users.set(e.user, { n: 1, first: e.time, order: e.order, country: e.country });
       else {
         u.n++;
-        if (e.time < u.first) [u.first, u.country] = [e.time, e.country];
+        // The earliest event; on a tie of event time, the one sent first.
+        if (e.time < u.first || (e.time === u.first && e.order < u.order)) [u.first, u.order, u.country] = [e.time, e.order, e.country];
       }
     }
     const out: TopUserRow[] = [];

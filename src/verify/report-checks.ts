@@ -27,7 +27,7 @@ export async function reportChecks(db: DuckDBConnection, s: Scenario, o: ReportI
   const countries = r.countries ? join(o.dataDir, r.countries.file) : undefined;
   const haveCountries = countries !== undefined && existsSync(countries);
   await db.run(`CREATE OR REPLACE TABLE exp_top AS
-    WITH u AS (SELECT k, r_user AS usr, count(*) AS n, arg_min(r_country, et * 1e6 + seq) AS cid FROM rep_base GROUP BY k, r_user),
+    WITH u AS (SELECT k, r_user AS usr, count(*) AS n, arg_min(r_country, struct_pack(et, seq)) AS cid FROM rep_base GROUP BY k, r_user),
     ranked AS (SELECT *, row_number() OVER (PARTITION BY k ORDER BY n DESC, usr) AS rnk FROM u)
     SELECT k, rnk, usr, n, ${haveCountries ? 'c.cname' : 'NULL'} AS country FROM ranked
     ${haveCountries ? `LEFT JOIN (SELECT CAST(${ident(r.countries!.key)} AS VARCHAR) AS cid, CAST(${ident(r.countries!.name)} AS VARCHAR) AS cname FROM read_csv(${lit(countries!)}, header=true)) c USING (cid)` : ''}

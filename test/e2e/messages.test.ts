@@ -8,6 +8,18 @@ const lines = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) 
 const write = (f: string, rows: unknown[]) => writeFileSync(f, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 
 describe('the messages scenario: corrupted rows, dedup keeping the earliest, daily pivot, top users, reconciliation', () => {
+  // Found by scripts/correct-runs.mjs: boundary probes moved two of a user's events to the same
+  // millisecond, and the engine and the oracle broke the tie differently (the oracle's "et * 1e6 +
+  // seq" had lost seq to double rounding). The rule: the earliest event, on a tie the first sent.
+  it('a top user whose earliest events tie on time takes the country of the first sent', () => {
+    const dir = tempDir('sat-msg-tie-');
+    expect(sat('gen', '--scenario', 'messages', '--dir', dir, '--events', '6571', '--days', '1', '--customers', '251', '--seed', '269489319').code).toBe(0);
+    expect(sat('replay', '--scenario', 'messages', '--malformed', '0.05', '--late', '0.029', '--duplicates', '0.052', '--out-of-order', '0.095', '--boundary', '0.039', '--seed', '269489319', '--partitions', '5', '--dir', dir).code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
+  });
+
   for (const format of ['csv', 'parquet']) {
     it(`sat gen --scenario messages (${format}) -> replay -> run -> verify passes, with every fault kind`, () => {
       const dir = tempDir('sat-msg-');
