@@ -69,12 +69,13 @@ export function stopServers(): void {
 
 const children = new Set<ChildProcess>();
 
-/** Spawns the CLI without waiting; its stderr is also kept in DIR/<label>-<pid>.log for post-mortems. */
+/** Spawns the CLI without waiting; its stderr is also kept in DIR.<label>-<pid>.log for post-mortems. */
 export function start(args: string[], label = args[0]) {
   const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT });
   children.add(child);
   const dirAt = args.indexOf('--dir');
-  if (dirAt >= 0) child.stderr!.pipe(createWriteStream(join(args[dirAt + 1], `${label}-${child.pid}.log`)));
+  // Beside the working directory, not in it: sat refuses to write into a directory holding files it did not make.
+  if (dirAt >= 0) child.stderr!.pipe(createWriteStream(`${args[dirAt + 1]}.${label}-${child.pid}.log`));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

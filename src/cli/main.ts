@@ -8,7 +8,14 @@ export async function main(argv: string[]): Promise<void> {
   const program = buildProgram((c) => (code = c));
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const c of program.commands) c.exitOverride();
+  // Every level, nested subcommands too (serve online, chaos kill): a usage error is exit 2, never 1.
+  const override = (cmd: typeof program): void => {
+    for (const c of cmd.commands) {
+      c.exitOverride();
+      override(c);
+    }
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, probability } from './options.js';
+import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -23,7 +23,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--records <n>', 'stop after this many sends', positiveInt)
     .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
     .option('--no-progress', 'no progress display on stderr')
-    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', integer)
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', port)
     .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)')
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
     .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
@@ -67,7 +67,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--online-timeout <duration>', "timeout per API request, e.g. 2s (default: the scenario's)", durationMs)
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .option('--snapshot-poll <duration>', 'how often to look for a newer snapshot day', durationMs, 5000)
-    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while running (0: any free port)', integer)
+    .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while running (0: any free port)', port)
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
       setExit(await runCommand(flags));
@@ -157,7 +157,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('proxy')
     .description('a TCP proxy adding latency and jitter, a bandwidth limit and random cuts (the faults Toxiproxy offers)')
     .requiredOption('--target <host:port>', 'where to forward, e.g. 127.0.0.1:9092 or the online API')
-    .option('--listen <port>', 'port to listen on (0: any free one)', integer, 0)
+    .option('--listen <port>', 'port to listen on (0: any free one)', port, 0)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--latency <range>', 'added latency per chunk, e.g. 5ms..50ms', durationRange, [0, 0])
     .option('--bandwidth <bytes/s>', 'per direction and connection (0: unlimited)', nonNegativeNumber, 0)
@@ -174,7 +174,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('online')
     .description('the online-features HTTP API on 127.0.0.1, with injectable faults')
     .option('--json', 'print the listening address and the final stats as JSON on stdout')
-    .option('--port <n>', 'port (0: any free one)', integer, 8787)
+    .option('--port <n>', 'port (0: any free one)', port, 8787)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--error-rate <p>', 'share of requests answered 503', probability, 0)
     .option('--timeout-rate <p>', 'share of requests never answered', probability, 0)

@@ -13,6 +13,16 @@ export class UsageError extends SatError {
   }
 }
 
+/** A JSON file sat reads (a summary, the log's metadata): a file that is not JSON is named, exit 2. */
+export function readJson<T>(file: string, read: (f: string) => string): T {
+  const text = read(file);
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new UsageError(`${file}: not valid JSON (${(e as Error).message}); it may have been cut short or edited: run the step that writes it again`);
+  }
+}
+
 /** The verification ran and found problems: exit 1. */
 export class VerificationFailed extends SatError {
   constructor(message: string) {

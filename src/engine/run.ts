@@ -1,7 +1,8 @@
+import { claimWorkdir, lockHolder, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UsageError } from '../core/errors.js';
+import { UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
@@ -57,6 +58,10 @@ export interface RunSummary extends OperatorStats {
   /** Checkpoints this run wrote, and corrupt ones it skipped. */
   checkpoints: number;
   corruptCheckpoints?: string[];
+  /** Stopped by SIGINT/SIGTERM before the end: checkpointed, nothing fired early; the next start resumes. */
+  interrupted?: boolean;
+  /** Stopped because the log's writer died before its end marker (after reading all there was). */
+  writerGone?: boolean;
   deadLetterReasons: Partial<Record<string, number>>;
   /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
   scoring?: ScoringSummary;
@@ -64,6 +69,8 @@ export interface RunSummary extends OperatorStats {
 
 /** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
 export async function runEngine(o: RunOptions): Promise<RunSummary> {
+  claimWorkdir(o.dir);
+  lockWorkdir(o.dir, 'run', 'sat run');
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
   const reader = new LogReader(p.log);
@@ -148,11 +155,23 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   let idleSince = performance.now();
   const start = performance.now();
 
+  let interrupted = false;
+  let writerGone = false;
   for (;;) {
     const rec = reader.next();
     if (rec === undefined) {
-      if (o.signal?.aborted) break;
+      if (o.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       if (!o.follow && reader.isDone()) break;
+      // Everything there is has been read, no end marker, and the replay that writes the log is gone
+      // (SIGKILL, disk full): waiting would be for ever. Stop here, resumable, and say why.
+      if (!o.follow && lockHolder(o.dir, 'replay') === undefined && !reader.isDone()) {
+        writerGone = true;
+        interrupted = true;
+        break;
+      }
       if (o.follow && o.idleTimeoutMs && performance.now() - idleSince > o.idleTimeoutMs) break;
       results.flush();
       await sleep(20);
@@ -162,7 +181,14 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     records++;
     processor.handle(op, rec, out);
     latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
-    if (m && records % 4096 === 0) await new Promise(setImmediate); // let a scrape in
+    // Yield now and then, so a signal (SIGINT, SIGTERM) or a metrics scrape gets in under backlog.
+    if ((records & 4095) === 0) {
+      await new Promise(setImmediate);
+      if (o.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
     if (records - lastCheckpoint.records >= (o.checkpointEvery ?? 20_000) || (records % 256 === 0 && performance.now() - lastCheckpoint.at >= (o.checkpointIntervalMs ?? 2000))) await checkpoint();
     if (scoring?.busy) {
       if (scoring.full) await scoring.drain();
@@ -170,8 +196,11 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       else if (records % 1024 === 0) await new Promise(setImmediate);
     }
   }
+  // An interruption is not the end of the stream: nothing fires early, and a checkpoint of exactly
+  // this point lets the next start resume where this one stopped.
+  if (interrupted) await checkpoint();
   reader.close();
-  if (!o.follow || !o.signal?.aborted) op.flush();
+  if (!interrupted) op.flush();
   emitFired(op, out);
   await scoring?.drain();
   await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close(), corrupted?.close()]);
@@ -195,10 +224,12 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
     checkpoints,
     corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
+    interrupted: interrupted || undefined,
+    writerGone: writerGone || undefined,
   };
-  writeFileSync(p.run, JSON.stringify(summary, null, 2));
+  writeJsonAtomic(p.run, summary);
   // Finished and written: a later run starts afresh rather than resuming.
-  if (!o.follow || !o.signal?.aborted) cps.clear();
+  if (!interrupted) cps.clear();
   latency.save(p.runLatency);
   return summary;
 }
@@ -239,7 +270,7 @@ function writeReports(s: Scenario, b: ReportBuilder, dir: string, n: { input: nu
 export function datasetDir(dir: string): string {
   const f = replayParts(dir)[0]?.replay;
   if (f === undefined || !existsSync(f)) return dir;
-  const file = (JSON.parse(readFileSync(f, 'utf8')) as { file?: string }).file;
+  const file = readJson<{ file?: string }>(f, (x) => readFileSync(x, 'utf8')).file;
   return file ? dirname(file) : dir;
 }
 
@@ -247,5 +278,5 @@ export function datasetDir(dir: string): string {
 export function scenarioOfWorkdir(dir: string): string | undefined {
   const f = replayParts(dir)[0]?.replay;
   if (f === undefined || !existsSync(f)) return undefined;
-  return (JSON.parse(readFileSync(f, 'utf8')) as { scenarioPath?: string }).scenarioPath;
+  return readJson<{ scenarioPath?: string }>(f, (x) => readFileSync(x, 'utf8')).scenarioPath;
 }

@@ -1,4 +1,9 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
+import { SatError, UsageError } from '../core/errors.js';
+
+/** One open file per partition: beyond this the process runs out of file descriptors (EMFILE). */
+const MAX_LOG_PARTITIONS = 1024;
 import { resolve } from 'node:path';
 import { partitionForKey } from '../core/murmur2.js';
 import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js';
@@ -40,6 +45,8 @@ export interface ReplayOptions extends SourceOverrides {
   progress?: (p: PaceProgress) => void;
   /** Publishes live figures (sat replay --metrics-port). */
   metrics?: MetricsSink;
+  /** SIGINT/SIGTERM: stop sending; the ledger and the stream end at what was sent. */
+  signal?: AbortSignal;
   /** This process sends only its share of the keys (Kafka only; verify merges the ledgers). */
   shard?: Shard;
 }
@@ -105,10 +112,21 @@ function shardOf(item: Outgoing, count: number): number {
 
 /** Reads a file, orders it by event time, injects faults, and sends it to the embedded log at a rate. */
 export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
+  claimWorkdir(o.dir, [o.file]);
+  lockWorkdir(o.dir, o.shard ? `replay.shard-${o.shard.index}-of-${o.shard.count}` : 'replay', 'sat replay');
+  if (!o.sink && o.partitions > MAX_LOG_PARTITIONS) throw new UsageError(`--partitions ${o.partitions}: the embedded log keeps a file open per partition; at most ${MAX_LOG_PARTITIONS} (use Kafka for more)`);
   const { source, format } = openSource(o.file, o.scenario, o);
   const items: Outgoing[] = [];
-  for await (const batch of source.batches()) for (const r of batch) items.push(toOutgoing(r, o.scenario));
-  const header = await source.header();
+  let header: string[] | null;
+  try {
+    for await (const batch of source.batches()) for (const r of batch) items.push(toOutgoing(r, o.scenario));
+    header = await source.header();
+  } catch (e) {
+    if (e instanceof SatError || typeof (e as NodeJS.ErrnoException).code === 'string') throw e;
+    // The reader's own complaint (a CSV given --format parquet, a truncated Parquet file), named.
+    throw new UsageError(`${o.file}: cannot be read as ${format} (${(e as Error).message})`);
+  }
+  if (o.signal?.aborted) throw new SatError('replay interrupted while reading its input: nothing was sent, the working directory is as it was', 130);
   const shard = o.shard;
   const ordered = orderByEventTime(shard ? items.filter((it) => shardOf(it, shard.count) === shard.index - 1) : items);
   const planned = planFaults(ordered, o.scenario, o.mix, o.seed);
@@ -146,7 +164,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   });
   const ledger = new LedgerWriter(own.ledger);
   const malformedKinds: Record<string, number> = {};
-  writeFileSync(own.replay, JSON.stringify(describe(false, 0), null, 2));
+  // Until it has finished, the summary claims nothing sent.
+  writeJsonAtomic(own.replay, { ...describe(false, 0), sent: 0, recordsPerSecond: 0 });
   const schedule = o.speedup ? eventTimeSchedule(deliveries.map((d) => d.item.eventTime), o.speedup) : (o.profile ?? constantRate(o.rate));
   const paced = schedule.meanRate > 0;
   const latency = new Latency('replay send-to-ack');
@@ -172,6 +191,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       total: deliveries.length,
       maxRecords: o.maxRecords,
       durationMs: o.durationMs,
+      signal: o.signal,
       warmupMs: o.warmupMs,
       batchSize: 1000,
       // Paced, up to 16 batches await their acknowledgement while the schedule goes on (the Kafka
@@ -244,6 +264,6 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     latency: latency.summary(),
     latencyByPhase: byPhase && schedule.phases!.map((ph, k) => ({ phase: k + 1, rate: ph.name, fromMs: ph.fromMs, toMs: ph.toMs, ...byPhase[k].summary() })),
   });
-  writeFileSync(own.replay, JSON.stringify(result, null, 2));
+  writeJsonAtomic(own.replay, result);
   return result;
 }

@@ -6,7 +6,7 @@ import type { Scenario } from '../scenario/types.js';
 import { ident, lit } from './sql.js';
 
 /** A results file, or a directory of them as Spark writes it (part-* files, _SUCCESS, key=value folders). */
-function reader(path: string): string {
+function reader(path: string): { sql: string; fmt: 'parquet' | 'csv' | 'json' | undefined; list: string } {
   if (statSync(path).isDirectory()) {
     const files = dataFiles(path);
     if (files.length === 0) throw new UsageError(`--actual ${path}: no .parquet, .csv or .json files in this directory`);
@@ -16,14 +16,14 @@ function reader(path: string): string {
     // Partition folders (window_date=2024-06-01) become columns, as Spark reads them back.
     const opts = 'hive_partitioning=true, union_by_name=true';
     const fmt = [...formats][0];
-    if (fmt === 'parquet') return `read_parquet(${list}, ${opts})`;
-    if (fmt === 'csv') return `read_csv(${list}, header=true, ${opts})`;
-    return `read_json(${list}, format='newline_delimited', ${opts})`;
+    if (fmt === 'parquet') return { fmt, list, sql: `read_parquet(${list}, ${opts})` };
+    if (fmt === 'csv') return { fmt, list, sql: `read_csv(${list}, header=true, ${opts})` };
+    return { fmt, list, sql: `read_json(${list}, format='newline_delimited', ignore_errors=true, ${opts})` };
   }
   const fmt = formatOf(path);
-  if (fmt === 'parquet') return `read_parquet(${lit(path)})`;
-  if (fmt === 'csv') return `read_csv(${lit(path)}, header=true)`;
-  if (fmt === 'json') return `read_json(${lit(path)}, format='newline_delimited')`;
+  if (fmt === 'parquet') return { fmt, list: lit(path), sql: `read_parquet(${lit(path)})` };
+  if (fmt === 'csv') return { fmt, list: lit(path), sql: `read_csv(${lit(path)}, header=true)` };
+  if (fmt === 'json') return { fmt, list: lit(path), sql: `read_json(${lit(path)}, format='newline_delimited', ignore_errors=true)` };
   throw new UsageError(`--actual ${path}: unknown results format "${extname(path)}" (use .jsonl, .csv or .parquet, or a directory of them)`);
 }
 
@@ -88,8 +88,22 @@ export async function loadActual(db: DuckDBConnection, s: Scenario, path: string
   await db.run(`CREATE OR REPLACE TABLE act_problems (col VARCHAR, n BIGINT, example VARCHAR)`);
   await db.run(`CREATE OR REPLACE TABLE act_meta AS SELECT FALSE AS has_window_end`);
   if (statSync(path).isFile() && statSync(path).size === 0) return;
-  const from = reader(path);
-  const described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
+  const r = reader(path);
+  const from = r.sql;
+  let described;
+  try {
+    described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
+  } catch (e) {
+    // A binary file named .csv, a Parquet file cut short: the pipeline's output cannot be read at all.
+    throw new UsageError(`results ${path}: cannot be read as ${r.fmt ?? 'results'} (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (r.fmt === 'json') {
+    // A torn last line (an engine that crashed mid-write) or garbage between rows: read the rest,
+    // and count what is not JSON as a failed check naming an example, never a crash.
+    const bad = (await db.runAndReadAll(`SELECT count(*), any_value(line) FROM read_csv(${r.list}, columns={'line': 'VARCHAR'}, header=false, delim=chr(31), quote='', escape='', auto_detect=false, ignore_errors=true)
+        WHERE trim(line) <> '' AND NOT json_valid(line)`)).getRows()[0];
+    if (Number(bad[0]) > 0) await db.run(`INSERT INTO act_problems VALUES ('(a line that is not JSON)', ${Number(bad[0])}, ${lit(String(bad[1]).slice(0, 200))})`);
+  }
   const types = new Map(described.getRowObjectsJson().map((r) => [String(r.column_name), String(r.column_type)]));
   // A column is there under our name, or under the name the map gives (a struct field included).
   const has = (name: string) => {

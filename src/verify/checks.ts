@@ -92,11 +92,11 @@ export async function shapeChecks(db: DuckDBConnection, s: Scenario): Promise<Ch
   const wrongEnd = hasEnd ? await one(db, `SELECT count(*) FROM act WHERE we IS DISTINCT FROM ws + ${size}`) : 0;
   return [
     {
-      name: 'result columns hold numbers',
+      name: 'results are well-formed',
       pass: bad === 0,
       expected: 0,
       actual: bad,
-      detail: bad === 0 ? 'every window time and aggregate parses' : problems.map((p) => `${p.n} values in ${p.col} are not ${String(p.col).startsWith('window') ? 'a time' : 'a number'} (e.g. ${JSON.stringify(p.example)})`).join('; '),
+      detail: bad === 0 ? 'every window time and aggregate parses' : problems.map((p) => (String(p.col).startsWith('(') ? `${p.n} lines are not JSON (e.g. ${JSON.stringify(p.example)}): left out` : `${p.n} values in ${p.col} are not ${String(p.col).startsWith('window') ? 'a time' : 'a number'} (e.g. ${JSON.stringify(p.example)})`)).join('; '),
       examples: bad ? problems : undefined,
     },
     hasEnd

@@ -1,3 +1,4 @@
+import { readJson } from '../core/errors.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -99,5 +100,5 @@ export async function reportChecks(db: DuckDBConnection, s: Scenario, o: ReportI
 /** sat run's reconciliation from run.json, when there. */
 export function runReconciliation(file: string): ReportInputs['reconciliation'] {
   if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { reconciliation?: ReportInputs['reconciliation'] }).reconciliation;
+  return readJson<{ reconciliation?: ReportInputs['reconciliation'] }>(file, (x) => readFileSync(x, 'utf8')).reconciliation;
 }

@@ -1,8 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
+import { claimWorkdir, lockHolder, writeJsonAtomic } from '../core/workdir-guard.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
 import type { LatencySummary } from '../report/latency.js';
@@ -72,7 +73,7 @@ export interface VerifyReport {
 /** Latency summaries from replay.json (or its shards) and run.json, for the report. */
 function latencyOf(dir: string): Record<string, LatencySummary> {
   const out: Record<string, LatencySummary> = {};
-  const read = (file: string) => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { latency?: LatencySummary; resultLatency?: LatencySummary }) : undefined);
+  const read = (file: string) => (existsSync(file) ? readJson<{ latency?: LatencySummary; resultLatency?: LatencySummary }>(file, (x) => readFileSync(x, 'utf8')) : undefined);
   for (const part of replayParts(dir)) {
     const l = read(part.replay)?.latency;
     if (l) out[part.shard ? `replay send-to-ack (shard ${part.shard.index}/${part.shard.count})` : 'replay send-to-ack'] = l;
@@ -88,6 +89,12 @@ function latencyOf(dir: string): Record<string, LatencySummary> {
 export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const p = paths(o.dir);
   const { replay, ledgers } = readReplay(o.dir);
+  claimWorkdir(o.dir);
+  // A path the user gave must exist: a missing side output silently skipped its check and passed.
+  const given: [string, string | undefined][] = [['--actual', o.actual], ['--dead-letters', o.deadLetters], ['--late', o.late], ['--alerts', o.alerts], ['--actions', o.actions], ['--pivot', o.pivot], ['--top-users', o.topUsers], ['--corrupted', o.corrupted], ['--snapshots', o.snapshots]];
+  for (const [flag, path] of given) {
+    if (path !== undefined && !path.startsWith('kafka://') && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+  }
   const kafka = replay.transport?.kind === 'kafka' ? replay.transport : undefined;
   const ownRun = o.actual === undefined;
   // A Kafka replay's own run writes to <topic>-results and friends; the embedded log's to files.
@@ -146,7 +153,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     }
 
     const dupExpected = await one(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);
-    const run = ownRun && !kafka && !bounded && existsSync(p.run) ? (JSON.parse(readFileSync(p.run, 'utf8')) as { duplicates: number }) : undefined;
+    const run = ownRun && !kafka && !bounded && existsSync(p.run) ? readJson<{ duplicates: number }>(p.run, (x) => readFileSync(x, 'utf8')) : undefined;
     checks.push(
       run === undefined
         ? { name: 'duplicates suppressed', pass: true, skipped: true, detail: 'no engine summary with a duplicate count' }
@@ -177,7 +184,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
       series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
     };
-    writeFileSync(p.report, JSON.stringify(report, null, 2));
+    writeJsonAtomic(p.report, report);
     return report;
   } finally {
     db.closeSync();
@@ -203,7 +210,7 @@ async function materialize(url: string, dir: string, kafkaConfig?: string): Prom
 function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
   const parts = replayParts(dir).filter((x) => existsSync(x.ledger));
   if (parts.length === 0) throw new UsageError(`no replay in ${dir} (run sat replay first, or pass --dir)`);
-  const summaries = parts.map((x) => JSON.parse(readFileSync(x.replay, 'utf8')) as ReplaySummary);
+  const summaries = parts.map((x) => readJson<ReplaySummary>(x.replay, (f) => readFileSync(f, 'utf8')));
   const sharded = parts.filter((x) => x.shard !== undefined);
   if (sharded.length > 0) {
     if (sharded.length !== parts.length) throw new UsageError(`${dir} holds both a whole replay and shards of one: replay again into a clean --dir`);
@@ -212,6 +219,13 @@ function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
     if (have.length !== sharded.length || have.length !== n) throw new UsageError(`${dir}: shards ${have.join(', ')} of ${n} found, and shards of other splits: verify needs all n of one split`);
   }
   const unfinished = summaries.findIndex((x) => !x.finished);
-  if (unfinished >= 0) throw new UsageError(`the replay ${parts[unfinished].replay} has not finished (or was interrupted): nothing to verify yet`);
+  if (unfinished >= 0) {
+    const running = lockHolder(dir, parts[unfinished].shard ? `replay.shard-${parts[unfinished].shard!.index}-of-${parts[unfinished].shard!.count}` : 'replay');
+    throw new UsageError(
+      running !== undefined
+        ? `the replay ${parts[unfinished].replay} is still running (pid ${running}): verify once it has finished`
+        : `the replay ${parts[unfinished].replay} is incomplete: its process stopped before it finished (killed, or the disk filled up); replay again`,
+    );
+  }
   return { replay: summaries[0], ledgers: parts.map((x) => x.ledger) };
 }

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, sat, tempDir } from '../helpers.js';
@@ -13,6 +13,46 @@ function expectUsage(r: ReturnType<typeof sat>, pattern: RegExp) {
 }
 
 describe('usage errors exit 2 with a one-line message', () => {
+  it('inputs a user will meet get one line naming the file, not a stack trace', () => {
+    const dir = tempDir();
+    expect(sat('replay', sample, '--scenario', 'reviews', '--dir', dir).code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    const binary = join(dir, 'binary.csv');
+    writeFileSync(binary, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)));
+    expectUsage(sat('verify', '--dir', dir, '--actual', binary), /results .*binary\.csv: cannot be read as csv/);
+    writeFileSync(join(dir, 'run.json'), '{"records": 12,');
+    expectUsage(sat('verify', '--dir', dir), /run\.json: not valid JSON/);
+    expectUsage(sat('run', '--dir', dir, '--metrics-port', '99999'), /expected a port from 0 to 65535/);
+    expectUsage(sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--format', 'parquet', '--dir', tempDir()), /iot-sample\.csv: cannot be read as parquet/);
+    const many = tempDir();
+    expectUsage(sat('replay', sample, '--scenario', 'reviews', '--partitions', '100000', '--dir', many), /--partitions 100000: the embedded log keeps a file open per partition; at most 1024/);
+    expect(readdirSync(many).filter((f) => !f.startsWith('.'))).toEqual([]); // nothing left behind
+  });
+  it('a torn last line in an engine\'s JSONL results is a failed check naming it; the rest is read', () => {
+    const dir = tempDir();
+    expect(sat('replay', sample, '--scenario', 'reviews', '--dir', dir).code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    const torn = join(dir, 'torn.jsonl');
+    const text = readFileSync(join(dir, 'results.jsonl'), 'utf8');
+    writeFileSync(torn, text.slice(0, text.length - 40));
+    const v = sat('verify', '--dir', dir, '--actual', torn, '--json');
+    expect(v.code).toBe(1);
+    expect(v.json.failed).toContain('results are well-formed');
+    expect(v.json.counts.results_missing).toBe(1);
+  });
+  it('usage errors in nested subcommands exit 2 too (1 means "verification failed")', () => {
+    expectUsage(sat('serve', 'online', '--nosuch'), /unknown option '--nosuch'/);
+    expectUsage(sat('chaos', 'kill', '--nosuch', '--', 'true'), /unknown option '--nosuch'/);
+    expectUsage(sat('chaos', 'proxy'), /required option '--target/);
+  });
+  it('a side output path that does not exist is an error, not a skipped check', () => {
+    const dir = tempDir();
+    expect(sat('replay', sample, '--scenario', 'reviews', '--dir', dir).code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    expectUsage(sat('verify', '--dir', dir, '--late', join(dir, 'nosuch.jsonl')), /--late .*nosuch\.jsonl: no such file/);
+    expectUsage(sat('verify', '--dir', dir, '--dead-letters', join(dir, 'nosuch.jsonl')), /--dead-letters .*nosuch\.jsonl: no such file/);
+  });
+
   it('unknown flag', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--bogus'), /unknown option '--bogus'/));
   it('bad number', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--rate', 'fast'), /--rate.*expected a number/));
   it('bad probability', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--late', '1.5'), /probability between 0 and 1/));
@@ -28,7 +68,7 @@ describe('usage errors exit 2 with a one-line message', () => {
   it('a directory that is not sat\'s', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'notes.txt'), 'hello');
-    expectUsage(sat('run', '--dir', dir, '--scenario', 'reviews'), /no embedded log in/);
+    expectUsage(sat('run', '--dir', dir, '--scenario', 'reviews'), /not a sat working directory/);
     expectUsage(sat('report', dir), /no verify report in/);
     expectUsage(sat('verify', '--dir', dir, '--scenario', 'reviews'), /no replay in/);
   });

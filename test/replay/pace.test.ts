@@ -187,7 +187,7 @@ describe('sat replay pacing flags', () => {
 
   it('with a profile, latency is reported per phase as well as overall', () => {
     const dir = tempDir();
-    const profile = join(dir, 'two.yaml');
+    const profile = join(tempDir(), 'two.yaml'); // not in --dir: sat writes only into a directory of its own
     writeFileSync(profile, 'name: two\nphases:\n  - { constant: 400, for: 1s }\n  - { ramp: [400, 1200], for: 1s }\n');
     const r = sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--dir', dir, '--profile', profile, '--json');
     expect(r.code, r.stderr).toBe(0);

@@ -130,9 +130,9 @@ describe('verify catches a corrupted result set', () => {
   it('a text in a numeric result column: a failed check naming the column, not a crash', () => {
     const r = tamper((row) => (row.sum_total_votes = 'twelve'));
     expect(r.code, r.stderr).toBe(1);
-    expect(r.failed).toContain('result columns hold numbers');
+    expect(r.failed).toContain('results are well-formed');
     const report = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
-    expect(report.checks.find((c: any) => c.name === 'result columns hold numbers').detail).toMatch(/sum_total_votes.*twelve/);
+    expect(report.checks.find((c: any) => c.name === 'results are well-formed').detail).toMatch(/sum_total_votes.*twelve/);
   });
 
   it('window times given as epoch milliseconds, as Flink often writes them, are read as such', () => {

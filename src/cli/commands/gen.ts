@@ -1,4 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { claimWorkdir } from '../../core/workdir-guard.js';
 import { once } from 'node:events';
 import { UsageError } from '../../core/errors.js';
 import { iotLines, reviewLines } from '../../gen/datasets.js';
@@ -31,7 +32,7 @@ export async function genCommand(f: GenFlags): Promise<number> {
 async function genMessages(f: GenFlags): Promise<number> {
   const { writeMessages } = await import('../../gen/messages.js');
   const { progressBar } = await import('../progress.js');
-  mkdirSync(f.dir, { recursive: true });
+  claimWorkdir(f.dir);
   const t0 = performance.now();
   const bar = progressBar('messages', f.events, f.json);
   const out = await writeMessages({ dir: f.dir, events: f.events, days: f.days, users: f.customers, seed: f.seed, format: f.format, progress: bar.update });
@@ -67,7 +68,7 @@ async function genSatisfaction(f: GenFlags): Promise<number> {
   const { writeSnapshots } = await import('../../gen/satisfaction/customers.js');
   const { writeEvents } = await import('../../gen/satisfaction/events.js');
   const { progressBar } = await import('../progress.js');
-  mkdirSync(f.dir, { recursive: true });
+  claimWorkdir(f.dir);
   const t0 = performance.now();
   const snapBar = progressBar(`snapshots (${f.days} days)`, f.customers * f.days, f.json);
   const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, progress: snapBar.update });

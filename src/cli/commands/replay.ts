@@ -86,6 +86,16 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;
+  // An interrupt stops the sends at the next batch; the ledger, the end markers and replay.json then
+  // describe exactly what went out (Node's default would kill the process with the ledger unwritten).
+  const ac = new AbortController();
+  let signal = 'SIGINT' as NodeJS.Signals;
+  const stop = (sig: NodeJS.Signals) => {
+    signal = sig;
+    ac.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const s = await replay({
     file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka,
     profile, shard, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
@@ -95,9 +105,12 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
       progress?.update(p);
     },
     metrics,
+    signal: ac.signal,
   }).finally(async () => {
     progress?.stop();
     await metrics?.close();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   });
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   const fk = s.faults;
@@ -109,6 +122,10 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
       `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}` +
       (s.latencyByPhase ?? []).map((x) => `\n    phase ${x.phase} (${x.rate}, ${x.fromMs / 1000}-${x.toMs / 1000} s): ${latencyLine(x)}`).join(''),
   );
+  if (s.stoppedBy === 'signal') {
+    say(false, `sat replay: interrupted by ${signal} after ${s.sent} sends: the ledger holds exactly what was sent and the stream ends there; sat run and sat verify judge this shorter stream`);
+    return signal === 'SIGTERM' ? 143 : 130;
+  }
   return 0;
 }
 

@@ -58,7 +58,11 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const scenario = loadScenario(name);
   if (f.brokers !== undefined || f.topic !== undefined) return runOnKafka(f, scenario);
   const ac = new AbortController();
-  const stop = () => ac.abort();
+  let signal: NodeJS.Signals | undefined;
+  const stop = (sig: NodeJS.Signals) => {
+    signal = sig;
+    ac.abort();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const metrics = await metricsFor(f);
@@ -87,6 +91,14 @@ export async function runCommand(f: RunFlags): Promise<number> {
       `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}\n` +
       `  send-to-processed latency: ${latencyLine(s.latency)}\n  window-fired-to-result latency: ${latencyLine(s.resultLatency)}`,
   );
+  if (s.writerGone) {
+    say(false, `sat run: the replay writing ${f.dir}/log stopped before its end (no end marker, its process is gone): processed all ${s.records} records there are, checkpoint written, no window fired early. Replay again (a new replay starts a new stream), or run sat replay to completion`);
+    return 5;
+  }
+  if (s.interrupted) {
+    say(false, `sat run: interrupted by ${signal ?? 'a signal'} after record ${s.records}: checkpoint written, no window fired early; run it again to resume`);
+    return signal === 'SIGTERM' ? 143 : 130; // 128 + the signal's number, as shells report it
+  }
   return 0;
 }
 
@@ -95,7 +107,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
   const { kafkaConnection } = await import('../../transport/kafka/config.js');
   const { runKafka } = await import('../../engine/kafka/run-kafka.js');
-  const { writeFileSync, mkdirSync } = await import('node:fs');
+  const { claimWorkdir, writeJsonAtomic } = await import('../../core/workdir-guard.js');
   const { join } = await import('node:path');
   // One group per pipeline: a group shared by members of different topics leaves one side unassigned.
   const group = f.group ?? `sat-${scenario.name}-${f.topic}`;
@@ -103,7 +115,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   const stop = () => ac.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  mkdirSync(f.dir, { recursive: true });
+  claimWorkdir(f.dir);
   const metrics = await metricsFor(f);
   const s = await runKafka({
     metrics,
@@ -119,7 +131,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
     log: (line) => say(false, `sat run [${process.pid}]: ${line}`), // progress goes to stderr even with --json
     scoring: { ...scoringOf(f), snapshotsDir: f.snapshots ?? datasetDir(f.dir), log: (line) => say(false, `sat run [${process.pid}]: ${line}`) },
   }).finally(() => metrics?.close());
-  writeFileSync(join(f.dir, `run-${group}-${process.pid}.json`), JSON.stringify(s, null, 2));
+  writeJsonAtomic(join(f.dir, `run-${group}-${process.pid}.json`), s);
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}`);
   return 0;

@@ -1,4 +1,4 @@
-import { UsageError, VerificationFailed } from '../../core/errors.js';
+import { UsageError, VerificationFailed, readJson } from '../../core/errors.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { parseColumnMap } from '../../verify/actual.js';
@@ -63,5 +63,5 @@ function emitReport(r: VerifyReport, f: { json?: boolean | string; junit?: strin
 export async function reportCommand(dir: string, f: { json?: boolean | string; junit?: string; html?: string }): Promise<number> {
   const file = paths(dir).report;
   if (!existsSync(file)) throw new UsageError(`no verify report in ${dir} (run sat verify --dir ${dir} first)`);
-  return emitReport(JSON.parse(readFileSync(file, 'utf8')) as VerifyReport, f);
+  return emitReport(readJson<VerifyReport>(file, (x) => readFileSync(x, 'utf8')), f);
 }

@@ -20,6 +20,8 @@ export interface PaceOptions {
   maxRecords?: number;
   /** Stop when the schedule reaches this many ms (--duration). */
   durationMs?: number;
+  /** Stop before the next batch once aborted (SIGINT, SIGTERM). */
+  signal?: AbortSignal;
   /** Records intended in the first warmupMs are sent but left out of the figures. */
   warmupMs?: number;
   /** Largest batch handed to send at once. */
@@ -66,7 +68,7 @@ export interface PaceResult {
   /** Records sent in each second since the start. */
   perSecond: number[];
   /** Why sending stopped: every record sent, --records, --duration or the profile's end. */
-  stoppedBy: 'end-of-data' | 'records' | 'duration' | 'schedule';
+  stoppedBy: 'end-of-data' | 'records' | 'duration' | 'schedule' | 'signal';
 }
 
 /**
@@ -91,6 +93,10 @@ export async function pace(o: PaceOptions): Promise<PaceResult> {
   const inFlight: Promise<void>[] = [];
 
   while (seq < limit) {
+    if (o.signal?.aborted) {
+      stoppedBy = 'signal';
+      break;
+    }
     const due = schedule.timeOf(seq);
     if (due >= duration) {
       stoppedBy = due !== Infinity && o.durationMs !== undefined && due >= o.durationMs ? 'duration' : 'schedule';

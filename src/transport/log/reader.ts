@@ -1,3 +1,4 @@
+import { readJson } from '../../core/errors.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { decodeFrame, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
@@ -90,7 +91,7 @@ export class LogReader {
 
   constructor(readonly dir: string) {
     if (!existsSync(metaFile(dir))) throw new Error(`no embedded log at ${dir} (run sat replay first)`);
-    const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as LogMeta;
+    const meta = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8'));
     this.#parts = Array.from({ length: meta.partitions }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
     this.#heads = this.#parts.map(() => undefined);
     this.#headAt = this.#parts.map(() => ({ position: 0, offset: 0 }));

@@ -1,3 +1,4 @@
+import { readJson } from '../../core/errors.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame, encodeFrame } from './frame.js';
@@ -24,7 +25,7 @@ export class LogWriter {
   constructor(readonly dir: string, readonly partitions: number) {
     mkdirSync(dir, { recursive: true });
     if (existsSync(metaFile(dir))) {
-      const meta = JSON.parse(readFileSync(metaFile(dir), 'utf8')) as LogMeta;
+      const meta = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8'));
       if (meta.partitions !== partitions) {
         throw new Error(`log ${dir} has ${meta.partitions} partitions, not ${partitions}`);
       }
