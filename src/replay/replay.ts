@@ -224,7 +224,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
           const from = paced ? intended[i] : sendTime;
           if (from >= warmupEnd) {
             latency.record(acked - from);
-            if (byPhase) byPhase[schedule.phaseAt!(intended[i] - paceStart)]?.record(acked - from);
+            // The phase of the record's place in the schedule (not of the wall clock: start-up under load shifts that).
+            if (byPhase) byPhase[schedule.phaseAt!(schedule.timeOf(r.seq))]?.record(acked - from);
           }
           ledger.add({
             // Sharded, sequence numbers interleave so the merged ledgers stay unique.

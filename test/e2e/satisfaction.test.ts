@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -158,10 +158,15 @@ describe('the satisfaction scenario: sat gen -> replay (no FILE) -> run with sna
     const day2 = join(fresh, 'customers-2024-06-02.parquet');
     renameSync(day2, `${day2}.later`);
     const { url } = await serve();
-    const replay = start(['replay', '--scenario', 'satisfaction', '--dir', fresh, '--rate', '1000', ...FAULTS]);
+    const replay = start(['replay', '--scenario', 'satisfaction', '--dir', fresh, '--rate', '500', ...FAULTS]);
     while (!existsSync(join(fresh, 'replay.json'))) await sleep(20);
     const run = start(['run', '--dir', fresh, '--follow', '--idle-timeout', '1500', '--online', url, '--snapshot-poll', '100ms', '--json']);
-    await sleep(1500); // about a third of the replay
+    // Conditions, not times: the run has loaded day 1 and scored with it, and the replay still sends.
+    while (!(/snapshot 2024-06-01/.test(run.stderr()) && (statSync(join(fresh, 'results.jsonl'), { throwIfNoEntry: false })?.size ?? 0) > 0)) {
+      expect(run.child.exitCode).toBeNull();
+      await sleep(20);
+    }
+    expect(replay.child.exitCode, 'the replay ended before the new day appeared').toBeNull();
     renameSync(`${day2}.later`, day2);
     expect((await replay.done).code).toBe(0);
     const r = await run.done;

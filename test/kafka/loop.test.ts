@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -92,8 +92,11 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', () => {
   it('SIGKILL of one member mid-stream: the group rebalances, the survivor restores its partitions, nothing lost or duplicated', async () => {
     const dir = tempDir('sat-kafka-');
     const topic = uniqueTopic('kill');
-    // ~7 s of paced sending, so the kill lands mid-stream even on a loaded machine.
-    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '1500', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    // 20 s at 250/s first, then the rest at 5,000/s: the members' start-up on a loaded machine cannot
+    // outlast the replay, so the kill lands mid-stream.
+    const profile = join(tempDir(), 'slow-then-fast.yaml');
+    writeFileSync(profile, 'name: slow-then-fast\nphases:\n  - { constant: 250, for: 20s }\n  - { constant: 5000, for: 10m }\n');
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--profile', profile, ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
     while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
     const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--commit-interval', '300', '--json'];
     const victim = start(runArgs);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { SatError, UsageError } from '../../core/errors.js';
 import type { Shard } from '../../core/workdir.js';
 import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
@@ -106,6 +106,10 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     },
     metrics,
     signal: ac.signal,
+  }).catch((e: unknown) => {
+    // Interrupted while still reading: 128 + the signal's number, as for an interrupt while sending.
+    if (e instanceof SatError && e.exitCode === 130 && signal === 'SIGTERM') throw new SatError(e.message, 143);
+    throw e;
   }).finally(async () => {
     progress?.stop();
     await metrics?.close();
