@@ -91,3 +91,13 @@ export function stopChildren(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   children.clear();
 }
+
+/** Waits for a condition, polling; fails if the process it depends on ended first (never a guess of time). */
+export async function until(cond: () => boolean, ended: Promise<unknown>): Promise<void> {
+  let over = false;
+  void ended.then(() => (over = true));
+  while (!cond()) {
+    if (over) throw new Error('the process ended before the condition held');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

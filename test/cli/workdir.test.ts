@@ -1,20 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ROOT, sat, start, stopChildren, tempDir } from '../helpers.js';
+import { ROOT, sat, start, stopChildren, tempDir, until } from '../helpers.js';
 
 afterEach(stopChildren);
 const sample = join(ROOT, 'datasets', 'reviews-sample.tsv');
 
-async function until(cond: () => boolean, ended: Promise<unknown>): Promise<void> {
-  let over = false;
-  void ended.then(() => (over = true));
-  while (!cond()) {
-    if (over) throw new Error('the process ended before the condition held');
-    await sleep(20);
-  }
-}
 
 describe('the working-directory contract: sat writes only where it made the directory', () => {
   it('refuses a user\'s non-empty directory, names what it found and deletes nothing', () => {

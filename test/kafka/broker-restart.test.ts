@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, sat, start, stopChildren, tempDir } from '../helpers.js';
+import { ROOT, sat, start, stopChildren, tempDir, until } from '../helpers.js';
 import { haveBroker } from './broker.js';
 
 /**
@@ -23,15 +23,6 @@ const env = {
 };
 const kafkaSh = async (command: string) => (await promisify(execFile)('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], { env })).stderr.trim();
 
-/** Waits for a condition, polling; fails if the process it depends on ended first. */
-async function until(cond: () => boolean, ended: Promise<unknown>): Promise<void> {
-  let over = false;
-  void ended.then(() => (over = true));
-  while (!cond()) {
-    if (over) throw new Error('the process ended before the condition held');
-    await sleep(50);
-  }
-}
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '5'];
 
