@@ -36,6 +36,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
     .addOption(new Option('--header <mode>', 'whether the file has a header line').choices(['auto', 'yes', 'no']))
     .option('--no-quote', 'treat quote characters as data (CSV/TSV)')
+    .addOption(new Option('--encoding <name>', 'how the file\'s bytes become text (CSV/TSV/JSONL; default: the scenario\'s, else utf8, where a row with bytes that are not UTF-8 is a bad source row)').choices(['utf8', 'latin1', 'cp1252']))
     .option('--brokers <host:port,...>', 'send to Apache Kafka instead of the embedded log')
     .option('--topic <name>', 'Kafka topic (created with --partitions if missing)')
     .addOption(new Option('--compression <codec>', 'Kafka compression').choices(['none', 'gzip', 'snappy', 'lz4']).default('lz4'))

@@ -17,6 +17,7 @@ import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
 import { quantiles, type MetricsSink } from '../report/metrics.js';
+import type { Encoding } from '../sources/lines.js';
 import { pace, realClock, type PaceProgress, type PaceResult } from './pace/pacer.js';
 import { constantRate, eventTimeSchedule, type Schedule } from './pace/schedule.js';
 
@@ -62,6 +63,9 @@ export interface ReplaySummary extends PlanSummary {
   scenarioPath: string;
   /** The file's header, or null: columns in scenario order. */
   header: string[] | null;
+  /** How the file was read (CSV/TSV), so that verify's own reader reads it alike. */
+  quote: boolean;
+  encoding: Encoding;
   seed: number;
   rate: number;
   partitions: number;
@@ -151,6 +155,8 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     scenario: o.scenario.name,
     scenarioPath: resolve(o.scenario.path),
     header,
+    quote: o.quote ?? o.scenario.source.quote,
+    encoding: o.encoding ?? o.scenario.source.encoding,
     seed: o.seed,
     rate: o.rate,
     partitions,

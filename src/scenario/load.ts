@@ -1,3 +1,4 @@
+import { ENCODINGS } from '../sources/lines.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +29,11 @@ const RawScenario = z.strictObject({
       delimiter: z.string().optional(),
       quote: z.boolean().default(true),
       header: z.enum(['auto', 'yes', 'no']).default('auto'),
+      encoding: z.enum(ENCODINGS).default('utf8'),
       parquet_value_column: z.string().optional(),
       generated: z.string().optional(),
     })
-    .default({ quote: true, header: 'auto' }),
+    .default({ quote: true, header: 'auto', encoding: 'utf8' }),
   window: z.union([
     z.strictObject({ tumbling: duration, emit: z.enum(['all', 'active']).default('all') }),
     z.strictObject({ sliding: duration, every: duration, emit: z.enum(['all', 'active']).default('all') }),
@@ -183,6 +185,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       delimiter: r.source.delimiter,
       quote: r.source.quote,
       header: r.source.header,
+      encoding: r.source.encoding,
       parquetValueColumn: r.source.parquet_value_column,
       generated: r.source.generated,
     },

@@ -1,3 +1,4 @@
+import type { Encoding } from '../sources/lines.js';
 import type { Expr } from './expression.js';
 
 export type FieldType = 'string' | 'int' | 'float' | 'timestamp' | 'date';
@@ -47,6 +48,8 @@ export interface SourceSpec {
   /** false: a quote character is plain data (the Amazon reviews TSV). */
   quote: boolean;
   header: 'auto' | 'yes' | 'no';
+  /** How CSV/TSV/JSONL bytes become text (replay --encoding overrides it). */
+  encoding: Encoding;
   /** A Parquet column holding one delimited line per row (a Kafka topic dump). */
   parquetValueColumn?: string;
   /** With no FILE, replay reads <dir>/<generated>.{parquet,csv,jsonl} (what `sat gen` wrote). */

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { readLineBlocks, type Line } from './lines.js';
 import { hasOpenQuote, splitLine } from './split.js';
 import type { DelimitedOptions, Source, SourceRow } from './types.js';
 
@@ -8,33 +7,31 @@ const BATCH = 2048;
 /**
  * CSV/TSV reader: streams the file in chunks, splits lines with indexOf (7x faster than csv-parse on
  * the reviews TSV, see README), skips blank lines, tolerates a missing trailing newline and CRLF.
+ * Bytes become text by the source's encoding (lines.ts); a row with bytes that are not UTF-8 (in
+ * the default encoding) is a bad row, never silently repaired.
  */
 export function delimitedSource(path: string, opts: DelimitedOptions): Source {
   let header: string[] | null | undefined;
   let headerKnown: Promise<void> | undefined;
 
-  async function* lines(): AsyncGenerator<string> {
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    let pending = ''; // a record whose quoted field spans lines
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      const text = rest + decoder.write(chunk as Buffer);
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-        let line = text.slice(start, nl);
-        start = nl + 1;
-        if (opts.quote && (pending !== '' || hasOpenQuote(line))) {
-          pending = pending === '' ? line : `${pending}\n${line}`;
-          if (hasOpenQuote(pending)) continue;
-          line = pending;
-          pending = '';
+  /** Records: lines, joined while a quoted field spans them; `invalidAt` set when any had bad bytes. */
+  async function* records(): AsyncGenerator<Line[]> {
+    let pending: Line | undefined; // a record whose quoted field spans lines
+    for await (const block of readLineBlocks(path, opts.encoding)) {
+      const out: Line[] = [];
+      for (const line of block) {
+        if (opts.quote && (pending !== undefined || hasOpenQuote(line.text))) {
+          pending = pending === undefined ? line : { text: `${pending.text}\n${line.text}`, invalidAt: pending.invalidAt ?? line.invalidAt };
+          if (hasOpenQuote(pending.text)) continue;
+          out.push(pending);
+          pending = undefined;
+          continue;
         }
-        yield line;
+        out.push(line);
       }
-      rest = text.slice(start);
+      yield out;
     }
-    const last = pending === '' ? rest + decoder.end() : `${pending}\n${rest}${decoder.end()}`;
-    if (last !== '') yield last;
+    if (pending !== undefined) yield [pending];
   }
 
   const isBlank = (line: string) => line === '' || line === '\r' || line.trim() === '';
@@ -50,9 +47,9 @@ export function delimitedSource(path: string, opts: DelimitedOptions): Source {
     let batch: SourceRow[] = [];
     let row = 0;
     let names: string[] | undefined;
-    for await (const rawLine of lines()) {
-      if (isBlank(rawLine)) continue;
-      const line = stripCr(rawLine);
+    for await (const recs of records()) for (const rec of recs) {
+      if (isBlank(rec.text)) continue;
+      const line = stripCr(rec.text);
       const cells = splitLine(line, opts.delimiter, opts.quote);
       if (names === undefined) {
         if (decideHeader(cells)) {
@@ -63,7 +60,9 @@ export function delimitedSource(path: string, opts: DelimitedOptions): Source {
         names = opts.columns;
         header = null;
       }
-      if (cells.length !== names.length) {
+      if (rec.invalidAt !== undefined) {
+        batch.push({ row, raw: line, problem: `not UTF-8 (byte ${rec.invalidAt} of the line; a latin1 or cp1252 file needs --encoding)` });
+      } else if (cells.length !== names.length) {
         batch.push({ row, raw: line, problem: `expected ${names.length} fields, found ${cells.length}` });
       } else {
         const values: Record<string, string | null> = {};

@@ -5,6 +5,7 @@ import type { Scenario } from '../scenario/types.js';
 import { delimitedSource } from './delimited.js';
 import { jsonlSource } from './jsonl.js';
 import { parquetSource } from './parquet.js';
+import type { Encoding } from './lines.js';
 import type { Source } from './types.js';
 
 export type SourceFormat = 'csv' | 'tsv' | 'parquet' | 'jsonl';
@@ -23,6 +24,7 @@ export interface SourceOverrides {
   format?: SourceFormat;
   header?: 'auto' | 'yes' | 'no';
   quote?: boolean;
+  encoding?: Encoding;
 }
 
 /** Opens a file with the reader its format needs and the scenario's schema. */
@@ -38,6 +40,7 @@ export function openSource(path: string, scenario: Scenario, o: SourceOverrides 
         format,
         source: delimitedSource(path, {
           delimiter: format === 'tsv' && s.delimiter === undefined ? '\t' : delimiter,
+          encoding: o.encoding ?? s.encoding,
           quote: o.quote ?? s.quote,
           header: o.header ?? s.header,
           columns: s.columns,
@@ -47,6 +50,6 @@ export function openSource(path: string, scenario: Scenario, o: SourceOverrides 
     case 'parquet':
       return { format, source: parquetSource(path, { columns: s.columns, valueColumn: s.parquetValueColumn, delimiter }) };
     case 'jsonl':
-      return { format, source: jsonlSource(path) };
+      return { format, source: jsonlSource(path, o.encoding ?? s.encoding) };
   }
 }

@@ -1,15 +1,18 @@
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { readLines, type Encoding } from './lines.js';
 import type { Source, SourceRow } from './types.js';
 
 /** JSON Lines: one object per line; values become text (the scenario types them again). */
-export function jsonlSource(path: string): Source {
+export function jsonlSource(path: string, encoding: Encoding = 'utf8'): Source {
   async function* batches(): AsyncGenerator<SourceRow[]> {
-    const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
     let batch: SourceRow[] = [];
     let row = 0;
-    for await (const line of rl) {
+    for await (const l of readLines(path, encoding)) {
+      const line = l.text.endsWith('\r') ? l.text.slice(0, -1) : l.text;
       if (line.trim() === '') continue;
+      if (l.invalidAt !== undefined) {
+        batch.push({ row: row++, raw: line, problem: `not UTF-8 (byte ${l.invalidAt} of the line)` });
+        continue;
+      }
       let obj: unknown;
       try {
         obj = JSON.parse(line);

@@ -1,3 +1,5 @@
+import type { Encoding } from './lines.js';
+
 /** One data row of a source file, in file order. */
 export interface SourceRow {
   /** 0-based index among the file's data rows (header and blank lines not counted). */
@@ -19,6 +21,7 @@ export interface Source {
 
 export interface DelimitedOptions {
   delimiter: string;
+  encoding: Encoding;
   /** false: quote characters are plain data. */
   quote: boolean;
   header: 'auto' | 'yes' | 'no';

@@ -1,10 +1,14 @@
 import type { Scenario } from '../scenario/types.js';
+import type { Encoding } from '../sources/lines.js';
 import { ident, lit } from './sql.js';
 
 export interface DatasetInfo {
   file: string;
   format: 'csv' | 'tsv' | 'parquet' | 'jsonl';
   header: string[] | null;
+  /** As replay read it (older replay.json files lack these: the scenario's then). */
+  quote?: boolean;
+  encoding?: Encoding;
 }
 
 /**
@@ -16,14 +20,15 @@ export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: string[]
   const fields = s.fields.map((f) => f.name);
   if (d.format === 'csv' || d.format === 'tsv') {
     const delim = s.source.delimiter ?? (d.format === 'tsv' ? '\t' : ',');
-    const quote = s.source.quote ? `quote='"', escape='"'` : `quote='', escape=''`;
+    const quoted = d.quote ?? s.source.quote;
+    const quote = quoted ? `quote='"', escape='"'` : `quote='', escape=''`;
     const cols = d.header ?? s.source.columns;
     const present = new Set(fields.filter((f) => cols.includes(f)));
     const columns = `{${cols.map((c, i) => `${lit(`c${i}`)}: 'VARCHAR'`).join(', ')}}`;
     // Columns by position (c0, c1, ...), renamed to the header's names: duplicates or odd names cannot clash.
     const byName = new Map(cols.map((c, i) => [c, `c${i}`]));
     const select = [...present].map((f) => `NULLIF(${byName.get(f)}, '') AS ${ident(f)}`).join(', ');
-    if (!s.source.quote) {
+    if (!quoted) {
       // Quoting off: a row is its line split on the delimiter, as sat's reader splits it. Lines are
       // taken whole (read_text), so a row of the wrong shape (or a garbage line) is a row with no
       // fields instead of a parse error; blank lines are skipped, CRLF tolerated.

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Scenario } from '../scenario/types.js';
 import { datasetSql, type DatasetInfo } from './dataset.js';
+import { utf8View } from './source-text.js';
 import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js';
 
 /**
@@ -28,8 +29,13 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
     const r = await db.runAndReadAll(`SELECT name FROM parquet_schema(${lit(d.file)})`);
     parquetColumns = r.getRowObjectsJson().map((x) => String(x.name));
   }
-  const src = datasetSql(s, d, parquetColumns);
-  await db.run(`CREATE OR REPLACE TABLE src AS ${src.sql}`);
+  const view = await utf8View(d.file, d.format, d.encoding ?? s.source.encoding);
+  const src = datasetSql(s, { ...d, file: view.file }, parquetColumns);
+  try {
+    await db.run(`CREATE OR REPLACE TABLE src AS ${src.sql}`);
+  } finally {
+    view.done();
+  }
 
   const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
   const valid = s.fields.map((f) => fieldValidSql(f, src.present.has(f.name))).join(' AND ');

@@ -109,7 +109,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     await db.run(`SET TimeZone = 'UTC'`);
     const bounded = BOUNDED_MODELS.includes(model);
     // The bounded models start from the exact classification (dead, duplicate) and add their bounds.
-    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header }, ledgers, bounded ? 'global' : (model as ExactModel));
+    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header, quote: replay.quote, encoding: replay.encoding }, ledgers, bounded ? 'global' : (model as ExactModel));
     const mode = o.outputMode ?? 'append';
     await loadActual(db, o.scenario, (await local(actual)) as string, { ...o.scenario.resultColumns, ...o.map }, mode);
     const lateGiven = await loadPositions(db, 'lt', await local(o.late ?? (ownRun ? own(p.late, 'late') : undefined)));

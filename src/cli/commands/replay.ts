@@ -5,6 +5,7 @@ import type { Shard } from '../../core/workdir.js';
 import { replay } from '../../replay/replay.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { SourceFormat } from '../../sources/index.js';
+import type { Encoding } from '../../sources/lines.js';
 import { latencyLine } from '../../report/latency.js';
 import { serveMetrics } from '../../report/metrics.js';
 import { loadRateProfile } from '../../replay/pace/profile-file.js';
@@ -27,6 +28,7 @@ export interface ReplayFlags {
   format?: SourceFormat;
   header?: 'auto' | 'yes' | 'no';
   quote?: boolean;
+  encoding?: Encoding;
   brokers?: string;
   topic?: string;
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
@@ -97,7 +99,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const s = await replay({
-    file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, ...kafka,
+    file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, encoding: f.encoding, ...kafka,
     profile, shard, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
     progress: (p) => {
       // Shown once a run has lasted a second: short runs stay quiet.

@@ -93,7 +93,7 @@ async function loadParquet(file: string, day: string, key: string, columns: stri
 
 async function loadText(file: string, day: string, key: string, columns: string[]): Promise<Snapshot> {
   const source: Source = file.endsWith('.csv')
-    ? delimitedSource(file, { delimiter: ',', quote: true, header: 'yes', columns: [], headerHints: [] })
+    ? delimitedSource(file, { encoding: 'utf8', delimiter: ',', quote: true, header: 'yes', columns: [], headerHints: [] })
     : jsonlSource(file);
   const keys: string[] = [];
   const values: number[][] = columns.map(() => []);
