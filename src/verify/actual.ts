@@ -3,10 +3,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Scenario } from '../scenario/types.js';
+import { utf8Results } from './actual-text.js';
 import { ident, lit } from './sql.js';
 
 /** A results file, or a directory of them as Spark writes it (part-* files, _SUCCESS, key=value folders). */
-function reader(path: string): { sql: string; fmt: 'parquet' | 'csv' | 'json' | undefined; list: string } {
+function reader(path: string): { sql: string; fmt: 'parquet' | 'csv' | 'json' | undefined; list: string; files: string[] } {
   if (statSync(path).isDirectory()) {
     const files = dataFiles(path);
     if (files.length === 0) throw new UsageError(`--actual ${path}: no .parquet, .csv or .json files in this directory`);
@@ -16,14 +17,14 @@ function reader(path: string): { sql: string; fmt: 'parquet' | 'csv' | 'json' | 
     // Partition folders (window_date=2024-06-01) become columns, as Spark reads them back.
     const opts = 'hive_partitioning=true, union_by_name=true';
     const fmt = [...formats][0];
-    if (fmt === 'parquet') return { fmt, list, sql: `read_parquet(${list}, ${opts})` };
-    if (fmt === 'csv') return { fmt, list, sql: `read_csv(${list}, header=true, ${opts})` };
-    return { fmt, list, sql: `read_json(${list}, format='newline_delimited', ignore_errors=true, ${opts})` };
+    if (fmt === 'parquet') return { fmt, list, files, sql: `read_parquet(${list}, ${opts})` };
+    if (fmt === 'csv') return { fmt, list, files, sql: `read_csv(${list}, header=true, ${opts})` };
+    return { fmt, list, files, sql: `read_json(${list}, format='newline_delimited', ignore_errors=true, ${opts})` };
   }
   const fmt = formatOf(path);
-  if (fmt === 'parquet') return { fmt, list: lit(path), sql: `read_parquet(${lit(path)})` };
-  if (fmt === 'csv') return { fmt, list: lit(path), sql: `read_csv(${lit(path)}, header=true)` };
-  if (fmt === 'json') return { fmt, list: lit(path), sql: `read_json(${lit(path)}, format='newline_delimited', ignore_errors=true)` };
+  if (fmt === 'parquet') return { fmt, list: lit(path), files: [path], sql: `read_parquet(${lit(path)})` };
+  if (fmt === 'csv') return { fmt, list: lit(path), files: [path], sql: `read_csv(${lit(path)}, header=true)` };
+  if (fmt === 'json') return { fmt, list: lit(path), files: [path], sql: `read_json(${lit(path)}, format='newline_delimited', ignore_errors=true)` };
   throw new UsageError(`--actual ${path}: unknown results format "${extname(path)}" (use .jsonl, .csv or .parquet, or a directory of them)`);
 }
 
@@ -88,14 +89,31 @@ export async function loadActual(db: DuckDBConnection, s: Scenario, path: string
   await db.run(`CREATE OR REPLACE TABLE act_problems (col VARCHAR, n BIGINT, example VARCHAR)`);
   await db.run(`CREATE OR REPLACE TABLE act_meta AS SELECT FALSE AS has_window_end`);
   if (statSync(path).isFile() && statSync(path).size === 0) return;
-  const r = reader(path);
+  const view = await utf8Results(path, reader(path).files);
+  try {
+    if (view.notUtf8 > 0) await db.run(`INSERT INTO act_problems VALUES ('(a line that is not UTF-8)', ${view.notUtf8}, ${lit(view.example ?? '')})`);
+    await loadReadable(db, s, path, reader(view.path), map, mode, view.path);
+  } finally {
+    view.done();
+  }
+}
+
+/** DuckDB's complaint in one line: its first line and the first that says why (not the row itself). */
+function duckReason(e: unknown): string {
+  const lines = String((e as Error).message).split('\n').map((l) => l.trim());
+  const why = lines.slice(1).find((l) => l !== '' && !l.startsWith('Original Line') && !l.startsWith('Possible Solution'));
+  const cut = (l: string) => (l.length > 160 ? `${l.slice(0, 160)}...` : l);
+  return why === undefined ? cut(lines[0]) : `${cut(lines[0])}: ${cut(why)}`;
+}
+
+async function loadReadable(db: DuckDBConnection, s: Scenario, path: string, r: ReturnType<typeof reader>, map: Record<string, string>, mode: OutputMode, readFrom: string): Promise<void> {
   const from = r.sql;
   let described;
   try {
     described = await db.runAndReadAll(`DESCRIBE SELECT * FROM ${from}`);
   } catch (e) {
     // A binary file named .csv, a Parquet file cut short: the pipeline's output cannot be read at all.
-    throw new UsageError(`results ${path}: cannot be read as ${r.fmt ?? 'results'} (${(e as Error).message.split('\n')[0]})`);
+    throw new UsageError(`results ${path}: cannot be read as ${r.fmt ?? 'results'} (${duckReason(e).replaceAll(readFrom, path)})`);
   }
   if (r.fmt === 'json') {
     // A torn last line (an engine that crashed mid-write) or garbage between rows: read the rest,

@@ -96,7 +96,7 @@ export async function shapeChecks(db: DuckDBConnection, s: Scenario): Promise<Ch
       pass: bad === 0,
       expected: 0,
       actual: bad,
-      detail: bad === 0 ? 'every window time and aggregate parses' : problems.map((p) => (String(p.col).startsWith('(') ? `${p.n} lines are not JSON (e.g. ${JSON.stringify(p.example)}): left out` : `${p.n} values in ${p.col} are not ${String(p.col).startsWith('window') ? 'a time' : 'a number'} (e.g. ${JSON.stringify(p.example)})`)).join('; '),
+      detail: bad === 0 ? 'every window time and aggregate parses' : problems.map((p) => (p.col === '(a line that is not UTF-8)' ? `${p.n} lines are not UTF-8 (the first: ${p.example}): read with U+FFFD in place of the bad bytes` : String(p.col).startsWith('(') ? `${p.n} lines are not JSON (e.g. ${JSON.stringify(p.example)}): left out` : `${p.n} values in ${p.col} are not ${String(p.col).startsWith('window') ? 'a time' : 'a number'} (e.g. ${JSON.stringify(p.example)})`)).join('; '),
       examples: bad ? problems : undefined,
     },
     hasEnd

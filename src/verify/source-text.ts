@@ -6,7 +6,7 @@ import { fromCp1252, type Encoding } from '../sources/lines.js';
 
 
 /** True when the whole file is valid UTF-8 (streamed: one pass, flat memory). */
-async function isUtf8File(file: string): Promise<boolean> {
+export async function isUtf8File(file: string): Promise<boolean> {
   const d = new TextDecoder('utf-8', { fatal: true });
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) d.decode(chunk as Buffer, { stream: true });
@@ -34,6 +34,12 @@ export async function utf8View(file: string, format: string, encoding: Encoding)
   }
   const dir = mkdtempSync(join(tmpdir(), 'sat-verify-'));
   const copy = join(dir, `source.${format}`);
+  await utf8Copy(file, encoding, copy);
+  return { file: copy, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a UTF-8 copy of a text file in the given encoding (bad UTF-8 bytes become U+FFFD in place). */
+export async function utf8Copy(file: string, encoding: Encoding, copy: string): Promise<void> {
   const utf8 = new TextDecoder('utf-8');
   const decode = encoding === 'utf8' ? (c: Buffer) => utf8.decode(c, { stream: true }) : encoding === 'latin1' ? (c: Buffer) => c.toString('latin1') : (c: Buffer) => fromCp1252(c.toString('latin1'));
   await pipeline(
@@ -44,5 +50,4 @@ export async function utf8View(file: string, format: string, encoding: Encoding)
     },
     createWriteStream(copy),
   );
-  return { file: copy, done: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -139,4 +139,43 @@ describe('verify catches a corrupted result set', () => {
     const r = judge(lines.map((l) => { const row = JSON.parse(l); row.window_start = Date.parse(row.window_start); row.window_end = Date.parse(row.window_end); return JSON.stringify(row); }));
     expect(r.code, r.stderr).toBe(0);
   });
+
+  it('a results line with bytes that are not UTF-8 (JSONL and CSV): a failed check naming the line, not a crash or a silent drop', () => {
+    const i = pick();
+    const bytes = lines.map((l, j) => (j === i ? Buffer.concat([Buffer.from(l.replace('"key":"', '"key":"X')), Buffer.from([0xe9])]) : Buffer.from(l)));
+    const jsonl = join(dir, 'latin1-results.jsonl');
+    writeFileSync(jsonl, Buffer.concat(bytes.flatMap((b) => [b, Buffer.from('\n')])));
+    const r = sat('verify', '--dir', dir, '--actual', jsonl, '--json');
+    expect(r.code, r.stderr).toBe(1);
+    const detail = r.json.checks.find((c: any) => c.name === 'results are well-formed').detail;
+    expect(detail).toContain(`1 lines are not UTF-8 (the first: line ${i + 1} of ${jsonl}`);
+    expect(r.json.failed).toContain('no results missing'); // the line was read, with its key spoilt, not dropped unseen
+
+    const rows = lines.map((l) => JSON.parse(l));
+    const cols = ['window_start', 'key', 'avg_star_rating', 'sum_helpful_votes', 'sum_total_votes', 'number_of_reviews'];
+    const csv = join(dir, 'latin1-results.csv');
+    const csvLines = [Buffer.from(cols.join(',')), ...rows.map((row, j) => Buffer.concat([Buffer.from(cols.map((c) => row[c]).join(',')), j === i ? Buffer.from([0x20, 0xe9]) : Buffer.alloc(0)]))];
+    writeFileSync(csv, Buffer.concat(csvLines.flatMap((b) => [b, Buffer.from('\n')])));
+    const c = sat('verify', '--dir', dir, '--actual', csv, '--json');
+    expect(c.code, c.stderr).toBe(1);
+    expect(c.json.failed).toContain('results are well-formed');
+    expect(c.json.checks.find((x: any) => x.name === 'results are well-formed').detail).toMatch(/1 lines are not UTF-8 .*; 1 values in number_of_reviews are not a number/);
+  });
+
+  it('a results file that cannot be read (binary named .csv, a 3 MB CSV line): one line naming the file and why, exit 2', () => {
+    const bin = join(dir, 'binary.csv');
+    writeFileSync(bin, Buffer.from(Array.from({ length: 50_000 }, (_, k) => (k * 7919 + 13) % 256)));
+    const b = sat('verify', '--dir', dir, '--actual', bin);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim().split('\n')).toHaveLength(1);
+    expect(b.stderr).toContain(`results ${bin}: cannot be read as csv`);
+    expect(b.stderr).not.toMatch(/sat-results-|at .*\.js/);
+
+    const long = join(dir, 'long-line.csv');
+    writeFileSync(long, `window_start,key,avg_star_rating,sum_helpful_votes,sum_total_votes,number_of_reviews\n2015-08-18T00:00:00Z,${'x'.repeat(3 << 20)},1,0,0,1\n`);
+    const l = sat('verify', '--dir', dir, '--actual', long);
+    expect(l.code).toBe(2);
+    expect(l.stderr).toMatch(/cannot be read as csv .*Maximum line size/);
+    expect(l.stderr.trim().split('\n')).toHaveLength(1);
+  });
 });
