@@ -1,4 +1,5 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { fsError } from './fs-errors.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 
@@ -48,7 +49,12 @@ export function requireWorkdir(dir: string, what: string): void {
 /** Writes a JSON file under a temporary name and renames it into place: a reader never sees half of it. */
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2));
+  try {
+    writeFileSync(tmp, JSON.stringify(value, null, 2));
+  } catch (e) {
+    rmSync(tmp, { force: true }); // a half-written temporary is of no use to anyone
+    throw fsError(e, file);
+  }
   renameSync(tmp, file);
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeAll } from '../core/fs-errors.js';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogPosition } from '../transport/log/reader.js';
 import type { OperatorSnapshot } from './operator.js';
@@ -46,10 +47,11 @@ export class RunCheckpoints {
     const tmp = `${file}.tmp`;
     const fd = openSync(tmp, 'w');
     try {
-      const data = Buffer.from(text);
-      let done = 0;
-      while (done < data.length) done += writeSync(fd, data, done);
+      writeAll(fd, Buffer.from(text), tmp);
       fsyncSync(fd);
+    } catch (e) {
+      rmSync(tmp, { force: true }); // the disk full: the previous checkpoint stays the newest
+      throw e;
     } finally {
       closeSync(fd);
     }

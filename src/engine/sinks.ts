@@ -1,4 +1,5 @@
-import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSync } from 'node:fs';
+import { writeAll } from '../core/fs-errors.js';
 import { createInterface } from 'node:readline';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { cachedIso } from '../core/time.js';
@@ -50,8 +51,7 @@ export class JsonlSink {
   flush(): void {
     if (this.#buf.length === 0) return;
     const data = Buffer.from(`${this.#buf.join('\n')}\n`);
-    let done = 0;
-    while (done < data.length) done += writeSync(this.#fd, data, done);
+    writeAll(this.#fd, data, this.path);
     this.bytes += data.length;
     this.#buf = [];
   }

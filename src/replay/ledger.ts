@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { fsError } from '../core/fs-errors.js';
 
 /** One line of the truth ledger: what was sent, where it landed, and the fault it carries. */
 export interface LedgerEntry {
@@ -23,9 +24,12 @@ const q = (s: string | null): string => (s === null ? '' : `"${s.replace(/"/g, '
 export class LedgerWriter {
   readonly #out: WriteStream;
   #buf: string[] = [];
+  /** A write that failed (the disk full): raised at the next flush or close, naming the file. */
+  #failed: unknown;
 
   constructor(path: string) {
     this.#out = createWriteStream(path);
+    this.#out.on('error', (e) => (this.#failed ??= fsError(e, path)));
     this.#out.write(`${LEDGER_COLUMNS}\n`);
   }
 
@@ -37,12 +41,14 @@ export class LedgerWriter {
   }
 
   flush(): void {
+    if (this.#failed !== undefined) throw this.#failed;
     if (this.#buf.length > 0) this.#out.write(this.#buf.join(''));
     this.#buf = [];
   }
 
   async close(): Promise<void> {
     this.flush();
-    await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(this.#failed ?? err) : resolve())));
+    if (this.#failed !== undefined) throw this.#failed;
   }
 }

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { writeFileNamed } from '../core/fs-errors.js';
 import * as hdr from 'hdr-histogram-js';
 
 /** The latency figures every summary carries, in milliseconds. */
@@ -48,7 +49,7 @@ export class Latency {
     w.outputStartTime(this.startedAt);
     w.outputLegend();
     w.outputIntervalHistogram(this.#h, this.startedAt / 1000, Date.now() / 1000, 1000);
-    writeFileSync(path, text);
+    writeFileNamed(path, text);
   }
 }
 

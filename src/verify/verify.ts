@@ -208,7 +208,8 @@ async function materialize(url: string, dir: string, kafkaConfig?: string): Prom
 
 /** The replay summary and its ledger(s): one replay, or every part of a sharded one (all finished). */
 function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
-  const parts = replayParts(dir).filter((x) => existsSync(x.ledger));
+  // By its summary, written first: a replay that died before its ledger appeared is still named.
+  const parts = replayParts(dir).filter((x) => existsSync(x.replay));
   if (parts.length === 0) throw new UsageError(`no replay in ${dir} (run sat replay first, or pass --dir)`);
   const summaries = parts.map((x) => readJson<ReplaySummary>(x.replay, (f) => readFileSync(f, 'utf8')));
   const sharded = parts.filter((x) => x.shard !== undefined);
@@ -227,5 +228,7 @@ function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
         : `the replay ${parts[unfinished].replay} is incomplete: its process stopped before it finished (killed, or the disk filled up); replay again`,
     );
   }
+  const noLedger = parts.find((x) => !existsSync(x.ledger));
+  if (noLedger) throw new UsageError(`the replay ${noLedger.replay} finished but its ledger ${noLedger.ledger} is gone: replay again`);
   return { replay: summaries[0], ledgers: parts.map((x) => x.ledger) };
 }

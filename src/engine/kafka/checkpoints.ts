@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { writeFileNamed } from '../../core/fs-errors.js';
 import { join } from 'node:path';
 import { SatError } from '../../core/errors.js';
 import type { OperatorSnapshot } from '../operator.js';
@@ -33,7 +34,7 @@ export class CheckpointStore {
   write(c: PartitionCheckpoint): void {
     const file = this.#file(c.partition, c.nextOffset);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(c));
+    writeFileNamed(tmp, JSON.stringify(c));
     renameSync(tmp, file); // atomic: a reader sees the whole file or none
   }
 

@@ -1,5 +1,6 @@
 import { readJson } from '../../core/errors.js';
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame, encodeFrame } from './frame.js';
 
@@ -30,7 +31,7 @@ export class LogWriter {
         throw new Error(`log ${dir} has ${meta.partitions} partitions, not ${partitions}`);
       }
     } else {
-      writeFileSync(metaFile(dir), JSON.stringify({ partitions, created: new Date().toISOString() } satisfies LogMeta));
+      writeFileNamed(metaFile(dir), JSON.stringify({ partitions, created: new Date().toISOString() } satisfies LogMeta));
     }
     for (let p = 0; p < partitions; p++) {
       const fd = openSync(partitionFile(dir, p), 'a+');
@@ -56,9 +57,7 @@ export class LogWriter {
 
   #flushPartition(p: number): void {
     if (this.#pending[p].length === 0) return;
-    const buf = Buffer.concat(this.#pending[p]);
-    let done = 0;
-    while (done < buf.length) done += writeSync(this.#fds[p], buf, done);
+    writeAll(this.#fds[p], Buffer.concat(this.#pending[p]), partitionFile(this.dir, p));
     this.#pending[p] = [];
     this.#pendingBytes[p] = 0;
   }
@@ -66,7 +65,7 @@ export class LogWriter {
   /** Marks the log complete: a reader that has caught up may stop. */
   finish(): void {
     this.flush();
-    writeFileSync(doneFile(this.dir), JSON.stringify({ offsets: this.#offsets, finished: new Date().toISOString() }));
+    writeFileNamed(doneFile(this.dir), JSON.stringify({ offsets: this.#offsets, finished: new Date().toISOString() }));
   }
 
   close(): void {

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, sat, tempDir } from '../helpers.js';
+
+const SAMPLE = join(ROOT, 'datasets', 'reviews-sample.tsv');
+const FAULTS = ['--rate', '0', '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--seed', '5'];
+
+describe('a full disk', () => {
+  it('names the output that filled it, exit 3, one line (results.jsonl on /dev/full)', () => {
+    const dir = tempDir('sat-full-');
+    expect(sat('replay', SAMPLE, '--scenario', 'reviews', ...FAULTS, '--dir', dir).code).toBe(0);
+    // Every write to /dev/full fails with ENOSPC: the disk is full for this one file.
+    symlinkSync('/dev/full', join(dir, 'results.jsonl'));
+    const r = sat('run', '--dir', dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(`sat: writing ${join(dir, 'results.jsonl')}: the disk is full (ENOSPC)`);
+  });
+});
+
+/**
+ * A real full file system: a 4 MB tmpfs, which needs mount (root). Without it the test says so and
+ * is skipped; the /dev/full test above still checks the message.
+ */
+const MOUNT = join(tempDir('sat-tmpfs-'), 'fs');
+const canMount = (() => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  try {
+    mkdirSync(MOUNT, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', MOUNT], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!canMount) console.warn('disk-full.test.ts: cannot mount a tmpfs here (needs root on Linux): the full-file-system recovery test is skipped');
+afterAll(() => {
+  if (canMount) execFileSync('umount', [MOUNT], { stdio: 'ignore' });
+});
+
+describe.skipIf(!canMount)('a full file system (tmpfs)', () => {
+  it('sat run stops naming the file; its outputs stay as of its last checkpoint; with space again it resumes and verify passes', () => {
+    const dir = join(MOUNT, 'w');
+    expect(sat('replay', SAMPLE, '--scenario', 'reviews', ...FAULTS, '--dir', dir).code).toBe(0);
+    // Leave 60 KB: enough for a few checkpoints, not for the results.
+    const avail = Number(execFileSync('df', ['-k', '--output=avail', MOUNT], { encoding: 'utf8' }).trim().split('\n').pop());
+    const filler = join(MOUNT, 'filler');
+    writeFileSync(filler, Buffer.alloc(Math.max(0, avail - 60) * 1024));
+    const full = sat('run', '--dir', dir, '--checkpoint-every', '200');
+    expect(full.code, full.stderr).toBe(3);
+    expect(full.stderr.trim().split('\n')).toHaveLength(1);
+    expect(full.stderr).toMatch(new RegExp(`^sat: writing ${dir}/\\S+: the disk is full \\(ENOSPC\\)`));
+    // No half-written checkpoint left behind to be mistaken for one.
+    const cps = join(dir, 'checkpoints', 'run');
+    expect(existsSync(cps) ? readdirSync(cps).filter((f) => f.endsWith('.tmp')) : []).toEqual([]);
+    execFileSync('rm', [filler]);
+    const again = sat('run', '--dir', dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/resuming from/);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.json.counts.records_lost).toBe(0);
+    expect(v.json.counts.records_double_counted).toBe(0);
+    expect(statSync(join(dir, 'results.jsonl')).size).toBeGreaterThan(0);
+  });
+
+  it('sat replay stops naming the log file, and verify calls that replay incomplete', () => {
+    execFileSync('rm', ['-rf', join(MOUNT, 'w')]); // the whole 4 MB for this one
+    const dir = join(MOUNT, 'r');
+    const big = join(tempDir(), 'big.tsv');
+    expect(sat('gen', '--kind', 'reviews', '--rows', '20000', '--out', big).code).toBe(0);
+    const r = sat('replay', big, '--scenario', 'reviews', '--rate', '0', '--dir', dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^sat: writing ${dir}/\\S+: the disk is full \\(ENOSPC\\)$`));
+    const v = sat('verify', '--dir', dir);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/incomplete|did not finish|not finished/);
+  });
+});
