@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../core/rng.js';
 import { UsageError } from '../core/errors.js';
+import { KILL_AFTER_RECORDS_ENV } from './kill-switch.js';
 
 const SAT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'sat');
 
@@ -16,6 +17,8 @@ export interface KillOptions {
   verify: boolean;
   /** Start each kill timer only once this start has written a checkpoint (sat run). */
   afterCheckpoint?: boolean;
+  /** Instead of a time: kill each start right after its n-th record, n drawn from this range (sat run). */
+  afterRecords?: [number, number];
   log: (line: string) => void;
 }
 
@@ -23,6 +26,8 @@ export interface KillSummary {
   kills: number;
   /** Kill times after each start, ms. */
   killedAfterMs: number[];
+  /** With --after-records: the record count each killed start was killed at. */
+  killedAtRecord?: number[];
   starts: number;
   resumes: number;
   finalExitCode: number | null;
@@ -74,10 +79,15 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
   if (o.command.length === 0) throw new UsageError('sat chaos kill needs a command after --, e.g. -- sat run --dir D');
   const rng = createRng(o.seed);
   const [cmd, args] = argv(o.command);
+  if (o.afterRecords && !(o.command[0] === 'sat' && o.command[1] === 'run')) throw new UsageError('--after-records works with sat run only (it counts the records sat run processes)');
   const t0 = performance.now();
-  const summary: KillSummary = { kills: 0, killedAfterMs: [], starts: 0, resumes: 0, finalExitCode: null, elapsedMs: 0 };
+  const summary: KillSummary = { kills: 0, killedAfterMs: [], ...(o.afterRecords ? { killedAtRecord: [] } : {}), starts: 0, resumes: 0, finalExitCode: null, elapsedMs: 0 };
   for (;;) {
-    const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const killing = summary.kills < o.times;
+    // A record count is drawn whether or not it is used, so the seed gives the same sequence.
+    const atRecord = o.afterRecords ? o.afterRecords[0] + Math.floor(rng.next() * (o.afterRecords[1] - o.afterRecords[0] + 1)) : undefined;
+    const env = atRecord !== undefined && killing ? { ...process.env, [KILL_AFTER_RECORDS_ENV]: String(atRecord) } : process.env;
+    const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     summary.starts++;
     let stderr = '';
     child.stderr!.on('data', (d) => {
@@ -87,10 +97,9 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
     child.stdout!.resume();
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
     const wait = o.every[0] + rng.next() * (o.every[1] - o.every[0]);
-    const killing = summary.kills < o.times;
     const startedAt = Date.now();
     const armed = killing && o.afterCheckpoint ? checkpointWritten(checkpointDir(o.command), startedAt, exited) : Promise.resolve();
-    const timer = killing ? armed.then(() => new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait))) : new Promise<never>(() => undefined);
+    const timer = killing && atRecord === undefined ? armed.then(() => new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait))) : new Promise<never>(() => undefined);
     const first = await Promise.race([exited, timer]);
     if (/resuming from |restored at offset /.test(stderr)) summary.resumes++;
     if (first === 'kill') {
@@ -100,14 +109,21 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
       summary.killedAfterMs.push(Math.round(wait));
       continue;
     }
-    const r = first as { code: number | null };
+    const r = first as { code: number | null; signal: NodeJS.Signals | null };
+    if (atRecord !== undefined && killing && r.signal === 'SIGKILL') {
+      // It killed itself at its record count.
+      summary.kills++;
+      summary.killedAfterMs.push(Date.now() - startedAt);
+      summary.killedAtRecord!.push(atRecord);
+      continue;
+    }
 
     summary.finalExitCode = r.code;
     if (r.code !== 0) {
       o.log(`the command exited with ${r.code} on its own:\n${stderr.trim().split('\n').slice(-5).join('\n')}`);
       break;
     }
-    if (summary.kills < o.times) o.log(`the command finished after ${summary.kills} of ${o.times} kills (it ran shorter than the kill interval)`);
+    if (summary.kills < o.times) o.log(`the command finished after ${summary.kills} of ${o.times} kills (${o.afterRecords ? 'fewer records were left than the kill point' : 'it ran shorter than the kill interval'})`);
     break;
   }
   if (o.verify && summary.finalExitCode === 0 && o.command[0] === 'sat' && o.command[1] === 'run') {

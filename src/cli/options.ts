@@ -54,6 +54,14 @@ export function durationRange(text: string): [number, number] {
   }
 }
 
+/** A count or a range of counts: "5000" or "2000..20000". */
+export function countRange(text: string): [number, number] {
+  const m = /^\s*(\d+)\s*(?:\.\.\s*(\d+)\s*)?$/.exec(text);
+  const [a, b] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+  if (!(a >= 1 && b >= a)) throw new InvalidArgumentError(`"${text}" is not a count or a range of counts (e.g. 5000 or 2000..20000, at least 1)`);
+  return [a, b];
+}
+
 /** Human text goes to stderr (or nowhere with --json); the JSON summary alone goes to stdout. */
 export function say(json: boolean | undefined, text: string): void {
   if (!json) process.stderr.write(`${text}\n`);

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
+import { countRange, durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -148,6 +148,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--seed <n>', 'seed for the kill moments', integer, 1)
     .option('--no-verify', 'do not run sat verify at the end')
     .option('--after-checkpoint', 'sat run only: start each kill timer once that start has written a checkpoint (every restart then resumes, however slow the start)')
+    .option('--after-records <range>', 'sat run only: kill each start right after it has processed a seeded number of records in this range (counted from that start), e.g. 2000..20000, instead of after a time', countRange)
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (command, flags) => {
       const { chaosKillCommand } = await import('./commands/chaos.js');

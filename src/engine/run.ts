@@ -1,4 +1,5 @@
 import { claimWorkdir, lockHolder, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
+import { killSwitch } from '../chaos/kill-switch.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -129,6 +130,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     },
   };
   let records = cp?.records ?? 0;
+  const killPoint = killSwitch(); // sat chaos kill --after-records
   let checkpoints = 0;
   let lastCheckpoint = { records, at: performance.now() };
   /** Flushes every output and saves state, reader position and output lengths together. */
@@ -180,6 +182,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     idleSince = performance.now();
     records++;
     processor.handle(op, rec, out);
+    killPoint?.();
     latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
     // Yield now and then, so a signal (SIGINT, SIGTERM) or a metrics scrape gets in under backlog.
     if ((records & 4095) === 0) {

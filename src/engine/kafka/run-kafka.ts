@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killSwitch } from '../../chaos/kill-switch.js';
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
 import { SatError, UsageError } from '../../core/errors.js';
@@ -284,6 +285,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
         o.log(`status: ${member.describe()}, tasks ${at}, records ${counters.records}, phase ${phase}`);
       }, 5000)
     : undefined;
+  const killPoint = killSwitch(); // sat chaos kill --after-records
   let phase = 'start';
   const start = performance.now();
   let lastCommit = performance.now();
@@ -351,6 +353,7 @@ export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       } else if (endMark === undefined) {
         processor.handle(task.op, { partition: m.partition, offset: Number(m.offset), value: m.value }, outputs(m.partition));
         counters.records++;
+        killPoint?.();
       }
       processed.add(m.partition);
       task.nextOffset = Number(m.offset) + 1;
