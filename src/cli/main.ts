@@ -2,7 +2,10 @@ import { CommanderError } from 'commander';
 import { SatError } from '../core/errors.js';
 import { buildProgram } from './program.js';
 
-/** The only place that exits: 0 ok, 1 verification failed, 2 bad usage or input, 3 environment (files), 4 internal bug. */
+/**
+ * The only place that exits: 0 ok, 1 verification failed, 2 bad usage or input, 3 environment (files,
+ * Kafka: typed where they happen, FileSystemError and KafkaError), 4 internal bug.
+ */
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
   const program = buildProgram((c) => (code = c));
@@ -27,21 +30,10 @@ export async function main(argv: string[]): Promise<void> {
     } else if (typeof (e as NodeJS.ErrnoException)?.code === 'string' && /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code!)) {
       process.stderr.write(`sat: ${(e as Error).message}\n`); // file system: missing, unreadable, full
       code = 3;
-    } else if (String((e as { code?: unknown })?.code ?? '').startsWith('PLT_KFK_')) {
-      process.stderr.write(`sat: Kafka: ${kafkaCause(e as Error)}\n`); // broker gone, refused, timed out
-      code = 3;
     } else {
       process.stderr.write(`sat: internal error: ${(e as Error)?.stack ?? e}\nThis is a bug; please report it.\n`);
       code = 4;
     }
   }
   process.exitCode = code;
-}
-
-/** The Kafka client wraps retries in aggregate errors: say what failed and the first underlying cause. */
-function kafkaCause(e: Error): string {
-  const inner = (e as { errors?: Error[] }).errors?.[0] ?? (e.cause as Error | undefined);
-  const own = e.message.replace(/\.$/, '');
-  const innerText = inner && inner !== e ? kafkaCause(inner) : '';
-  return innerText && !own.includes(innerText) ? `${own}: ${innerText}` : own;
 }

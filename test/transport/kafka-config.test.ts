@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { asKafkaError, KafkaError } from '../../src/transport/kafka/errors.js';
+import { BROKERS, haveBroker } from '../kafka/broker.js';
 import { clientOptions, describeConnection, kafkaConnection } from '../../src/transport/kafka/config.js';
 import { parseKafkaUrl } from '../../src/transport/kafka/read-topic.js';
 import { sat, tempDir } from '../helpers.js';
@@ -49,5 +51,28 @@ describe('Kafka connection settings', () => {
     expect(r.code).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^sat: Kafka: .*127\.0\.0\.1:9/);
+  });
+
+  it.skipIf(!haveBroker)('a client error from the broker (an invalid topic name) is typed at the transport edge: one line, exit 3', () => {
+    const r = sat('replay', 'datasets/iot-sample.csv', '--scenario', 'iot', '--brokers', BROKERS, '--topic', 'not a topic!', '--dir', tempDir());
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^sat: Kafka: .*CreateTopics.*invalid topic/);
+  });
+});
+
+describe('KafkaError', () => {
+  it('wraps the client\'s errors (PLT_KFK_ codes, aggregates) with the first cause and whether a retry can help; leaves others alone', () => {
+    const inner = Object.assign(new Error('Connection refused'), { code: 'PLT_KFK_NETWORK', canRetry: true });
+    const outer = Object.assign(new Error('Cannot connect to any broker.'), { code: 'PLT_KFK_MULTIPLE', errors: [inner] });
+    const k = asKafkaError(outer) as KafkaError;
+    expect(k).toBeInstanceOf(KafkaError);
+    expect(k.exitCode).toBe(3);
+    expect(k.message).toBe('Kafka: Cannot connect to any broker: Connection refused');
+    expect(k.retriable).toBe(true);
+    const fenced = asKafkaError(Object.assign(new Error('The producer has been fenced'), { code: 'PLT_KFK_RESPONSE', canRetry: false })) as KafkaError;
+    expect(fenced.retriable).toBe(false);
+    const bug = new TypeError('x is undefined');
+    expect(asKafkaError(bug)).toBe(bug);
   });
 });

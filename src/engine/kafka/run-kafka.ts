@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atKafkaEdge } from '../../transport/kafka/errors.js';
 import { killSwitch } from '../../chaos/kill-switch.js';
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
@@ -89,7 +90,12 @@ const COMMIT_DEADLINE_MS = 20_000;
  * checkpoint for exactly that offset. A rebalance drops all uncommitted work; the stream then
  * re-reads from the committed offsets, and a partition's records are only taken in offset order.
  */
-export async function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
+export function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
+  // Inside, recovery reads the client's own errors (unknown member, fenced); outside, they are typed.
+  return atKafkaEdge(() => runMember(o));
+}
+
+async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
   await ensureReachable(o.conn);
   const policy = policyFromEnv();

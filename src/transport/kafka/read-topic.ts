@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { atKafkaEdge } from './errors.js';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
 import { partitionCount } from './topics.js';
@@ -20,7 +21,11 @@ export interface ReadTopicOptions {
  * up to settleMs, for no transaction to be open; past that it reads what is stable and says which
  * partitions were held back.
  */
-export async function readTopic(conn: KafkaConnection, topic: string, options: ReadTopicOptions = {}): Promise<Buffer[]> {
+export function readTopic(conn: KafkaConnection, topic: string, options: ReadTopicOptions = {}): Promise<Buffer[]> {
+  return atKafkaEdge(() => readAll(conn, topic, options));
+}
+
+async function readAll(conn: KafkaConnection, topic: string, options: ReadTopicOptions): Promise<Buffer[]> {
   const { settleMs = 60_000, timeoutMs = 60_000, log = () => undefined } = options;
   const partitions = await partitionCount(conn, topic);
   if (partitions === undefined) return [];

@@ -1,4 +1,5 @@
 import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { asKafkaError, atKafkaEdge } from './errors.js';
 import { endMarkValue, HEADER_END, HEADER_SEND_TIME, type OutRecord, type RecordSink } from '../types.js';
 import { clientOptions, describeConnection, type KafkaConnection } from './config.js';
 import { ensureTopics, partitionCount } from './topics.js';
@@ -11,7 +12,11 @@ export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
  * record's partition itself with Kafka's murmur2, so Kafka and the embedded log agree (the library's
  * default partitioner differs from the Java client's).
  */
-export async function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
+export function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
+  return atKafkaEdge(() => openSink(conn, topic, partitions, compression, shard));
+}
+
+async function openSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
   const existing = await partitionCount(conn, topic);
   if (existing === undefined) await ensureTopics(conn, [{ name: topic, partitions }]);
   const count = existing ?? partitions;
@@ -60,7 +65,7 @@ export async function kafkaSink(conn: KafkaConnection, topic: string, partitions
           at += w.batch.length;
         }
       } catch (e) {
-        for (const w of taken) w.reject(e);
+        for (const w of taken) w.reject(asKafkaError(e));
       }
     }
     pumping = false;
@@ -82,12 +87,14 @@ export async function kafkaSink(conn: KafkaConnection, topic: string, partitions
       // "i/n": a partition has ended once the engine has seen the markers of all n shards.
       const end = Buffer.from(HEADER_END);
       const mark = Buffer.from(endMarkValue(shard));
-      await producer.send({
-        messages: Array.from({ length: count }, (_, p) => ({ topic, partition: p, value: Buffer.alloc(0), headers: new Map([[end, mark]]) })),
-      });
+      await atKafkaEdge(() =>
+        producer.send({
+          messages: Array.from({ length: count }, (_, p) => ({ topic, partition: p, value: Buffer.alloc(0), headers: new Map([[end, mark]]) })),
+        }),
+      );
     },
     async close() {
-      await producer.close();
+      await atKafkaEdge(() => producer.close());
     },
   };
 }
