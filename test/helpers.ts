@@ -23,6 +23,8 @@ export const tempDir = (prefix = 'sat-test-') => mkdtempSync(join(tmpdir(), pref
 
 export interface Ran {
   code: number;
+  /** The signal that ended it (SIGKILL from a kill switch), or null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   json: any;
@@ -42,7 +44,7 @@ export function satWith(env: Record<string, string>, ...args: string[]): Ran {
   } catch {
     json = undefined;
   }
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+  return { code: r.status ?? -1, signal: r.signal, stdout: r.stdout, stderr: r.stderr, json };
 }
 
 const servers: ChildProcess[] = [];

@@ -1,4 +1,5 @@
 import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSync } from 'node:fs';
+import { SatError } from '../core/errors.js';
 import { writeAll } from '../core/fs-errors.js';
 import { createInterface } from 'node:readline';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
@@ -27,7 +28,7 @@ export class JsonlSink {
   constructor(readonly path: string, resume?: SinkState) {
     if (resume) {
       const size = existsSync(path) ? statSync(path).size : 0;
-      if (size < resume.bytes) throw new Error(`${path} is shorter (${size} bytes) than the checkpoint says (${resume.bytes})`);
+      if (size < resume.bytes) throw new SatError(`${path} is shorter (${size} bytes) than the run's checkpoint says (${resume.bytes}): it was changed since; sat run --fresh starts over`, 3);
       truncateSync(path, resume.bytes);
       this.#fd = openSync(path, 'a');
       this.bytes = resume.bytes;

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BROKERS, haveBroker, openTransactions, uniqueTopic } from '../kafka/broker.js';
-import { sat, start, stopChildren, tempDir } from '../helpers.js';
+import { sat, satWith, start, stopChildren, tempDir } from '../helpers.js';
 
 afterEach(stopChildren);
 
@@ -73,6 +73,21 @@ describe('crash and restart: SIGKILL at random moments, resume, exactly-once res
     expect(r.stderr).toMatch(/is corrupt or half-written: using cp-\d+\.json/);
     expect(r.json.corruptCheckpoints).toEqual([newest.split('/').pop()]);
     expect(r.json.resumedFrom.records).toBeGreaterThan(0);
+    expect(sat('verify', '--dir', dir).code).toBe(0);
+  });
+
+  it('an output cut short behind the run\'s back (shorter than its checkpoint says): one line naming it and --fresh, exit 3', async () => {
+    const dir = bigReplay(30_000);
+    // Killed by its own kill switch at record 20,000: checkpoints every 2,000 before it.
+    const killed = satWith({ SAT_KILL_AFTER_RECORDS: '20000' }, 'run', '--dir', dir, '--checkpoint-every', '2000');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(statSync(join(dir, 'results.jsonl')).size).toBeGreaterThan(0);
+    truncateSync(join(dir, 'results.jsonl'), 0);
+    const r = sat('run', '--dir', dir);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^sat: \S+results\.jsonl is shorter \(0 bytes\) than the run's checkpoint says .*sat run --fresh starts over/);
+    expect(sat('run', '--dir', dir, '--fresh').code).toBe(0);
     expect(sat('verify', '--dir', dir).code).toBe(0);
   });
 

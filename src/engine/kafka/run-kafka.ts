@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atKafkaEdge } from '../../transport/kafka/errors.js';
+import { atKafkaEdge, KafkaError } from '../../transport/kafka/errors.js';
 import { killSwitch } from '../../chaos/kill-switch.js';
 import { Admin, FetchIsolationLevels, ListOffsetTimestamps, ProduceAcks, Producer, type Message } from '@platformatic/kafka';
 import { deadline, DeadlineExceeded } from '../../core/deadline.js';
@@ -194,7 +194,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   async function restore(partition: number): Promise<Task> {
     const started = performance.now();
     while (!(await stable([partition]))) {
-      if (performance.now() - started > 60_000) throw new Error(`partition ${partition}: a transaction stayed open for 60 s`);
+      if (performance.now() - started > 60_000) throw new KafkaError(`partition ${partition} of ${progressTopic}: a transaction stayed open for 60 s (a member that is not sat's, or a broker that does not finish transactions)`, true);
       await sleep(200);
     }
     const committed = Number((await committedOffsets([partition]))[partition] ?? -1n);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KafkaError } from './errors.js';
 import { Admin } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
 
@@ -40,7 +41,7 @@ export async function initGroupOffsets(conn: KafkaConnection, group: string, top
         if (/not empty|NON_EMPTY|not aware of this member|UNKNOWN_MEMBER/i.test(last)) return;
       }
     }
-    throw new Error(`could not give group ${group} its starting offsets on ${topic}: ${last}`);
+    throw new KafkaError(`could not give group ${group} its starting offsets on ${topic}: ${last}`, true);
   } finally {
     await admin.close();
   }

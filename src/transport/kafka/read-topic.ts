@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atKafkaEdge } from './errors.js';
+import { atKafkaEdge, KafkaError } from './errors.js';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
 import { partitionCount } from './topics.js';
@@ -58,7 +58,7 @@ async function readAll(conn: KafkaConnection, topic: string, options: ReadTopicO
     const started = performance.now();
     // Done when every partition has been fetched up to its end offset (control records included).
     while (!all.every((p) => (stream.offsetsToFetch.get(`${topic}:${p}`) ?? 0n) >= (end[p] ?? 0n)) || stream.readableLength > 0) {
-      if (performance.now() - started > timeoutMs) throw new Error(`reading ${topic} timed out after ${timeoutMs} ms`);
+      if (performance.now() - started > timeoutMs) throw new KafkaError(`reading ${topic} timed out after ${timeoutMs} ms`, true);
       await sleep(50);
     }
     await stream.close();

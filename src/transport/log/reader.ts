@@ -1,4 +1,4 @@
-import { readJson } from '../../core/errors.js';
+import { readJson, SatError, UsageError } from '../../core/errors.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { decodeFrame, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
@@ -90,7 +90,7 @@ export class LogReader {
   readonly #headAt: { position: number; offset: number }[];
 
   constructor(readonly dir: string) {
-    if (!existsSync(metaFile(dir))) throw new Error(`no embedded log at ${dir} (run sat replay first)`);
+    if (!existsSync(metaFile(dir))) throw new UsageError(`no embedded log at ${dir} (run sat replay first)`);
     const meta = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8'));
     this.#parts = Array.from({ length: meta.partitions }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
     this.#heads = this.#parts.map(() => undefined);
@@ -107,7 +107,7 @@ export class LogReader {
 
   /** Continues from a saved position: records before it are not read again. */
   seek(at: LogPosition): void {
-    if (at.partitions.length !== this.#parts.length) throw new Error(`checkpoint has ${at.partitions.length} partitions, the log ${this.#parts.length}`);
+    if (at.partitions.length !== this.#parts.length) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.#parts.length}: the log was replayed again since; sat run --fresh starts over`, 3);
     at.partitions.forEach((x, i) => this.#parts[i].seek(x.position, x.offset));
     this.#heads.fill(undefined);
     this.#nextSeq = at.nextSeq;

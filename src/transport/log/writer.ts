@@ -1,4 +1,4 @@
-import { readJson } from '../../core/errors.js';
+import { readJson, UsageError } from '../../core/errors.js';
 import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ export class LogWriter {
     if (existsSync(metaFile(dir))) {
       const meta = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8'));
       if (meta.partitions !== partitions) {
-        throw new Error(`log ${dir} has ${meta.partitions} partitions, not ${partitions}`);
+        throw new UsageError(`the log in ${dir} has ${meta.partitions} partitions, not ${partitions}`);
       }
     } else {
       writeFileNamed(metaFile(dir), JSON.stringify({ partitions, created: new Date().toISOString() } satisfies LogMeta));
