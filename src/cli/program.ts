@@ -94,6 +94,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .addOption(new Option('--watermark <model>', 'older name of --watermark-model').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']).hideHelp())
     .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
+    .addOption(new Option('--engine <engine>', "the engine that made the results: its watermark, dedup and late rules (spark: Structured Streaming with dropDuplicatesWithinWatermark)").choices(['sat', 'spark']))
+    .option('--spark-checkpoint <dir>', "with --engine spark: the query's checkpoint directory; the oracle cuts the stream into its real micro-batches and judges exactly")
     .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .option('--pivot <file>', "messages: an engine's daily pivot (JSONL: day, the key, a column per value)")
@@ -187,6 +189,19 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (flags) => {
       const { serveOnlineCommand } = await import('./commands/serve.js');
       setExit(await serveOnlineCommand(flags));
+    });
+
+  const engine = program.command('engine').description('other engines (Spark, Flink) judged by sat');
+  engine
+    .command('spec')
+    .description('the scenario as JSON (fields and types, key, event time, window, watermark, aggregations, filter): what the reference pipelines in engines/ build their jobs from')
+    .requiredOption('--scenario <name|file>', 'scenario name (profiles/NAME.yaml) or file')
+    .action(async (flags) => {
+      const { loadScenario } = await import('../scenario/load.js');
+      const { HEADER_END } = await import('../transport/types.js');
+      const s = loadScenario(flags.scenario);
+      process.stdout.write(`${JSON.stringify({ ...s, path: undefined, endOfStreamHeader: HEADER_END }, null, 2)}\n`);
+      setExit(0);
     });
 
   common(program.command('demo'))

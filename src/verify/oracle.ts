@@ -17,9 +17,14 @@ import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js'
 /**
  * Watermark models: `global` is the largest event time over the whole stream in send order (sat run
  * on the embedded log); `partition` keeps one per partition in offset order (sat run on Kafka, and
- * Kafka Streams' stream time), so it does not depend on how partitions interleave.
+ * Kafka Streams' stream time), so it does not depend on how partitions interleave. `spark-batches`
+ * is a Spark Structured Streaming query's, cut into the micro-batches its checkpoint recorded (table
+ * spark_batches, see spark-checkpoint.ts), with Spark's rules: a row is late when its event time is
+ * at or below the watermark it is judged by (dropDuplicatesWithinWatermark's filter, LessThanOrEqual
+ * in Spark's WatermarkSupport), and an id is held until the watermark reaches its event time plus the
+ * delay (the dedup state's expiry).
  */
-export type WatermarkModel = 'global' | 'partition';
+export type WatermarkModel = 'global' | 'partition' | 'spark-batches';
 
 export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string | string[], model: WatermarkModel = 'global'): Promise<void> {
   const { size, slide } = s.window;
@@ -57,6 +62,10 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
 
   // Watermark at each delivery: the largest valid event time so far (in the model's order), minus the delay.
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
+  const spark = model === 'spark-batches';
+  // Spark: each delivery is judged by the watermark of the micro-batch that read it (a delivery past
+  // the last committed batch, by the last watermark: the job never read it, so its results lack it).
+  const sparkWatermark = `coalesce((SELECT b.wm_late FROM spark_batches b WHERE b.partition = deliv.partition AND deliv."offset" < b.end_offset ORDER BY b.batch LIMIT 1), (SELECT max(wm_evict) FROM spark_batches))`;
   await db.run(`CREATE OR REPLACE TABLE stage AS
     WITH deliv AS (
       -- A boundary probe is sent with another event time than its row's: the ledger carries it.
@@ -64,7 +73,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
              (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
       FROM ledger l LEFT JOIN data d ON l.row = d.row)
     SELECT *,
-      max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay} AS watermark,
+      ${spark ? sparkWatermark : `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay}`} AS watermark,
       CASE WHEN ok THEN ${lastStart} END AS last_start
     FROM deliv`);
 
@@ -79,17 +88,18 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   // partition model each partition is its own task with its own dedup state, in offset order.
   const scope = model === 'partition' ? 'partition, id' : 'id';
   const order = model === 'partition' ? '"offset"' : 'seq';
-  const wmBefore = `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay}`;
+  const wmBefore = spark ? 'watermark' : `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay}`;
+  const isLate = spark ? 'et <= watermark' : `last_start + ${size} + ${lateness} <= watermark`;
   await db.run(`CREATE OR REPLACE TABLE c0 AS
     SELECT *, CASE WHEN NOT ok THEN 'dead'
                    ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}
-                   WHEN last_start + ${size} + ${lateness} <= watermark THEN 'late'
+                   WHEN ${isLate} THEN 'late'
                    ELSE 'on-time' END AS c0,
       ${wmBefore} AS wm_before
     FROM stage`);
   await db.run(`CREATE OR REPLACE TABLE dups AS
     WITH RECURSIVE ot AS (
-      SELECT seq, partition, id, wm_before, last_start + ${size} + ${lateness} AS close,
+      SELECT seq, partition, id, wm_before, ${spark ? `et + ${s.watermarkDelay}` : `last_start + ${size} + ${lateness}`} AS close,
              row_number() OVER (PARTITION BY ${scope} ORDER BY ${order}) AS rn,
              count(*) OVER (PARTITION BY ${scope}) AS n
       FROM c0 WHERE c0 = 'on-time'),

@@ -19,6 +19,7 @@ import { reportChecks, runReconciliation } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
 import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
+import { loadSparkBatches, readSparkCheckpoint } from './spark-checkpoint.js';
 
 export interface VerifyOptions {
   scenario: Scenario;
@@ -51,6 +52,10 @@ export interface VerifyOptions {
   corrupted?: string;
   /** Accept a run that tested nothing (no record counted, every late decision ambiguous). */
   allowVacuous?: boolean;
+  /** The engine that made the results: its watermark, dedup and late rules (default: sat). */
+  engine?: 'sat' | 'spark';
+  /** A Spark query's checkpoint directory: judge by its real micro-batches (exact). */
+  sparkCheckpoint?: string;
 }
 
 export interface VerifyReport {
@@ -100,7 +105,11 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   // A Kafka replay's own run writes to <topic>-results and friends; the embedded log's to files.
   const own = (file: string, suffix: string) => (kafka ? `kafka://${kafka.brokers.join(',')}/${kafka.topic}-${suffix}` : file);
   const actual = o.actual ?? own(p.results, 'results');
-  const model: WatermarkModel = o.watermark ?? (kafka ? 'partition' : 'global');
+  if (o.sparkCheckpoint !== undefined && o.engine !== 'spark') throw new UsageError('--spark-checkpoint goes with --engine spark');
+  if (o.sparkCheckpoint !== undefined && !kafka) throw new UsageError('--spark-checkpoint: the replay in --dir did not go to Kafka, so there is no topic Spark could have read');
+  const sparkBatches = o.sparkCheckpoint !== undefined ? readSparkCheckpoint(o.sparkCheckpoint, kafka!.topic) : undefined;
+  // Spark without its checkpoint: its watermark is the stream's global maximum, judged within bounds.
+  const model: WatermarkModel = sparkBatches ? 'spark-batches' : (o.watermark ?? (o.engine === 'spark' ? 'global-max' : kafka ? 'partition' : 'global'));
   const local = (url: string | undefined) => (url === undefined ? undefined : materialize(url, o.dir, o.kafkaConfig));
 
   const instance = await DuckDBInstance.create(':memory:');
@@ -108,6 +117,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   try {
     await db.run(`SET TimeZone = 'UTC'`);
     const bounded = BOUNDED_MODELS.includes(model);
+    if (sparkBatches) await loadSparkBatches(db, sparkBatches);
     // The bounded models start from the exact classification (dead, duplicate) and add their bounds.
     await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header, quote: replay.quote, encoding: replay.encoding }, ledgers, bounded ? 'global' : (model as ExactModel));
     const mode = o.outputMode ?? 'append';

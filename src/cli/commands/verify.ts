@@ -34,6 +34,8 @@ export interface VerifyFlags {
   corrupted?: string;
   outputMode?: 'append' | 'update';
   allowVacuous?: boolean;
+  engine?: 'sat' | 'spark';
+  sparkCheckpoint?: string;
 }
 
 export async function verifyCommand(f: VerifyFlags): Promise<number> {
@@ -42,7 +44,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const r = await verify({
     scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermarkModel ?? f.watermark, batchSpanMs: f.batchSpan, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
-    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous,
+    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous, engine: f.engine, sparkCheckpoint: f.sparkCheckpoint,
   });
   return emitReport(r, f);
 }
