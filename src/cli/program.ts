@@ -94,7 +94,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .addOption(new Option('--watermark <model>', 'older name of --watermark-model').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']).hideHelp())
     .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
-    .addOption(new Option('--engine <engine>', "the engine that made the results: its watermark, dedup and late rules (spark: Structured Streaming with dropDuplicatesWithinWatermark)").choices(['sat', 'spark']))
+    .addOption(new Option('--engine <engine>', "the engine that made the results (needed with --actual): its watermark, dedup and late rules; spark: exact with --spark-checkpoint, else within bounds; flink: within bounds").choices(['sat', 'spark', 'flink', 'kafka-streams']))
     .option('--spark-checkpoint <dir>', "with --engine spark: the query's checkpoint directory; the oracle cuts the stream into its real micro-batches and judges exactly")
     .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')

@@ -14,6 +14,20 @@ import { runOracle, type WatermarkModel as ExactModel } from './oracle.js';
 
 /** Exact models (one right answer: sat run's own rules) and bounded ones (other engines'). */
 export type WatermarkModel = ExactModel | BoundedModel;
+
+export type Engine = 'sat' | 'spark' | 'flink' | 'kafka-streams';
+
+/**
+ * Each engine's watermark, as a model: sat run (global on the embedded log, per partition on Kafka),
+ * Kafka Streams (stream time per partition), Spark without its checkpoint (the global maximum,
+ * advanced between micro-batches: within bounds), Flink (the minimum over partitions: within bounds).
+ */
+const ENGINE_MODEL: Record<Engine, (kafka: boolean) => WatermarkModel> = {
+  sat: (kafka) => (kafka ? 'partition' : 'global'),
+  'kafka-streams': () => 'partition',
+  spark: () => 'global-max',
+  flink: () => 'per-partition-min',
+};
 import { collectEvidence, vacuityCheck, type Evidence } from './evidence.js';
 import { reportChecks, runReconciliation } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
@@ -53,7 +67,7 @@ export interface VerifyOptions {
   /** Accept a run that tested nothing (no record counted, every late decision ambiguous). */
   allowVacuous?: boolean;
   /** The engine that made the results: its watermark, dedup and late rules (default: sat). */
-  engine?: 'sat' | 'spark';
+  engine?: Engine;
   /** A Spark query's checkpoint directory: judge by its real micro-batches (exact). */
   sparkCheckpoint?: string;
 }
@@ -108,8 +122,10 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   if (o.sparkCheckpoint !== undefined && o.engine !== 'spark') throw new UsageError('--spark-checkpoint goes with --engine spark');
   if (o.sparkCheckpoint !== undefined && !kafka) throw new UsageError('--spark-checkpoint: the replay in --dir did not go to Kafka, so there is no topic Spark could have read');
   const sparkBatches = o.sparkCheckpoint !== undefined ? readSparkCheckpoint(o.sparkCheckpoint, kafka!.topic) : undefined;
-  // Spark without its checkpoint: its watermark is the stream's global maximum, judged within bounds.
-  const model: WatermarkModel = sparkBatches ? 'spark-batches' : (o.watermark ?? (o.engine === 'spark' ? 'global-max' : kafka ? 'partition' : 'global'));
+  if (o.actual !== undefined && o.engine === undefined && o.watermark === undefined) {
+    throw new UsageError('--actual needs --engine spark|flink|kafka-streams|sat: the engine that made the results decides which records are late and how duplicates are dropped (README "Testing your own pipeline")');
+  }
+  const model: WatermarkModel = sparkBatches ? 'spark-batches' : (o.watermark ?? ENGINE_MODEL[o.engine ?? 'sat'](kafka !== undefined));
   const local = (url: string | undefined) => (url === undefined ? undefined : materialize(url, o.dir, o.kafkaConfig));
 
   const instance = await DuckDBInstance.create(':memory:');

@@ -19,7 +19,11 @@ describe('usage errors exit 2 with a one-line message', () => {
     expect(sat('run', '--dir', dir).code).toBe(0);
     const binary = join(dir, 'binary.csv');
     writeFileSync(binary, Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)));
-    expectUsage(sat('verify', '--dir', dir, '--actual', binary), /results .*binary\.csv: cannot be read as csv/);
+    expectUsage(sat('verify', '--dir', dir, '--actual', binary, '--engine', 'sat'), /results .*binary\.csv: cannot be read as csv/);
+    // Another engine's results without naming the engine: its rules decide the verdict, so ask.
+    expectUsage(sat('verify', '--dir', dir, '--actual', join(dir, 'results.jsonl')), /--actual needs --engine spark\|flink\|kafka-streams\|sat/);
+    expectUsage(sat('verify', '--dir', dir, '--actual', join(dir, 'results.jsonl'), '--engine', 'nosuch'), /--engine/);
+    expectUsage(sat('verify', '--dir', dir, '--spark-checkpoint', dir), /--spark-checkpoint goes with --engine spark/);
     writeFileSync(join(dir, 'run.json'), '{"records": 12,');
     expectUsage(sat('verify', '--dir', dir), /run\.json: not valid JSON/);
     expectUsage(sat('run', '--dir', dir, '--metrics-port', '99999'), /expected a port from 0 to 65535/);
@@ -35,7 +39,7 @@ describe('usage errors exit 2 with a one-line message', () => {
     const torn = join(dir, 'torn.jsonl');
     const text = readFileSync(join(dir, 'results.jsonl'), 'utf8');
     writeFileSync(torn, text.slice(0, text.length - 40));
-    const v = sat('verify', '--dir', dir, '--actual', torn, '--json');
+    const v = sat('verify', '--dir', dir, '--actual', torn, '--engine', 'sat', '--json');
     expect(v.code).toBe(1);
     expect(v.json.failed).toContain('results are well-formed');
     expect(v.json.counts.results_missing).toBe(1);

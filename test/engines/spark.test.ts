@@ -49,7 +49,7 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(v.json.counts.expected_results).toBeGreaterThan(1000);
     expect(v.json.counts.late_expected).toBeGreaterThan(0); // dropped as late by the batch that read them
     // The same results judged by sat's own rules (per-partition watermark, no batches) fail: the rules differ.
-    const asSat = sat('verify', '--dir', dir, '--actual', job.results, '--json');
+    const asSat = sat('verify', '--dir', dir, '--actual', job.results, '--engine', 'sat', '--json');
     expect(asSat.code).toBe(1);
   });
 

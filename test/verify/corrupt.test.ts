@@ -19,7 +19,7 @@ beforeAll(() => {
 function judge(rows: string[]) {
   const path = join(dir, `actual-${Math.random().toString(36).slice(2)}.jsonl`);
   writeFileSync(path, `${rows.join('\n')}\n`);
-  const r = sat('verify', '--dir', dir, '--actual', path, '--json');
+  const r = sat('verify', '--dir', dir, '--actual', path, '--engine', 'sat', '--json');
   return { code: r.code, failed: (r.json?.failed ?? []) as string[], counts: r.json?.counts, stderr: r.stderr };
 }
 
@@ -29,7 +29,7 @@ const pick = () => lines.findIndex((l) => JSON.parse(l).number_of_reviews >= 2);
 describe('verify catches a corrupted result set', () => {
   it('passes the untouched results given as --actual, in JSONL and in Parquet', () => {
     expect(judge(lines).code).toBe(0);
-    const r = sat('verify', '--dir', dir, '--actual', join(dir, 'results.parquet'), '--json');
+    const r = sat('verify', '--dir', dir, '--actual', join(dir, 'results.parquet'), '--engine', 'sat', '--json');
     expect(r.code, r.stderr).toBe(0);
   });
 
@@ -39,10 +39,10 @@ describe('verify catches a corrupted result set', () => {
     const csv = [cols.join(','), ...rows.map((r) => [r.window_start, r.key, r.avg_star_rating, r.sum_helpful_votes, r.sum_total_votes, r.number_of_reviews].join(','))];
     const path = join(dir, 'spark-like.csv');
     writeFileSync(path, `${csv.join('\n')}\n`);
-    const ok = sat('verify', '--dir', dir, '--actual', path, '--json');
+    const ok = sat('verify', '--dir', dir, '--actual', path, '--engine', 'sat', '--json');
     expect(ok.code, ok.stderr).toBe(0);
     writeFileSync(path, `${csv.slice(0, -1).join('\n')}\n`);
-    expect(sat('verify', '--dir', dir, '--actual', path).code).toBe(1);
+    expect(sat('verify', '--dir', dir, '--actual', path, '--engine', 'sat').code).toBe(1);
   });
 
   it('a dropped row: results missing and records lost', () => {
@@ -90,7 +90,7 @@ describe('verify catches a corrupted result set', () => {
     expect(judge(bad).failed).toEqual(['no wrong values']);
     const path = join(dir, 'tolerant.jsonl');
     writeFileSync(path, `${bad.join('\n')}\n`);
-    expect(sat('verify', '--dir', dir, '--actual', path, '--tolerance', '1e-5').code).toBe(0);
+    expect(sat('verify', '--dir', dir, '--actual', path, '--engine', 'sat', '--tolerance', '1e-5').code).toBe(0);
   });
 
   it('a malformed record that escaped the dead letters is named', () => {
@@ -145,7 +145,7 @@ describe('verify catches a corrupted result set', () => {
     const bytes = lines.map((l, j) => (j === i ? Buffer.concat([Buffer.from(l.replace('"key":"', '"key":"X')), Buffer.from([0xe9])]) : Buffer.from(l)));
     const jsonl = join(dir, 'latin1-results.jsonl');
     writeFileSync(jsonl, Buffer.concat(bytes.flatMap((b) => [b, Buffer.from('\n')])));
-    const r = sat('verify', '--dir', dir, '--actual', jsonl, '--json');
+    const r = sat('verify', '--dir', dir, '--actual', jsonl, '--engine', 'sat', '--json');
     expect(r.code, r.stderr).toBe(1);
     const detail = r.json.checks.find((c: any) => c.name === 'results are well-formed').detail;
     expect(detail).toContain(`1 lines are not UTF-8 (the first: line ${i + 1} of ${jsonl}`);
@@ -156,7 +156,7 @@ describe('verify catches a corrupted result set', () => {
     const csv = join(dir, 'latin1-results.csv');
     const csvLines = [Buffer.from(cols.join(',')), ...rows.map((row, j) => Buffer.concat([Buffer.from(cols.map((c) => row[c]).join(',')), j === i ? Buffer.from([0x20, 0xe9]) : Buffer.alloc(0)]))];
     writeFileSync(csv, Buffer.concat(csvLines.flatMap((b) => [b, Buffer.from('\n')])));
-    const c = sat('verify', '--dir', dir, '--actual', csv, '--json');
+    const c = sat('verify', '--dir', dir, '--actual', csv, '--engine', 'sat', '--json');
     expect(c.code, c.stderr).toBe(1);
     expect(c.json.failed).toContain('results are well-formed');
     expect(c.json.checks.find((x: any) => x.name === 'results are well-formed').detail).toMatch(/1 lines are not UTF-8 .*; 1 values in number_of_reviews are not a number/);
@@ -165,7 +165,7 @@ describe('verify catches a corrupted result set', () => {
   it('a results file that cannot be read (binary named .csv, a 3 MB CSV line): one line naming the file and why, exit 2', () => {
     const bin = join(dir, 'binary.csv');
     writeFileSync(bin, Buffer.from(Array.from({ length: 50_000 }, (_, k) => (k * 7919 + 13) % 256)));
-    const b = sat('verify', '--dir', dir, '--actual', bin);
+    const b = sat('verify', '--dir', dir, '--actual', bin, '--engine', 'sat');
     expect(b.code).toBe(2);
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
     expect(b.stderr).toContain(`results ${bin}: cannot be read as csv`);
@@ -173,7 +173,7 @@ describe('verify catches a corrupted result set', () => {
 
     const long = join(dir, 'long-line.csv');
     writeFileSync(long, `window_start,key,avg_star_rating,sum_helpful_votes,sum_total_votes,number_of_reviews\n2015-08-18T00:00:00Z,${'x'.repeat(3 << 20)},1,0,0,1\n`);
-    const l = sat('verify', '--dir', dir, '--actual', long);
+    const l = sat('verify', '--dir', dir, '--actual', long, '--engine', 'sat');
     expect(l.code).toBe(2);
     expect(l.stderr).toMatch(/cannot be read as csv .*Maximum line size/);
     expect(l.stderr.trim().split('\n')).toHaveLength(1);

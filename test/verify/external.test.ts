@@ -48,12 +48,12 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
                        strftime(CAST(window_start AS TIMESTAMP), '%Y-%m') AS month
                 FROM read_json('${results}', format='newline_delimited')) TO '${out}' (FORMAT parquet, PARTITION_BY (month))`);
     sparkify(out);
-    const v = sat('verify', '--dir', dir, '--actual', out, '--map', 'window_start=window.start,key=product_id', '--json');
+    const v = sat('verify', '--dir', dir, '--actual', out, '--engine', 'sat', '--map', 'window_start=window.start,key=product_id', '--json');
     expect(v.code, v.stderr + JSON.stringify(v.json?.failed)).toBe(0);
     expect(v.json.counts.actual_results).toBe(readFileSync(results, 'utf8').trim().split('\n').length);
 
     // Without the map, the message names what is missing and what is there (exit 2).
-    const bare = sat('verify', '--dir', dir, '--actual', out);
+    const bare = sat('verify', '--dir', dir, '--actual', out, '--engine', 'sat');
     expect(bare.code).toBe(2);
     expect(bare.stderr).toMatch(/missing column\(s\) window_start.*it has window, product_id/);
   });
@@ -63,7 +63,7 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
     await sql(`COPY (SELECT window_start, key AS product_id, ${AGGS} FROM read_json('${results}', format='newline_delimited')
                      QUALIFY row_number() OVER (ORDER BY window_start, key) > 1) TO '${out}' (FORMAT csv, HEADER, PER_THREAD_OUTPUT)`);
     sparkify(out);
-    const v = sat('verify', '--dir', dir, '--actual', out, '--map', 'key=product_id', '--json');
+    const v = sat('verify', '--dir', dir, '--actual', out, '--engine', 'sat', '--map', 'key=product_id', '--json');
     expect(v.code).toBe(1);
     expect(v.json.counts.results_missing).toBe(1);
     expect(v.json.failed).toContain('no results missing');
@@ -78,10 +78,10 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
     ]);
     const file = join(tempDir(), 'updates.jsonl');
     writeFileSync(file, updates.map((u) => JSON.stringify(u)).join('\n') + '\n');
-    const upd = sat('verify', '--dir', dir, '--actual', file, '--output-mode', 'update', '--json');
+    const upd = sat('verify', '--dir', dir, '--actual', file, '--engine', 'sat', '--output-mode', 'update', '--json');
     expect(upd.code, JSON.stringify(upd.json?.failed)).toBe(0);
     expect(upd.json.checks.find((c: { name: string }) => c.name === 'each result emitted once').skipped).toBe(true);
-    const app = sat('verify', '--dir', dir, '--actual', file, '--json');
+    const app = sat('verify', '--dir', dir, '--actual', file, '--engine', 'sat', '--json');
     expect(app.code).toBe(1);
     expect(app.json.failed).toContain('each result emitted once');
   });
@@ -94,7 +94,7 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
     writeFileSync(broken, [...lines.slice(0, 3), JSON.stringify(wrong), ...lines.slice(4)].join('\n') + '\n');
     const junit = join(tempDir(), 'verify.xml');
     const jsonFile = join(tempDir(), 'verify.json');
-    const v = sat('verify', '--dir', dir, '--actual', broken, '--junit', junit, '--json', jsonFile);
+    const v = sat('verify', '--dir', dir, '--actual', broken, '--engine', 'sat', '--junit', junit, '--json', jsonFile);
     expect(v.code).toBe(1);
     const first = v.stderr.split('\n')[0];
     expect(first).toMatch(/^FAIL  reviews: \d+ of \d+ checks failed: .*no wrong values/);

@@ -2,7 +2,7 @@ import { UsageError, VerificationFailed, readJson } from '../../core/errors.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { parseColumnMap } from '../../verify/actual.js';
-import { verify, type VerifyReport, type WatermarkModel } from '../../verify/verify.js';
+import { verify, type Engine, type VerifyReport, type WatermarkModel } from '../../verify/verify.js';
 import { renderJunit, renderTerminal } from '../../report/verify-report.js';
 import { renderHtml } from '../../report/html.js';
 import { paths } from '../../core/workdir.js';
@@ -34,7 +34,7 @@ export interface VerifyFlags {
   corrupted?: string;
   outputMode?: 'append' | 'update';
   allowVacuous?: boolean;
-  engine?: 'sat' | 'spark';
+  engine?: Engine;
   sparkCheckpoint?: string;
 }
 
