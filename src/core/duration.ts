@@ -38,3 +38,11 @@ export function parseDurationRange(text: string, what = 'duration range'): [numb
   if (hi < lo) throw new UsageError(`${what}: "${text}" has its maximum below its minimum`);
   return [lo, hi];
 }
+
+/** Milliseconds as the largest exact unit: 86400000 -> "1d", 10800000 -> "3h", 1500 -> "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -32,6 +32,13 @@ export function renderTerminal(r: VerifyReport): string {
     lines.push(...worst.slice(0, 20));
   }
   for (const c of failed) lines.push(`  ${c.name}: ${c.detail}`);
+  if (r.diagnosis && r.diagnosis.length > 0) {
+    lines.push('', 'likely cause:');
+    for (const d of r.diagnosis) {
+      lines.push(`  ${d.cause}: ${d.detail}`);
+      if (d.positions?.length) lines.push(`    (partition, offset): ${d.positions.map((p) => `(${p.partition}, ${p.offset})`).join(' ')}`);
+    }
+  }
   const lat = Object.entries(r.latency ?? {});
   if (lat.length > 0) {
     lines.push('', 'latency:');

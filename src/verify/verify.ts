@@ -33,6 +33,7 @@ import { reportChecks, runReconciliation } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
 import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
+import { diagnose, type Diagnosis } from './diagnose.js';
 import { loadSparkBatches, readSparkCheckpoint } from './spark-checkpoint.js';
 
 export interface VerifyOptions {
@@ -87,6 +88,8 @@ export interface VerifyReport {
   verifiedAt?: string;
   /** What the HTML report plots. */
   series?: ReportSeries;
+  /** When checks failed: the likely causes, named from patterns in the differences. */
+  diagnosis?: Diagnosis[];
 }
 
 /** Latency summaries from replay.json (or its shards) and run.json, for the report. */
@@ -207,7 +210,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const evidence = await collectEvidence(db, o.scenario, counts, bounded);
     checks.push(vacuityCheck(evidence, model, bounded, o.allowVacuous ?? false));
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const report: VerifyReport = { pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
+    const diagnosis = failed.length > 0 && !bounded ? await diagnose(db, o.scenario) : undefined;
+    const report: VerifyReport = { diagnosis, pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
       series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
     };
     writeJsonAtomic(p.report, report);
