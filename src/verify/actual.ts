@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { utf8Results } from './actual-text.js';
@@ -33,19 +33,62 @@ function formatOf(file: string): 'parquet' | 'csv' | 'json' | undefined {
   if (name.endsWith('.parquet')) return 'parquet';
   if (name.endsWith('.csv')) return 'csv';
   if (/\.(jsonl|json|ndjson)$/.test(name)) return 'json';
+  if (/^part-[^.]+$/.test(name)) return sniff(file); // Flink's file sink: part-<uuid>-<subtask>-<n>
   return undefined;
 }
 
-/** Data files under a results directory, skipping Spark's markers (_SUCCESS, _committed_*, .crc). */
+/** A part file's format from its first bytes: Parquet's magic, a JSON object, else CSV. */
+function sniff(file: string): 'parquet' | 'csv' | 'json' | undefined {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    const got = readSync(fd, head, 0, 4, 0);
+    if (got === 0) return undefined;
+    if (head.toString('latin1', 0, got) === 'PAR1') return 'parquet';
+    return head.toString('utf8', 0, got).trimStart().startsWith('{') ? 'json' : 'csv';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Data files under a results directory: Spark's and Flink's layouts. Skipped: markers and hidden
+ * files (_SUCCESS, _committed_*, .crc, Flink's in-progress .part-* files). Flink's file sink names
+ * its part files without an extension (part-<uuid>-0-0): their format is read from their first
+ * bytes. Where Spark's file sink log (_spark_metadata) is there, only the files it lists count: a
+ * file it does not list was written by a batch that never committed (a crash), and Spark's own
+ * readers ignore it too.
+ */
 function dataFiles(dir: string): string[] {
+  const committed = sparkCommitted(dir);
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name.startsWith('_') || e.name.startsWith('.')) continue;
     const full = join(dir, e.name);
     if (e.isDirectory()) out.push(...dataFiles(full));
-    else if (formatOf(full) !== undefined && statSync(full).size > 0) out.push(full);
+    else if (formatOf(full) !== undefined && statSync(full).size > 0 && (committed === undefined || committed.has(resolve(full)))) out.push(full);
   }
   return out.sort();
+}
+
+/** The files Spark's file sink committed (every batch's entries in _spark_metadata), or undefined. */
+function sparkCommitted(dir: string): Set<string> | undefined {
+  const log = join(dir, '_spark_metadata');
+  if (!existsSync(log)) return undefined;
+  const files = new Set<string>();
+  for (const f of readdirSync(log)) {
+    if (!/^\d+(\.compact)?$/.test(f)) continue;
+    for (const line of readFileSync(join(log, f), 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue; // the version line
+      try {
+        const entry = JSON.parse(line) as { path?: string; action?: string };
+        if (entry.path && entry.action !== 'delete') files.add(resolve(entry.path.replace(/^file:(\/\/)?/, '')));
+      } catch {
+        // a torn entry: its file is not counted as committed
+      }
+    }
+  }
+  return files;
 }
 
 /** How results are emitted: append (one final row per window and key) or update (the last row counts). */

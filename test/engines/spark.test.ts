@@ -59,5 +59,7 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(v.code).toBe(1);
     expect(v.json.failed).toContain('no records double-counted');
     expect(v.json.failed).not.toContain('no records lost');
+    // ... and says why: the windows are over by exactly their duplicate deliveries.
+    expect(v.json.diagnosis.map((d: { cause: string }) => d.cause)).toContain('duplicates counted');
   });
 });

@@ -178,4 +178,19 @@ describe('verify catches a corrupted result set', () => {
     expect(l.stderr).toMatch(/cannot be read as csv .*Maximum line size/);
     expect(l.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it("sat's end-of-stream markers in an engine's dead letters: the dead-letter check fails and says what they are", () => {
+    const dl = readFileSync(join(dir, 'dead-letters.jsonl'), 'utf8').trim().split('\n');
+    const ledger = readFileSync(join(dir, 'ledger.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const last = new Map<number, number>();
+    for (const f of ledger) last.set(Number(f[2]), Math.max(last.get(Number(f[2])) ?? -1, Number(f[3])));
+    const markers = [...last].map(([partition, offset]) => JSON.stringify({ partition, offset: offset + 1, reason: 'not JSON' }));
+    const path = join(dir, 'dead-with-markers.jsonl');
+    writeFileSync(path, `${[...dl, ...markers].join('\n')}\n`);
+    const r = sat('verify', '--dir', dir, '--actual', join(dir, 'results.jsonl'), '--engine', 'sat', '--dead-letters', path, '--json');
+    expect(r.code).toBe(1);
+    expect(r.json.failed).toEqual(['every bad record dead-lettered, no good one']);
+    const detail = r.json.checks.find((c: any) => c.name === 'every bad record dead-lettered, no good one').detail;
+    expect(detail).toContain(`${markers.length} that should not be there; ${markers.length} of them are sat's end-of-stream markers`);
+  });
 });

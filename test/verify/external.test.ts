@@ -1,5 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, sat, tempDir } from '../helpers.js';
@@ -40,6 +40,38 @@ describe('verify judges other engines: Spark directory layouts, renamed and nest
     expect(sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--dir', dir).code).toBe(0);
     expect(sat('run', '--dir', dir).code).toBe(0);
     results = join(dir, 'results.jsonl');
+  });
+
+  it("Spark's file sink log decides: a part file _spark_metadata does not list (a batch that never committed) is ignored", () => {
+    const out = join(tempDir(), 'spark-json');
+    mkdirSync(join(out, '_spark_metadata'), { recursive: true });
+    const rows = readFileSync(results, 'utf8').trim().split('\n');
+    const half = Math.floor(rows.length / 2);
+    const parts = [rows.slice(0, half), rows.slice(half)].map((chunk, i) => {
+      const f = join(out, `part-0000${i}-aa${i}b-c000.json`);
+      writeFileSync(f, `${chunk.join('\n')}\n`);
+      return f;
+    });
+    writeFileSync(join(out, '_spark_metadata', '0'), `v1\n${parts.map((f) => JSON.stringify({ path: `file://${f}`, size: 1, isDir: false, modificationTime: 0, blockReplication: 1, blockSize: 1, action: 'add' })).join('\n')}`);
+    // What a crashed, uncommitted batch left behind: every row again.
+    writeFileSync(join(out, 'part-00000-dead-c000.json'), `${rows.join('\n')}\n`);
+    const v = sat('verify', '--dir', dir, '--actual', out, '--engine', 'sat', '--json');
+    expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
+    // Without the log, the uncommitted file counts and every result is repeated.
+    rmSync(join(out, '_spark_metadata'), { recursive: true });
+    expect(sat('verify', '--dir', dir, '--actual', out, '--engine', 'sat', '--json').json.failed).toContain('each result emitted once');
+  });
+
+  it("Flink's file sink layout: part files without an extension (format from their first bytes), in-progress files skipped", () => {
+    const out = join(tempDir(), 'flink-out', '2015-08-18--00');
+    mkdirSync(out, { recursive: true });
+    const rows = readFileSync(results, 'utf8').trim().split('\n');
+    writeFileSync(join(out, 'part-6f1c2a9e-7b1d-4c5e-9a0b-1d2e3f4a5b6c-0-0'), `${rows.slice(0, 100).join('\n')}\n`);
+    writeFileSync(join(out, 'part-6f1c2a9e-7b1d-4c5e-9a0b-1d2e3f4a5b6c-1-0'), `${rows.slice(100).join('\n')}\n`);
+    writeFileSync(join(out, '.part-6f1c2a9e-7b1d-4c5e-9a0b-1d2e3f4a5b6c-0-1.inprogress.8d7c'), rows[0]);
+    const v = sat('verify', '--dir', dir, '--actual', join(out, '..'), '--engine', 'sat', '--json');
+    expect(v.code, v.stderr + JSON.stringify(v.json?.failed)).toBe(0);
+    expect(v.json.counts.actual_results).toBe(rows.length);
   });
 
   it('reads a Parquet results directory in Spark\'s layout (part files, _SUCCESS, .crc, key=value folders) with a window struct', async () => {
