@@ -62,4 +62,15 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     // ... and says why: the windows are over by exactly their duplicate deliveries.
     expect(v.json.diagnosis.map((d: { cause: string }) => d.cause)).toContain('duplicates counted');
   });
+
+  it.each([
+    ['local-time-zone', 'time shift', /appear -1d away with the same key and count/],
+    ['lenient-numbers', 'malformed records counted', /over by exactly their malformed deliveries/],
+  ])('seeded bug, %s: FAIL, cause named "%s"', (bug, cause, detail) => {
+    const job = spark(spec, topic, tempDir(`sat-spark-${bug}-`), ['--max-offsets-per-trigger', '600', '--bug', bug]);
+    const v = sat('verify', '--dir', dir, '--actual', job.results, '--engine', 'spark', '--spark-checkpoint', job.checkpoint, '--json');
+    expect(v.code).toBe(1);
+    const d = (v.json.diagnosis as { cause: string; detail: string }[]).find((x) => x.cause === cause);
+    expect(d?.detail, JSON.stringify(v.json.diagnosis)).toMatch(detail);
+  });
 });
