@@ -191,6 +191,28 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await serveOnlineCommand(flags));
     });
 
+  program
+    .command('diff')
+    .description("compare two engines' results (Spark against Flink, either against sat run); with --dir and both engines, judge each side by its own engine's rules to tell a difference the rules allow from a bug")
+    .argument('<a>', 'results A: a JSONL, CSV or Parquet file, or a directory (Spark or Flink layout)')
+    .argument('<b>', 'results B')
+    .option('--dir <dir>', "the replay's working directory (its scenario, and the stream to judge each side against)")
+    .option('--scenario <name>', 'scenario, without --dir')
+    .option('--map-a <name=column,...>', "A's column names (as verify --map)")
+    .option('--map-b <name=column,...>', "B's column names")
+    .addOption(new Option('--mode-a <mode>', "A's output mode").choices(['append', 'update']))
+    .addOption(new Option('--mode-b <mode>', "B's output mode").choices(['append', 'update']))
+    .addOption(new Option('--engine-a <engine>', 'the engine that made A').choices(['sat', 'spark', 'flink', 'kafka-streams']))
+    .addOption(new Option('--engine-b <engine>', 'the engine that made B').choices(['sat', 'spark', 'flink', 'kafka-streams']))
+    .option('--spark-checkpoint-a <dir>', "A's Spark checkpoint (exact judgement)")
+    .option('--spark-checkpoint-b <dir>', "B's Spark checkpoint")
+    .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
+    .option('--json', 'print the comparison as JSON on stdout')
+    .action(async (a, b, flags) => {
+      const { diffCommand } = await import('./commands/diff.js');
+      setExit(await diffCommand(a, b, flags));
+    });
+
   const engine = program.command('engine').description('other engines (Spark, Flink) judged by sat');
   engine
     .command('spec')

@@ -71,6 +71,8 @@ export interface VerifyOptions {
   engine?: Engine;
   /** A Spark query's checkpoint directory: judge by its real micro-batches (exact). */
   sparkCheckpoint?: string;
+  /** Leave verify.json in --dir as it is (sat diff judges two outputs without overwriting it). */
+  noReportFile?: boolean;
 }
 
 export interface VerifyReport {
@@ -214,7 +216,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     const report: VerifyReport = { diagnosis, pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
       series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
     };
-    writeJsonAtomic(p.report, report);
+    if (!o.noReportFile) writeJsonAtomic(p.report, report);
     return report;
   } finally {
     db.closeSync();
@@ -223,7 +225,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
 }
 
 /** A kafka://HOST:PORT/TOPIC is read (committed records only) into a JSONL file in --dir; a path stays. */
-async function materialize(url: string, dir: string, kafkaConfig?: string): Promise<string> {
+export async function materialize(url: string, dir: string, kafkaConfig?: string): Promise<string> {
   const { parseKafkaUrl, readTopic } = await import('../transport/kafka/read-topic.js');
   const k = parseKafkaUrl(url);
   if (k === undefined) return url;

@@ -41,8 +41,11 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     writeFileSync(spec, s.stdout);
   });
 
+  const jobs: Record<string, { results: string; checkpoint: string }> = {};
+
   it('the reference pipeline in micro-batches of ~600 records: PASS, with late records judged by the batch that read them', () => {
     const job = spark(spec, topic, tempDir('sat-spark-job-'), ['--max-offsets-per-trigger', '600']);
+    jobs.ok = job;
     const v = sat('verify', '--dir', dir, '--actual', job.results, '--engine', 'spark', '--spark-checkpoint', job.checkpoint, '--json');
     expect(v.code, JSON.stringify(v.json?.checks?.filter((c: { pass: boolean }) => !c.pass))).toBe(0);
     expect(v.json.watermark).toBe('spark-batches');
@@ -68,9 +71,29 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     ['lenient-numbers', 'malformed records counted', /over by exactly their malformed deliveries/],
   ])('seeded bug, %s: FAIL, cause named "%s"', (bug, cause, detail) => {
     const job = spark(spec, topic, tempDir(`sat-spark-${bug}-`), ['--max-offsets-per-trigger', '600', '--bug', bug]);
+    jobs[bug] = job;
     const v = sat('verify', '--dir', dir, '--actual', job.results, '--engine', 'spark', '--spark-checkpoint', job.checkpoint, '--json');
     expect(v.code).toBe(1);
     const d = (v.json.diagnosis as { cause: string; detail: string }[]).find((x) => x.cause === cause);
     expect(d?.detail, JSON.stringify(v.json.diagnosis)).toMatch(detail);
+  });
+
+  it('sat diff on real outputs of two engines: Spark against sat run on the same topic', () => {
+    const run = sat('run', '--dir', dir, '--brokers', BROKERS, '--topic', topic);
+    expect(run.code, run.stderr).toBe(0);
+    const satResults = `kafka://${BROKERS}/${topic}-results`;
+    // They differ (Spark's batches judge lateness otherwise than sat's per-partition watermark), and
+    // each side is what its own engine's rules give: explained, exit 0.
+    const ok = sat('diff', jobs.ok.results, satResults, '--dir', dir, '--engine-a', 'spark', '--spark-checkpoint-a', jobs.ok.checkpoint, '--engine-b', 'sat', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json.same).toBe(false);
+    expect(ok.json.explained).toBe(true);
+    expect(ok.json.onlyA + ok.json.onlyB + ok.json.differ).toBeGreaterThan(0);
+    // The time-zone variant against sat run: the differences point at Spark, with the cause.
+    const tz = sat('diff', jobs['local-time-zone'].results, satResults, '--dir', dir, '--engine-a', 'spark', '--spark-checkpoint-a', jobs['local-time-zone'].checkpoint, '--engine-b', 'sat', '--json');
+    expect(tz.code).toBe(1);
+    expect(tz.json.conclusion).toMatch(/^the differences point at A \(spark/);
+    expect(tz.json.verdicts[0].causes.join()).toMatch(/time shift/);
+    expect(tz.json.verdicts[1].pass).toBe(true);
   });
 });
