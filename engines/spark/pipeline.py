@@ -208,6 +208,7 @@ def main():
         import time
 
         q = writer.trigger(processingTime="1 second").start()
+        print(json.dumps({"started": True}), flush=True)  # sat engine run starts the replay now
         last = time.time()
         seen = -1
         while q.isActive:

@@ -215,6 +215,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   const engine = program.command('engine').description('other engines (Spark, Flink) judged by sat');
   engine
+    .command('run')
+    .description('run a reference pipeline (engines/) live against a paced replay into Kafka, then verify it exactly with its checkpoint: e.g. sat engine run spark --scenario reviews --brokers 127.0.0.1:9092')
+    .argument('<engine>', 'spark')
+    .argument('[file]', 'the file to replay (default: the bundled sample of the scenario)')
+    .requiredOption('--scenario <name>', 'reviews or iot')
+    .option('--dir <dir>', 'working directory (the replay, the ledger, and the job in spark/)', '.sat')
+    .requiredOption('--brokers <host:port,...>', 'Kafka')
+    .option('--topic <name>', 'topic (default: a new one)')
+    .option('--rate <n>', 'records per second of the paced replay', positiveNumber, 200)
+    .option('--partitions <n>', 'partitions of a new topic', positiveInt, 3)
+    .option('--seed <n>', 'seed for the fault mix', integer, 7)
+    .option('--bug <name>', 'a seeded bug of the pipeline: no-dedup, local-time-zone, lenient-numbers, window-2x')
+    .option('--idle <seconds>', 'stop the job once the stream has ended and no batch ran for this long', positiveNumber, 5)
+    .option('--json', 'print the verify report as JSON on stdout')
+    .action(async (name, file, flags) => {
+      const { engineRunCommand } = await import('./commands/engine-run.js');
+      setExit(await engineRunCommand(name, { ...flags, file }));
+    });
+  engine
     .command('spec')
     .description('the scenario as JSON (fields and types, key, event time, window, watermark, aggregations, filter): what the reference pipelines in engines/ build their jobs from')
     .requiredOption('--scenario <name|file>', 'scenario name (profiles/NAME.yaml) or file')

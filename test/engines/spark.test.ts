@@ -96,4 +96,21 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(tz.json.verdicts[0].causes.join()).toMatch(/time shift/);
     expect(tz.json.verdicts[1].pass).toBe(true);
   });
+
+  it('sat engine run spark: the job live against a paced replay, batch after batch; late records tested, PASS', () => {
+    const d = tempDir('sat-engine-run-');
+    const r = sat('engine', 'run', 'spark', '--scenario', 'reviews', '--brokers', BROKERS, '--topic', uniqueTopic('live'), '--dir', d, '--rate', '300', '--json');
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.json.watermark).toBe('spark-batches');
+    // Live batches (about a second of the stream each), so some records arrive after their window closed for Spark.
+    expect(r.json.counts.late_expected).toBeGreaterThan(0);
+  });
+});
+
+describe('sat engine run: usage', () => {
+  it('an engine that is not there yet is exit 2, named', () => {
+    const r = sat('engine', 'run', 'flink', '--scenario', 'iot', '--brokers', '127.0.0.1:9', '--dir', tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/only spark so far/);
+  });
 });
