@@ -78,7 +78,7 @@ const up = await reachable(broker.split(',')[0]);
 if (!up) {
   console.log(`\nno Kafka broker at ${broker}: skipping the Kafka benchmarks (start one with scripts/kafka.sh up)`);
 } else {
-  for (const b of ['kafka.mjs', 'kafka-clients.mjs']) {
+  for (const b of ['kafka.mjs', 'kafka-clients.mjs', 'engines.mjs']) {
     console.log('');
     execFileSync(process.execPath, [join(ROOT, 'bench', b)], { stdio: 'inherit' });
   }

@@ -33,4 +33,23 @@ describe.skipIf(!haveBroker)('reading a topic with read_committed, as verify doe
       await plain.close(true);
     }
   });
+
+  it('several aborted transactions of one producer, between committed ones: none of their records is read', async () => {
+    const conn = kafkaConnection(BROKERS);
+    const topic = uniqueTopic('aborts');
+    await ensureTopics(conn, [{ name: topic, partitions: 1 }]);
+    const tx = new Producer({ ...clientOptions(conn, 'sat-test'), idempotent: true, acks: ProduceAcks.ALL, transactionalId: `sat-test-${topic}`, producerId: -1n, producerEpoch: -1, serializers: stringSerializers });
+    try {
+      // What sat run leaves after commits that failed (a rebalance mid-commit): aborted results, then the same results committed.
+      for (const [values, commit] of [[['a1', 'a2'], false], [['c1'], true], [['a3'], false], [['c2', 'c3'], true], [['a4'], false]] as const) {
+        const t = await tx.beginTransaction();
+        await t.send({ messages: values.map((value) => ({ topic, partition: 0, value })) });
+        await (commit ? t.commit() : t.abort());
+      }
+    } finally {
+      await tx.close(true);
+    }
+    // The client's own filter kept one aborted range per producer: a1 and a2 (and a3) came through.
+    expect((await readTopic(conn, topic)).map(String)).toEqual(['c1', 'c2', 'c3']);
+  });
 });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
+import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
 
 /**
@@ -31,7 +32,8 @@ export class MemberStream {
   }
 
   #newConsumer(): Consumer {
-    const c = new Consumer({
+    // Input topics written by a transactional producer must lose their aborted transactions (the client alone lets some through).
+    const c = readCommittedCorrectly(new Consumer({
       ...clientOptions(this.conn, 'sat-run'),
       groupId: this.group,
       sessionTimeout: 6000,
@@ -39,7 +41,7 @@ export class MemberStream {
       rebalanceTimeout: 20000,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       autocommit: false,
-    });
+    }));
     c.on('consumer:group:join', (p) => {
       // A replaced consumer whose own rejoin (begun while the broker was away) went through after
       // all would hold partitions as a ghost member that fetches nothing: make it leave.

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readCommittedCorrectly } from './aborted-filter.js';
 import { atKafkaEdge, KafkaError } from './errors.js';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import { clientOptions, type KafkaConnection } from './config.js';
@@ -29,7 +30,8 @@ async function readAll(conn: KafkaConnection, topic: string, options: ReadTopicO
   const { settleMs = 60_000, timeoutMs = 60_000, log = () => undefined } = options;
   const partitions = await partitionCount(conn, topic);
   if (partitions === undefined) return [];
-  const consumer = new Consumer({ ...clientOptions(conn, 'sat-verify'), groupId: `sat-verify-${process.pid}-${Date.now()}`, isolationLevel: FetchIsolationLevels.READ_COMMITTED, autocommit: false });
+  // The client's own read_committed filter lets some aborted records through (aborted-filter.ts).
+  const consumer = readCommittedCorrectly(new Consumer({ ...clientOptions(conn, 'sat-verify'), groupId: `sat-verify-${process.pid}-${Date.now()}`, isolationLevel: FetchIsolationLevels.READ_COMMITTED, autocommit: false }));
   const values: Buffer[] = [];
   try {
     const all = Array.from({ length: partitions }, (_, p) => p);
