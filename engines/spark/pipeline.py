@@ -129,6 +129,7 @@ def main():
     ap.add_argument("--topic", required=True)
     ap.add_argument("--out", required=True, help="results directory (JSON files)")
     ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--dead-letters", help="write the records the validator refused here (JSON: partition, offset), as a second query")
     ap.add_argument("--max-offsets-per-trigger", type=int, default=0, help="cut the available records into micro-batches of about this many (0: one batch)")
     ap.add_argument("--trigger", choices=["available-now", "continuous-until-idle"], default="available-now")
     ap.add_argument("--idle-seconds", type=float, default=20.0, help="continuous-until-idle: stop once no new batch has run for this long after the end markers")
@@ -173,7 +174,7 @@ def main():
     raw = reader.load()
 
     is_end = F.exists(F.coalesce(F.col("headers"), F.array()), lambda h: h["key"] == spec["endOfStreamHeader"])
-    rows = raw.select(is_end.alias("end"), parse(F.col("value")).alias("r"))
+    rows = raw.select(F.col("partition"), F.col("offset"), is_end.alias("end"), parse(F.col("value")).alias("r"))
     valid = rows.where(F.col("end") | F.col("r").isNotNull()).select(
         F.col("end"),
         F.when(F.col("end"), F.timestamp_millis(F.lit(FAR_FUTURE_MS))).otherwise(F.timestamp_millis(F.col("r.et"))).alias("et"),
@@ -202,12 +203,24 @@ def main():
     )
 
     writer = out.writeStream.format("json").outputMode("append").option("path", a.out).option("checkpointLocation", a.checkpoint)
+    # Dead letters: a stateless query of their own (its batches do not matter to the verdict).
+    dead = None
+    if a.dead_letters:
+        dead = (
+            rows.where(~F.col("end") & F.col("r").isNull()).select("partition", "offset")
+            .writeStream.format("json").outputMode("append").option("path", a.dead_letters)
+            .option("checkpointLocation", f"{a.checkpoint}-dead-letters")
+        )
     if a.trigger == "available-now":
+        dq = dead.trigger(availableNow=True).start() if dead else None
         q = writer.trigger(availableNow=True).start()
         q.awaitTermination()
+        if dq:
+            dq.awaitTermination()
     else:
         import time
 
+        dq = dead.trigger(processingTime="1 second").start() if dead else None
         q = writer.trigger(processingTime="1 second").start()
         print(json.dumps({"started": True}), flush=True)  # sat engine run starts the replay now
         last = time.time()
@@ -219,6 +232,9 @@ def main():
             # Done once the watermark has passed every window (the end markers arrived) and nothing new ran.
             wm = (p or {}).get("eventTime", {}).get("watermark")
             if wm and wm.startswith("9999") and time.time() - last > a.idle_seconds:
+                if dq:
+                    dq.processAllAvailable()  # every dead letter written before stopping
+                    dq.stop()
                 q.stop()
             time.sleep(0.5)
     # For benchmarks: the time the batches took (Spark's own start-up left out) and the rows they read.

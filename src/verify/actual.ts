@@ -210,12 +210,14 @@ async function loadReadable(db: DuckDBConnection, s: Scenario, path: string, r: 
   }
 }
 
-/** Loads (partition, offset) pairs from a side-output JSONL file into table `name`; false if absent. */
+/** Loads (partition, offset) pairs from a side output (JSONL, or a directory of part files) into table `name`; false if absent. */
 export async function loadPositions(db: DuckDBConnection, name: string, path: string | undefined): Promise<boolean> {
   await db.run(`CREATE OR REPLACE TABLE ${name} (partition INTEGER, "offset" BIGINT)`);
   if (path === undefined || !existsSync(path)) return false;
-  if (statSync(path).size > 0) {
-    await db.run(`INSERT INTO ${name} SELECT partition, "offset" FROM read_json(${lit(path)}, format='newline_delimited',
+  // A file, or a directory of part files as Spark and Flink write them (the same rules as results).
+  const files = statSync(path).isDirectory() ? dataFiles(path) : statSync(path).size > 0 ? [path] : [];
+  if (files.length > 0) {
+    await db.run(`INSERT INTO ${name} SELECT partition, "offset" FROM read_json([${files.map(lit).join(', ')}], format='newline_delimited',
       columns={'partition':'INTEGER','offset':'BIGINT'})`);
   }
   return true;

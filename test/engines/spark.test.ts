@@ -105,6 +105,10 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(r.json.counts.counted_expected).toBeGreaterThan(0);
     // Live batches (about a second of the stream each), so some records arrive after their window closed for Spark.
     expect(r.json.counts.late_expected).toBeGreaterThan(0);
+    // The job's dead letters (a second query) are judged position by position.
+    expect(r.json.counts.dead_letters_expected).toBeGreaterThan(0);
+    expect(r.json.counts.dead_lettered).toBe(r.json.counts.dead_letters_expected);
+    expect(r.json.failed).toEqual([]);
   });
 });
 

@@ -59,9 +59,10 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
 
   const results = join(work, 'results');
   const checkpoint = join(work, 'checkpoint');
+  const deadLetters = join(work, 'dead-letters');
   const log = join(work, 'spark.log');
   say(f.json, `sat engine run spark: ${scenario.name} from ${file} through topic ${topic}; Spark's log in ${log}`);
-  const job = spawn(join(ROOT, 'scripts', 'spark.sh'), ['submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', spec, '--brokers', f.brokers, '--topic', topic, '--out', results, '--checkpoint', checkpoint, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
+  const job = spawn(join(ROOT, 'scripts', 'spark.sh'), ['submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', spec, '--brokers', f.brokers, '--topic', topic, '--out', results, '--checkpoint', checkpoint, '--dead-letters', deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
     // About a second of the stream per batch, however long the first batch takes to start: the
     // batches follow the replay instead of one batch swallowing what was sent during start-up.
     '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,5 +77,5 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   await replayCommand(file, { dir: f.dir, json: false, scenario: scenario.name, rate: f.rate, seed: f.seed, partitions: f.partitions, brokers: f.brokers, topic, malformed: 0.02, late: 0.05, duplicates: 0.03, outOfOrder: 0.05, progress: false });
   const [code] = await exited;
   if (code !== 0) throw new SatError(`the Spark job exited with ${code} (see ${log})`, 3);
-  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: results, engine: 'spark', sparkCheckpoint: checkpoint, tolerance: 1e-9 });
+  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: results, deadLetters, engine: 'spark', sparkCheckpoint: checkpoint, tolerance: 1e-9 });
 }
