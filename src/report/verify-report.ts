@@ -32,6 +32,7 @@ export function renderTerminal(r: VerifyReport): string {
     lines.push(...worst.slice(0, 20));
   }
   for (const c of failed) lines.push(`  ${c.name}: ${c.detail}`);
+  for (const n of r.notes ?? []) lines.push('', `note: ${n}`);
   if (r.diagnosis && r.diagnosis.length > 0) {
     lines.push('', 'likely cause:');
     for (const d of r.diagnosis) {

@@ -53,6 +53,8 @@ describe('watermark models: the same input, results right under one model and wr
     expect(a.json.counts.ambiguous_windows).toBeGreaterThan(0);
     expect(a.json.counts.exact_windows).toBeGreaterThan(0);
     expect(a.json.checks.find((c: { name: string }) => c.name === 'ambiguous windows within bounds').pass).toBe(true);
+    // The pass says what it did not decide.
+    expect(a.json.notes[0]).toMatch(/^\d+ of \d+ windows \(\d+%\) were only checked within bounds: under global-max with --batch-span 10000 ms .*--spark-checkpoint judges every window exactly/);
   });
 
   it('global-max with instant micro-batches decides every record: the strict engine passes, the lenient one fails', () => {
