@@ -1,6 +1,6 @@
 import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { readLines } from '../sources/lines.js';
 import { isUtf8File, utf8Copy } from './source-text.js';
 
@@ -20,10 +20,10 @@ export interface ResultsView {
  * the "results are well-formed" check names them. A directory is copied whole, so that Spark's
  * key=value folders still become columns.
  */
-export async function utf8Results(path: string, files: string[]): Promise<ResultsView> {
-  const text = files.filter((f) => /\.(csv|jsonl?|ndjson)$/i.test(f));
+export async function utf8Results(path: string, files: string[], format: string | undefined): Promise<ResultsView> {
   const bad: string[] = [];
-  for (const f of text) if (!(await isUtf8File(f))) bad.push(f);
+  // Parquet stores its own encoding; CSV and JSON (with or without an extension: Flink's part files) are text.
+  if (format !== 'parquet') for (const f of files) if (!(await isUtf8File(f))) bad.push(f);
   if (bad.length === 0) return { path, notUtf8: 0, done: () => undefined };
   let notUtf8 = 0;
   let example: string | undefined;
@@ -38,7 +38,7 @@ export async function utf8Results(path: string, files: string[]): Promise<Result
   }
   const dir = mkdtempSync(join(tmpdir(), 'sat-results-'));
   const isDir = statSync(path).isDirectory();
-  const root = isDir ? join(dir, 'results') : join(dir, `results${path.slice(path.lastIndexOf('.'))}`);
+  const root = join(dir, basename(path)); // the same name: an extensionless part file stays one
   if (isDir) cpSync(path, root, { recursive: true });
   for (const f of bad) await utf8Copy(f, 'utf8', isDir ? join(root, relative(path, f)) : root);
   return { path: root, notUtf8, example, done: () => rmSync(dir, { recursive: true, force: true }) };

@@ -132,10 +132,11 @@ export async function loadActual(db: DuckDBConnection, s: Scenario, path: string
   await db.run(`CREATE OR REPLACE TABLE act_problems (col VARCHAR, n BIGINT, example VARCHAR)`);
   await db.run(`CREATE OR REPLACE TABLE act_meta AS SELECT FALSE AS has_window_end`);
   if (statSync(path).isFile() && statSync(path).size === 0) return;
-  const view = await utf8Results(path, reader(path).files);
+  const r = reader(path);
+  const view = await utf8Results(path, r.files, r.fmt);
   try {
     if (view.notUtf8 > 0) await db.run(`INSERT INTO act_problems VALUES ('(a line that is not UTF-8)', ${view.notUtf8}, ${lit(view.example ?? '')})`);
-    await loadReadable(db, s, path, reader(view.path), map, mode, view.path);
+    await loadReadable(db, s, path, view.path === path ? r : reader(view.path), map, mode, view.path);
   } finally {
     view.done();
   }

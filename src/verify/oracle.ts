@@ -63,6 +63,9 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   // Watermark at each delivery: the largest valid event time so far (in the model's order), minus the delay.
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
   const spark = model === 'spark-batches';
+  // The largest valid event time so far in the model's order (up to this delivery, or before it), minus the delay.
+  const maxEt = (upTo: 'CURRENT ROW' | '1 PRECEDING') =>
+    `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND ${upTo}) - ${s.watermarkDelay}`;
   // Spark: each delivery is judged by the watermark of the micro-batch that read it (a delivery past
   // the last committed batch, by the last watermark: the job never read it, so its results lack it).
   const sparkWatermark = `coalesce((SELECT b.wm_late FROM spark_batches b WHERE b.partition = deliv.partition AND deliv."offset" < b.end_offset ORDER BY b.batch LIMIT 1), (SELECT max(wm_evict) FROM spark_batches))`;
@@ -73,7 +76,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
              (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
       FROM ledger l LEFT JOIN data d ON l.row = d.row)
     SELECT *,
-      ${spark ? sparkWatermark : `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - ${s.watermarkDelay}`} AS watermark,
+      ${spark ? sparkWatermark : maxEt('CURRENT ROW')} AS watermark,
       CASE WHEN ok THEN ${lastStart} END AS last_start
     FROM deliv`);
 
@@ -88,7 +91,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   // partition model each partition is its own task with its own dedup state, in offset order.
   const scope = model === 'partition' ? 'partition, id' : 'id';
   const order = model === 'partition' ? '"offset"' : 'seq';
-  const wmBefore = spark ? 'watermark' : `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) - ${s.watermarkDelay}`;
+  const wmBefore = spark ? 'watermark' : maxEt('1 PRECEDING');
   const isLate = spark ? 'et <= watermark' : `last_start + ${size} + ${lateness} <= watermark`;
   await db.run(`CREATE OR REPLACE TABLE c0 AS
     SELECT *, CASE WHEN NOT ok THEN 'dead'

@@ -39,23 +39,25 @@ export async function diffCommand(a: string, b: string, f: DiffFlags): Promise<n
   // kafka://HOST:PORT/TOPIC (sat run on Kafka writes its results to <topic>-results): read once, here.
   const scratch = mkdtempSync(join(tmpdir(), 'sat-diff-'));
   const local = async (p: string) => (p.startsWith('kafka://') ? materialize(p, scratch) : p);
-  const sides = [
-    { path: await local(a), map: parseColumnMap(f.mapA), mode: f.modeA },
-    { path: await local(b), map: parseColumnMap(f.mapB), mode: f.modeB },
-  ] as const;
-  const d = await diffResults(scenario, sides[0], sides[1], f.tolerance);
-  const same = d.onlyA + d.onlyB + d.differ === 0;
-
+  let d: Awaited<ReturnType<typeof diffResults>>;
   let verdicts: { side: 'A' | 'B'; engine: Engine; pass: boolean; failed: string[]; causes: string[] }[] | undefined;
-  if (f.dir) {
-    verdicts = [];
-    for (const [side, engine, ckpt, s] of [['A', f.engineA!, f.sparkCheckpointA, sides[0]], ['B', f.engineB!, f.sparkCheckpointB, sides[1]]] as const) {
-      const path = s.path;
-      const r = await verify({ scenario, dir: f.dir, actual: path, engine, sparkCheckpoint: ckpt, map: s.map, outputMode: s.mode, tolerance: f.tolerance, noReportFile: true });
-      verdicts.push({ side, engine, pass: r.pass, failed: r.failed, causes: (r.diagnosis ?? []).map((x) => `${x.cause}: ${x.detail}`) });
+  try {
+    const sides = [
+      { path: await local(a), map: parseColumnMap(f.mapA), mode: f.modeA },
+      { path: await local(b), map: parseColumnMap(f.mapB), mode: f.modeB },
+    ] as const;
+    d = await diffResults(scenario, sides[0], sides[1], f.tolerance);
+    if (f.dir) {
+      verdicts = [];
+      for (const [side, engine, ckpt, s] of [['A', f.engineA!, f.sparkCheckpointA, sides[0]], ['B', f.engineB!, f.sparkCheckpointB, sides[1]]] as const) {
+        const r = await verify({ scenario, dir: f.dir, actual: s.path, engine, sparkCheckpoint: ckpt, map: s.map, outputMode: s.mode, tolerance: f.tolerance, noReportFile: true });
+        verdicts.push({ side, engine, pass: r.pass, failed: r.failed, causes: (r.diagnosis ?? []).map((x) => `${x.cause}: ${x.detail}`) });
+      }
     }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
-  rmSync(scratch, { recursive: true, force: true });
+  const same = d.onlyA + d.onlyB + d.differ === 0;
   const wrong = verdicts?.filter((v) => !v.pass) ?? [];
   const explained = !same && verdicts !== undefined && wrong.length === 0;
   const conclusion = same
