@@ -19,100 +19,22 @@ micro-batches. Two things a finite test stream needs, explained where they are d
   local-time-zone     spark.sql.session.timeZone left at a non-UTC zone (dates shift)
   lenient-numbers     a numeric field that does not parse becomes NULL and the row is kept
   window-2x           windows twice the scenario's size
+  no-watermark        no withWatermark: append mode refuses an aggregation without one, so the results
+                      go out in update mode through foreachBatch (every batch's changed rows; verify
+                      with --output-mode update), and dropDuplicates keeps every id forever
 """
 
 import argparse
 import json
-import math
-import re
-from datetime import datetime, timezone
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from contract import FAR_FUTURE_MS, make_validator  # noqa: E402  (shared with the Flink pipeline)
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-
-ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?)?$")
-FAR_FUTURE_MS = 253402300799000  # 9999-12-31T23:59:59Z: past every window of any real stream
-
-
-def parse_time(text, date_only, zone_offset_ms=0):
-    """sat's event-time rule: ISO date (YYYY-MM-DD) or date-time, UTC unless it carries a zone."""
-    if date_only and len(text) != 10:
-        return None
-    m = ISO.match(text)
-    if m is None:
-        return None
-    y, mo, d = int(m[1]), int(m[2]), int(m[3])
-    h, mi, s = int(m[4] or 0), int(m[5] or 0), int(m[6] or 0)
-    if not (1 <= mo <= 12 and d >= 1 and h <= 23 and mi <= 59 and s <= 59):
-        return None
-    try:
-        day = datetime(y, mo, d, tzinfo=timezone.utc)
-    except ValueError:
-        return None  # 2015-02-30
-    ms = int(m[7][:3].ljust(3, "0")) if m[7] else 0
-    t = int(day.timestamp() * 1000) + ((h * 60 + mi) * 60 + s) * 1000 + ms
-    zone = m[8]
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        t -= sign * (int(digits[:2]) * 60 + int(digits[2:4])) * 60_000
-    return t - zone_offset_ms
-
-
-def reject_constant(name):
-    raise ValueError(f"not JSON: {name}")
-
-
-def make_validator(spec, bug):
-    fields = {f["name"]: f for f in spec["fields"]}
-    key, event = spec["key"], spec["eventTime"]
-    date_only = fields[event]["type"] == "date"
-    numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
-    # The bug a user makes by letting the session time zone (here +03:00) read dates as local.
-    shift = 3 * 3600_000 if bug == "local-time-zone" else 0
-
-    def type_ok(f, v):
-        t = f["type"]
-        if t == "int":
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and float(v).is_integer()
-        if t == "float":
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        return isinstance(v, str)
-
-    def validate(raw):
-        """(key, event time ms, id, numeric values) of a valid record, or None."""
-        try:
-            obj = json.loads(bytes(raw).decode("utf-8", errors="strict"), parse_constant=reject_constant)
-        except Exception:
-            return None
-        if not isinstance(obj, dict) or any(k not in fields for k in obj):
-            return None
-        for f in spec["fields"]:
-            name = f["name"]
-            if name not in obj:
-                return None
-            v = obj[name]
-            if v is None:
-                if not f["nullable"]:
-                    return None
-                continue
-            if not type_ok(f, v):
-                if bug == "lenient-numbers" and f["type"] in ("int", "float") and name not in (key, event):
-                    obj[name] = None  # what from_json does with a wrong type: NULL, row kept
-                    continue
-                return None
-        if obj[key] == "":
-            return None
-        et = parse_time(obj[event], date_only, shift)
-        if et is None:
-            return None
-        rid = "|".join(str(obj[i]) if not isinstance(obj[i], float) or not obj[i].is_integer() else str(int(obj[i])) for i in spec["id"])
-        nums = {n: (float(obj[n]) if obj[n] is not None else None) for n in numeric}
-        return (obj[key], et, rid, nums)
-
-    return validate
-
 
 def condition(c):
     col = F.col(f"n.`{c['field']}`")
@@ -133,7 +55,7 @@ def main():
     ap.add_argument("--max-offsets-per-trigger", type=int, default=0, help="cut the available records into micro-batches of about this many (0: one batch)")
     ap.add_argument("--trigger", choices=["available-now", "continuous-until-idle"], default="available-now")
     ap.add_argument("--idle-seconds", type=float, default=20.0, help="continuous-until-idle: stop once no new batch has run for this long after the end markers")
-    ap.add_argument("--bug", choices=["no-dedup", "local-time-zone", "lenient-numbers", "window-2x"])
+    ap.add_argument("--bug", choices=["no-dedup", "local-time-zone", "lenient-numbers", "window-2x", "no-watermark"])
     a = ap.parse_args()
     spec = json.load(open(a.spec))
 
@@ -146,6 +68,8 @@ def main():
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("WARN")
+    # The UDF's Python workers import the contract module too.
+    spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common", "contract.py"))
 
     validate = make_validator(spec, a.bug)
     numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
@@ -183,9 +107,12 @@ def main():
         F.col("r.n").alias("n"),
     )
     delay_ms = spec["watermarkDelay"]
-    stream = valid.withWatermark("et", f"{delay_ms} milliseconds")
-    if a.bug != "no-dedup":
-        stream = stream.dropDuplicatesWithinWatermark(["id"])
+    if a.bug == "no-watermark":
+        stream = valid.dropDuplicates(["id"])
+    else:
+        stream = valid.withWatermark("et", f"{delay_ms} milliseconds")
+        if a.bug != "no-dedup":
+            stream = stream.dropDuplicatesWithinWatermark(["id"])
     # Drop the markers by their event time: this stays above the watermark operator.
     stream = stream.where(F.col("et") < F.timestamp_millis(F.lit(FAR_FUTURE_MS)))
     for c in spec["filter"]:
@@ -202,7 +129,14 @@ def main():
         F.col("window.start").alias("window_start"), F.col("window.end").alias("window_end"), F.col("k").alias("key"), *[g["name"] for g in spec["aggregations"]]
     )
 
-    writer = out.writeStream.format("json").outputMode("append").option("path", a.out).option("checkpointLocation", a.checkpoint)
+    if a.bug == "no-watermark":
+        # Each batch's changed rows into its own folder, named so that they sort in batch order.
+        def write_batch(df, batch_id):
+            df.write.mode("overwrite").json(os.path.join(a.out, f"batch-{batch_id:06d}"))
+
+        writer = out.writeStream.outputMode("update").foreachBatch(write_batch).option("checkpointLocation", a.checkpoint)
+    else:
+        writer = out.writeStream.format("json").outputMode("append").option("path", a.out).option("checkpointLocation", a.checkpoint)
     # Dead letters: a stateless query of their own (its batches do not matter to the verdict).
     dead = None
     if a.dead_letters:
@@ -231,7 +165,8 @@ def main():
                 seen, last = p["batchId"], time.time()
             # Done once the watermark has passed every window (the end markers arrived) and nothing new ran.
             wm = (p or {}).get("eventTime", {}).get("watermark")
-            if wm and wm.startswith("9999") and time.time() - last > a.idle_seconds:
+            ended = (wm and wm.startswith("9999")) or (a.bug == "no-watermark" and seen >= 0)
+            if ended and time.time() - last > a.idle_seconds:
                 if dq:
                     dq.processAllAvailable()  # every dead letter written before stopping
                     dq.stop()

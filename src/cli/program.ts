@@ -94,8 +94,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     )
     .addOption(new Option('--watermark <model>', 'older name of --watermark-model').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']).hideHelp())
     .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
-    .addOption(new Option('--engine <engine>', "the engine that made the results (needed with --actual): its watermark, dedup and late rules; spark: exact with --spark-checkpoint, else within bounds; flink: within bounds").choices(['sat', 'spark', 'flink', 'kafka-streams']))
+    .addOption(new Option('--engine <engine>', "the engine that made the results (needed with --actual): its watermark, dedup and late rules; spark: exact with --spark-checkpoint, flink: exact with --flink-watermarks, else within bounds").choices(['sat', 'spark', 'flink', 'kafka-streams']))
     .option('--spark-checkpoint <dir>', "with --engine spark: the query's checkpoint directory; the oracle cuts the stream into its real micro-batches and judges exactly")
+    .option('--flink-watermarks <path>', "with --engine flink: the job's watermark audit (partition, offset, watermark per record, JSON lines); the oracle judges each record by the watermark it met, exactly")
     .option('--actions <path>', 'action records of a scored scenario (JSONL or kafka://); default: sat run\'s')
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
     .option('--pivot <file>', "messages: an engine's daily pivot (JSONL: day, the key, a column per value)")
@@ -206,6 +207,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--engine-b <engine>', 'the engine that made B').choices(['sat', 'spark', 'flink', 'kafka-streams']))
     .option('--spark-checkpoint-a <dir>', "A's Spark checkpoint (exact judgement)")
     .option('--spark-checkpoint-b <dir>', "B's Spark checkpoint")
+    .option('--flink-watermarks-a <path>', "A's Flink watermark audit (exact judgement)")
+    .option('--flink-watermarks-b <path>', "B's Flink watermark audit")
     .option('--tolerance <x>', 'relative tolerance for floating-point aggregates', nonNegativeNumber, 1e-9)
     .option('--json', 'print the comparison as JSON on stdout')
     .action(async (a, b, flags) => {
@@ -216,18 +219,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const engine = program.command('engine').description('other engines (Spark, Flink) judged by sat');
   engine
     .command('run')
-    .description('run a reference pipeline (engines/) live against a paced replay into Kafka, then verify it exactly with its checkpoint: e.g. sat engine run spark --scenario reviews --brokers 127.0.0.1:9092')
-    .argument('<engine>', 'spark')
+    .description('run a reference pipeline (engines/) live against a paced replay into Kafka, then verify it exactly (Spark by its checkpoint, Flink by its watermark audit): e.g. sat engine run flink --scenario reviews --brokers 127.0.0.1:9092')
+    .argument('<engine>', 'spark or flink')
     .argument('[file]', 'the file to replay (default: the bundled sample of the scenario)')
     .requiredOption('--scenario <name>', 'reviews or iot')
-    .option('--dir <dir>', 'working directory (the replay, the ledger, and the job in spark/)', '.sat')
+    .option('--dir <dir>', 'working directory (the replay, the ledger, and the job in spark/ or flink/)', '.sat')
     .requiredOption('--brokers <host:port,...>', 'Kafka')
     .option('--topic <name>', 'topic (default: a new one)')
     .option('--rate <n>', 'records per second of the paced replay', positiveNumber, 200)
     .option('--partitions <n>', 'partitions of a new topic', positiveInt, 3)
     .option('--seed <n>', 'seed for the fault mix', integer, 7)
     .option('--bug <name>', 'a seeded bug of the pipeline: no-dedup, local-time-zone, lenient-numbers, window-2x')
-    .option('--idle <seconds>', 'stop the job once the stream has ended and no batch ran for this long', positiveNumber, 5)
+    .option('--idle <seconds>', 'Spark: stop the job once the stream has ended and no batch ran for this long', positiveNumber, 5)
     .option('--json', 'print the verify report as JSON on stdout')
     .action(async (name, file, flags) => {
       const { engineRunCommand } = await import('./commands/engine-run.js');

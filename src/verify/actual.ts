@@ -59,7 +59,7 @@ function sniff(file: string): 'parquet' | 'csv' | 'json' | undefined {
  * file it does not list was written by a batch that never committed (a crash), and Spark's own
  * readers ignore it too.
  */
-function dataFiles(dir: string): string[] {
+export function dataFiles(dir: string): string[] {
   const committed = sparkCommitted(dir);
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -28,9 +28,10 @@ export interface Evidence {
   dedup_one_step_before_expiry: number;
 }
 
-export async function collectEvidence(db: DuckDBConnection, s: Scenario, counts: Counts, bounded: boolean): Promise<Evidence> {
+export async function collectEvidence(db: DuckDBConnection, s: Scenario, counts: Counts, bounded: boolean, model = ''): Promise<Evidence> {
   const { size, slide } = s.window;
-  const close = `(last_start + ${size} + ${s.allowedLateness})`;
+  // Flink closes a window when the watermark reaches its last millisecond.
+  const close = `(last_start + ${size} + ${s.allowedLateness}${model === 'flink-watermarks' ? ' - 1' : ''})`;
   const step = s.fields.find((f) => f.name === s.eventTime)!.type === 'date' ? 86_400_000 : 1;
   const kept = `class IN ('counted', 'filtered')`;
   return {

@@ -22,9 +22,13 @@ import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js'
  * spark_batches, see spark-checkpoint.ts), with Spark's rules: a row is late when its event time is
  * at or below the watermark it is judged by (dropDuplicatesWithinWatermark's filter, LessThanOrEqual
  * in Spark's WatermarkSupport), and an id is held until the watermark reaches its event time plus the
- * delay (the dedup state's expiry).
+ * delay (the dedup state's expiry). `flink-watermarks` is a Flink job's, as its watermark audit
+ * recorded it per record (table flink_wm, see flink-watermarks.ts), with Flink SQL's rules: a window
+ * has fired once the watermark reaches its end - 1 ms (its last timestamp), and a record counts in
+ * the windows that had not fired when it arrived; deduplication is per window (window
+ * deduplication, the first row by event time).
  */
-export type WatermarkModel = 'global' | 'partition' | 'spark-batches';
+export type WatermarkModel = 'global' | 'partition' | 'spark-batches' | 'flink-watermarks';
 
 export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string | string[], model: WatermarkModel = 'global'): Promise<void> {
   const { size, slide } = s.window;
@@ -63,6 +67,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   // Watermark at each delivery: the largest valid event time so far (in the model's order), minus the delay.
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
   const spark = model === 'spark-batches';
+  const flink = model === 'flink-watermarks';
   // The largest valid event time so far in the model's order (up to this delivery, or before it), minus the delay.
   const maxEt = (upTo: 'CURRENT ROW' | '1 PRECEDING') =>
     `max(CASE WHEN ok THEN et END) OVER (${model === 'partition' ? 'PARTITION BY partition ORDER BY "offset"' : 'ORDER BY seq'} ROWS BETWEEN UNBOUNDED PRECEDING AND ${upTo}) - ${s.watermarkDelay}`;
@@ -74,9 +79,11 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       -- A boundary probe is sent with another event time than its row's: the ledger carries it.
       SELECT l.seq, l.partition, l."offset", l.fault, d.* REPLACE (CASE WHEN l.fault = 'boundary' THEN l.event_time ELSE d.et END AS et),
              (l.fault NOT IN ('malformed', 'source') AND coalesce(d.valid, FALSE)) AS ok
-      FROM ledger l LEFT JOIN data d ON l.row = d.row)
+             ${flink ? ', f.wm AS flink_wm, f.partition IS NOT NULL AS audited' : ''}
+      FROM ledger l LEFT JOIN data d ON l.row = d.row
+      ${flink ? 'LEFT JOIN flink_wm f ON f.partition = l.partition AND f."offset" = l."offset"' : ''})
     SELECT *,
-      ${spark ? sparkWatermark : maxEt('CURRENT ROW')} AS watermark,
+      ${spark ? sparkWatermark : flink ? 'flink_wm' : maxEt('CURRENT ROW')} AS watermark,
       CASE WHEN ok THEN ${lastStart} END AS last_start
     FROM deliv`);
 
@@ -92,7 +99,9 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   const scope = model === 'partition' ? 'partition, id' : 'id';
   const order = model === 'partition' ? '"offset"' : 'seq';
   const wmBefore = spark ? 'watermark' : maxEt('1 PRECEDING');
-  const isLate = spark ? 'et <= watermark' : `last_start + ${size} + ${lateness} <= watermark`;
+  // Flink: a window whose last millisecond (end - 1) the watermark has reached has fired.
+  const closeAt = flink ? `${size} + ${lateness} - 1` : `${size} + ${lateness}`;
+  const isLate = spark ? 'et <= watermark' : `last_start + ${closeAt} <= watermark`;
   await db.run(`CREATE OR REPLACE TABLE c0 AS
     SELECT *, CASE WHEN NOT ok THEN 'dead'
                    ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}
@@ -100,7 +109,15 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
                    ELSE 'on-time' END AS c0,
       ${wmBefore} AS wm_before
     FROM stage`);
-  await db.run(`CREATE OR REPLACE TABLE dups AS
+  if (flink) {
+    // Window deduplication: per (id, window), among the deliveries that window still takes, the
+    // first by event time (ties: the first read; copies of an id share a key, so a partition).
+    await db.run(`CREATE OR REPLACE TABLE fwin AS
+      SELECT *, row_number() OVER (PARTITION BY id, ws ORDER BY et, partition, "offset") AS win_rn
+      FROM (SELECT *, unnest(generate_series(last_start - ${size - slide}, last_start, ${slide})) AS ws FROM c0 WHERE c0 = 'on-time')
+      WHERE watermark IS NULL OR ws + ${closeAt} > watermark`);
+    await db.run(`CREATE OR REPLACE TABLE dups AS SELECT seq, bool_and(win_rn > 1) AS dup, NULL::BIGINT AS prev_held FROM fwin GROUP BY seq`);
+  } else await db.run(`CREATE OR REPLACE TABLE dups AS
     WITH RECURSIVE ot AS (
       SELECT seq, partition, id, wm_before, ${spark ? `et + ${s.watermarkDelay}` : `last_start + ${size} + ${lateness}`} AS close,
              row_number() OVER (PARTITION BY ${scope} ORDER BY ${order}) AS rn,
@@ -139,6 +156,10 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       FROM aw JOIN c ON c.k = aw.k AND c.last_start BETWEEN aw.ws AND aw.ws + ${size - slide}
       WHERE aw.ws + ${size} + ${lateness} > c.watermark
       GROUP BY aw.ws, aw.k`);
+    return;
+  }
+  if (flink) {
+    await db.run(`CREATE OR REPLACE TABLE expected AS SELECT ws, k, ${aggs} FROM fwin WHERE win_rn = 1 AND (${filter}) GROUP BY ws, k`);
     return;
   }
   await db.run(`CREATE OR REPLACE TABLE expected AS

@@ -35,6 +35,8 @@ import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
 import { diagnose, type Diagnosis } from './diagnose.js';
 import { loadSparkBatches, readSparkCheckpoint } from './spark-checkpoint.js';
+import { auditCheck, loadFlinkWatermarks } from './flink-watermarks.js';
+import { jobWatermarkCheck } from './job-watermark.js';
 
 export interface VerifyOptions {
   scenario: Scenario;
@@ -71,6 +73,8 @@ export interface VerifyOptions {
   engine?: Engine;
   /** A Spark query's checkpoint directory: judge by its real micro-batches (exact). */
   sparkCheckpoint?: string;
+  /** A Flink job's watermark audit (partition, offset, watermark per record): judge exactly. */
+  flinkWatermarks?: string;
   /** Leave verify.json in --dir as it is (sat diff judges two outputs without overwriting it). */
   noReportFile?: boolean;
 }
@@ -132,7 +136,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   if (o.actual !== undefined && o.engine === undefined && o.watermark === undefined) {
     throw new UsageError('--actual needs --engine spark|flink|kafka-streams|sat: the engine that made the results decides which records are late and how duplicates are dropped (README "Testing your own pipeline")');
   }
-  const model: WatermarkModel = sparkBatches ? 'spark-batches' : (o.watermark ?? ENGINE_MODEL[o.engine ?? 'sat'](kafka !== undefined));
+  if (o.flinkWatermarks !== undefined && o.engine !== 'flink') throw new UsageError('--flink-watermarks goes with --engine flink');
+  if (o.flinkWatermarks !== undefined && o.scenario.window.emit === 'active') throw new UsageError(`--flink-watermarks: scenario ${o.scenario.name} emits active windows, which Flink SQL's window aggregations do not`);
+  const model: WatermarkModel = sparkBatches ? 'spark-batches' : o.flinkWatermarks !== undefined ? 'flink-watermarks' : (o.watermark ?? ENGINE_MODEL[o.engine ?? 'sat'](kafka !== undefined));
   const local = (url: string | undefined) => (url === undefined ? undefined : materialize(url, o.dir, o.kafkaConfig));
 
   const instance = await DuckDBInstance.create(':memory:');
@@ -141,6 +147,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     await db.run(`SET TimeZone = 'UTC'`);
     const bounded = BOUNDED_MODELS.includes(model);
     if (sparkBatches) await loadSparkBatches(db, sparkBatches);
+    if (o.flinkWatermarks !== undefined) await loadFlinkWatermarks(db, await materialize(o.flinkWatermarks, o.dir, o.kafkaConfig));
     // The bounded models start from the exact classification (dead, duplicate) and add their bounds.
     await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header, quote: replay.quote, encoding: replay.encoding }, ledgers, bounded ? 'global' : (model as ExactModel));
     const mode = o.outputMode ?? 'append';
@@ -149,6 +156,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     if (bounded) await runBoundedOracle(db, o.scenario, model as BoundedModel, o.batchSpanMs ?? 10_000);
     const { checks, counts } = bounded ? await boundedChecks(db, o.scenario, o.tolerance, lateGiven) : await resultChecks(db, o.scenario, o.tolerance);
     checks.push(...(await shapeChecks(db, o.scenario)));
+    if (model === 'flink-watermarks') checks.push(await auditCheck(db));
+    const jobWatermark = model === 'spark-batches' || model === 'flink-watermarks' ? await jobWatermarkCheck(db, o.scenario, model) : undefined;
+    if (jobWatermark) checks.push(jobWatermark.check);
     if (mode === 'update') {
       const i = checks.findIndex((c) => c.name === 'each result emitted once');
       checks[i] = { name: checks[i].name, pass: true, skipped: true, detail: 'update mode: the last row of each (window, key) counts' };
@@ -211,17 +221,19 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       filtered_expected: await one(db, `SELECT count(*) FROM cls WHERE class = 'filtered'`),
       alerts_expected: alerts.expected,
     });
-    const evidence = await collectEvidence(db, o.scenario, counts, bounded);
+    const evidence = await collectEvidence(db, o.scenario, counts, bounded, model);
     checks.push(vacuityCheck(evidence, model, bounded, o.allowVacuous ?? false));
     const failed = checks.filter((c) => !c.pass).map((c) => c.name);
-    const diagnosis = failed.length > 0 && !bounded ? await diagnose(db, o.scenario) : undefined;
+    const diagnosis = failed.length > 0 && !bounded ? [...(jobWatermark?.diagnosis ? [jobWatermark.diagnosis] : []), ...(await diagnose(db, o.scenario))] : undefined;
     const notes: string[] = [];
     // A bounded model passes windows it could not decide: say how many, so a pass is read for what it is.
     if (bounded && evidence.windows_ambiguous > 0) {
       const all = evidence.windows_exact + evidence.windows_ambiguous;
       notes.push(
         `${evidence.windows_ambiguous} of ${all} windows (${Math.round((100 * evidence.windows_ambiguous) / all)}%) were only checked within bounds: under ${model} with --batch-span ${o.batchSpanMs ?? 10_000} ms their late records could go either way. ` +
-          (o.engine === 'spark' || model === 'global-max' ? 'For Spark, --spark-checkpoint judges every window exactly.' : 'A --batch-span closer to the real read lag decides more (too short fails a correct engine).'),
+          (o.engine === 'spark' || model === 'global-max'
+            ? 'For Spark, --spark-checkpoint judges every window exactly.'
+            : o.engine === 'flink' ? 'For Flink, a watermark audit (--flink-watermarks, README "Judging Flink") judges every window exactly.' : 'A --batch-span closer to the real read lag decides more (too short fails a correct engine).'),
       );
     }
     const report: VerifyReport = { diagnosis, notes: notes.length ? notes : undefined, pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),

@@ -78,6 +78,17 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(d?.detail, JSON.stringify(v.json.diagnosis)).toMatch(detail);
   });
 
+  it('seeded bug, no-watermark (update mode through foreachBatch): FAIL, cause named "no watermark"', () => {
+    const job = spark(spec, topic, tempDir('sat-spark-no-wm-'), ['--max-offsets-per-trigger', '600', '--bug', 'no-watermark']);
+    const v = sat('verify', '--dir', dir, '--actual', job.results, '--output-mode', 'update', '--engine', 'spark', '--spark-checkpoint', job.checkpoint, '--json');
+    expect(v.code).toBe(1);
+    // The job's own (absent) watermark would make every record on time and pass: the check against
+    // the scenario's delay is what fails it.
+    expect(v.json.failed).toContain("the job's watermark follows the scenario");
+    const d = (v.json.diagnosis as { cause: string; detail: string }[]).find((x) => x.cause === 'no watermark');
+    expect(d?.detail, JSON.stringify(v.json.diagnosis)).toMatch(/never moved/);
+  });
+
   it('sat diff on real outputs of two engines: Spark against sat run on the same topic', () => {
     const run = sat('run', '--dir', dir, '--brokers', BROKERS, '--topic', topic);
     expect(run.code, run.stderr).toBe(0);
@@ -113,9 +124,9 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
 });
 
 describe('sat engine run: usage', () => {
-  it('an engine that is not there yet is exit 2, named', () => {
-    const r = sat('engine', 'run', 'flink', '--scenario', 'iot', '--brokers', '127.0.0.1:9', '--dir', tempDir());
+  it('an engine without a reference pipeline is exit 2, named', () => {
+    const r = sat('engine', 'run', 'beam', '--scenario', 'iot', '--brokers', '127.0.0.1:9', '--dir', tempDir());
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/only spark so far/);
+    expect(r.stderr).toMatch(/the reference pipelines are spark and flink/);
   });
 });

@@ -71,3 +71,49 @@ describe('watermark models: the same input, results right under one model and wr
     expect(v.json.watermark).toBe('per-partition-min');
   });
 });
+
+describe('flink-watermarks: each record judged by the watermark a Flink job audited for it', () => {
+  // No Flink here (test/engines/flink.test.ts runs the real one): sat run's results on the embedded
+  // log, and audits made from its ledger. sat's rule (late when end <= W) is Flink's (late when the
+  // window's last millisecond, end - 1, <= W) with W one millisecond lower; probes sit at the edge.
+  let dir: string;
+  let results: string;
+  const audit = async (shift: number, drop = 0) => {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const file = join(tempDir(), `audit${shift}.jsonl`);
+    await db.run(`COPY (SELECT partition, "offset",
+        max(CASE WHEN fault NOT IN ('malformed', 'source') THEN event_time END) OVER (ORDER BY seq ROWS UNBOUNDED PRECEDING) - 60000 + ${shift} AS watermark
+      FROM read_csv('${join(dir, 'ledger.csv')}', header=true) ORDER BY seq OFFSET ${drop}) TO '${file}' (FORMAT json)`);
+    db.closeSync();
+    return file;
+  };
+  beforeAll(() => {
+    dir = tempDir('sat-flink-model-');
+    const r = sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', ...FAULTS, '--boundary', '0.05', '--rate', '0', '--dir', dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(sat('run', '--dir', dir, '--scenario', 'iot').code).toBe(0);
+    results = join(tempDir(), 'results.jsonl');
+    writeFileSync(results, readFileSync(join(dir, 'results.jsonl')));
+  });
+
+  it("the audit that matches the engine passes; 1 ms off either way fails at the probed edges", async () => {
+    const v = (file: string) => sat('verify', '--dir', dir, '--scenario', 'iot', '--json', '--actual', results, '--engine', 'flink', '--flink-watermarks', file);
+    const right = v(await audit(-1));
+    expect(right.code, JSON.stringify(right.json?.failed)).toBe(0);
+    expect(right.json.watermark).toBe('flink-watermarks');
+    expect(right.json.evidence.late_at_close).toBeGreaterThan(0);
+    expect(right.json.evidence.on_time_one_step_before_close).toBeGreaterThan(0);
+    // One ms higher: records one step before a close are late for Flink, yet the results count them.
+    const high = v(await audit(0));
+    expect(high.code).toBe(1);
+    expect(high.json.failed).toContain('no records double-counted');
+    // One ms lower: records exactly at a close still count for Flink, yet the results lack them.
+    const low = v(await audit(-2));
+    expect(low.code).toBe(1);
+    expect(low.json.failed).toContain('no records lost');
+    // An audit without the first records: they were never read.
+    const cut = v(await audit(-1, 10));
+    expect(cut.json.failed).toContain('every record in the watermark audit');
+  });
+});

@@ -20,6 +20,8 @@ export interface DiffFlags {
   engineB?: Engine;
   sparkCheckpointA?: string;
   sparkCheckpointB?: string;
+  flinkWatermarksA?: string;
+  flinkWatermarksB?: string;
   tolerance: number;
   json?: boolean;
 }
@@ -49,8 +51,8 @@ export async function diffCommand(a: string, b: string, f: DiffFlags): Promise<n
     d = await diffResults(scenario, sides[0], sides[1], f.tolerance);
     if (f.dir) {
       verdicts = [];
-      for (const [side, engine, ckpt, s] of [['A', f.engineA!, f.sparkCheckpointA, sides[0]], ['B', f.engineB!, f.sparkCheckpointB, sides[1]]] as const) {
-        const r = await verify({ scenario, dir: f.dir, actual: s.path, engine, sparkCheckpoint: ckpt, map: s.map, outputMode: s.mode, tolerance: f.tolerance, noReportFile: true });
+      for (const [side, engine, ckpt, audit, s] of [['A', f.engineA!, f.sparkCheckpointA, f.flinkWatermarksA, sides[0]], ['B', f.engineB!, f.sparkCheckpointB, f.flinkWatermarksB, sides[1]]] as const) {
+        const r = await verify({ scenario, dir: f.dir, actual: s.path, engine, sparkCheckpoint: ckpt, flinkWatermarks: audit, map: s.map, outputMode: s.mode, tolerance: f.tolerance, noReportFile: true });
         verdicts.push({ side, engine, pass: r.pass, failed: r.failed, causes: (r.diagnosis ?? []).map((x) => `${x.cause}: ${x.detail}`) });
       }
     }

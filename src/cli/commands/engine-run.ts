@@ -9,12 +9,14 @@ import { SatError, UsageError } from '../../core/errors.js';
 import { claimWorkdir } from '../../core/workdir-guard.js';
 import { loadScenario } from '../../scenario/load.js';
 import { HEADER_END } from '../../transport/types.js';
+import type { VerifyFlags } from './verify.js';
 import { say } from '../options.js';
 import { replayCommand } from './replay.js';
 import { verifyCommand } from './verify.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SAMPLES: Record<string, string> = { reviews: 'reviews-sample.tsv', iot: 'iot-sample.csv' };
+const CACHE = () => process.env.SAT_CACHE ?? join(homedir(), '.cache', 'sat');
 
 export interface EngineRunFlags {
   dir: string;
@@ -30,52 +32,122 @@ export interface EngineRunFlags {
   json?: boolean;
 }
 
+/** What differs between the reference pipelines: how to start one, stop it, and judge its output. */
+interface EngineJob {
+  /** The command and its arguments. */
+  command: string[];
+  /** Once the replay has ended: make the job finish (Spark stops by itself once idle). */
+  finish?: () => Promise<void>;
+  /** verify's flags for the job's outputs. */
+  verify: Partial<VerifyFlags>;
+}
+
+interface JobPlace {
+  work: string;
+  spec: string;
+  topic: string;
+  results: string;
+  deadLetters: string;
+}
+
 /**
- * sat engine run spark: the reference Spark pipeline live against a paced replay, then verify with
- * its checkpoint. The job starts first and the replay only once its query runs, so Spark reads the
- * stream in the micro-batches a live job makes (the only way lateness gets tested: a job started
- * after the replay reads everything in one batch).
+ * sat engine run spark|flink: a reference pipeline (engines/) live against a paced replay, then
+ * verify, exactly (Spark by its checkpoint's micro-batches, Flink by its watermark audit). The job
+ * starts first and the replay only once its query runs, so the job reads the stream as it arrives
+ * (the only way lateness gets tested: a job started after the replay reads it all at once).
  */
 export async function engineRunCommand(engine: string, f: EngineRunFlags): Promise<number> {
-  if (engine !== 'spark') throw new UsageError(`sat engine run ${engine}: only spark so far (Flink is not there yet)`);
-  const venv = join(process.env.SAT_CACHE ?? join(homedir(), '.cache', 'sat'), 'spark-venv', 'bin', 'spark-submit');
-  if (!existsSync(venv)) throw new UsageError(`PySpark is not installed (${venv}): run scripts/spark.sh install first`);
+  if (engine !== 'spark' && engine !== 'flink') throw new UsageError(`sat engine run ${engine}: the reference pipelines are spark and flink`);
+  const installed = engine === 'spark' ? join(CACHE(), 'spark-venv', 'bin', 'spark-submit') : join(CACHE(), 'flink-venv', 'bin', 'python');
+  if (!existsSync(installed)) throw new UsageError(`${engine === 'spark' ? 'PySpark' : 'PyFlink'} is not installed (${installed}): run scripts/${engine}.sh install first`);
   const scenario = loadScenario(f.scenario);
-  if (scenario.score || scenario.reports) throw new UsageError(`scenario ${scenario.name}: the reference Spark pipeline does windowed aggregates only (reviews, iot) so far`);
+  if (scenario.score || scenario.reports) throw new UsageError(`scenario ${scenario.name}: the reference pipelines do windowed aggregates only (reviews, iot) so far`);
   const file = f.file ?? (SAMPLES[scenario.name] ? join(ROOT, 'datasets', SAMPLES[scenario.name]) : undefined);
   if (file === undefined) throw new UsageError(`scenario ${scenario.name}: give the file to replay`);
   const topic = f.topic ?? `sat-${scenario.name}-${Date.now()}`;
 
   claimWorkdir(f.dir, [file]);
-  const work = join(f.dir, 'spark');
+  const work = join(f.dir, engine);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const spec = join(work, 'spec.json');
-  writeFileSync(spec, JSON.stringify({ ...scenario, path: undefined, endOfStreamHeader: HEADER_END }));
-  // The topic exists before the job subscribes (else Spark retries with warnings until it appears).
+  const place: JobPlace = { work, spec: join(work, 'spec.json'), topic, results: join(work, 'results'), deadLetters: join(work, 'dead-letters') };
+  writeFileSync(place.spec, JSON.stringify({ ...scenario, path: undefined, endOfStreamHeader: HEADER_END }));
+  // The topic exists before the job subscribes (else the job retries with warnings until it appears).
   const { ensureTopics } = await import('../../transport/kafka/topics.js');
   const { kafkaConnection } = await import('../../transport/kafka/config.js');
   await ensureTopics(kafkaConnection(f.brokers), [{ name: topic, partitions: f.partitions }]);
 
-  const results = join(work, 'results');
-  const checkpoint = join(work, 'checkpoint');
-  const deadLetters = join(work, 'dead-letters');
-  const log = join(work, 'spark.log');
-  say(f.json, `sat engine run spark: ${scenario.name} from ${file} through topic ${topic}; Spark's log in ${log}`);
-  const job = spawn(join(ROOT, 'scripts', 'spark.sh'), ['submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', spec, '--brokers', f.brokers, '--topic', topic, '--out', results, '--checkpoint', checkpoint, '--dead-letters', deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
-    // About a second of the stream per batch, however long the first batch takes to start: the
-    // batches follow the replay instead of one batch swallowing what was sent during start-up.
-    '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  job.stderr.pipe(createWriteStream(log));
-  const exited = once(job, 'close') as Promise<[number | null]>;
-  const started = new Promise<void>((res, rej) => {
-    createInterface({ input: job.stdout }).on('line', (l) => l.includes('"started"') && res());
-    void exited.then(([code]) => rej(new SatError(`the Spark job exited with ${code} before its query started (see ${log})`, 3)));
+  const job = engine === 'spark' ? sparkJob(place, f) : flinkJob(place, f);
+  const log = join(work, `${engine}.log`);
+  say(f.json, `sat engine run ${engine}: ${scenario.name} from ${file} through topic ${topic}; the job's log in ${log}`);
+  const child = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr.pipe(createWriteStream(log));
+  const exited = once(child, 'close') as Promise<[number | null]>;
+  const died = exited.then(([code]) => {
+    throw new SatError(`the ${engine} job exited with ${code} before it was done (see ${log})`, 3);
   });
-  await started;
-  say(f.json, `Spark's query runs: replaying at ${f.rate}/s`);
-  await replayCommand(file, { dir: f.dir, json: false, scenario: scenario.name, rate: f.rate, seed: f.seed, partitions: f.partitions, brokers: f.brokers, topic, malformed: 0.02, late: 0.05, duplicates: 0.03, outOfOrder: 0.05, progress: false });
+  died.catch(() => undefined);
+  const started = new Promise<void>((res) => createInterface({ input: child.stdout }).on('line', (l) => l.includes('"started"') && res()));
+  await Promise.race([started, died]);
+  say(f.json, `the ${engine} job runs: replaying at ${f.rate}/s`);
+  try {
+    await replayCommand(file, { dir: f.dir, json: false, scenario: scenario.name, rate: f.rate, seed: f.seed, partitions: f.partitions, brokers: f.brokers, topic, malformed: 0.02, late: 0.05, duplicates: 0.03, outOfOrder: 0.05, progress: false });
+    if (job.finish) await Promise.race([job.finish(), died]);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
   const [code] = await exited;
-  if (code !== 0) throw new SatError(`the Spark job exited with ${code} (see ${log})`, 3);
-  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: results, deadLetters, engine: 'spark', sparkCheckpoint: checkpoint, tolerance: 1e-9 });
+  if (code !== 0) throw new SatError(`the ${engine} job exited with ${code} (see ${log})`, 3);
+  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...job.verify });
 }
+
+function sparkJob(p: JobPlace, f: EngineRunFlags): EngineJob {
+  const checkpoint = join(p.work, 'checkpoint');
+  return {
+    command: [join(ROOT, 'scripts', 'spark.sh'), 'submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--checkpoint', checkpoint, '--dead-letters', p.deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
+      // About a second of the stream per batch, however long the first batch takes to start: the
+      // batches follow the replay instead of one batch swallowing what was sent during start-up.
+      '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : [])],
+    verify: { sparkCheckpoint: checkpoint },
+  };
+}
+
+function flinkJob(p: JobPlace, f: EngineRunFlags): EngineJob {
+  const watermarks = join(p.work, 'watermarks');
+  const stopFile = join(p.work, 'STOP');
+  const group = `sat-flink-${p.topic}`;
+  return {
+    command: [join(ROOT, 'scripts', 'flink.sh'), 'run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--watermarks', watermarks, '--dead-letters', p.deadLetters, '--work', join(p.work, 'job'), '--stop-file', stopFile, ...(f.bug ? ['--bug', f.bug] : [])],
+    // Flink's Kafka source commits its group's offsets with each checkpoint: once they reach the
+    // end of every partition the job has read (and checkpointed) everything, and a stop with
+    // --drain fires the windows that are still open and commits the files.
+    finish: async () => {
+      await waitForGroupAtEnd(f.brokers, group, p.topic, f.partitions);
+      writeFileSync(stopFile, '');
+    },
+    verify: { flinkWatermarks: watermarks },
+  };
+}
+
+/** Polls until the group's committed offsets reach the end of every partition of the topic. */
+async function waitForGroupAtEnd(brokers: string, group: string, topic: string, partitions: number): Promise<void> {
+  const { Admin, Consumer, ListOffsetTimestamps } = await import('@platformatic/kafka');
+  const { clientOptions, kafkaConnection } = await import('../../transport/kafka/config.js');
+  const { committedOffsets } = await import('../../transport/kafka/group-offsets.js');
+  const conn = kafkaConnection(brokers);
+  const admin = new Admin(clientOptions(conn, 'sat-engine-run'));
+  const consumer = new Consumer({ ...clientOptions(conn, 'sat-engine-run'), groupId: `${group}-observer` });
+  const all = Array.from({ length: partitions }, (_, i) => i);
+  try {
+    const end = (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
+    for (;;) {
+      const committed = await committedOffsets(admin, group, topic, all);
+      if (all.every((i) => (committed.get(i) ?? -1n) >= (end[i] ?? 0n))) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await Promise.allSettled([admin.close(), consumer.close()]);
+  }
+}
+

@@ -36,6 +36,7 @@ export interface VerifyFlags {
   allowVacuous?: boolean;
   engine?: Engine;
   sparkCheckpoint?: string;
+  flinkWatermarks?: string;
 }
 
 export async function verifyCommand(f: VerifyFlags): Promise<number> {
@@ -44,7 +45,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const r = await verify({
     scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermarkModel ?? f.watermark, batchSpanMs: f.batchSpan, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
-    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous, engine: f.engine, sparkCheckpoint: f.sparkCheckpoint,
+    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous, engine: f.engine, sparkCheckpoint: f.sparkCheckpoint, flinkWatermarks: f.flinkWatermarks,
   });
   return emitReport(r, f);
 }
