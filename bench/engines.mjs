@@ -1,8 +1,11 @@
-// Engines side by side on one Kafka topic: sat run (a consumer-group member) and the reference
-// Spark pipeline (engines/spark/pipeline.py, local[2], micro-batches of 20,000), on the same
-// generated reviews. Needs a broker (scripts/kafka.sh up) and PySpark (scripts/spark.sh install).
-// Spark's figure leaves its JVM start-up out (the time its batches took, from the query's progress);
-// its wall time is printed too. Flink is not there yet (issue 13).
+// Engines side by side on one Kafka topic: sat run (a consumer-group member), the reference Spark
+// pipeline (engines/spark/pipeline.py, local[2], micro-batches of 20,000) and the reference Flink
+// pipeline (engines/flink/pipeline.py, parallelism 1, bounded), on the same generated reviews, each
+// verified exactly. Needs a broker (scripts/kafka.sh up), PySpark (scripts/spark.sh install) and
+// PyFlink (scripts/flink.sh install; skipped without it). Spark's figure leaves its JVM start-up out
+// (the time its batches took, from the query's progress); Flink's is the job's time from submission
+// to its end (the mini-cluster and Python start-up left out, the job's own start-up in); wall times
+// are printed too.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir } from 'node:os';
@@ -44,4 +47,18 @@ const verdict = (v) => (v.pass ? 'PASS' : `FAIL (${v.failed.join('; ')})`);
 const vs = sat('verify', '--dir', w, '--actual', `kafka://${BROKER}/${topic}-results`, '--engine', 'sat');
 const vk = sat('verify', '--dir', w, '--actual', join(dir, 'spark-out'), '--engine', 'spark', '--spark-checkpoint', join(dir, 'spark-ckpt'));
 console.log(`  verify: sat run ${verdict(vs)}, Spark ${verdict(vk)} (exact, by its batches)`);
+
+if (existsSync(join(homedir(), '.cache', 'sat', 'flink-venv', 'bin', 'python'))) {
+  const out = join(dir, 'flink');
+  const t1 = performance.now();
+  const f = spawnSync(join(ROOT, 'scripts', 'flink.sh'), ['run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', spec, '--brokers', BROKER, '--topic', topic, '--out', join(out, 'results'), '--watermarks', join(out, 'watermarks'), '--dead-letters', join(out, 'dead'), '--work', join(out, 'work'), '--bounded'], { encoding: 'utf8' });
+  const fwall = performance.now() - t1;
+  if (f.status !== 0) throw new Error(`the Flink job failed: ${f.stderr.slice(-2000)}`);
+  const fp = JSON.parse(f.stdout.trim().split('\n').pop());
+  const frate = r.sent / (fp.jobMs / 1000);
+  console.log(`  Flink (parallelism 1)   ${fmt(frate)} records/s  (job ${fp.jobMs} ms; ${Math.round(fwall)} ms wall with start-up)`);
+  console.log(`  Flink / sat run = ${(frate / run.recordsPerSecond).toFixed(2)}x`);
+  const vf = sat('verify', '--dir', w, '--actual', join(out, 'results'), '--engine', 'flink', '--flink-watermarks', join(out, 'watermarks'), '--dead-letters', join(out, 'dead'));
+  console.log(`  verify: Flink ${verdict(vf)} (exact, by its watermark audit)`);
+} else console.log('  Flink: PyFlink not installed (scripts/flink.sh install): skipped');
 console.log('  (Spark validates each record in a Python UDF, sat\'s malformed-record contract; without Arrow/pandas in the venv it is row-at-a-time, which dominates its time)');

@@ -55,6 +55,9 @@ def main():
     ap.add_argument("--max-offsets-per-trigger", type=int, default=0, help="cut the available records into micro-batches of about this many (0: one batch)")
     ap.add_argument("--trigger", choices=["available-now", "continuous-until-idle"], default="available-now")
     ap.add_argument("--idle-seconds", type=float, default=20.0, help="continuous-until-idle: stop once no new batch has run for this long after the end markers")
+    ap.add_argument("--snapshots", help="scored scenarios: the directory of the daily snapshots (customers-YYYY-MM-DD.*)")
+    ap.add_argument("--online", help="scored scenarios: the online-features API (sat serve online), e.g. http://127.0.0.1:8787")
+    ap.add_argument("--actions", help="scored scenarios: where the action records go (JSON)")
     ap.add_argument("--bug", choices=["no-dedup", "local-time-zone", "lenient-numbers", "window-2x", "no-watermark"])
     a = ap.parse_args()
     spec = json.load(open(a.spec))
@@ -70,6 +73,7 @@ def main():
     spark.sparkContext.setLogLevel("WARN")
     # The UDF's Python workers import the contract module too.
     spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common", "contract.py"))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # scoring.py, for scored scenarios
 
     validate = make_validator(spec, a.bug)
     numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
@@ -125,11 +129,28 @@ def main():
     for g in spec["aggregations"]:
         col = F.col(f"n.`{g['field']}`") if g.get("field") else None
         aggs.append({"count": lambda c: F.count(F.lit(1)), "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max}[g["op"]](col).alias(g["name"]))
-    out = stream.groupBy(win.alias("window"), F.col("k")).agg(*aggs).select(
+    active = w.get("emit") == "active"
+    if active:
+        # emit: active: a result only for a window with a record in its last slide (the latest event
+        # time in the window is at or after end - slide); a filter after the aggregation, which
+        # append mode allows.
+        aggs.append(F.max("et").alias("__max_et"))
+    out = stream.groupBy(win.alias("window"), F.col("k")).agg(*aggs)
+    if active:
+        out = out.where(F.unix_millis("__max_et") >= F.unix_millis("window.end") - w["slide"])
+    out = out.select(
         F.col("window.start").alias("window_start"), F.col("window.end").alias("window_end"), F.col("k").alias("key"), *[g["name"] for g in spec["aggregations"]]
     )
 
-    if a.bug == "no-watermark":
+    scorer = None
+    if spec.get("score"):
+        if not (a.snapshots and a.online and a.actions):
+            ap.error(f"scenario {spec['name']} is scored: give --snapshots, --online and --actions")
+        from scoring import make_scorer
+
+        score_batch, scorer = make_scorer(spark, spec, [g["name"] for g in spec["aggregations"]], a.snapshots, a.online, a.out, a.actions)
+        writer = out.writeStream.outputMode("append").foreachBatch(score_batch).option("checkpointLocation", a.checkpoint)
+    elif a.bug == "no-watermark":
         # Each batch's changed rows into its own folder, named so that they sort in batch order.
         def write_batch(df, batch_id):
             df.write.mode("overwrite").json(os.path.join(a.out, f"batch-{batch_id:06d}"))
@@ -179,6 +200,7 @@ def main():
         "rows": sum(p["numInputRows"] for p in progress),
         "batchMs": sum(p["durationMs"].get("triggerExecution", 0) for p in progress),
         "out": a.out,
+        **({"onlineRequests": scorer.requests, "onlineFailedAttempts": scorer.failed_attempts, "onlineGivenUp": scorer.given_up} if scorer else {}),
     }))
 
 

@@ -224,12 +224,14 @@ export async function loadPositions(db: DuckDBConnection, name: string, path: st
   return true;
 }
 
-/** Loads action records (window_start, key, action) from JSONL into act_actions; false if absent. */
+/** Loads action records (window_start, key, action) from JSONL (a file or a directory) into act_actions; false if absent. */
 export async function loadActions(db: DuckDBConnection, path: string | undefined): Promise<boolean> {
   await db.run(`CREATE OR REPLACE TABLE act_actions (ws BIGINT, k VARCHAR, action VARCHAR, score DOUBLE)`);
   if (path === undefined || !existsSync(path)) return false;
-  if (statSync(path).size > 0) {
-    await db.run(`INSERT INTO act_actions SELECT epoch_ms(CAST(window_start AS TIMESTAMPTZ)), key, action, score FROM read_json(${lit(path)}, format='newline_delimited',
+  // A file, or a directory of part files (Spark's foreachBatch writes a folder per batch).
+  const files = statSync(path).isDirectory() ? dataFiles(path) : statSync(path).size > 0 ? [path] : [];
+  if (files.length > 0) {
+    await db.run(`INSERT INTO act_actions SELECT epoch_ms(CAST(window_start AS TIMESTAMPTZ)), key, action, score FROM read_json([${files.map(lit).join(', ')}], format='newline_delimited',
       columns={'window_start':'VARCHAR','key':'VARCHAR','action':'VARCHAR','score':'DOUBLE'})`);
   }
   return true;

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
 
@@ -17,6 +17,9 @@ if (!haveFlink) {
   if (process.env.CI === 'true') throw new Error(`CI=true but PyFlink is not installed (${PYFLINK}): .ci/run runs scripts/flink.sh install`);
   console.warn(`skipping the Flink tests: ${PYFLINK} not found (scripts/flink.sh install)`);
 }
+
+// A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 
 const FAULTS = ['--rate', '0', '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--out-of-order', '0.05', '--seed', '5'];
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
 
@@ -17,6 +17,9 @@ if (!haveSpark) {
   if (process.env.CI === 'true') throw new Error(`CI=true but PySpark is not installed (${SPARK}): .ci/run runs scripts/spark.sh install`);
   console.warn(`skipping the Spark tests: ${SPARK} not found (scripts/spark.sh install)`);
 }
+
+// A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 
 const FAULTS = ['--rate', '0', '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--out-of-order', '0.05', '--seed', '3'];
 
@@ -120,6 +123,23 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
     expect(r.json.counts.dead_letters_expected).toBeGreaterThan(0);
     expect(r.json.counts.dead_lettered).toBe(r.json.counts.dead_letters_expected);
     expect(r.json.failed).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveSpark || !haveBroker)('Spark: the satisfaction scenario as the design documents describe it', () => {
+  it('sat engine run spark --scenario satisfaction: hourly windows sliding every minute, the newest snapshot and the online API joined, scores and actions: PASS', () => {
+    const d = tempDir('sat-engine-run-sat-');
+    const r = sat('engine', 'run', 'spark', '--scenario', 'satisfaction', '--brokers', BROKERS, '--topic', uniqueTopic('live-sat'), '--dir', d, '--rate', '400', '--json');
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.json.watermark).toBe('spark-batches');
+    expect(r.json.failed).toEqual([]);
+    const check = (name: string) => r.json.checks.find((c: { name: string }) => c.name === name);
+    // Scores and actions were judged, not skipped.
+    expect(check('scores match the oracle').skipped).toBeFalsy();
+    expect(r.json.counts.expected_results).toBeGreaterThan(1000);
+    expect(r.json.counts.actions_expected).toBeGreaterThan(0);
+    expect(check('actions match the scores').actual).toBe(r.json.counts.actions_expected);
+    expect(r.json.counts.late_expected).toBeGreaterThan(0);
   });
 });
 

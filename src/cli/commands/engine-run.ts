@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,8 @@ export interface EngineRunFlags {
   seed: number;
   bug?: string;
   idle: number;
+  /** Generated scenarios (satisfaction): events to generate when --dir has none. */
+  events: number;
   json?: boolean;
 }
 
@@ -61,12 +63,20 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const installed = engine === 'spark' ? join(CACHE(), 'spark-venv', 'bin', 'spark-submit') : join(CACHE(), 'flink-venv', 'bin', 'python');
   if (!existsSync(installed)) throw new UsageError(`${engine === 'spark' ? 'PySpark' : 'PyFlink'} is not installed (${installed}): run scripts/${engine}.sh install first`);
   const scenario = loadScenario(f.scenario);
-  if (scenario.score || scenario.reports) throw new UsageError(`scenario ${scenario.name}: the reference pipelines do windowed aggregates only (reviews, iot) so far`);
+  if (scenario.reports) throw new UsageError(`scenario ${scenario.name}: the reference pipelines have no pivot or top-users reports yet (reviews, iot, satisfaction)`);
+  if (scenario.score && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline joins and scores so far`);
+  const generated = scenario.source.generated !== undefined && f.file === undefined;
   const file = f.file ?? (SAMPLES[scenario.name] ? join(ROOT, 'datasets', SAMPLES[scenario.name]) : undefined);
-  if (file === undefined) throw new UsageError(`scenario ${scenario.name}: give the file to replay`);
+  if (file === undefined && !generated) throw new UsageError(`scenario ${scenario.name}: give the file to replay`);
   const topic = f.topic ?? `sat-${scenario.name}-${Date.now()}`;
 
-  claimWorkdir(f.dir, [file]);
+  claimWorkdir(f.dir, file ? [file] : []);
+  if (generated && !readdirSync(f.dir).some((n) => n.startsWith(`${scenario.source.generated}.`))) {
+    // The satisfaction stream: two hours of event time, so that records can arrive after their
+    // hour-long windows closed (a shorter span leaves no room for late records).
+    const { genCommand } = await import('./gen.js');
+    await genCommand({ dir: f.dir, json: true, rows: 0, seed: f.seed, customers: 300, features: 20, events: f.events, days: 2, span: 2 * 3_600_000, eventVars: 8, format: 'parquet', scenario: 'satisfaction' } as Parameters<typeof genCommand>[0]);
+  }
   const work = join(f.dir, engine);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -77,9 +87,12 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const { kafkaConnection } = await import('../../transport/kafka/config.js');
   await ensureTopics(kafkaConnection(f.brokers), [{ name: topic, partitions: f.partitions }]);
 
-  const job = engine === 'spark' ? sparkJob(place, f) : flinkJob(place, f);
+  // A scored scenario's online features: the API, on 127.0.0.1, for as long as the job runs.
+  const online = scenario.score?.online ? await startOnline(f.seed) : undefined;
+  const actions = join(work, 'actions');
+  const job = engine === 'spark' ? sparkJob(place, f, online ? { snapshots: resolve(f.dir), online: online.url, actions } : undefined) : flinkJob(place, f);
   const log = join(work, `${engine}.log`);
-  say(f.json, `sat engine run ${engine}: ${scenario.name} from ${file} through topic ${topic}; the job's log in ${log}`);
+  say(f.json, `sat engine run ${engine}: ${scenario.name} from ${file ?? `${f.dir} (generated)`} through topic ${topic}; the job's log in ${log}`);
   const child = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr.pipe(createWriteStream(log));
   const exited = once(child, 'close') as Promise<[number | null]>;
@@ -95,20 +108,23 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
     if (job.finish) await Promise.race([job.finish(), died]);
   } catch (e) {
     child.kill('SIGKILL');
+    online?.close();
     throw e;
   }
   const [code] = await exited;
+  online?.close();
   if (code !== 0) throw new SatError(`the ${engine} job exited with ${code} (see ${log})`, 3);
-  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...job.verify });
+  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...(online ? { actions } : {}), ...job.verify });
 }
 
-function sparkJob(p: JobPlace, f: EngineRunFlags): EngineJob {
+function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; online: string; actions: string }): EngineJob {
   const checkpoint = join(p.work, 'checkpoint');
   return {
     command: [join(ROOT, 'scripts', 'spark.sh'), 'submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--checkpoint', checkpoint, '--dead-letters', p.deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
       // About a second of the stream per batch, however long the first batch takes to start: the
       // batches follow the replay instead of one batch swallowing what was sent during start-up.
-      '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : [])],
+      '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : []),
+      ...(scored ? ['--snapshots', scored.snapshots, '--online', scored.online, '--actions', scored.actions] : [])],
     verify: { sparkCheckpoint: checkpoint },
   };
 }
@@ -128,6 +144,20 @@ function flinkJob(p: JobPlace, f: EngineRunFlags): EngineJob {
     },
     verify: { flinkWatermarks: watermarks },
   };
+}
+
+/**
+ * sat serve online's API in this process, on a free port of 127.0.0.1. One answer in ten is a 503,
+ * so the job's retries are exercised (a batch still fails all three attempts now and then: its
+ * results must then say `missing: online`).
+ */
+async function startOnline(seed: number): Promise<{ url: string; close: () => void }> {
+  const { createOnlineServer } = await import('../../serve/online.js');
+  const { server } = createOnlineServer({ errorRate: 0.1, timeoutRate: 0, truncateRate: 0, latency: [0, 5], seed, maxIds: 1000 });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address();
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
 /** Polls until the group's committed offsets reach the end of every partition of the topic. */
