@@ -62,3 +62,41 @@ if (existsSync(join(homedir(), '.cache', 'sat', 'flink-venv', 'bin', 'python')))
   console.log(`  verify: Flink ${verdict(vf)} (exact, by its watermark audit)`);
 } else console.log('  Flink: PyFlink not installed (scripts/flink.sh install): skipped');
 console.log('  (Spark validates each record in a Python UDF, sat\'s malformed-record contract; without Arrow/pandas in the venv it is row-at-a-time, which dominates its time)');
+
+// Live, each engine beside its own paced replay of the iot sample (300/s, 3 partitions): end-to-end
+// latency from the last on-time record of a window sent to its result readable (src/verify/
+// result-latency.ts: emit_time for sat run, the file's change time for Spark's and Flink's sinks).
+const RATE = process.env.BENCH_LIVE_RATE ?? '300';
+const { resultLatency } = await import(join(ROOT, 'dist', 'verify', 'result-latency.js'));
+const { loadScenario } = await import(join(ROOT, 'dist', 'scenario', 'load.js'));
+const { materialize } = await import(join(ROOT, 'dist', 'verify', 'verify.js'));
+const iot = loadScenario('iot');
+const ms = (x) => `${Math.round(x).toLocaleString('en-US')} ms`.padStart(10);
+const line = (name, l, v) => console.log(`  ${name.padEnd(22)} p50 ${ms(l.p50)}  p99 ${ms(l.p99)}  (${l.results} results; verify ${verdict(v)})`);
+console.log(`live, iot sample at ${RATE}/s, each engine beside its own replay: result latency (last on-time record sent -> result readable)`);
+{
+  const liveTopic = `sat-elive-${Date.now().toString(36)}`;
+  const wr = join(dir, 'live-sat');
+  const { spawn } = await import('node:child_process');
+  const { ensureTopics } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'topics.js'));
+  const { kafkaConnection } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'config.js'));
+  await ensureTopics(kafkaConnection(BROKER), [{ name: liveTopic, partitions: 3 }]);
+  const runner = spawn(process.execPath, [SAT, 'run', '--scenario', 'iot', '--brokers', BROKER, '--topic', liveTopic, '--dir', join(dir, 'live-sat-run')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let runErr = '';
+  runner.stderr.on('data', (b) => (runErr += b));
+  const ran = new Promise((res) => runner.on('close', res));
+  sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--rate', RATE, '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--out-of-order', '0.05', '--brokers', BROKER, '--topic', liveTopic, '--partitions', '3', '--dir', wr);
+  const code = await ran;
+  if (code !== 0) throw new Error(`sat run exited with ${code}: ${runErr.slice(-1500)}`);
+  const results = await materialize(`kafka://${BROKER}/${liveTopic}-results`, wr);
+  const v = sat('verify', '--dir', wr, '--actual', results, '--engine', 'sat');
+  line('sat run (1 member)', await resultLatency(iot, results, [join(wr, 'ledger.csv')]), v);
+}
+for (const engine of ['spark', 'flink']) {
+  const venv = join(homedir(), '.cache', 'sat', engine === 'spark' ? 'spark-venv' : 'flink-venv');
+  if (!existsSync(venv)) continue;
+  const wd = join(dir, `live-${engine}`);
+  const v = sat('engine', 'run', engine, '--scenario', 'iot', '--brokers', BROKER, '--dir', wd, '--rate', RATE);
+  const { readFileSync } = await import('node:fs');
+  line(engine === 'spark' ? 'Spark (1 s batches)' : 'Flink (2 s checkpoints)', JSON.parse(readFileSync(join(wd, engine, 'latency.json'), 'utf8')), v);
+}

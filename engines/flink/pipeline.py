@@ -151,8 +151,11 @@ def main():
 
     def files(path, columns):
         cols = ", ".join(f"{quote(n)} {t}" for n, t in columns)
+        # A part file is committed at the first checkpoint after it rolls; the default rollover
+        # (30 minutes, 128 MB) would keep results unreadable until the job ends.
         return f"""WITH ('connector' = 'filesystem', 'path' = {sql_str('file://' + os.path.abspath(path))}, 'format' = 'json',
-                         'json.timestamp-format.standard' = 'ISO-8601')""", cols
+                         'json.timestamp-format.standard' = 'ISO-8601',
+                         'sink.rolling-policy.rollover-interval' = '1 s', 'sink.rolling-policy.check-interval' = '1 s')""", cols
 
     with_audit, audit_cols = files(a.watermarks, [("partition", "INT"), ("offset", "BIGINT"), ("watermark", "TIMESTAMP_LTZ(3)")])
     env.execute_sql(f"CREATE TABLE audit ({audit_cols}) {with_audit}")

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SatError, UsageError } from '../../core/errors.js';
 import { claimWorkdir } from '../../core/workdir-guard.js';
+import { replayParts } from '../../core/workdir.js';
 import { loadScenario } from '../../scenario/load.js';
 import { HEADER_END } from '../../transport/types.js';
 import type { VerifyFlags } from './verify.js';
@@ -114,7 +115,15 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const [code] = await exited;
   online?.close();
   if (code !== 0) throw new SatError(`the ${engine} job exited with ${code} (see ${log})`, 3);
-  return verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...(online ? { actions } : {}), ...job.verify });
+  const code2 = await verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...(online ? { actions } : {}), ...job.verify });
+  // End to end, as for every engine: the last on-time record of a window sent -> its result readable.
+  const { formatResultLatency, resultLatency } = await import('../../verify/result-latency.js');
+  const latency = await resultLatency(scenario, place.results, replayParts(f.dir).map((x) => x.ledger));
+  if (latency) {
+    writeFileSync(join(work, 'latency.json'), `${JSON.stringify(latency)}\n`);
+    say(f.json, formatResultLatency(latency));
+  }
+  return code2;
 }
 
 function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; online: string; actions: string }): EngineJob {
