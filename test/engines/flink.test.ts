@@ -1,22 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
+import { engineInstalled } from './installed.js';
 
 /**
  * The reference Flink SQL pipeline (engines/flink/pipeline.py, PyFlink 2.2 with the Kafka SQL
  * connector, installed by scripts/flink.sh into ~/.cache/sat) run for real against the project's
  * broker, and judged by verify with its watermark audit: exact, record by record.
  */
-const PYFLINK = join(process.env.SAT_CACHE ?? join(homedir(), '.cache', 'sat'), 'flink-venv', 'bin', 'python');
-const haveFlink = existsSync(PYFLINK);
-if (!haveFlink) {
-  if (process.env.CI === 'true') throw new Error(`CI=true but PyFlink is not installed (${PYFLINK}): .ci/run runs scripts/flink.sh install`);
-  console.warn(`skipping the Flink tests: ${PYFLINK} not found (scripts/flink.sh install)`);
-}
+const haveFlink = engineInstalled('flink');
 
 // A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });

@@ -1,22 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
+import { engineInstalled } from './installed.js';
 
 /**
  * The reference Spark pipeline (engines/spark/pipeline.py, PySpark 4.2 with the Kafka connector,
  * installed by scripts/spark.sh into ~/.cache/sat) run for real against the project's broker, and
  * judged by verify with its checkpoint: exact, batch by batch.
  */
-const SPARK = join(process.env.SAT_CACHE ?? join(homedir(), '.cache', 'sat'), 'spark-venv', 'bin', 'spark-submit');
-const haveSpark = existsSync(SPARK);
-if (!haveSpark) {
-  if (process.env.CI === 'true') throw new Error(`CI=true but PySpark is not installed (${SPARK}): .ci/run runs scripts/spark.sh install`);
-  console.warn(`skipping the Spark tests: ${SPARK} not found (scripts/spark.sh install)`);
-}
+const haveSpark = engineInstalled('spark');
 
 // A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
