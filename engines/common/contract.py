@@ -61,7 +61,7 @@ def make_validator(spec, bug):
         return isinstance(v, str)
 
     def validate(raw):
-        """(key, event time ms, id, numeric values) of a valid record, or None."""
+        """(key, event time ms, id, numeric values, the object) of a valid record, or None."""
         try:
             obj = json.loads(bytes(raw).decode("utf-8", errors="strict"), parse_constant=reject_constant)
         except Exception:
@@ -89,6 +89,6 @@ def make_validator(spec, bug):
             return None
         rid = "|".join(str(obj[i]) if not isinstance(obj[i], float) or not obj[i].is_integer() else str(int(obj[i])) for i in spec["id"])
         nums = {n: (float(obj[n]) if obj[n] is not None else None) for n in numeric}
-        return (obj[key], et, rid, nums)
+        return (obj[key], et, rid, nums, obj)
 
     return validate

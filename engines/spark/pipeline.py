@@ -58,6 +58,10 @@ def main():
     ap.add_argument("--snapshots", help="scored scenarios: the directory of the daily snapshots (customers-YYYY-MM-DD.*)")
     ap.add_argument("--online", help="scored scenarios: the online-features API (sat serve online), e.g. http://127.0.0.1:8787")
     ap.add_argument("--actions", help="scored scenarios: where the action records go (JSON)")
+    ap.add_argument("--corrupted", help="scenarios with reports: (partition, offset) of the corrupted rows, a stateless query")
+    ap.add_argument("--pivot", help="scenarios with reports: the daily pivot (JSON lines), by a batch query once the stream has ended")
+    ap.add_argument("--top-users", help="scenarios with reports: the top users per key (JSON lines), likewise")
+    ap.add_argument("--countries", help="scenarios with reports: the country table (CSV)")
     ap.add_argument("--bug", choices=["no-dedup", "local-time-zone", "lenient-numbers", "window-2x", "no-watermark"])
     a = ap.parse_args()
     spec = json.load(open(a.spec))
@@ -73,21 +77,29 @@ def main():
     spark.sparkContext.setLogLevel("WARN")
     # The UDF's Python workers import the contract module too.
     spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common", "contract.py"))
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # scoring.py, for scored scenarios
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # scoring.py and reports.py
+    spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "reports.py"))
 
     validate = make_validator(spec, a.bug)
     numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
+    reports = spec.get("reports")
+    if reports:
+        from reports import rep_values, write_reports
+    rep_type = T.StructType([T.StructField("corrupted", T.BooleanType()), T.StructField("pivot", T.StringType()), T.StructField("user", T.StringType()), T.StructField("country", T.StringType())])
     schema = T.StructType([
         T.StructField("k", T.StringType()),
         T.StructField("et", T.LongType()),
         T.StructField("id", T.StringType()),
         T.StructField("n", T.StructType([T.StructField(n, T.DoubleType()) for n in numeric])),
+        *([T.StructField("rep", rep_type)] if reports else []),
     ])
 
     @F.udf(returnType=schema)
     def parse(raw):
         r = validate(raw)
-        return None if r is None else (r[0], r[1], r[2], tuple(r[3][n] for n in numeric))
+        if r is None:
+            return None
+        return (r[0], r[1], r[2], tuple(r[3][n] for n in numeric), *([rep_values(spec, r[4])] if reports else []))
 
     reader = (
         spark.readStream.format("kafka")
@@ -109,6 +121,7 @@ def main():
         F.col("r.k").alias("k"),
         F.col("r.id").alias("id"),
         F.col("r.n").alias("n"),
+        *([F.col("r.rep.corrupted").alias("corrupted")] if reports else []),
     )
     delay_ms = spec["watermarkDelay"]
     if a.bug == "no-watermark":
@@ -119,6 +132,11 @@ def main():
             stream = stream.dropDuplicatesWithinWatermark(["id"])
     # Drop the markers by their event time: this stays above the watermark operator.
     stream = stream.where(F.col("et") < F.timestamp_millis(F.lit(FAR_FUTURE_MS)))
+    if reports:
+        # Corrupted rows (valid JSON, the marker field says so) go to their own output, never into a
+        # window. Split off after the dedup, as the scenario's filter is: their ids (the marker field
+        # is part of the id) never meet a valid row's.
+        stream = stream.where(~F.col("corrupted"))
     for c in spec["filter"]:
         stream = stream.where(condition(c))
 
@@ -158,24 +176,27 @@ def main():
         writer = out.writeStream.outputMode("update").foreachBatch(write_batch).option("checkpointLocation", a.checkpoint)
     else:
         writer = out.writeStream.format("json").outputMode("append").option("path", a.out).option("checkpointLocation", a.checkpoint)
-    # Dead letters: a stateless query of their own (its batches do not matter to the verdict).
-    dead = None
+    # Side outputs: stateless queries of their own (their batches do not matter to the verdict), the
+    # (partition, offset) of each dead letter and of each corrupted row.
+    def positions(where, path, name):
+        return (rows.where(where).select("partition", "offset").writeStream.format("json").outputMode("append")
+                .option("path", path).option("checkpointLocation", f"{a.checkpoint}-{name}"))
+
+    sides = []
     if a.dead_letters:
-        dead = (
-            rows.where(~F.col("end") & F.col("r").isNull()).select("partition", "offset")
-            .writeStream.format("json").outputMode("append").option("path", a.dead_letters)
-            .option("checkpointLocation", f"{a.checkpoint}-dead-letters")
-        )
+        sides.append(positions(~F.col("end") & F.col("r").isNull(), a.dead_letters, "dead-letters"))
+    if reports and a.corrupted:
+        sides.append(positions(~F.col("end") & F.col("r").isNotNull() & F.col("r.rep.corrupted"), a.corrupted, "corrupted"))
     if a.trigger == "available-now":
-        dq = dead.trigger(availableNow=True).start() if dead else None
+        side_queries = [x.trigger(availableNow=True).start() for x in sides]
         q = writer.trigger(availableNow=True).start()
         q.awaitTermination()
-        if dq:
-            dq.awaitTermination()
+        for x in side_queries:
+            x.awaitTermination()
     else:
         import time
 
-        dq = dead.trigger(processingTime="1 second").start() if dead else None
+        side_queries = [x.trigger(processingTime="1 second").start() for x in sides]
         q = writer.trigger(processingTime="1 second").start()
         print(json.dumps({"started": True}), flush=True)  # sat engine run starts the replay now
         last = time.time()
@@ -188,11 +209,17 @@ def main():
             wm = (p or {}).get("eventTime", {}).get("watermark")
             ended = (wm and wm.startswith("9999")) or (a.bug == "no-watermark" and seen >= 0)
             if ended and time.time() - last > a.idle_seconds:
-                if dq:
-                    dq.processAllAvailable()  # every dead letter written before stopping
-                    dq.stop()
+                for x in side_queries:
+                    x.processAllAvailable()  # every side record written before stopping
+                    x.stop()
                 q.stop()
             time.sleep(0.5)
+    if reports and a.pivot and a.top_users:
+        # The batch side, once the stream has ended: the whole topic read again in one batch query.
+        batch = (spark.read.format("kafka").option("kafka.bootstrap.servers", a.brokers).option("subscribe", a.topic)
+                 .option("startingOffsets", "earliest").option("endingOffsets", "latest").option("includeHeaders", "true").load())
+        batch_rows = batch.select(F.col("partition"), F.col("offset"), is_end.alias("end"), parse(F.col("value")).alias("r"))
+        write_reports(spark, spec, batch_rows, a.countries or "", a.pivot, a.top_users)
     # For benchmarks: the time the batches took (Spark's own start-up left out) and the rows they read.
     progress = q.recentProgress
     print(json.dumps({

@@ -138,6 +138,19 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark: the satisfaction scenario as 
   });
 });
 
+describe.skipIf(!haveSpark || !haveBroker)('Spark: the messages scenario, stream and batch side', () => {
+  it('sat engine run spark --scenario messages: corrupted rows split off, windows per channel, then the daily pivot and top users from a batch read of the topic: PASS', () => {
+    const d = tempDir('sat-engine-run-msg-');
+    const r = sat('engine', 'run', 'spark', '--scenario', 'messages', '--brokers', BROKERS, '--topic', uniqueTopic('live-msg'), '--dir', d, '--rate', '400', '--json');
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.json.failed).toEqual([]);
+    const check = (name: string) => r.json.checks.find((c: { name: string }) => c.name === name);
+    for (const name of ['every corrupted row split off, no valid one', 'daily pivot matches', 'top users match', "the job's watermark follows the scenario"]) expect(check(name).skipped, name).toBeFalsy();
+    expect(r.json.counts.corrupted_expected).toBeGreaterThan(0);
+    expect(r.json.counts.pivot_cells).toBeGreaterThan(0);
+  });
+});
+
 describe('sat engine run: usage', () => {
   it('an engine without a reference pipeline is exit 2, named', () => {
     const r = sat('engine', 'run', 'beam', '--scenario', 'iot', '--brokers', '127.0.0.1:9', '--dir', tempDir());

@@ -64,8 +64,7 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const installed = engine === 'spark' ? join(CACHE(), 'spark-venv', 'bin', 'spark-submit') : join(CACHE(), 'flink-venv', 'bin', 'python');
   if (!existsSync(installed)) throw new UsageError(`${engine === 'spark' ? 'PySpark' : 'PyFlink'} is not installed (${installed}): run scripts/${engine}.sh install first`);
   const scenario = loadScenario(f.scenario);
-  if (scenario.reports) throw new UsageError(`scenario ${scenario.name}: the reference pipelines have no pivot or top-users reports yet (reviews, iot, satisfaction)`);
-  if (scenario.score && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline joins and scores so far`);
+  if ((scenario.score || scenario.reports) && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline ${scenario.score ? 'joins and scores' : 'splits corrupted rows and writes the batch reports'} so far (Flink: reviews, iot)`);
   const generated = scenario.source.generated !== undefined && f.file === undefined;
   const file = f.file ?? (SAMPLES[scenario.name] ? join(ROOT, 'datasets', SAMPLES[scenario.name]) : undefined);
   if (file === undefined && !generated) throw new UsageError(`scenario ${scenario.name}: give the file to replay`);
@@ -74,9 +73,10 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   claimWorkdir(f.dir, file ? [file] : []);
   if (generated && !readdirSync(f.dir).some((n) => n.startsWith(`${scenario.source.generated}.`))) {
     // The satisfaction stream: two hours of event time, so that records can arrive after their
-    // hour-long windows closed (a shorter span leaves no room for late records).
+    // hour-long windows closed (a shorter span leaves no room for late records). Messages: two days.
     const { genCommand } = await import('./gen.js');
-    await genCommand({ dir: f.dir, json: true, rows: 0, seed: f.seed, customers: 300, features: 20, events: f.events, days: 2, span: 2 * 3_600_000, eventVars: 8, format: 'parquet', scenario: 'satisfaction' } as Parameters<typeof genCommand>[0]);
+    const messages = scenario.reports !== undefined;
+    await genCommand({ dir: f.dir, json: true, rows: 0, seed: f.seed, customers: 300, features: 20, events: f.events, days: 2, span: 2 * 3_600_000, eventVars: 8, format: 'parquet', scenario: messages ? 'messages' : 'satisfaction' } as Parameters<typeof genCommand>[0]);
   }
   const work = join(f.dir, engine);
   rmSync(work, { recursive: true, force: true });
@@ -91,7 +91,9 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   // A scored scenario's online features: the API, on 127.0.0.1, for as long as the job runs.
   const online = scenario.score?.online ? await startOnline(f.seed) : undefined;
   const actions = join(work, 'actions');
-  const job = engine === 'spark' ? sparkJob(place, f, online ? { snapshots: resolve(f.dir), online: online.url, actions } : undefined) : flinkJob(place, f);
+  // The messages scenario: corrupted rows as a side output, and the batch reports once the stream ends.
+  const reports = scenario.reports ? { corrupted: join(work, 'corrupted'), pivot: join(work, 'pivot.jsonl'), topUsers: join(work, 'top-users.jsonl'), countries: join(f.dir, scenario.reports.countries?.file ?? 'countries.csv') } : undefined;
+  const job = engine === 'spark' ? sparkJob(place, f, online ? { snapshots: resolve(f.dir), online: online.url, actions } : undefined, reports) : flinkJob(place, f);
   const log = join(work, `${engine}.log`);
   say(f.json, `sat engine run ${engine}: ${scenario.name} from ${file ?? `${f.dir} (generated)`} through topic ${topic}; the job's log in ${log}`);
   const child = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,7 +117,8 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const [code] = await exited;
   online?.close();
   if (code !== 0) throw new SatError(`the ${engine} job exited with ${code} (see ${log})`, 3);
-  const code2 = await verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...(online ? { actions } : {}), ...job.verify });
+  const code2 = await verifyCommand({ dir: f.dir, json: f.json, scenario: scenario.name, actual: place.results, deadLetters: place.deadLetters, engine: engine as 'spark', tolerance: 1e-9, ...(online ? { actions } : {}),
+    ...(reports ? { corrupted: reports.corrupted, pivot: reports.pivot, topUsers: reports.topUsers } : {}), ...job.verify });
   // End to end, as for every engine: the last on-time record of a window sent -> its result readable.
   const { formatResultLatency, resultLatency } = await import('../../verify/result-latency.js');
   const latency = await resultLatency(scenario, place.results, replayParts(f.dir).map((x) => x.ledger));
@@ -126,14 +129,15 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   return code2;
 }
 
-function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; online: string; actions: string }): EngineJob {
+function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; online: string; actions: string }, reports?: { corrupted: string; pivot: string; topUsers: string; countries: string }): EngineJob {
   const checkpoint = join(p.work, 'checkpoint');
   return {
     command: [join(ROOT, 'scripts', 'spark.sh'), 'submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--checkpoint', checkpoint, '--dead-letters', p.deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
       // About a second of the stream per batch, however long the first batch takes to start: the
       // batches follow the replay instead of one batch swallowing what was sent during start-up.
       '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : []),
-      ...(scored ? ['--snapshots', scored.snapshots, '--online', scored.online, '--actions', scored.actions] : [])],
+      ...(scored ? ['--snapshots', scored.snapshots, '--online', scored.online, '--actions', scored.actions] : []),
+      ...(reports ? ['--corrupted', reports.corrupted, '--pivot', reports.pivot, '--top-users', reports.topUsers, '--countries', reports.countries] : [])],
     verify: { sparkCheckpoint: checkpoint },
   };
 }
