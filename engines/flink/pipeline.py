@@ -18,6 +18,10 @@ live (--stop-file), the job runs until that file appears, then stops with a save
 commits the files. sat's end-of-stream markers are dropped as records but their far-future event
 time is not given to the watermark (it would pass every window before the stop).
 
+The messages scenario (reports): corrupted rows go to their own sink (--corrupted) and never into a
+window, and once the stream has ended a batch job writes the daily pivot and the top users
+(engines/flink/reports.py).
+
 --bug NAME seeds a known mistake:
   no-dedup            no window deduplication
   local-time-zone     table.local-time-zone left at Europe/Moscow: zone-less times read as +03:00, and
@@ -33,7 +37,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from contract import make_validator  # noqa: E402  (shared with the Spark pipeline)
+from contract import make_validator, rep_values  # noqa: E402  (shared with the Spark pipeline)
 
 from pyflink.common import Row  # noqa: E402
 from pyflink.table import DataTypes, EnvironmentSettings, TableEnvironment  # noqa: E402
@@ -75,6 +79,10 @@ def main():
     ap.add_argument("--work", required=True, help="checkpoints and the final savepoint")
     ap.add_argument("--bounded", action="store_true", help="read what the topic holds when the job starts, then end")
     ap.add_argument("--stop-file", help="live: stop with a savepoint and --drain once this file exists")
+    ap.add_argument("--corrupted", help="scenarios with reports: (partition, offset) of the corrupted rows")
+    ap.add_argument("--pivot", help="scenarios with reports: the daily pivot (JSON lines), by a batch job once the stream has ended")
+    ap.add_argument("--top-users", help="scenarios with reports: the top users per key (JSON lines), likewise")
+    ap.add_argument("--countries", help="scenarios with reports: the country table (CSV)")
     ap.add_argument("--bug", choices=["no-dedup", "local-time-zone", "lenient-numbers", "window-2x"])
     a = ap.parse_args()
     if not a.bounded and not a.stop_file:
@@ -104,22 +112,32 @@ def main():
 
     validate = make_validator(spec, a.bug)
     numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
+    reports = spec.get("reports")
+    rep_fields = [DataTypes.FIELD("corrupted", DataTypes.BOOLEAN()), DataTypes.FIELD("pv", DataTypes.STRING()),
+                  DataTypes.FIELD("usr", DataTypes.STRING()), DataTypes.FIELD("cid", DataTypes.STRING())] if reports else []
     row_type = DataTypes.ROW([
         DataTypes.FIELD("k", DataTypes.STRING()),
         DataTypes.FIELD("et", DataTypes.BIGINT()),
         DataTypes.FIELD("id", DataTypes.STRING()),
         *[DataTypes.FIELD(n, DataTypes.DOUBLE()) for n in numeric],
+        *rep_fields,
     ])
 
     @udf(result_type=row_type)
     def sat_parse(raw):
         r = validate(raw) if raw is not None else None
-        return None if r is None else Row(r[0], r[1], r[2], *[r[3][n] for n in numeric])
+        if r is None:
+            return None
+        return Row(r[0], r[1], r[2], *[r[3][n] for n in numeric], *(rep_values(spec, r[4]) if reports else ()))
 
     env.create_temporary_system_function("sat_parse", sat_parse)
 
     end = spec["endOfStreamHeader"]
     bounded = "'scan.bounded.mode' = 'latest-offset'," if a.bounded else ""
+
+    def kafka_options(group):
+        return (f"'connector' = 'kafka', 'topic' = {sql_str(a.topic)}, 'properties.bootstrap.servers' = {sql_str(a.brokers)}, "
+                f"'properties.group.id' = {sql_str(group)}, 'scan.startup.mode' = 'earliest-offset'")
     env.execute_sql(f"""
         CREATE TABLE src (
           `value` BYTES,
@@ -134,15 +152,7 @@ def main():
           -- the watermark.
           ts AS COALESCE(TO_TIMESTAMP_LTZ(sat_parse(`value`).et, 3), TO_TIMESTAMP_LTZ(0, 3)),
           WATERMARK FOR ts AS ts - {interval(spec['watermarkDelay'])}
-        ) WITH (
-          'connector' = 'kafka',
-          'topic' = {sql_str(a.topic)},
-          'properties.bootstrap.servers' = {sql_str(a.brokers)},
-          'properties.group.id' = {sql_str('sat-flink-' + a.topic)},
-          'scan.startup.mode' = 'earliest-offset',
-          {bounded}
-          'format' = 'raw'
-        )""")
+        ) WITH ({kafka_options('sat-flink-' + a.topic)}, {bounded} 'format' = 'raw')""")
     env.execute_sql(f"""
         CREATE TEMPORARY VIEW checked AS
         SELECT `partition`, `offset`, `headers`[{sql_str(end)}] IS NOT NULL AS is_end, r, ts,
@@ -169,7 +179,7 @@ def main():
     env.execute_sql(f"""
         CREATE TEMPORARY VIEW valid AS
         SELECT r.k AS k, r.id AS id, {", ".join(f"r.{quote(n)} AS {quote(n)}" for n in numeric)}, ts
-        FROM checked WHERE r IS NOT NULL AND NOT is_end""")
+        FROM checked WHERE r IS NOT NULL AND NOT is_end{' AND NOT r.corrupted' if reports else ''}""")
     windowed = f"SELECT * FROM TABLE({tvf})"
     if a.bug != "no-dedup":
         windowed = f"""SELECT * FROM (
@@ -192,6 +202,13 @@ def main():
         GROUP BY window_start, window_end, k""")
     stmts.add_insert_sql("INSERT INTO audit SELECT `partition`, `offset`, wm FROM checked")
     stmts.add_insert_sql("INSERT INTO dead_letters SELECT `partition`, `offset` FROM checked WHERE r IS NULL AND NOT is_end")
+    if reports and a.corrupted:
+        # Corrupted rows (valid JSON, the marker field says so): split off before the windows and the
+        # dedup; their event time has moved the watermark like any valid record's.
+        os.makedirs(a.corrupted, exist_ok=True)
+        with_cor, cor_cols = files(a.corrupted, [("partition", "INT"), ("offset", "BIGINT")])
+        env.execute_sql(f"CREATE TABLE corrupted ({cor_cols}) {with_cor}")
+        stmts.add_insert_sql("INSERT INTO corrupted SELECT `partition`, `offset` FROM checked WHERE r IS NOT NULL AND NOT is_end AND r.corrupted")
     if os.environ.get("SAT_FLINK_EXPLAIN"):
         print(stmts.explain(), file=sys.stderr)
         return
@@ -211,7 +228,13 @@ def main():
         fmt = get_gateway().jvm.org.apache.flink.core.execution.SavepointFormatType.CANONICAL
         client._j_job_client.stopWithSavepoint(True, "file://" + os.path.abspath(os.path.join(a.work, "savepoint")), fmt).get()
         result.wait()
-    print(json.dumps({"jobMs": round((time.time() - began) * 1000), "out": a.out}), flush=True)
+    job_ms = round((time.time() - began) * 1000)
+    if reports and a.pivot and a.top_users:
+        from reports import write_reports
+
+        contract = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common", "contract.py")
+        write_reports(spec, a, os.environ["SAT_FLINK_JARS"], contract, sat_parse, kafka_options("sat-flink-reports-" + a.topic), a.countries or "", a.pivot, a.top_users)
+    print(json.dumps({"jobMs": job_ms, "out": a.out}), flush=True)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,11 @@ micro-batches. Two things a finite test stream needs, explained where they are d
     contract (README "Judging Spark"); Spark's own `from_json` is more lenient (it turns a wrong type
     into NULL and keeps the row).
 
+Scored scenarios (satisfaction) join and score in foreachBatch (engines/spark/scoring.py); scenarios
+with reports (messages) split corrupted rows off to their own query (--corrupted) and, once the
+stream has ended, write the daily pivot and the top users from a batch read of the topic
+(engines/spark/reports.py).
+
 --bug NAME seeds a known mistake, for the tests that show verify naming it:
   no-dedup            no dropDuplicatesWithinWatermark
   local-time-zone     spark.sql.session.timeZone left at a non-UTC zone (dates shift)
@@ -84,7 +89,8 @@ def main():
     numeric = [f["name"] for f in spec["fields"] if f["type"] in ("int", "float")]
     reports = spec.get("reports")
     if reports:
-        from reports import rep_values, write_reports
+        from contract import rep_values
+        from reports import write_reports
     rep_type = T.StructType([T.StructField("corrupted", T.BooleanType()), T.StructField("pivot", T.StringType()), T.StructField("user", T.StringType()), T.StructField("country", T.StringType())])
     schema = T.StructType([
         T.StructField("k", T.StringType()),

@@ -17,23 +17,6 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 
-def rep_values(spec, obj):
-    """The report fields of a valid record as text, and whether the record is corrupted."""
-    r = spec["reports"]
-
-    def text(v):
-        if v is None:
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    c = obj.get(r["corrupted"]["field"])
-    corrupted = (r["corrupted"].get("missing") and (c is None or c == "")) or (c is not None and text(c) in r["corrupted"]["values"])
-    country = r.get("countries")
-    return (bool(corrupted), text(obj.get(r["pivot"]["field"])), text(obj.get(r["topUsers"]["field"])), text(obj.get(country["field"])) if country else None)
-
-
 def write_reports(spark, spec, rows, countries_file, pivot_out, top_out):
     """rows: the topic read in batch, with the parsed record `r` (k, et, rep) and partition, offset."""
     r = spec["reports"]

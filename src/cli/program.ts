@@ -222,7 +222,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run a reference pipeline (engines/) live against a paced replay into Kafka, then verify it exactly (Spark by its checkpoint, Flink by its watermark audit): e.g. sat engine run flink --scenario reviews --brokers 127.0.0.1:9092')
     .argument('<engine>', 'spark or flink')
     .argument('[file]', 'the file to replay (default: the bundled sample of the scenario)')
-    .requiredOption('--scenario <name>', 'reviews, iot; on Spark also satisfaction (generated into --dir, joined with its snapshots and an online API this command serves) and messages (generated; corrupted rows, the daily pivot and top users)')
+    .requiredOption('--scenario <name>', 'reviews, iot, messages (generated into --dir; corrupted rows, the daily pivot and top users); on Spark also satisfaction (generated, joined with its snapshots and an online API this command serves)')
     .option('--events <n>', 'satisfaction, messages: events to generate when --dir has none', positiveInt, 8000)
     .option('--dir <dir>', 'working directory (the replay, the ledger, and the job in spark/ or flink/)', '.sat')
     .requiredOption('--brokers <host:port,...>', 'Kafka')

@@ -104,4 +104,20 @@ describe.skipIf(!haveFlink || !haveBroker)('Flink SQL, judged exactly by its wat
     expect(r.json.counts.dead_lettered).toBe(r.json.counts.dead_letters_expected);
     expect(r.json.failed).toEqual([]);
   });
+
+  it('sat engine run flink --scenario messages: corrupted rows split off, windows per channel, then the daily pivot and top users from a batch job over the topic: PASS', () => {
+    const d = tempDir('sat-engine-run-flink-msg-');
+    const r = sat('engine', 'run', 'flink', '--scenario', 'messages', '--brokers', BROKERS, '--topic', uniqueTopic('live-flink-msg'), '--dir', d, '--rate', '400', '--json');
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.json.failed).toEqual([]);
+    const check = (name: string) => r.json.checks.find((c: { name: string }) => c.name === name);
+    for (const name of ['every corrupted row split off, no valid one', 'daily pivot matches', 'top users match', 'every record in the watermark audit']) expect(check(name).skipped, name).toBeFalsy();
+    expect(r.json.counts.corrupted_expected).toBeGreaterThan(0);
+  });
+
+  it('the satisfaction scenario is Spark-only for now: exit 2, named', () => {
+    const r = sat('engine', 'run', 'flink', '--scenario', 'satisfaction', '--brokers', BROKERS, '--dir', tempDir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/only the Spark pipeline joins and scores so far/);
+  });
 });

@@ -64,7 +64,7 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const installed = engine === 'spark' ? join(CACHE(), 'spark-venv', 'bin', 'spark-submit') : join(CACHE(), 'flink-venv', 'bin', 'python');
   if (!existsSync(installed)) throw new UsageError(`${engine === 'spark' ? 'PySpark' : 'PyFlink'} is not installed (${installed}): run scripts/${engine}.sh install first`);
   const scenario = loadScenario(f.scenario);
-  if ((scenario.score || scenario.reports) && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline ${scenario.score ? 'joins and scores' : 'splits corrupted rows and writes the batch reports'} so far (Flink: reviews, iot)`);
+  if (scenario.score && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline joins and scores so far (Flink: reviews, iot, messages)`);
   const generated = scenario.source.generated !== undefined && f.file === undefined;
   const file = f.file ?? (SAMPLES[scenario.name] ? join(ROOT, 'datasets', SAMPLES[scenario.name]) : undefined);
   if (file === undefined && !generated) throw new UsageError(`scenario ${scenario.name}: give the file to replay`);
@@ -93,7 +93,7 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const actions = join(work, 'actions');
   // The messages scenario: corrupted rows as a side output, and the batch reports once the stream ends.
   const reports = scenario.reports ? { corrupted: join(work, 'corrupted'), pivot: join(work, 'pivot.jsonl'), topUsers: join(work, 'top-users.jsonl'), countries: join(f.dir, scenario.reports.countries?.file ?? 'countries.csv') } : undefined;
-  const job = engine === 'spark' ? sparkJob(place, f, online ? { snapshots: resolve(f.dir), online: online.url, actions } : undefined, reports) : flinkJob(place, f);
+  const job = engine === 'spark' ? sparkJob(place, f, online ? { snapshots: resolve(f.dir), online: online.url, actions } : undefined, reports) : flinkJob(place, f, reports);
   const log = join(work, `${engine}.log`);
   say(f.json, `sat engine run ${engine}: ${scenario.name} from ${file ?? `${f.dir} (generated)`} through topic ${topic}; the job's log in ${log}`);
   const child = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -142,12 +142,13 @@ function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; 
   };
 }
 
-function flinkJob(p: JobPlace, f: EngineRunFlags): EngineJob {
+function flinkJob(p: JobPlace, f: EngineRunFlags, reports?: { corrupted: string; pivot: string; topUsers: string; countries: string }): EngineJob {
   const watermarks = join(p.work, 'watermarks');
   const stopFile = join(p.work, 'STOP');
   const group = `sat-flink-${p.topic}`;
   return {
-    command: [join(ROOT, 'scripts', 'flink.sh'), 'run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--watermarks', watermarks, '--dead-letters', p.deadLetters, '--work', join(p.work, 'job'), '--stop-file', stopFile, ...(f.bug ? ['--bug', f.bug] : [])],
+    command: [join(ROOT, 'scripts', 'flink.sh'), 'run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--watermarks', watermarks, '--dead-letters', p.deadLetters, '--work', join(p.work, 'job'), '--stop-file', stopFile, ...(f.bug ? ['--bug', f.bug] : []),
+      ...(reports ? ['--corrupted', reports.corrupted, '--pivot', reports.pivot, '--top-users', reports.topUsers, '--countries', reports.countries] : [])],
     // Flink's Kafka source commits its group's offsets with each checkpoint: once they reach the
     // end of every partition the job has read (and checkpointed) everything, and a stop with
     // --drain fires the windows that are still open and commits the files.
