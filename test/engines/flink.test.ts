@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
-import { engineInstalled } from './installed.js';
+import { engineInstalled, reviewsOnKafka } from './shared.js';
 
 /**
  * The reference Flink SQL pipeline (engines/flink/pipeline.py, PyFlink 2.2 with the Kafka SQL
@@ -15,8 +15,6 @@ const haveFlink = engineInstalled('flink');
 
 // A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
-
-const FAULTS = ['--rate', '0', '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--out-of-order', '0.05', '--seed', '5'];
 
 function flink(spec: string, topic: string, out: string, extra: string[] = []) {
   const r = spawnSync(join(ROOT, 'scripts', 'flink.sh'), ['run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', spec, '--brokers', BROKERS, '--topic', topic, '--out', join(out, 'results'), '--watermarks', join(out, 'watermarks'), '--dead-letters', join(out, 'dead'), '--work', join(out, 'work'), '--bounded', ...extra], { encoding: 'utf8' });
@@ -29,14 +27,7 @@ describe.skipIf(!haveFlink || !haveBroker)('Flink SQL, judged exactly by its wat
   let topic: string;
   let spec: string;
   beforeAll(() => {
-    dir = tempDir('sat-flink-');
-    topic = uniqueTopic('flink');
-    const r = sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir);
-    expect(r.code, r.stderr).toBe(0);
-    spec = join(dir, 'spec.json');
-    const s = sat('engine', 'spec', '--scenario', 'reviews');
-    expect(s.code).toBe(0);
-    writeFileSync(spec, s.stdout);
+    ({ dir, topic, spec } = reviewsOnKafka('flink', '5'));
   });
 
   const jobs: Record<string, ReturnType<typeof flink>> = {};

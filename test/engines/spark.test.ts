@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
 import { ROOT, sat, tempDir } from '../helpers.js';
-import { engineInstalled } from './installed.js';
+import { engineInstalled, reviewsOnKafka } from './shared.js';
 
 /**
  * The reference Spark pipeline (engines/spark/pipeline.py, PySpark 4.2 with the Kafka connector,
@@ -15,8 +14,6 @@ const haveSpark = engineInstalled('spark');
 
 // A real JVM job per test, beside the rest of the suite on two shared cores: a safety net, not a limit.
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
-
-const FAULTS = ['--rate', '0', '--late', '0.05', '--duplicates', '0.03', '--malformed', '0.02', '--out-of-order', '0.05', '--seed', '3'];
 
 function spark(spec: string, topic: string, out: string, extra: string[] = []) {
   const r = spawnSync(join(ROOT, 'scripts', 'spark.sh'), ['submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', spec, '--brokers', BROKERS, '--topic', topic, '--out', join(out, 'results'), '--checkpoint', join(out, 'checkpoint'), ...extra], { encoding: 'utf8' });
@@ -29,14 +26,7 @@ describe.skipIf(!haveSpark || !haveBroker)('Spark Structured Streaming, judged e
   let topic: string;
   let spec: string;
   beforeAll(() => {
-    dir = tempDir('sat-spark-');
-    topic = uniqueTopic('spark');
-    const r = sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir);
-    expect(r.code, r.stderr).toBe(0);
-    spec = join(dir, 'spec.json');
-    const s = sat('engine', 'spec', '--scenario', 'reviews');
-    expect(s.code).toBe(0);
-    writeFileSync(spec, s.stdout);
+    ({ dir, topic, spec } = reviewsOnKafka('spark', '3'));
   });
 
   const jobs: Record<string, { results: string; checkpoint: string }> = {};
