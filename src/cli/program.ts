@@ -230,7 +230,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--rate <n>', 'records per second of the paced replay', positiveNumber, 200)
     .option('--partitions <n>', 'partitions of a new topic', positiveInt, 3)
     .option('--seed <n>', 'seed for the fault mix', integer, 7)
-    .option('--bug <name>', 'a seeded bug of the pipeline: no-dedup, local-time-zone, lenient-numbers, window-2x')
+    .option('--bug <name>', 'a seeded bug of the pipeline: no-dedup, local-time-zone, lenient-numbers, window-2x; Spark also no-watermark')
     .option('--idle <seconds>', 'Spark: stop the job once the stream has ended and no batch ran for this long', positiveNumber, 5)
     .option('--json', 'print the verify report as JSON on stdout')
     .action(async (name, file, flags) => {
