@@ -233,4 +233,14 @@ describe('sat replay pacing flags', () => {
     expect(run.json.latency.count).toBe(2500);
     expect(sat('verify', '--dir', dir).code).toBe(0);
   });
+
+  it('faults the stream has no room for are said, not silently sent as plain records', () => {
+    // 30 minutes of events under 1-hour windows: no later record can move the watermark past a close.
+    const dir = tempDir();
+    expect(sat('gen', '--dir', dir, '--customers', '50', '--events', '1000', '--span', '30m').code).toBe(0);
+    const r = sat('replay', '--scenario', 'satisfaction', '--dir', dir, '--rate', '0', '--late', '0.05');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/faults: .*late 0,/);
+    expect(r.stderr).toMatch(/not placed, sent as plain records: [1-9]\d* late/);
+  });
 });

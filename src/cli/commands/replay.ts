@@ -124,6 +124,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     f.json,
     `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${s.sentTo}; ledger in ${f.dir}\n` +
       `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}\n` +
+      notPlaced(s.notApplicable) +
       `  pace: ${s.schedule}, stopped by ${s.stoppedBy}; achieved ${s.achievedRate}/s${s.targetRate ? ` of ${s.targetRate}/s, worst second ${s.worstSecondErrorPct ?? '-'}% off, up to ${s.behindScheduleMs} ms behind schedule` : ''}\n` +
       `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}` +
       (s.latencyByPhase ?? []).map((x) => `\n    phase ${x.phase} (${x.rate}, ${x.fromMs / 1000}-${x.toMs / 1000} s): ${latencyLine(x)}`).join(''),
@@ -133,6 +134,17 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     return signal === 'SIGTERM' ? 143 : 130;
   }
   return 0;
+}
+
+/**
+ * Faults asked for that the stream had no room for, said rather than silently sent as plain records:
+ * a late record needs a later one that moves the watermark past its window's close by --late-by (a
+ * stream shorter in event time than a window + the watermark + --late-by has none).
+ */
+function notPlaced(n: { late: number; outOfOrder: number; boundary?: number } | undefined): string {
+  if (n === undefined) return '';
+  const parts = [n.late > 0 ? `${n.late} late (no later record moves the watermark far enough past their window)` : '', n.outOfOrder > 0 ? `${n.outOfOrder} out-of-order` : '', (n.boundary ?? 0) > 0 ? `${n.boundary} boundary probes` : ''].filter((x) => x !== '');
+  return parts.length ? `  not placed, sent as plain records: ${parts.join(', ')}\n` : '';
 }
 
 /** The file `sat gen` wrote for this scenario in --dir, when no FILE is given. */
