@@ -26,8 +26,8 @@ export async function one(db: DuckDBConnection, sql: string): Promise<number> {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-export async function rows(db: DuckDBConnection, sql: string): Promise<unknown[]> {
-  return (await db.runAndReadAll(sql)).getRowObjectsJson();
+export async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 }
 
 /** A ms epoch column as an ISO timestamp, for examples in reports. */

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { formatDuration } from '../core/duration.js';
 import type { Scenario } from '../scenario/types.js';
+import { rows } from './checks.js';
 import { ident } from './sql.js';
 
 /** A likely cause of failed checks, named from a pattern in the differences. */
@@ -11,7 +12,6 @@ export interface Diagnosis {
   positions?: { partition: number; offset: number }[];
 }
 
-const rows = async (db: DuckDBConnection, sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 const n = (x: unknown) => Number(x ?? 0);
 
 /**

@@ -1,14 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { formatDuration } from '../core/duration.js';
 import type { Scenario } from '../scenario/types.js';
-import { type Check } from './checks.js';
+import { rows, type Check } from './checks.js';
 import { conditionSql } from './sql.js';
 import type { Diagnosis } from './diagnose.js';
 
 /** Past year 8000: the far-future event time the reference pipelines give sat's end-of-stream markers. */
 const END_MARKER_WATERMARK = 190_000_000_000_000;
 const iso = (ms: unknown) => (ms === null || ms === undefined ? 'none' : new Date(Number(ms)).toISOString());
-const rows = async (db: DuckDBConnection, sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
 
 /**
  * The exact models take the job's own watermark (Spark's checkpoint, Flink's audit) as given, so a

@@ -59,10 +59,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       ${reportColumns(s, col)}
     FROM src`);
 
-  await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM read_csv(${typeof ledgerPath === 'string' ? lit(ledgerPath) : `[${ledgerPath.map(lit).join(', ')}]`}, header=true, auto_detect=false,
-      columns={'seq':'BIGINT','row':'BIGINT','partition':'INTEGER','offset':'BIGINT','key':'VARCHAR','event_time':'BIGINT',
-               'id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'},
-      quote='"', escape='"')`);
+  await db.run(`CREATE OR REPLACE TABLE ledger AS SELECT * FROM ${ledgerSql(typeof ledgerPath === 'string' ? [ledgerPath] : ledgerPath)}`);
 
   // Watermark at each delivery: the largest valid event time so far (in the model's order), minus the delay.
   const lastStart = `(floor(et / ${slide}) * ${slide})::BIGINT`;
@@ -181,4 +178,12 @@ function reportColumns(s: Scenario, col: (name: string) => string): string {
   const corrupt = [r.corrupted.missing ? `${f} IS NULL` : 'FALSE', values.length ? `${f} IN (${values.map(lit).join(', ')})` : 'FALSE'].join(' OR ');
   return `, coalesce(${corrupt}, FALSE) AS r_corrupted, CAST(${col(r.pivot.field)} AS VARCHAR) AS r_pivot, CAST(${col(r.topUsers.field)} AS VARCHAR) AS r_user,
     ${r.countries ? `CAST(${col(r.countries.field)} AS VARCHAR)` : 'NULL'} AS r_country`;
+}
+
+/** The truth ledger file(s) as DuckDB reads them: one row per delivery, typed. */
+export function ledgerSql(paths: string[]): string {
+  return `read_csv([${paths.map(lit).join(', ')}], header=true, auto_detect=false,
+      columns={'seq':'BIGINT','row':'BIGINT','partition':'INTEGER','offset':'BIGINT','key':'VARCHAR','event_time':'BIGINT',
+               'id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'},
+      quote='"', escape='"')`;
 }

@@ -2,6 +2,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 import type { Scenario } from '../scenario/types.js';
 import { dataFiles } from './actual.js';
+import { ledgerSql } from './oracle.js';
 import { lit } from './sql.js';
 
 export interface ResultLatency {
@@ -36,8 +37,7 @@ export async function resultLatency(s: Scenario, results: string, ledgers: strin
     await db.run(`CREATE TABLE res AS SELECT epoch_ms(CAST(window_start AS TIMESTAMPTZ)) AS ws, CAST(${JSON.stringify(key)} AS VARCHAR) AS k,
         ${hasEmit ? 'epoch_ms(CAST(emit_time AS TIMESTAMPTZ))::DOUBLE' : 'v.t'} AS visible
       FROM read_json([${json.map(lit).join(', ')}], format='newline_delimited', union_by_name=true, filename=true) r JOIN visible_at v USING (filename)`);
-    await db.run(`CREATE TABLE led AS SELECT key AS k, event_time AS et, send_time FROM read_csv([${ledgers.map(lit).join(', ')}], header=true, auto_detect=false,
-        columns={'seq':'BIGINT','row':'BIGINT','partition':'INTEGER','offset':'BIGINT','key':'VARCHAR','event_time':'BIGINT','id':'VARCHAR','fault':'VARCHAR','detail':'VARCHAR','scheduled_time':'DOUBLE','send_time':'DOUBLE'}, quote='"', escape='"')
+    await db.run(`CREATE TABLE led AS SELECT key AS k, event_time AS et, send_time FROM ${ledgerSql(ledgers)}
       WHERE fault IN ('none', 'out-of-order', 'boundary')`);
     const r = (await db.runAndReadAll(`WITH last AS (
         SELECT r.ws, r.k, any_value(r.visible) AS visible, max(l.send_time) AS sent
