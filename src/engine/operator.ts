@@ -87,6 +87,8 @@ export class WindowOperator {
   readonly #seen = new Set<string>();
   /** Dedup ids by the watermark at which they can be forgotten. */
   readonly #forget = new Map<number, string[]>();
+  /** The keys of #forget, ascending (they arrive almost in order, so inserting is cheap). */
+  readonly #forgetOrder: number[] = [];
   #fired: WindowResult[] = [];
   readonly #aggs: Aggregation[];
   readonly #filter: Condition[];
@@ -115,7 +117,7 @@ export class WindowOperator {
     const lastStart = Math.floor((m === 'end-inclusive' ? r.time - 1 : r.time) / this.#slide) * this.#slide;
     const closeOfLast = lastStart + this.#size + this.#lateness;
     let outcome: Outcome;
-    let alerts: string[] = [];
+    let alerts = NO_ALERTS;
     if (m === undefined ? closeOfLast <= this.watermark : m === 'late-strict' ? closeOfLast < this.watermark : m !== 'count-late' && closeOfLast <= this.watermark) {
       outcome = 'late';
     } else if (this.#seen.has(r.id)) {
@@ -125,9 +127,12 @@ export class WindowOperator {
       const forgetAt = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast;
       const bucket = this.#forget.get(forgetAt);
       if (bucket) bucket.push(r.id);
-      else this.#forget.set(forgetAt, [r.id]);
-      alerts = this.#alerts.filter((a) => a.when.every((c) => holdsOn(c, r.values))).map((a) => a.name);
-      if (!this.#filter.every((c) => holdsOn(c, r.values))) {
+      else {
+        this.#forget.set(forgetAt, [r.id]);
+        insertSorted(this.#forgetOrder, forgetAt);
+      }
+      for (const a of this.#alerts) if (allHold(a.when, r.values)) (alerts === NO_ALERTS ? (alerts = []) : alerts).push(a.name);
+      if (!allHold(this.#filter, r.values)) {
         outcome = 'filtered';
       } else {
         outcome = 'counted';
@@ -201,6 +206,7 @@ export class WindowOperator {
     }
     for (const [close, ids] of snap.forget) {
       op.#forget.set(close, [...ids]);
+      insertSorted(op.#forgetOrder, close);
       for (const id of ids) op.#seen.add(id);
     }
     return op;
@@ -280,13 +286,24 @@ export class WindowOperator {
       const firstOpen = (Math.floor((watermark - size - this.#lateness) / slide) + 1) * slide;
       if (firstOpen > this.#fireFrom) this.#fireFrom = firstOpen;
     }
-    for (const [close, ids] of this.#forget) {
-      if (close <= watermark) {
-        for (const id of ids) this.#seen.delete(id);
-        this.#forget.delete(close);
-      }
+    // Close times in ascending order: drained from the front as the watermark passes them.
+    const order = this.#forgetOrder;
+    let drained = 0;
+    while (drained < order.length && order[drained] <= watermark) {
+      for (const id of this.#forget.get(order[drained])!) this.#seen.delete(id);
+      this.#forget.delete(order[drained]);
+      drained++;
     }
+    if (drained > 0) order.splice(0, drained);
   }
+}
+
+/** Shared by every record that raises none: no array per record. Never mutated (see process()). */
+const NO_ALERTS: string[] = [];
+
+function allHold(cs: Condition[], values: Record<string, unknown>): boolean {
+  for (let i = 0; i < cs.length; i++) if (!holdsOn(cs[i], values)) return false;
+  return true;
 }
 
 function holdsOn(c: Condition, values: Record<string, unknown>): boolean {

@@ -21,8 +21,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** Builds the strict validator for a scenario: every problem gets a reason, nothing throws. */
 export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
+  const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
   const bad = (kind: RejectKind, reason: string): Validated => ({ ok: false, kind, reason });
+  const unexpected = (values: Record<string, unknown>): Validated | undefined => {
+    for (const name in values) if (!fields.has(name)) return bad('unexpected-field', `unexpected field ${name}`);
+    return undefined;
+  };
 
   return (bytes) => {
     let text: string;
@@ -39,9 +44,14 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not-object', 'not a JSON object');
     const values = obj as Record<string, unknown>;
-    for (const name in values) if (!fields.has(name)) return bad('unexpected-field', `unexpected field ${name}`);
-    for (const f of s.fields) {
-      if (!(f.name in values)) return f.name === s.key ? bad('missing-key', `missing key ${f.name}`) : bad('missing-field', `missing field ${f.name}`);
+    // Every field must be present, so a record has an unexpected field exactly when it has more
+    // keys than the scenario has fields: counted here, named only when it happens.
+    // (An unexpected field is reported before a missing one, as the README's rules order them.)
+    let keys = 0;
+    for (const _ in values) keys++;
+    if (keys > fieldList.length) return unexpected(values)!;
+    for (const f of fieldList) {
+      if (values[f.name] === undefined && !(f.name in values)) return unexpected(values) ?? (f.name === s.key ? bad('missing-key', `missing key ${f.name}`) : bad('missing-field', `missing field ${f.name}`));
       const v = values[f.name];
       if (v === null) {
         if (!f.nullable) return bad('empty-field', `empty ${f.name}`);

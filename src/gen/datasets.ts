@@ -38,18 +38,21 @@ export function* reviewLines(rows: number, seed: number): Generator<string> {
 
 const IOT_HEADER = ['time', 'readable_time', 'acceleration', 'acceleration_x', 'acceleration_y', 'acceleration_z', 'battery', 'humidity', 'pressure', 'temperature', 'dev-id'];
 
-/** Ruuvitag-shaped CSV rows: readings about every 5 s, gaps now and then, battery slowly draining. */
+/** Ruuvitag-shaped CSV rows: readings about every 5 s, gaps now and then, the battery draining to low in the last rows. */
 export function* iotLines(rows: number, seed: number): Generator<string> {
   const rng = createRng(seed);
   const devices = ['C2:9A:9F:E5:58:27', 'D1:0B:44:7A:19:E3'];
   let t = Date.UTC(2018, 3, 9, 0, 0, 18, 503);
-  let battery = 2100;
+  // Full at 3000 mV, drained so that the last ~1% of rows fall under the scenario's 2000 alert
+  // (a battery low from the start made every record of a large file an alert).
+  let battery = 3000;
+  const drain = 1010 / Math.max(rows, 1);
   let temperature = 24;
   let humidity = 34;
   yield IOT_HEADER.join(',');
   for (let i = 0; i < rows; i++) {
     t += rng.next() < 0.01 ? 140_000 : rng.int(4_000, 6_500);
-    if (rng.next() < 0.05) battery -= 1;
+    if (rng.next() < drain) battery -= 1;
     temperature = Math.min(32, Math.max(16, temperature + (rng.next() - 0.5) * 0.4));
     humidity = Math.min(50, Math.max(20, humidity + (rng.next() - 0.5)));
     const [x, y, z] = [rng.int(-90, -40), rng.int(280, 400), rng.int(920, 980)];

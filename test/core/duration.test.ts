@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseDurationRange } from '../../src/core/duration.js';
-import { parseIsoDate, parseIsoTime } from '../../src/core/time.js';
+import { parseIsoDate, parseIsoTime, parseIsoTimeByPattern } from '../../src/core/time.js';
 
 describe('durations', () => {
   it('parses units and compounds', () => {
@@ -31,5 +31,23 @@ describe('event-time parsing', () => {
     expect(parseIsoTime('2015-13-45')).toBeUndefined();
     expect(parseIsoTime('not-a-date')).toBeUndefined();
     expect(parseIsoDate('2015-08-31')).toBe(Date.UTC(2015, 7, 31));
+  });
+});
+
+describe('the fast timestamp path', () => {
+  it('agrees with the full grammar on random near-ISO texts', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pieces = ['2018', '1999', '0000', '-', '04', '02', '13', '00', '29', '30', '31', 'T', ' ', '23', '24', ':', '59', '60', '.', '5', '503', '503000', '1234567891', 'Z', '+02:00', 'x'];
+    let agreed = 0;
+    for (let i = 0; i < 50_000; i++) {
+      // Mostly well-formed shapes with one piece swapped, so both valid and invalid cases are common.
+      const parts = ['2018', '-', ['02', '04', '13', '00'][rnd(4)], '-', ['29', '30', '09', '31'][rnd(4)], rnd(2) ? 'T' : ' ', ['23', '24', '00'][rnd(3)], ':', '59', ':', ['59', '60'][rnd(2)], ...(rnd(2) ? ['.', ['5', '503', '503000', '1234567891', ''][rnd(5)]] : []), ...(rnd(3) ? ['Z'] : rnd(2) ? ['+02:00'] : [])];
+      if (rnd(4) === 0) parts[rnd(parts.length)] = pieces[rnd(pieces.length)];
+      const t = parts.join('');
+      expect(parseIsoTime(t), t).toBe(parseIsoTimeByPattern(t));
+      if (parseIsoTime(t) !== undefined) agreed++;
+    }
+    expect(agreed).toBeGreaterThan(2000); // the valid cases were really exercised
   });
 });

@@ -32,10 +32,18 @@ export function encodeFrame(seq: number, timestamp: number, key: Uint8Array | nu
   return buf;
 }
 
-export type Decoded = { record: Omit<LogRecord, 'partition' | 'offset'>; size: number } | 'incomplete' | 'corrupt';
+export type Decoded = LogRecord | 'incomplete' | 'corrupt';
 
-/** Decodes the frame at `at`; 'incomplete' when the bytes end inside it (still being written). */
-export function decodeFrame(buf: Buffer, at: number, end: number): Decoded {
+/** The size of the whole frame at `at` (header included), once decodeFrame has returned a record. */
+export function frameSize(buf: Buffer, at: number): number {
+  return HEADER + buf.readUInt32LE(at);
+}
+
+/**
+ * Decodes the frame at `at` into one record object (key and value are views of `buf`, no copy);
+ * 'incomplete' when the bytes end inside it (still being written).
+ */
+export function decodeFrame(buf: Buffer, at: number, end: number, partition: number, offset: number): Decoded {
   if (end - at < HEADER) return 'incomplete';
   const body = buf.readUInt32LE(at);
   if (body < FIXED) return 'corrupt';
@@ -43,15 +51,13 @@ export function decodeFrame(buf: Buffer, at: number, end: number): Decoded {
   if (crc32(buf.subarray(at + HEADER, at + HEADER + body)) !== buf.readUInt32LE(at + 4)) return 'corrupt';
   const keyLen = buf.readInt32LE(at + 24);
   const keyStart = at + 28;
-  const key = keyLen < 0 ? null : buf.subarray(keyStart, keyStart + keyLen);
   const valueStart = keyStart + Math.max(0, keyLen);
   return {
-    record: {
-      seq: buf.readDoubleLE(at + 8),
-      timestamp: buf.readDoubleLE(at + 16),
-      key,
-      value: buf.subarray(valueStart, at + HEADER + body),
-    },
-    size: HEADER + body,
+    partition,
+    offset,
+    seq: buf.readDoubleLE(at + 8),
+    timestamp: buf.readDoubleLE(at + 16),
+    key: keyLen < 0 ? null : buf.subarray(keyStart, keyStart + keyLen),
+    value: buf.subarray(valueStart, at + HEADER + body),
   };
 }

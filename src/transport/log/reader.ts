@@ -1,6 +1,6 @@
 import { readJson, SatError, UsageError } from '../../core/errors.js';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { decodeFrame, type LogRecord } from './frame.js';
+import { decodeFrame, frameSize, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
 
 const CHUNK = 1 << 20;
@@ -33,14 +33,15 @@ class PartitionReader {
   /** The next record, or undefined when none is complete yet. */
   next(): LogRecord | undefined {
     for (;;) {
-      const d = decodeFrame(this.#buf, this.#start, this.#end);
+      const d = decodeFrame(this.#buf, this.#start, this.#end, this.partition, this.offset);
       if (d === 'corrupt') {
         this.corrupt = true;
         return undefined;
       }
       if (d !== 'incomplete') {
-        this.#start += d.size;
-        return { ...d.record, partition: this.partition, offset: this.offset++ };
+        this.#start += frameSize(this.#buf, this.#start);
+        this.offset++;
+        return d;
       }
       if (!this.#fill()) return undefined;
     }
@@ -110,6 +111,7 @@ export class LogReader {
     if (at.partitions.length !== this.#parts.length) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.#parts.length}: the log was replayed again since; sat run --fresh starts over`, 3);
     at.partitions.forEach((x, i) => this.#parts[i].seek(x.position, x.offset));
     this.#heads.fill(undefined);
+    this.#dry.fill(false);
     this.#nextSeq = at.nextSeq;
   }
 
@@ -129,33 +131,53 @@ export class LogReader {
    * log is done, partitions that have ended no longer hold the others back.
    */
   next(): LogRecord | undefined {
-    let best = -1;
-    let waiting = false;
-    for (let p = 0; p < this.#parts.length; p++) {
-      if (this.#heads[p] === undefined) {
-        const position = this.#parts[p].position;
-        const offset = this.#parts[p].offset;
-        this.#heads[p] = this.#parts[p].next();
-        if (this.#heads[p] !== undefined) this.#headAt[p] = { position, offset };
-      }
-      const head = this.#heads[p];
-      if (head === undefined) {
-        const finished = this.#doneOffsets();
-        if (finished === undefined || this.#parts[p].offset < finished[p]) waiting = true; // may still deliver an earlier record
-        continue;
-      }
-      if (best === -1 || head.seq < (this.#heads[best] as LogRecord).seq) best = p;
-    }
-    if (best === -1) return undefined;
-    const r = this.#heads[best] as LogRecord;
-    // Replay numbers its sends 0, 1, 2, ...: the next number in line can go even while a partition
-    // that has received nothing yet (few keys, many partitions) holds no head to compare with.
-    if (waiting && r.seq !== this.#nextSeq) return undefined;
-    this.#heads[best] = undefined;
+    // Almost always the next send in line is at a head already, or in a partition that just
+    // delivered: partitions found dry are polled again only when it is not (a dry one costs a read
+    // system call per poll, which was half the engine's time on a log with empty partitions).
+    let r = this.#pick(false);
+    if (r === undefined || r.seq !== this.#nextSeq) r = this.#pick(true);
+    if (r === undefined) return undefined;
+    this.#heads[r.partition] = undefined;
     this.#nextSeq = r.seq + 1;
     return r;
   }
 
+  /** The head with the smallest send number, or undefined while an earlier one may still come. */
+  #pick(pollDry: boolean): LogRecord | undefined {
+    let best: LogRecord | undefined;
+    let waiting = false;
+    for (let p = 0; p < this.#parts.length; p++) {
+      let head = this.#heads[p];
+      if (head === undefined && (pollDry || !this.#dry[p])) {
+        const part = this.#parts[p];
+        const position = part.position;
+        const offset = part.offset;
+        head = this.#heads[p] = part.next();
+        this.#dry[p] = head === undefined;
+        if (head !== undefined) {
+          const at = this.#headAt[p];
+          at.position = position;
+          at.offset = offset;
+        }
+      }
+      if (head === undefined) {
+        // A partition may still deliver an earlier record (unpolled ones are assumed to: cheap and safe).
+        if (!pollDry) waiting = true;
+        else {
+          const finished = this.#doneOffsets();
+          if (finished === undefined || this.#parts[p].offset < finished[p]) waiting = true;
+        }
+        continue;
+      }
+      if (best === undefined || head.seq < best.seq) best = head;
+    }
+    // Replay numbers its sends 0, 1, 2, ...: the next number in line can go even while a partition
+    // that has received nothing yet (few keys, many partitions) holds no head to compare with.
+    if (best === undefined || (waiting && best.seq !== this.#nextSeq)) return undefined;
+    return best;
+  }
+
+  readonly #dry: boolean[] = [];
   #nextSeq = 0;
 
   #cachedDone: number[] | undefined;

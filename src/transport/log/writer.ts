@@ -2,7 +2,7 @@ import { readJson, UsageError } from '../../core/errors.js';
 import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeFrame, encodeFrame } from './frame.js';
+import { decodeFrame, encodeFrame, frameSize } from './frame.js';
 
 export interface LogMeta {
   partitions: number;
@@ -84,9 +84,9 @@ function recover(fd: number): number {
   let at = 0;
   let count = 0;
   for (;;) {
-    const d = decodeFrame(buf, at, size);
+    const d = decodeFrame(buf, at, size, 0, count);
     if (typeof d === 'string') break;
-    at += d.size;
+    at += frameSize(buf, at);
     count++;
   }
   if (at < size) ftruncateSync(fd, at);
