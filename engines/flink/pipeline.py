@@ -189,6 +189,8 @@ def main():
     aggs = []
     out_cols = [("window_start", "TIMESTAMP_LTZ(3)"), ("window_end", "TIMESTAMP_LTZ(3)"), ("key", "STRING")]
     for g in spec["aggregations"]:
+        if g["op"] not in ("count", "sum", "avg", "min", "max"):
+            sys.exit(f"scenario {spec['name']}: {g['op']}() is not in the reference Flink pipeline (count, sum, avg, min, max)")
         f = quote(g["field"]) if g.get("field") else None
         aggs.append({"count": "COUNT(*)", "sum": f"SUM({f})", "avg": f"AVG({f})", "min": f"MIN({f})", "max": f"MAX({f})"}[g["op"]] + f" AS {quote(g['name'])}")
         out_cols.append((g["name"], "BIGINT" if g["op"] == "count" else "DOUBLE"))

@@ -151,6 +151,8 @@ def main():
     win = F.window("et", f"{size} milliseconds", f"{w['slide'] if w['kind'] == 'sliding' else size} milliseconds")
     aggs = []
     for g in spec["aggregations"]:
+        if g["op"] not in ("count", "sum", "avg", "min", "max"):
+            sys.exit(f"scenario {spec['name']}: {g['op']}() is not in the reference Spark pipeline (count, sum, avg, min, max)")
         col = F.col(f"n.`{g['field']}`") if g.get("field") else None
         aggs.append({"count": lambda c: F.count(F.lit(1)), "sum": F.sum, "avg": F.avg, "min": F.min, "max": F.max}[g["op"]](col).alias(g["name"]))
     active = w.get("emit") == "active"

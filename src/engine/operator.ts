@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors.js';
 import { holds } from '../scenario/conditions.js';
-import type { Aggregation, Condition, Scenario } from '../scenario/types.js';
+import type { Condition, Scenario } from '../scenario/types.js';
+import { AggregationPlan, type Pane, type PaneSnapshot } from './aggregations/index.js';
 import type { ValidRecord } from './validate.js';
 
 export interface WindowResult {
@@ -42,8 +43,8 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): EnginePolic
 export interface OperatorSnapshot {
   watermark: number | null;
   stats: OperatorStats;
-  /** [bucket start, [[key, accumulator values]]] */
-  buckets: [number, [string, number[]][]][];
+  /** [bucket start, [[key, pane]]] */
+  buckets: [number, [string, ...PaneSnapshot][]][];
   /** Windows starting before this have fired (null: none yet). */
   fireFrom: number | null;
   /** [close time, ids] */
@@ -81,7 +82,7 @@ export class WindowOperator {
   readonly #delay: number;
   /** Bucket starts holding state, ascending. */
   readonly #starts: number[] = [];
-  readonly #buckets = new Map<number, Map<string, Float64Array>>();
+  readonly #buckets = new Map<number, Map<string, Pane>>();
   /** Windows starting before this have fired or were empty when they closed. */
   #fireFrom = -Infinity;
   readonly #seen = new Set<string>();
@@ -90,7 +91,7 @@ export class WindowOperator {
   /** The keys of #forget, ascending (they arrive almost in order, so inserting is cheap). */
   readonly #forgetOrder: number[] = [];
   #fired: WindowResult[] = [];
-  readonly #aggs: Aggregation[];
+  readonly #plan: AggregationPlan;
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
   readonly #activeOnly: boolean;
@@ -102,7 +103,7 @@ export class WindowOperator {
     this.#slide = scenario.window.slide;
     this.#lateness = scenario.allowedLateness;
     this.#delay = this.#mutant === 'no-delay' ? 0 : scenario.watermarkDelay;
-    this.#aggs = scenario.aggregations;
+    this.#plan = new AggregationPlan(scenario.aggregations);
     this.#filter = scenario.filter;
     this.#alerts = scenario.alerts;
     this.#activeOnly = scenario.window.emit === 'active';
@@ -188,7 +189,7 @@ export class WindowOperator {
     return {
       watermark: Number.isFinite(this.watermark) ? this.watermark : null,
       stats: { ...this.stats },
-      buckets: this.#starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, acc]) => [k, Array.from(acc, (x) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : -1e308))])]),
+      buckets: this.#starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, pane]) => [k, ...this.#plan.snapshot(pane)] as [string, ...PaneSnapshot])]),
       fireFrom: Number.isFinite(this.#fireFrom) ? this.#fireFrom : null,
       forget: [...this.#forget],
     };
@@ -202,7 +203,7 @@ export class WindowOperator {
     op.#fireFrom = snap.fireFrom ?? -Infinity;
     for (const [start, byKey] of snap.buckets) {
       op.#starts.push(start);
-      op.#buckets.set(start, new Map(byKey.map(([k, acc]) => [k, Float64Array.from(acc, (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x))])));
+      op.#buckets.set(start, new Map(byKey.map(([k, ...pane]) => [k, op.#plan.restore(pane as PaneSnapshot)])));
     }
     for (const [close, ids] of snap.forget) {
       op.#forget.set(close, [...ids]);
@@ -219,34 +220,34 @@ export class WindowOperator {
       this.#buckets.set(bucket, byKey);
       insertSorted(this.#starts, bucket);
     }
-    let acc = byKey.get(r.key);
-    if (acc === undefined) {
-      acc = newAccumulator(this.#aggs);
-      byKey.set(r.key, acc);
+    let pane = byKey.get(r.key);
+    if (pane === undefined) {
+      pane = this.#plan.create();
+      byKey.set(r.key, pane);
     }
-    accumulate(acc, this.#aggs, r.values);
+    this.#plan.add(pane, r.values, r.time);
   }
 
   /** Every key with a record in the window [start, start + size). */
-  #mergeAll(start: number): Map<string, Float64Array> {
-    const merged = new Map<string, Float64Array>();
+  #mergeAll(start: number): Map<string, Pane> {
+    const merged = new Map<string, Pane>();
     for (const b of this.#starts) {
       if (b >= start + this.#size) break;
       for (const [key, acc] of this.#buckets.get(b)!) {
         const into = merged.get(key);
-        if (into === undefined) merged.set(key, Float64Array.from(acc));
-        else merge(into, acc, this.#aggs);
+        if (into === undefined) merged.set(key, this.#plan.copy(acc));
+        else this.#plan.merge(into, acc);
       }
     }
     return merged;
   }
 
   /** Only the keys with a record in the window's last slide, each merged over the whole window. */
-  #mergeActive(start: number): Map<string, Float64Array> {
-    const merged = new Map<string, Float64Array>();
+  #mergeActive(start: number): Map<string, Pane> {
+    const merged = new Map<string, Pane>();
     const last = this.#buckets.get(start + this.#size - this.#slide);
     if (last === undefined) return merged;
-    for (const [key, acc] of last) merged.set(key, Float64Array.from(acc));
+    for (const [key, acc] of last) merged.set(key, this.#plan.copy(acc));
     for (const b of this.#starts) {
       if (b >= start + this.#size - this.#slide) break;
       if (b < start) continue;
@@ -255,12 +256,12 @@ export class WindowOperator {
       if (byKey.size < merged.size) {
         for (const [key, acc] of byKey) {
           const into = merged.get(key);
-          if (into !== undefined) merge(into, acc, this.#aggs);
+          if (into !== undefined) this.#plan.merge(into, acc);
         }
       } else {
         for (const [key, into] of merged) {
           const acc = byKey.get(key);
-          if (acc !== undefined) merge(into, acc, this.#aggs);
+          if (acc !== undefined) this.#plan.merge(into, acc);
         }
       }
     }
@@ -275,7 +276,7 @@ export class WindowOperator {
       const start = Math.max(this.#fireFrom, this.#starts[0] - size + slide);
       if (start + size + this.#lateness > watermark) break;
       const merged = this.#activeOnly ? this.#mergeActive(start) : this.#mergeAll(start);
-      for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: finish(acc, this.#aggs) });
+      for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: this.#plan.results(acc) });
       if (merged.size > 0) this.stats.windowsFired++;
       this.#fireFrom = start + slide;
       // A bucket before the next window's start is in no window still to fire.
@@ -309,53 +310,6 @@ function allHold(cs: Condition[], values: Record<string, unknown>): boolean {
 function holdsOn(c: Condition, values: Record<string, unknown>): boolean {
   const v = values[c.field];
   return typeof v === 'number' && holds(c, v);
-}
-
-/** Two slots per aggregation: value (sum/min/max) and the number of non-null inputs. */
-function newAccumulator(aggs: Aggregation[]): Float64Array {
-  const acc = new Float64Array(aggs.length * 2);
-  aggs.forEach((a, i) => {
-    if (a.op === 'min') acc[2 * i] = Infinity;
-    if (a.op === 'max') acc[2 * i] = -Infinity;
-  });
-  return acc;
-}
-
-function accumulate(acc: Float64Array, aggs: Aggregation[], values: Record<string, unknown>): void {
-  for (let i = 0; i < aggs.length; i++) {
-    const a = aggs[i];
-    if (a.op === 'count') {
-      acc[2 * i + 1]++;
-      continue;
-    }
-    const v = values[a.field as string];
-    if (typeof v !== 'number') continue;
-    acc[2 * i + 1]++;
-    if (a.op === 'sum' || a.op === 'avg') acc[2 * i] += v;
-    else if (a.op === 'min') acc[2 * i] = Math.min(acc[2 * i], v);
-    else acc[2 * i] = Math.max(acc[2 * i], v);
-  }
-}
-
-/** Adds one bucket's accumulator into a window's: sums and counts add, min and max compare. */
-function merge(into: Float64Array, acc: Float64Array, aggs: Aggregation[]): void {
-  for (let i = 0; i < aggs.length; i++) {
-    const op = aggs[i].op;
-    if (op === 'min') into[2 * i] = Math.min(into[2 * i], acc[2 * i]);
-    else if (op === 'max') into[2 * i] = Math.max(into[2 * i], acc[2 * i]);
-    else into[2 * i] += acc[2 * i];
-    into[2 * i + 1] += acc[2 * i + 1];
-  }
-}
-
-function finish(acc: Float64Array, aggs: Aggregation[]): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  aggs.forEach((a, i) => {
-    const v = acc[2 * i];
-    const n = acc[2 * i + 1];
-    out[a.name] = a.op === 'count' ? n : n === 0 ? null : a.op === 'avg' ? v / n : v;
-  });
-  return out;
 }
 
 function insertSorted(a: number[], x: number): void {

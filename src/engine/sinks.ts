@@ -4,6 +4,7 @@ import { writeAll } from '../core/fs-errors.js';
 import { createInterface } from 'node:readline';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { cachedIso } from '../core/time.js';
+import { ENGINE_AGGREGATIONS } from './aggregations/index.js';
 import type { Scenario } from '../scenario/types.js';
 import type { ScoredResult } from './join/scorer.js';
 import type { WindowResult } from './operator.js';
@@ -189,7 +190,7 @@ export class ResultSink {
       { name: 'key', data: c.key, type: 'STRING', nullable: false },
       ...this.#aggs.map(
         (a, i): ColumnSource =>
-          a.op === 'count'
+          ENGINE_AGGREGATIONS[a.op].integer
             ? { name: a.name, data: c.aggs[i].map((v) => BigInt(v ?? 0)), type: 'INT64', nullable: false }
             : { name: a.name, data: c.aggs[i], type: 'DOUBLE', nullable: true },
       ),

@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { parseCondition } from './conditions.js';
 import { parseExpression, references, type Expr } from './expression.js';
 import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
+import { AGGREGATION_OPS } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** profiles/ ships with the package: dist/scenario -> ../../profiles. */
@@ -80,7 +81,7 @@ const RawScenario = z.strictObject({
 });
 
 const FIELD_TYPE = /^(string|int|float|timestamp|date)(\?)?$/;
-const AGGREGATION = /^\s*(count|sum|avg|min|max)\s*\(\s*([\w-]*)\s*\)\s*$/;
+const AGGREGATION = new RegExp(`^\\s*(${AGGREGATION_OPS.join('|')})\\s*\\(\\s*([\\w-]*)\\s*\\)\\s*$`);
 
 /** Finds a scenario by name (profiles/NAME.yaml) or path, then parses and validates it. */
 export function loadScenario(nameOrPath: string): Scenario {
@@ -153,7 +154,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
 
   const aggregations: Aggregation[] = Object.entries(r.aggregations).map(([name, text]) => {
     const m = AGGREGATION.exec(text);
-    if (!m) return fail(`aggregations.${name}: "${text}" is not an aggregation (count(), sum(f), avg(f), min(f), max(f))`);
+    if (!m) return fail(`aggregations.${name}: "${text}" is not an aggregation (count(), ${AGGREGATION_OPS.filter((o) => o !== 'count').map((o) => `${o}(f)`).join(', ')})`);
     const op = m[1] as Aggregation['op'];
     if (op === 'count') return { name, op };
     if (m[2] === '') fail(`aggregations.${name}: ${op} needs a field`);

@@ -22,7 +22,13 @@ export interface Condition {
   text: string;
 }
 
-export type AggregationOp = 'count' | 'sum' | 'avg' | 'min' | 'max';
+/**
+ * The aggregation functions a scenario may name. The engine (src/engine/aggregations) and the oracle
+ * (src/verify/aggregations) each keep one entry per name, written apart on purpose; a test fails
+ * when either list differs from this one.
+ */
+export const AGGREGATION_OPS = ['count', 'sum', 'avg', 'min', 'max', 'stddev', 'variance', 'count_distinct', 'first', 'last'] as const;
+export type AggregationOp = (typeof AGGREGATION_OPS)[number];
 
 export interface Aggregation {
   name: string;

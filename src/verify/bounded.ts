@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { UsageError } from '../core/errors.js';
 import type { Scenario } from '../scenario/types.js';
 import { one, rows, ts, type Check, type Counts } from './checks.js';
+import { ORACLE_AGGREGATIONS } from './aggregations/index.js';
 import { conditionSql, ident } from './sql.js';
 
 /**
@@ -67,18 +68,14 @@ export async function runBoundedOracle(db: DuckDBConnection, s: Scenario, model:
 
   const cols: string[] = [];
   for (const a of s.aggregations) {
-    const f = a.field ? ident(`n_${a.field}`) : '';
-    if (a.op === 'count') {
-      cols.push(`count(*) FILTER (WHERE best = 2) AS ${ident(`${a.name}__lo`)}, count(*) AS ${ident(`${a.name}__hi`)}, FALSE AS ${ident(`${a.name}__null`)}`);
-      continue;
-    }
+    const f = a.field ? ident(`n_${a.field}`) : 'NULL';
+    const agg = ORACLE_AGGREGATIONS[a.op];
     const must = `FILTER (WHERE best = 2)`;
     const may = `FILTER (WHERE best = 1)`;
-    const nullOk = `count(${f}) ${must} = 0 AS ${ident(`${a.name}__null`)}`;
-    if (a.op === 'sum') cols.push(`coalesce(sum(${f}) ${must}, 0) + coalesce(sum(least(${f}, 0)) ${may}, 0) AS ${ident(`${a.name}__lo`)}, coalesce(sum(${f}) ${must}, 0) + coalesce(sum(greatest(${f}, 0)) ${may}, 0) AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
-    else if (a.op === 'min') cols.push(`min(${f}) AS ${ident(`${a.name}__lo`)}, coalesce(min(${f}) ${must}, max(${f}) ${may}) AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
-    else if (a.op === 'max') cols.push(`coalesce(max(${f}) ${must}, min(${f}) ${may}) AS ${ident(`${a.name}__lo`)}, max(${f}) AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
-    else cols.push(`NULL::DOUBLE AS ${ident(`${a.name}__lo`)}, NULL::DOUBLE AS ${ident(`${a.name}__hi`)}, ${nullOk}`);
+    // Null is possible when the rows that must count may hold too few values.
+    const nullOk = agg.minValues === 0 ? 'FALSE' : `count(${f}) ${must} < ${agg.minValues}`;
+    const [lo, hi] = agg.bounds?.(f, must, may) ?? ['NULL::DOUBLE', 'NULL::DOUBLE'];
+    cols.push(`${lo} AS ${ident(`${a.name}__lo`)}, ${hi} AS ${ident(`${a.name}__hi`)}, ${nullOk} AS ${ident(`${a.name}__null`)}`);
   }
   await db.run(`CREATE OR REPLACE TABLE bexp AS SELECT ws, k, count(*) FILTER (WHERE best = 2) AS must_n, count(*) FILTER (WHERE best = 1) AS may_n, ${cols.join(', ')}
     FROM brow GROUP BY ws, k`);

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Scenario } from '../scenario/types.js';
+import { ORACLE_AGGREGATIONS } from './aggregations/index.js';
 import { datasetSql, type DatasetInfo } from './dataset.js';
 import { utf8View } from './source-text.js';
 import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js';
@@ -140,7 +141,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
     FROM c2`);
 
   const aggs = s.aggregations
-    .map((a) => (a.op === 'count' ? `count(*)` : `${a.op}(${ident(`n_${a.field}`)})`) + ` AS ${ident(a.name)}`)
+    .map((a) => `${ORACLE_AGGREGATIONS[a.op].sql(a.field ? ident(`n_${a.field}`) : 'NULL')} AS ${ident(a.name)}`)
     .join(', ');
   if (s.window.emit === 'active') {
     // Only windows with a record in their last slide: find those (a record's bucket is the last

@@ -95,7 +95,7 @@ export function buildScenario(c: CaseScenario): Scenario {
       watermark: c.delay,
       allowed_lateness: c.lateness,
       filter: c.filterAbove === undefined ? [] : [`v > ${c.filterAbove}`],
-      aggregations: { n: 'count()', total: 'sum(v)', mean: 'avg(v)', lo: 'min(v)', hi: 'max(v)' },
+      aggregations: { n: 'count()', total: 'sum(v)', mean: 'avg(v)', lo: 'min(v)', hi: 'max(v)', sd: 'stddev(v)', var: 'variance(v)', nd: 'count_distinct(v)', head: 'first(v)', tail: 'last(v)' },
       alerts: c.alertBelow === undefined ? {} : { low: [`v < ${c.alertBelow}`] },
       ...(c.corrupted ? { reports: { corrupted: { field: 'c', values: ['NONE'], missing: true }, pivot: { field: 'c' }, top_users: { field: 'k', n: 1 } } } : {}),
     },
@@ -132,7 +132,9 @@ function place(c: DiffCase, f: Stream): Placed[] {
   });
 }
 
-const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'null' : Number.isInteger(x) ? String(x) : x.toPrecision(12));
+// Ten significant digits: the engine's variance (Welford, merged per pane) and DuckDB's agree far
+// closer than that, but not always to the last bit.
+const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'null' : Number.isInteger(x) ? String(x) : x.toPrecision(10));
 
 /** The engine's side: the same validator, processor and operator sat run uses, per task. */
 export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), policy?: EnginePolicy): Outcome {

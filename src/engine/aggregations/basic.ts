@@ -1,0 +1,51 @@
+import type { AggregateFunction } from './function.js';
+
+// The first five keep the layout checkpoints have always had: [value, non-null count].
+
+export const count: AggregateFunction = {
+  op: 'count',
+  slots: 2,
+  integer: true,
+  init: () => undefined,
+  add: (v, at) => void v[at + 1]++,
+  merge: (into, at, from) => void (into[at + 1] += from[at + 1]),
+  result: (v, at) => v[at + 1],
+};
+
+const summing = (op: 'sum' | 'avg', result: AggregateFunction['result']): AggregateFunction => ({
+  op,
+  slots: 2,
+  init: () => undefined,
+  add: (v, at, x) => {
+    if (x === null) return;
+    v[at] += x;
+    v[at + 1]++;
+  },
+  merge: (into, at, from) => {
+    into[at] += from[at];
+    into[at + 1] += from[at + 1];
+  },
+  result,
+});
+
+export const sum = summing('sum', (v, at) => (v[at + 1] === 0 ? null : v[at]));
+export const avg = summing('avg', (v, at) => (v[at + 1] === 0 ? null : v[at] / v[at + 1]));
+
+const extreme = (op: 'min' | 'max', pick: (a: number, b: number) => number, start: number): AggregateFunction => ({
+  op,
+  slots: 2,
+  init: (v, at) => void (v[at] = start),
+  add: (v, at, x) => {
+    if (x === null) return;
+    v[at] = pick(v[at], x);
+    v[at + 1]++;
+  },
+  merge: (into, at, from) => {
+    into[at] = pick(into[at], from[at]);
+    into[at + 1] += from[at + 1];
+  },
+  result: (v, at) => (v[at + 1] === 0 ? null : v[at]),
+});
+
+export const min = extreme('min', Math.min, Infinity);
+export const max = extreme('max', Math.max, -Infinity);

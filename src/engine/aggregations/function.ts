@@ -1,0 +1,22 @@
+import type { AggregationOp } from '../../scenario/types.js';
+
+/**
+ * One aggregation on the engine's side, as Flink's AggregateFunction has it: an accumulator is a
+ * few float64 slots (from `at` in a shared Float64Array, so a pane is one typed array however many
+ * aggregations it holds), plus a set for the functions that need one (count_distinct).
+ * `add` gets the record's value of the field (null when the field is null; count() gets null always)
+ * and its event time; `merge` folds another pane's accumulator into this one, the way a window
+ * merges its slide buckets when it fires.
+ */
+export interface AggregateFunction {
+  readonly op: AggregationOp;
+  readonly slots: number;
+  /** True when the accumulator keeps a set of values beside its slots. */
+  readonly usesSet?: boolean;
+  /** Written as an integer column (Parquet INT64). */
+  readonly integer?: boolean;
+  init(v: Float64Array, at: number): void;
+  add(v: Float64Array, at: number, x: number | null, time: number, set: Set<number> | undefined): void;
+  merge(into: Float64Array, at: number, from: Float64Array, intoSet: Set<number> | undefined, fromSet: Set<number> | undefined): void;
+  result(v: Float64Array, at: number, set: Set<number> | undefined): number | null;
+}
