@@ -14,7 +14,7 @@ import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { ReportBuilder } from './reports.js';
 import { policyFromEnv, WindowOperator, type OperatorStats } from './operator.js';
-import { RunCheckpoints } from './checkpoint-file.js';
+import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
 import { createProcessor, emitFired, type Outputs } from './process.js';
 
@@ -58,6 +58,8 @@ export interface RunSummary extends OperatorStats {
   resumedFrom?: { checkpoint: string; records: number };
   /** Checkpoints this run wrote, and corrupt ones it skipped. */
   checkpoints: number;
+  /** Time spent writing them (outputs flushed, state serialized, fsynced), ms. */
+  checkpointMs: number;
   corruptCheckpoints?: string[];
   /** Stopped by SIGINT/SIGTERM before the end: checkpointed, nothing fired early; the next start resumes. */
   interrupted?: boolean;
@@ -134,7 +136,9 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   let checkpoints = 0;
   let lastCheckpoint = { records, at: performance.now() };
   /** Flushes every output and saves state, reader position and output lengths together. */
+  let checkpointMs = 0;
   const checkpoint = async () => {
+    const t0 = performance.now();
     await scoring?.drain(); // nothing in flight: every fired window is written
     const sinks: Record<string, SinkState> = { results: results.state(), deadLetters: deadLetters.state(), late: late.state(), alerts: alerts.state() };
     if (actions) sinks.actions = actions.state();
@@ -142,6 +146,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     cps.write({ version: 1, records, validCount, reader: reader.position(), operator: op.snapshot(), sinks, deadLetterKinds: { ...processor.deadLetterKinds }, reports: reports?.snapshot(), scoring: scorer ? { ...tally } : undefined });
     checkpoints++;
     lastCheckpoint = { records, at: performance.now() };
+    checkpointMs += lastCheckpoint.at - t0;
   };
   const m = o.metrics;
   if (m) {
@@ -226,6 +231,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     reconciliation,
     resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
     checkpoints,
+    checkpointMs: Math.round(checkpointMs),
     corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
     interrupted: interrupted || undefined,
     writerGone: writerGone || undefined,

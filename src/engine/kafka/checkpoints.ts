@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { writeFileNamed } from '../../core/fs-errors.js';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { readCheckpointFile, writeCheckpointFile } from '../checkpoint/file.js';
 import { join } from 'node:path';
 import { SatError } from '../../core/errors.js';
 import type { OperatorSnapshot } from '../operator.js';
@@ -18,7 +18,8 @@ export interface PartitionCheckpoint {
 
 /**
  * Checkpoints in a directory shared by every `sat run` of the group (a network or object store
- * between machines, as Flink's checkpoint storage is). Each file is named by the offset it covers
+ * between machines, as Flink's checkpoint storage is), in the format of checkpoint/file.ts
+ * (checksummed, fsynced, renamed over). Each file is named by the offset it covers
  * and written before the transaction that commits that offset, so the committed offset always names
  * a complete checkpoint; files of aborted transactions are simply never read.
  */
@@ -32,10 +33,7 @@ export class CheckpointStore {
   }
 
   write(c: PartitionCheckpoint): void {
-    const file = this.#file(c.partition, c.nextOffset);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileNamed(tmp, JSON.stringify(c));
-    renameSync(tmp, file); // atomic: a reader sees the whole file or none
+    writeCheckpointFile(this.#file(c.partition, c.nextOffset), c);
   }
 
   has(partition: number, nextOffset: number): boolean {
@@ -47,7 +45,9 @@ export class CheckpointStore {
     if (nextOffset === 0) return undefined;
     const file = this.#file(partition, nextOffset);
     if (!existsSync(file)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
-    return JSON.parse(readFileSync(file, 'utf8')) as PartitionCheckpoint;
+    const cp = readCheckpointFile<PartitionCheckpoint>(file);
+    if (cp === undefined) throw new SatError(`checkpoint ${file} is corrupt (its checksum does not hold): the group committed offset ${nextOffset} of partition ${partition}, but its window state cannot be read (a new --group starts from the beginning)`, 3);
+    return cp;
   }
 
   /** Drops a partition's checkpoints older than the committed one. */
