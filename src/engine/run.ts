@@ -16,7 +16,8 @@ import { ReportBuilder } from './reports.js';
 import { policyFromEnv, WindowOperator, type OperatorStats } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
-import { createProcessor, emitFired, type Outputs } from './process.js';
+import { createProcessor, type Outputs } from './process.js';
+import { Task } from './task.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -131,6 +132,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
       for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
     },
   };
+  // The merged log is one input: one task, one watermark over all partitions in send order.
+  const task = new Task(-1, op, out, processor);
   let records = cp?.records ?? 0;
   const killPoint = killSwitch(); // sat chaos kill --after-records
   let checkpoints = 0;
@@ -186,7 +189,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     }
     idleSince = performance.now();
     records++;
-    processor.handle(op, rec, out);
+    task.record(rec.offset, rec.value, rec.partition);
     killPoint?.();
     latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
     // Yield now and then, so a signal (SIGINT, SIGTERM) or a metrics scrape gets in under backlog.
@@ -208,8 +211,8 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   // this point lets the next start resume where this one stopped.
   if (interrupted) await checkpoint();
   reader.close();
-  if (!interrupted) op.flush();
-  emitFired(op, out);
+  if (!interrupted) task.end();
+  else task.emit();
   await scoring?.drain();
   await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close(), corrupted?.close()]);
   const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: records, valid: validCount, corrupted: corrupted!.count, malformed: deadLetters.count });

@@ -1,0 +1,152 @@
+import { ProduceAcks, Producer, type Consumer, type Message } from '@platformatic/kafka';
+import { deadline } from '../../core/deadline.js';
+import type { Scenario } from '../../scenario/types.js';
+import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
+import type { topicsOf } from '../../transport/kafka/topics.js';
+import type { openScorer } from '../join/open.js';
+import type { scoringTally } from '../join/tally.js';
+import type { WindowResult } from '../operator.js';
+import type { Outputs } from '../process.js';
+import { resultLine } from '../sinks.js';
+import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
+
+/** What a commit carries per input partition that moved: its progress and its last record. */
+export interface CommitPart {
+  partition: number;
+  nextOffset: number;
+  ended: boolean;
+  last: Message;
+}
+
+export interface OutputCounters {
+  results: number;
+  deadLettered: number;
+  alerts: number;
+  commits: number;
+}
+
+/**
+ * The Kafka output sink of a group member: the tasks' outputs are held until a commit, which writes
+ * them with a progress record per partition and the consumed offsets: in one transaction
+ * (--exactly-once, read-process-write), else produced and then committed. A failed commit drops
+ * what was held; the stream then re-reads from the committed offsets.
+ */
+export class KafkaOutputs {
+  #pending: OutMessage[] = [];
+  /** Fired windows waiting for their score: scored (API calls and all) just before each commit. */
+  #unscored: { partition: number; rows: WindowResult[] }[] = [];
+  #producer: Producer;
+  readonly #byPartition = new Map<number, Outputs>();
+
+  constructor(
+    readonly o: { scenario: Scenario; conn: KafkaConnection; exactlyOnce: boolean; transactionalId?: string },
+    readonly t: ReturnType<typeof topicsOf>,
+    readonly progressTopic: string,
+    readonly counters: OutputCounters,
+    readonly scoring?: { scorer: NonNullable<Awaited<ReturnType<typeof openScorer>>>; add: ReturnType<typeof scoringTally>['add'] },
+  ) {
+    this.#producer = this.#newProducer();
+  }
+
+  #newProducer(): Producer {
+    return new Producer({
+      ...clientOptions(this.o.conn, 'sat-run'),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      // Also the transaction timeout: a killed member's open transaction is aborted after this long.
+      timeout: 10000,
+      // -1/-1: "no previous producer" in InitProducerId. The client's default (0/0) names a producer
+      // that never existed, which the broker answers with PRODUCER_FENCED for a reused id.
+      ...(this.o.transactionalId ? { transactionalId: this.o.transactionalId, producerId: -1n, producerEpoch: -1 } : {}),
+    });
+  }
+
+  /** The outputs of one input partition's task (made once per partition). */
+  forPartition(partition: number): Outputs {
+    let out = this.#byPartition.get(partition);
+    if (out !== undefined) return out;
+    const t = this.t;
+    const aggs = this.o.scenario.aggregations;
+    out = {
+      deadLetter: (row) => this.#pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(row)) }),
+      late: (row) => this.#pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
+      alert: (row) => this.#pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
+      results: (rows, emitTime) => {
+        if (this.scoring) return void this.#unscored.push({ partition, rows });
+        const emit = new Date(emitTime).toISOString();
+        for (const r of rows) this.#pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
+      },
+    };
+    this.#byPartition.set(partition, out);
+    return out;
+  }
+
+  /** Messages and fired windows held for the next commit. */
+  get held(): number {
+    return this.#pending.length + this.#unscored.length;
+  }
+
+  /** Scores what fired since the last commit and holds the scored results and actions with it. */
+  async score(): Promise<void> {
+    if (!this.scoring || this.#unscored.length === 0) return;
+    const batch = this.#unscored;
+    this.#unscored = [];
+    const scored = await this.scoring.scorer.score(batch.flatMap((b) => b.rows));
+    this.scoring.add(scored);
+    this.#pending.push(...scoredMessages(scored, batch, this.t, this.o.scenario.aggregations));
+  }
+
+  /** Writes what is held, a progress record per part and the parts' offsets, as one unit. */
+  async commit(parts: CommitPart[], consumer: Consumer): Promise<void> {
+    const progress: OutMessage[] = parts.map((x) => ({
+      topic: this.progressTopic,
+      partition: x.partition,
+      key: enc(String(x.partition)),
+      value: enc(JSON.stringify({ nextOffset: x.nextOffset, ended: x.ended })),
+    }));
+    const messages = [...this.#pending, ...progress];
+    if (this.o.exactlyOnce) {
+      const tx = await this.#producer.beginTransaction();
+      try {
+        await tx.addConsumer(consumer as Parameters<typeof tx.addConsumer>[0]);
+        for (const chunk of requests(messages)) await tx.send({ messages: chunk });
+        for (const x of parts) await tx.addOffset(x.last);
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        throw e;
+      }
+    } else {
+      for (const chunk of requests(messages)) await this.#producer.send({ messages: chunk });
+      for (const x of parts) await x.last.commit();
+    }
+    for (const m of this.#pending) {
+      if (m.topic === this.t.results) this.counters.results++;
+      else if (m.topic === this.t.deadLetters) this.counters.deadLettered++;
+      else if (m.topic === this.t.alerts) this.counters.alerts++;
+    }
+    this.#pending = [];
+    this.counters.commits++;
+  }
+
+  /** Drops everything held: after a rebalance or a failed commit, work restarts from the commits. */
+  drop(): void {
+    this.#pending = [];
+    this.#unscored = [];
+  }
+
+  /**
+   * A client call that never answered, or a failed transaction (the client keeps it as active),
+   * leaves the producer unusable: start a fresh one. With the same transactional id, its
+   * InitProducerId fences the old one and aborts any transaction it left open.
+   */
+  renewProducer(): void {
+    const stale = this.#producer;
+    this.#producer = this.#newProducer();
+    void deadline(stale.close(true) as unknown as Promise<void>, 2000, 'close').catch(() => undefined);
+  }
+
+  close(): Promise<void> {
+    return this.#producer.close();
+  }
+}

@@ -1,0 +1,66 @@
+import { parseEndMark } from '../transport/types.js';
+import type { WindowOperator } from './operator.js';
+import type { createProcessor, Outputs } from './process.js';
+
+/** What a task's checkpoint holds beside its position. */
+export interface TaskState {
+  /** The end-of-stream marker has been processed. */
+  ended: boolean;
+  /** Shards (of replay --shard) whose end marker has arrived (the input ends when all have). */
+  endMarks: number[];
+}
+
+/**
+ * One input stream's processing, whatever the transport: its own operator (stream time per input,
+ * as Kafka Streams keeps it per partition; the embedded log is one input, merged in send order),
+ * its outputs, and the end-of-stream markers seen. Pure: the transport reads, writes and commits.
+ */
+export class Task implements TaskState {
+  ended: boolean;
+  endMarks: number[];
+
+  constructor(
+    readonly partition: number,
+    readonly op: WindowOperator,
+    readonly out: Outputs,
+    readonly processor: ReturnType<typeof createProcessor>,
+    state: TaskState = { ended: false, endMarks: [] },
+  ) {
+    this.ended = state.ended;
+    this.endMarks = [...state.endMarks];
+  }
+
+  /** One record of the input (the embedded log's one task reads several partitions, so says which). */
+  record(offset: number, value: Uint8Array, partition = this.partition): void {
+    this.processor.handle(this.op, { partition, offset, value }, this.out);
+  }
+
+  /**
+   * An end-of-stream marker (shard i of n): true when it is the last one the input waits for; then
+   * the watermark goes to +infinity and every open window fires.
+   */
+  endMark(mark: string): boolean {
+    const shard = parseEndMark(mark);
+    if (!this.endMarks.includes(shard.index)) this.endMarks.push(shard.index);
+    if (this.endMarks.length < shard.count) return false;
+    this.end();
+    return true;
+  }
+
+  /** End of the input: every open window fires. */
+  end(): void {
+    this.op.flush();
+    this.emit();
+    this.ended = true;
+  }
+
+  /** Hands what the operator fired to the outputs. */
+  emit(): void {
+    const fired = this.op.takeResults();
+    if (fired.length > 0) this.out.results(fired, Date.now());
+  }
+
+  state(): TaskState {
+    return { ended: this.ended, endMarks: [...this.endMarks] };
+  }
+}
