@@ -1,7 +1,9 @@
 import { UsageError } from '../core/errors.js';
 import { holds } from '../scenario/conditions.js';
 import type { Condition, Scenario } from '../scenario/types.js';
-import { AggregationPlan, type Pane, type PaneSnapshot } from './aggregations/index.js';
+import { AggregationPlan, type Pane } from './aggregations/index.js';
+import { DedupStore, type DedupEntry } from './state/dedup.js';
+import { PaneStore, type BucketSnapshot, type PaneChange } from './state/panes.js';
 import type { ValidRecord } from './validate.js';
 
 export interface WindowResult {
@@ -39,16 +41,25 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): EnginePolic
   return { mutant: m as Mutant };
 }
 
-/** Everything the operator holds, as plain JSON: what a checkpoint or a changelog saves. */
+/** Everything the operator holds, as plain JSON: what a full checkpoint saves. */
 export interface OperatorSnapshot {
   watermark: number | null;
   stats: OperatorStats;
-  /** [bucket start, [[key, pane]]] */
-  buckets: [number, [string, ...PaneSnapshot][]][];
+  buckets: BucketSnapshot[];
   /** Windows starting before this have fired (null: none yet). */
   fireFrom: number | null;
   /** [close time, ids] */
-  forget: [number, string[]][];
+  forget: DedupEntry[];
+}
+
+/** What changed since the last snapshot or changelog: what an incremental checkpoint saves. */
+export interface OperatorChanges {
+  watermark: number | null;
+  stats: OperatorStats;
+  fireFrom: number | null;
+  panes: PaneChange[];
+  /** Ids held since, by close time. */
+  forget: DedupEntry[];
 }
 
 export interface OperatorStats {
@@ -80,16 +91,10 @@ export class WindowOperator {
   readonly #slide: number;
   readonly #lateness: number;
   readonly #delay: number;
-  /** Bucket starts holding state, ascending. */
-  readonly #starts: number[] = [];
-  readonly #buckets = new Map<number, Map<string, Pane>>();
+  readonly #panes: PaneStore;
   /** Windows starting before this have fired or were empty when they closed. */
   #fireFrom = -Infinity;
-  readonly #seen = new Set<string>();
-  /** Dedup ids by the watermark at which they can be forgotten. */
-  readonly #forget = new Map<number, string[]>();
-  /** The keys of #forget, ascending (they arrive almost in order, so inserting is cheap). */
-  readonly #forgetOrder: number[] = [];
+  readonly #dedup = new DedupStore();
   #fired: WindowResult[] = [];
   readonly #plan: AggregationPlan;
   readonly #filter: Condition[];
@@ -104,6 +109,7 @@ export class WindowOperator {
     this.#lateness = scenario.allowedLateness;
     this.#delay = this.#mutant === 'no-delay' ? 0 : scenario.watermarkDelay;
     this.#plan = new AggregationPlan(scenario.aggregations);
+    this.#panes = new PaneStore(this.#plan);
     this.#filter = scenario.filter;
     this.#alerts = scenario.alerts;
     this.#activeOnly = scenario.window.emit === 'active';
@@ -121,24 +127,17 @@ export class WindowOperator {
     let alerts = NO_ALERTS;
     if (m === undefined ? closeOfLast <= this.watermark : m === 'late-strict' ? closeOfLast < this.watermark : m !== 'count-late' && closeOfLast <= this.watermark) {
       outcome = 'late';
-    } else if (this.#seen.has(r.id)) {
+    } else if (this.#dedup.has(r.id)) {
       outcome = 'duplicate';
     } else {
-      this.#seen.add(r.id);
-      const forgetAt = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast;
-      const bucket = this.#forget.get(forgetAt);
-      if (bucket) bucket.push(r.id);
-      else {
-        this.#forget.set(forgetAt, [r.id]);
-        insertSorted(this.#forgetOrder, forgetAt);
-      }
+      this.#dedup.hold(r.id, m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast);
       for (const a of this.#alerts) if (allHold(a.when, r.values)) (alerts === NO_ALERTS ? (alerts = []) : alerts).push(a.name);
       if (!allHold(this.#filter, r.values)) {
         outcome = 'filtered';
       } else {
         outcome = 'counted';
         // Windows already closed have fired without it; the open ones will merge this bucket.
-        this.#add(lastStart, r);
+        this.#plan.add(this.#panes.paneFor(lastStart, r.key), r.values, r.time);
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
@@ -175,65 +174,57 @@ export class WindowOperator {
 
   /** Buckets holding state (each open window spans size/slide of them). */
   get openBuckets(): number {
-    return this.#starts.length;
+    return this.#panes.starts.length;
   }
 
   /** Accumulators held: one per (slide bucket, key). */
   get stateEntries(): number {
-    let n = 0;
-    for (const byKey of this.#buckets.values()) n += byKey.size;
-    return n;
+    return this.#panes.entries;
   }
 
+  /** All state; the next changes() are relative to it. */
   snapshot(): OperatorSnapshot {
-    return {
-      watermark: Number.isFinite(this.watermark) ? this.watermark : null,
-      stats: { ...this.stats },
-      buckets: this.#starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, pane]) => [k, ...this.#plan.snapshot(pane)] as [string, ...PaneSnapshot])]),
-      fireFrom: Number.isFinite(this.#fireFrom) ? this.#fireFrom : null,
-      forget: [...this.#forget],
-    };
+    return { ...this.#scalars(), buckets: this.#panes.snapshot(), forget: this.#dedup.snapshot() };
   }
 
-  /** Rebuilds an operator from a snapshot; the seen-id set is derived from the forget buckets. */
-  static restore(scenario: Scenario, snap: OperatorSnapshot, policy: EnginePolicy = {}): WindowOperator {
+  /** What changed since the last snapshot() or changes(). */
+  changes(): OperatorChanges {
+    return { ...this.#scalars(), panes: this.#panes.changes(), forget: this.#dedup.changes() };
+  }
+
+  #scalars() {
+    return { watermark: Number.isFinite(this.watermark) ? this.watermark : null, stats: { ...this.stats }, fireFrom: Number.isFinite(this.#fireFrom) ? this.#fireFrom : null };
+  }
+
+  /**
+   * Rebuilds an operator from a snapshot and the changelogs written after it, in order. What fired
+   * or expired in between is dropped by the same rules that dropped it live: buckets before the next
+   * window to fire, ids whose close the watermark has reached.
+   */
+  static restore(scenario: Scenario, snap: OperatorSnapshot, policy: EnginePolicy = {}, changes: OperatorChanges[] = []): WindowOperator {
     const op = new WindowOperator(scenario, policy);
-    op.watermark = snap.watermark ?? -Infinity;
-    Object.assign(op.stats, snap.stats);
-    op.#fireFrom = snap.fireFrom ?? -Infinity;
-    for (const [start, byKey] of snap.buckets) {
-      op.#starts.push(start);
-      op.#buckets.set(start, new Map(byKey.map(([k, ...pane]) => [k, op.#plan.restore(pane as PaneSnapshot)])));
+    op.#panes.load(snap.buckets);
+    op.#dedup.load(snap.forget);
+    let last: OperatorSnapshot | OperatorChanges = snap;
+    for (const c of changes) {
+      op.#panes.apply(c.panes);
+      op.#dedup.load(c.forget);
+      last = c;
     }
-    for (const [close, ids] of snap.forget) {
-      op.#forget.set(close, [...ids]);
-      insertSorted(op.#forgetOrder, close);
-      for (const id of ids) op.#seen.add(id);
-    }
+    op.watermark = last.watermark ?? -Infinity;
+    Object.assign(op.stats, last.stats);
+    op.#fireFrom = last.fireFrom ?? -Infinity;
+    op.#panes.dropBefore(op.#fireFrom);
+    op.#dedup.drain(op.watermark);
     return op;
-  }
-
-  #add(bucket: number, r: ValidRecord): void {
-    let byKey = this.#buckets.get(bucket);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#buckets.set(bucket, byKey);
-      insertSorted(this.#starts, bucket);
-    }
-    let pane = byKey.get(r.key);
-    if (pane === undefined) {
-      pane = this.#plan.create();
-      byKey.set(r.key, pane);
-    }
-    this.#plan.add(pane, r.values, r.time);
   }
 
   /** Every key with a record in the window [start, start + size). */
   #mergeAll(start: number): Map<string, Pane> {
     const merged = new Map<string, Pane>();
-    for (const b of this.#starts) {
+    for (const b of this.#panes.starts) {
       if (b >= start + this.#size) break;
-      for (const [key, acc] of this.#buckets.get(b)!) {
+      for (const [key, acc] of this.#panes.bucket(b)!) {
         const into = merged.get(key);
         if (into === undefined) merged.set(key, this.#plan.copy(acc));
         else this.#plan.merge(into, acc);
@@ -245,13 +236,13 @@ export class WindowOperator {
   /** Only the keys with a record in the window's last slide, each merged over the whole window. */
   #mergeActive(start: number): Map<string, Pane> {
     const merged = new Map<string, Pane>();
-    const last = this.#buckets.get(start + this.#size - this.#slide);
+    const last = this.#panes.bucket(start + this.#size - this.#slide);
     if (last === undefined) return merged;
     for (const [key, acc] of last) merged.set(key, this.#plan.copy(acc));
-    for (const b of this.#starts) {
+    for (const b of this.#panes.starts) {
       if (b >= start + this.#size - this.#slide) break;
       if (b < start) continue;
-      const byKey = this.#buckets.get(b)!;
+      const byKey = this.#panes.bucket(b)!;
       // Look up from the smaller side: the active keys or the bucket's keys.
       if (byKey.size < merged.size) {
         for (const [key, acc] of byKey) {
@@ -271,31 +262,24 @@ export class WindowOperator {
   #fire(watermark: number): void {
     const size = this.#size;
     const slide = this.#slide;
-    while (this.#starts.length > 0) {
+    const starts = this.#panes.starts;
+    while (starts.length > 0) {
       // The next window to consider: the first one not yet handled that holds the oldest bucket.
-      const start = Math.max(this.#fireFrom, this.#starts[0] - size + slide);
+      const start = Math.max(this.#fireFrom, starts[0] - size + slide);
       if (start + size + this.#lateness > watermark) break;
       const merged = this.#activeOnly ? this.#mergeActive(start) : this.#mergeAll(start);
       for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: this.#plan.results(acc) });
       if (merged.size > 0) this.stats.windowsFired++;
       this.#fireFrom = start + slide;
       // A bucket before the next window's start is in no window still to fire.
-      while (this.#starts.length > 0 && this.#starts[0] < this.#fireFrom) this.#buckets.delete(this.#starts.shift() as number);
+      this.#panes.dropBefore(this.#fireFrom);
     }
     // Windows that closed with no state never fire; a record arriving later must not reopen them.
     if (Number.isFinite(watermark)) {
       const firstOpen = (Math.floor((watermark - size - this.#lateness) / slide) + 1) * slide;
       if (firstOpen > this.#fireFrom) this.#fireFrom = firstOpen;
     }
-    // Close times in ascending order: drained from the front as the watermark passes them.
-    const order = this.#forgetOrder;
-    let drained = 0;
-    while (drained < order.length && order[drained] <= watermark) {
-      for (const id of this.#forget.get(order[drained])!) this.#seen.delete(id);
-      this.#forget.delete(order[drained]);
-      drained++;
-    }
-    if (drained > 0) order.splice(0, drained);
+    this.#dedup.drain(watermark);
   }
 }
 
@@ -310,10 +294,4 @@ function allHold(cs: Condition[], values: Record<string, unknown>): boolean {
 function holdsOn(c: Condition, values: Record<string, unknown>): boolean {
   const v = values[c.field];
   return typeof v === 'number' && holds(c, v);
-}
-
-function insertSorted(a: number[], x: number): void {
-  let i = a.length;
-  while (i > 0 && a[i - 1] > x) i--;
-  a.splice(i, 0, x);
 }

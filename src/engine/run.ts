@@ -97,7 +97,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   if (cp) Object.assign(processor.deadLetterKinds, cp.deadLetterKinds);
   let validCount = cp?.validCount ?? 0;
   const policy = policyFromEnv();
-  const op = cp ? WindowOperator.restore(o.scenario, cp.operator, policy) : new WindowOperator(o.scenario, policy);
+  const op = cp ? WindowOperator.restore(o.scenario, cp.operator, policy, cp.changes) : new WindowOperator(o.scenario, policy);
   const results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
   const deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
   const late = new JsonlSink(p.late, sink('late'));
@@ -146,7 +146,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     const sinks: Record<string, SinkState> = { results: results.state(), deadLetters: deadLetters.state(), late: late.state(), alerts: alerts.state() };
     if (actions) sinks.actions = actions.state();
     if (corrupted) sinks.corrupted = corrupted.state();
-    cps.write({ version: 1, records, validCount, reader: reader.position(), operator: op.snapshot(), sinks, deadLetterKinds: { ...processor.deadLetterKinds }, reports: reports?.snapshot(), scoring: scorer ? { ...tally } : undefined });
+    cps.write({ records, validCount, reader: reader.position(), sinks, deadLetterKinds: { ...processor.deadLetterKinds }, reports: reports?.snapshot(), scoring: scorer ? { ...tally } : undefined }, op);
     checkpoints++;
     lastCheckpoint = { records, at: performance.now() };
     checkpointMs += lastCheckpoint.at - t0;

@@ -28,6 +28,8 @@ export const ENGINE_AGGREGATIONS: Record<AggregationOp, AggregateFunction> = {
 export interface Pane {
   v: Float64Array;
   sets: Set<number>[] | undefined;
+  /** The state store's change epoch when it last marked this pane changed (-1: never). */
+  epoch: number;
 }
 
 /** A pane as plain JSON: the slots (infinities as ±1e308), then the sets' values when there are any. */
@@ -61,7 +63,7 @@ export class AggregationPlan {
   create(): Pane {
     const v = new Float64Array(this.#width);
     for (let i = 0; i < this.#fns.length; i++) this.#fns[i].init(v, this.#at[i]);
-    return { v, sets: this.#sets === 0 ? undefined : Array.from({ length: this.#sets }, () => new Set<number>()) };
+    return { v, sets: this.#sets === 0 ? undefined : Array.from({ length: this.#sets }, () => new Set<number>()), epoch: -1 };
   }
 
   add(p: Pane, values: Record<string, unknown>, time: number): void {
@@ -73,7 +75,7 @@ export class AggregationPlan {
   }
 
   copy(p: Pane): Pane {
-    return { v: Float64Array.from(p.v), sets: p.sets?.map((s) => new Set(s)) };
+    return { v: Float64Array.from(p.v), sets: p.sets?.map((s) => new Set(s)), epoch: -1 };
   }
 
   merge(into: Pane, from: Pane): void {
@@ -93,7 +95,7 @@ export class AggregationPlan {
 
   restore(s: PaneSnapshot): Pane {
     if (s[0].length !== this.#width) throw new SatError(`a checkpoint's pane has ${s[0].length} slots, the scenario's aggregations ${this.#width}: the scenario changed since (sat run --fresh starts over)`, 3);
-    return { v: Float64Array.from(s[0], (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x)), sets: this.#sets === 0 ? undefined : (s[1] ?? []).map((xs) => new Set(xs)) };
+    return { v: Float64Array.from(s[0], (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x)), sets: this.#sets === 0 ? undefined : (s[1] ?? []).map((xs) => new Set(xs)), epoch: -1 };
   }
 
   #setOf(p: Pane, i: number): Set<number> | undefined {

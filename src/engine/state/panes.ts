@@ -1,0 +1,103 @@
+import type { AggregationPlan, Pane, PaneSnapshot } from '../aggregations/index.js';
+
+/** A bucket's panes as plain JSON: [bucket start, [[key, ...pane]]]. */
+export type BucketSnapshot = [number, [string, ...PaneSnapshot][]];
+/** One pane changed since the last checkpoint: [bucket start, key, ...pane]. */
+export type PaneChange = [number, string, ...PaneSnapshot];
+
+/**
+ * The operator's window state: one pane per (slide bucket, key), buckets in ascending order. It
+ * knows which panes changed since the last snapshot or changelog, so a checkpoint can write only
+ * those (as Kafka Streams' changelog topics and Flink's incremental checkpoints do).
+ */
+export class PaneStore {
+  /** Bucket starts holding state, ascending. */
+  readonly starts: number[] = [];
+  readonly #buckets = new Map<number, Map<string, Pane>>();
+  /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
+  #epoch = 0;
+  #dirty: { bucket: number; key: string; pane: Pane }[] = [];
+
+  constructor(readonly plan: AggregationPlan) {}
+
+  bucket(start: number): Map<string, Pane> | undefined {
+    return this.#buckets.get(start);
+  }
+
+  /** The pane of (bucket, key), made if needed, marked as changed (the caller is about to add to it). */
+  paneFor(bucket: number, key: string): Pane {
+    let byKey = this.#buckets.get(bucket);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#buckets.set(bucket, byKey);
+      insertSorted(this.starts, bucket);
+    }
+    let pane = byKey.get(key);
+    if (pane === undefined) {
+      pane = this.plan.create();
+      byKey.set(key, pane);
+    }
+    if (pane.epoch !== this.#epoch) {
+      pane.epoch = this.#epoch;
+      this.#dirty.push({ bucket, key, pane });
+    }
+    return pane;
+  }
+
+  /** Drops the buckets before `start` (no window still to fire holds them). */
+  dropBefore(start: number): void {
+    let n = 0;
+    while (n < this.starts.length && this.starts[n] < start) this.#buckets.delete(this.starts[n++]);
+    if (n > 0) this.starts.splice(0, n);
+  }
+
+  get entries(): number {
+    let n = 0;
+    for (const byKey of this.#buckets.values()) n += byKey.size;
+    return n;
+  }
+
+  /** Every pane; what changed is forgotten (the next changelog is relative to this). */
+  snapshot(): BucketSnapshot[] {
+    this.#reset();
+    return this.starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, pane]) => [k, ...this.plan.snapshot(pane)] as [string, ...PaneSnapshot])]);
+  }
+
+  /** The panes changed since the last snapshot or changelog that are still held. */
+  changes(): PaneChange[] {
+    const out: PaneChange[] = [];
+    for (const d of this.#dirty) if (this.#buckets.get(d.bucket)?.get(d.key) === d.pane) out.push([d.bucket, d.key, ...this.plan.snapshot(d.pane)]);
+    this.#reset();
+    return out;
+  }
+
+  load(buckets: BucketSnapshot[]): void {
+    for (const [start, byKey] of buckets) for (const [key, ...pane] of byKey) this.#put(start, key, this.plan.restore(pane as PaneSnapshot));
+  }
+
+  apply(changes: PaneChange[]): void {
+    for (const [start, key, ...pane] of changes) this.#put(start, key, this.plan.restore(pane as PaneSnapshot));
+  }
+
+  #put(start: number, key: string, pane: Pane): void {
+    let byKey = this.#buckets.get(start);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.#buckets.set(start, byKey);
+      insertSorted(this.starts, start);
+    }
+    pane.epoch = -1;
+    byKey.set(key, pane);
+  }
+
+  #reset(): void {
+    this.#epoch++;
+    this.#dirty = [];
+  }
+}
+
+export function insertSorted(a: number[], x: number): void {
+  let i = a.length;
+  while (i > 0 && a[i - 1] > x) i--;
+  a.splice(i, 0, x);
+}
