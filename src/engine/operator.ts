@@ -233,28 +233,22 @@ export class WindowOperator {
     return merged;
   }
 
-  /** Only the keys with a record in the window's last slide, each merged over the whole window. */
+  /**
+   * Only the keys with a record in the window's last slide, each merged over the whole window from
+   * the buckets that hold a pane of it (its own list, not every bucket of the window).
+   */
   #mergeActive(start: number): Map<string, Pane> {
     const merged = new Map<string, Pane>();
-    const last = this.#panes.bucket(start + this.#size - this.#slide);
+    const lastStart = start + this.#size - this.#slide;
+    const last = this.#panes.bucket(lastStart);
     if (last === undefined) return merged;
-    for (const [key, acc] of last) merged.set(key, this.#plan.copy(acc));
-    for (const b of this.#panes.starts) {
-      if (b >= start + this.#size - this.#slide) break;
-      if (b < start) continue;
-      const byKey = this.#panes.bucket(b)!;
-      // Look up from the smaller side: the active keys or the bucket's keys.
-      if (byKey.size < merged.size) {
-        for (const [key, acc] of byKey) {
-          const into = merged.get(key);
-          if (into !== undefined) this.#plan.merge(into, acc);
-        }
-      } else {
-        for (const [key, into] of merged) {
-          const acc = byKey.get(key);
-          if (acc !== undefined) this.#plan.merge(into, acc);
-        }
+    for (const [key, acc] of last) {
+      const into = this.#plan.copy(acc);
+      for (const b of this.#panes.bucketsOf(key)) {
+        if (b >= lastStart) break;
+        if (b >= start) this.#plan.merge(into, this.#panes.bucket(b)!.get(key)!);
       }
+      merged.set(key, into);
     }
     return merged;
   }

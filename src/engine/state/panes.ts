@@ -14,6 +14,8 @@ export class PaneStore {
   /** Bucket starts holding state, ascending. */
   readonly starts: number[] = [];
   readonly #buckets = new Map<number, Map<string, Pane>>();
+  /** Per key, the starts of the buckets holding a pane of it, ascending: a window merges only those. */
+  readonly #byKey = new Map<string, number[]>();
   /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
   #epoch = 0;
   #dirty: { bucket: number; key: string; pane: Pane }[] = [];
@@ -36,6 +38,7 @@ export class PaneStore {
     if (pane === undefined) {
       pane = this.plan.create();
       byKey.set(key, pane);
+      this.#index(key, bucket);
     }
     if (pane.epoch !== this.#epoch) {
       pane.epoch = this.#epoch;
@@ -44,10 +47,24 @@ export class PaneStore {
     return pane;
   }
 
+  /** The starts of the buckets holding a pane of this key, ascending (do not change it). */
+  bucketsOf(key: string): readonly number[] {
+    return this.#byKey.get(key) ?? [];
+  }
+
   /** Drops the buckets before `start` (no window still to fire holds them). */
   dropBefore(start: number): void {
     let n = 0;
-    while (n < this.starts.length && this.starts[n] < start) this.#buckets.delete(this.starts[n++]);
+    while (n < this.starts.length && this.starts[n] < start) {
+      const b = this.starts[n++];
+      for (const key of this.#buckets.get(b)!.keys()) {
+        const list = this.#byKey.get(key)!;
+        // Buckets go oldest first, so the dropped one leads the key's list.
+        if (list.length === 1) this.#byKey.delete(key);
+        else list.shift();
+      }
+      this.#buckets.delete(b);
+    }
     if (n > 0) this.starts.splice(0, n);
   }
 
@@ -87,7 +104,14 @@ export class PaneStore {
       insertSorted(this.starts, start);
     }
     pane.epoch = -1;
+    if (!byKey.has(key)) this.#index(key, start);
     byKey.set(key, pane);
+  }
+
+  #index(key: string, bucket: number): void {
+    const list = this.#byKey.get(key);
+    if (list === undefined) this.#byKey.set(key, [bucket]);
+    else insertSorted(list, bucket);
   }
 
   #reset(): void {
