@@ -74,6 +74,8 @@ async function main() {
 }
 
 await main();
+// BENCH_ONLY=engine: just the figures above (the engine against its floor), for a quick look.
+if (process.env.BENCH_ONLY === 'engine') process.exit(0);
 
 for (const b of ['rate.mjs', 'gen.mjs', 'satisfaction.mjs']) {
   console.log('');

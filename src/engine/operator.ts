@@ -41,6 +41,12 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): EnginePolic
   return { mutant: m as Mutant };
 }
 
+/**
+ * What the operator needs to know: the window, watermark and lateness policies, the aggregations,
+ * the filter and the alerts (a Scenario is one; the rest of a scenario is the edges' business).
+ */
+export type OperatorSpec = Pick<Scenario, 'window' | 'watermarkDelay' | 'allowedLateness' | 'aggregations' | 'filter' | 'alerts'>;
+
 /** Everything the operator holds, as plain JSON: what a full checkpoint saves. */
 export interface OperatorSnapshot {
   watermark: number | null;
@@ -102,17 +108,17 @@ export class WindowOperator {
   readonly #activeOnly: boolean;
   readonly #mutant: Mutant | undefined;
 
-  constructor(readonly scenario: Scenario, policy: EnginePolicy = {}) {
+  constructor(spec: OperatorSpec, policy: EnginePolicy = {}) {
     this.#mutant = policy.mutant;
-    this.#size = scenario.window.size;
-    this.#slide = scenario.window.slide;
-    this.#lateness = scenario.allowedLateness;
-    this.#delay = this.#mutant === 'no-delay' ? 0 : scenario.watermarkDelay;
-    this.#plan = new AggregationPlan(scenario.aggregations);
+    this.#size = spec.window.size;
+    this.#slide = spec.window.slide;
+    this.#lateness = spec.allowedLateness;
+    this.#delay = this.#mutant === 'no-delay' ? 0 : spec.watermarkDelay;
+    this.#plan = new AggregationPlan(spec.aggregations);
     this.#panes = new PaneStore(this.#plan);
-    this.#filter = scenario.filter;
-    this.#alerts = scenario.alerts;
-    this.#activeOnly = scenario.window.emit === 'active';
+    this.#filter = spec.filter;
+    this.#alerts = spec.alerts;
+    this.#activeOnly = spec.window.emit === 'active';
   }
 
   /** Processes one record; returns what became of it and the alerts it raised. */
@@ -201,8 +207,8 @@ export class WindowOperator {
    * or expired in between is dropped by the same rules that dropped it live: buckets before the next
    * window to fire, ids whose close the watermark has reached.
    */
-  static restore(scenario: Scenario, snap: OperatorSnapshot, policy: EnginePolicy = {}, changes: OperatorChanges[] = []): WindowOperator {
-    const op = new WindowOperator(scenario, policy);
+  static restore(spec: OperatorSpec, snap: OperatorSnapshot, policy: EnginePolicy = {}, changes: OperatorChanges[] = []): WindowOperator {
+    const op = new WindowOperator(spec, policy);
     op.#panes.load(snap.buckets);
     op.#dedup.load(snap.forget);
     let last: OperatorSnapshot | OperatorChanges = snap;

@@ -23,9 +23,10 @@ export interface InRecord {
 
 /**
  * Validate → operator → outputs for one record: the same steps whatever the transport, so the
- * embedded-log engine and the Kafka engine cannot drift apart. Counts dead letters by kind.
+ * embedded-log engine and the Kafka engine cannot drift apart. Counts dead letters by kind. The
+ * clock stamps results with their emit time (injected, so a test can hold it still).
  */
-export function createProcessor(s: Scenario, reports?: ReportBuilder) {
+export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () => number = Date.now) {
   const validate = createValidator(s);
   const dec = new TextDecoder();
   const deadLetterKinds: Partial<Record<RejectKind, number>> = {};
@@ -42,7 +43,7 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder) {
     if (reports?.isCorrupted(r.values)) {
       out.corrupted?.({ partition: rec.partition, offset: rec.offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(rec.value) });
       op.advance(r.time);
-      emitFired(op, out);
+      emitFired(op, out, clock);
       return;
     }
     out.valid?.(r);
@@ -51,14 +52,14 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder) {
       out.late({ partition: rec.partition, offset: rec.offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(rec.value) });
     }
     for (const alert of alerts) out.alert({ alert, partition: rec.partition, offset: rec.offset, key: r.key, id: r.id, event_time: iso(r.time) });
-    emitFired(op, out);
+    emitFired(op, out, clock);
   }
 
-  return { handle, deadLetterKinds };
+  return { handle, deadLetterKinds, clock };
 }
 
 /** Hands the windows the operator fired to the outputs. */
-export function emitFired(op: WindowOperator, out: Outputs): void {
+export function emitFired(op: WindowOperator, out: Outputs, clock: () => number = Date.now): void {
   const fired = op.takeResults();
-  if (fired.length > 0) out.results(fired, Date.now());
+  if (fired.length > 0) out.results(fired, clock());
 }

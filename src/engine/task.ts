@@ -57,7 +57,7 @@ export class Task implements TaskState {
   /** Hands what the operator fired to the outputs. */
   emit(): void {
     const fired = this.op.takeResults();
-    if (fired.length > 0) this.out.results(fired, Date.now());
+    if (fired.length > 0) this.out.results(fired, this.processor.clock());
   }
 
   state(): TaskState {
