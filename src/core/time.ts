@@ -46,6 +46,7 @@ let dayMs = 0;
  */
 function parseUtcFast(t: string): number | undefined {
   const n = t.length;
+  if (n === 10) return t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45 ? utcDay(t) : undefined;
   if (n < 19 || t.charCodeAt(4) !== 45 || t.charCodeAt(7) !== 45 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
   const sep = t.charCodeAt(10);
   if (sep !== 84 && sep !== 32) return undefined; // 'T' or ' '
@@ -59,7 +60,13 @@ function parseUtcFast(t: string): number | undefined {
   }
   const h = two(t, 11), mi = two(t, 14), s = two(t, 17);
   if (!(h <= 23 && mi <= 59 && s <= 59)) return undefined; // NaN fails too
-  if (t.slice(0, 10) !== dayText) {
+  const day = utcDay(t);
+  return day === undefined ? undefined : day + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+}
+
+/** UTC midnight of the YYYY-MM-DD the text starts with (its dashes checked by the caller), remembered. */
+function utcDay(t: string): number | undefined {
+  if (t.length === 10 ? t !== dayText : !t.startsWith(dayText) || dayText === '') {
     const y = digit(t, 0) * 1000 + digit(t, 1) * 100 + two(t, 2), mo = two(t, 5), d = two(t, 8);
     if (!(mo >= 1 && mo <= 12 && d >= 1)) return undefined;
     const day = Date.UTC(y, mo - 1, d);
@@ -67,7 +74,7 @@ function parseUtcFast(t: string): number | undefined {
     dayText = t.slice(0, 10);
     dayMs = day;
   }
-  return dayMs + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+  return dayMs;
 }
 
 /** Only a calendar date, YYYY-MM-DD, as UTC midnight. */

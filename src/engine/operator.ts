@@ -115,7 +115,7 @@ export class WindowOperator {
     this.#lateness = spec.allowedLateness;
     this.#delay = this.#mutant === 'no-delay' ? 0 : spec.watermarkDelay;
     this.#plan = new AggregationPlan(spec.aggregations);
-    this.#panes = new PaneStore(this.#plan);
+    this.#panes = new PaneStore(this.#plan, spec.window.emit === 'active');
     this.#filter = spec.filter;
     this.#alerts = spec.alerts;
     this.#activeOnly = spec.window.emit === 'active';

@@ -44,10 +44,10 @@ describe('the fast timestamp path', () => {
       // Mostly well-formed shapes with one piece swapped, so both valid and invalid cases are common.
       const parts = ['2018', '-', ['02', '04', '13', '00'][rnd(4)], '-', ['29', '30', '09', '31'][rnd(4)], rnd(2) ? 'T' : ' ', ['23', '24', '00'][rnd(3)], ':', '59', ':', ['59', '60'][rnd(2)], ...(rnd(2) ? ['.', ['5', '503', '503000', '1234567891', ''][rnd(5)]] : []), ...(rnd(3) ? ['Z'] : rnd(2) ? ['+02:00'] : [])];
       if (rnd(4) === 0) parts[rnd(parts.length)] = pieces[rnd(pieces.length)];
-      const t = parts.join('');
+      const t = rnd(5) === 0 ? parts.slice(0, 5).join('') : parts.join(''); // dates alone too
       expect(parseIsoTime(t), t).toBe(parseIsoTimeByPattern(t));
       if (parseIsoTime(t) !== undefined) agreed++;
     }
-    expect(agreed).toBeGreaterThan(2000); // the valid cases were really exercised
+    expect(agreed).toBeGreaterThan(1500); // the valid cases were really exercised
   });
 });

@@ -20,7 +20,8 @@ export class PaneStore {
   #epoch = 0;
   #dirty: { bucket: number; key: string; pane: Pane }[] = [];
 
-  constructor(readonly plan: AggregationPlan) {}
+  /** indexKeys: keep the per-key bucket lists (only emit: active windows read them). */
+  constructor(readonly plan: AggregationPlan, readonly indexKeys: boolean) {}
 
   bucket(start: number): Map<string, Pane> | undefined {
     return this.#buckets.get(start);
@@ -38,7 +39,7 @@ export class PaneStore {
     if (pane === undefined) {
       pane = this.plan.create();
       byKey.set(key, pane);
-      this.#index(key, bucket);
+      if (this.indexKeys) this.#index(key, bucket);
     }
     if (pane.epoch !== this.#epoch) {
       pane.epoch = this.#epoch;
@@ -57,7 +58,7 @@ export class PaneStore {
     let n = 0;
     while (n < this.starts.length && this.starts[n] < start) {
       const b = this.starts[n++];
-      for (const key of this.#buckets.get(b)!.keys()) {
+      if (this.indexKeys) for (const key of this.#buckets.get(b)!.keys()) {
         const list = this.#byKey.get(key)!;
         // Buckets go oldest first, so the dropped one leads the key's list.
         if (list.length === 1) this.#byKey.delete(key);
@@ -104,7 +105,7 @@ export class PaneStore {
       insertSorted(this.starts, start);
     }
     pane.epoch = -1;
-    if (!byKey.has(key)) this.#index(key, start);
+    if (this.indexKeys && !byKey.has(key)) this.#index(key, start);
     byKey.set(key, pane);
   }
 
