@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
 import { countRange, durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
@@ -13,7 +14,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--dir <dir>', 'working directory shared by the steps', '.sat')
       .option('--json', 'print one JSON summary on stdout');
 
-  common(program.command('replay [file]'))
+  const replayCmd = common(program.command('replay [file]'))
     .description('replay a CSV/TSV/Parquet/JSONL file (or what sat gen wrote in --dir) into the stream, in event-time order, with faults')
     .requiredOption('--scenario <name>', 'scenario name (profiles/NAME.yaml) or path')
     .option('--rate <n>', 'records per second (0: as fast as possible)', nonNegativeNumber, 0)
@@ -26,13 +27,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', port)
     .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)')
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
-    .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4)
-    .option('--malformed <p>', 'share of records corrupted', probability)
-    .option('--late <p>', 'share of records held back past their window', probability)
+    .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4);
+  // The fault flags come from the list of faults (replay/faults/kinds.ts).
+  for (const f of INJECTED_FAULTS) replayCmd.option(`${f.flag} <p>`, f.help, probability);
+  replayCmd
     .option('--late-by <range>', 'how far past the window close late records arrive, e.g. 1h..2d', durationRange)
-    .option('--duplicates <p>', 'share of records delivered twice', probability)
-    .option('--out-of-order <p>', 'share of records moved later within the watermark delay', probability)
-    .option('--boundary <p>', 'share of records used as boundary probes: at window edges, delivered exactly at (or 1 ms before) a window close or a dedup expiry', probability)
     .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
     .addOption(new Option('--header <mode>', 'whether the file has a header line').choices(['auto', 'yes', 'no']))
     .option('--no-quote', 'treat quote characters as data (CSV/TSV)')

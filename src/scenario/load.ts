@@ -9,7 +9,8 @@ import { UsageError } from '../core/errors.js';
 import { parseCondition } from './conditions.js';
 import { parseExpression, references, type Expr } from './expression.js';
 import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
-import { AGGREGATION_OPS } from './types.js';
+import { AGGREGATION_OPS, type FaultMix } from './types.js';
+import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** profiles/ ships with the package: dist/scenario -> ../../profiles. */
@@ -44,16 +45,10 @@ const RawScenario = z.strictObject({
   filter: z.array(z.string()).default([]),
   aggregations: z.record(z.string(), z.string()),
   alerts: z.record(z.string(), z.array(z.string())).default({}),
+  // One share per injected fault (replay/faults/kinds.ts), plus how late the late ones arrive.
   faults: z
-    .strictObject({
-      malformed: probability.default(0),
-      late: probability.default(0),
-      late_by: z.string().default('1m..10m'),
-      duplicates: probability.default(0),
-      out_of_order: probability.default(0),
-      boundary: probability.default(0),
-    })
-    .default({ malformed: 0, late: 0, late_by: '1m..10m', duplicates: 0, out_of_order: 0, boundary: 0 }),
+    .strictObject({ ...Object.fromEntries(INJECTED_FAULTS.map((f) => [f.scenarioKey, probability.default(0)])), late_by: z.string().default('1m..10m') })
+    .default({ ...Object.fromEntries(INJECTED_FAULTS.map((f) => [f.scenarioKey, 0])), late_by: '1m..10m' }),
   join: z
     .strictObject({
       batch: z.strictObject({ files: z.string().min(1), key: z.string().min(1) }).optional(),
@@ -196,14 +191,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     filter: conditions(r.filter, 'filter'),
     aggregations,
     alerts: Object.entries(r.alerts).map(([name, when]) => ({ name, when: conditions(when, `alerts.${name}`) })),
-    faults: {
-      malformed: r.faults.malformed,
-      late: r.faults.late,
-      lateBy,
-      duplicates: r.faults.duplicates,
-      boundary: r.faults.boundary,
-      outOfOrder: r.faults.out_of_order,
-    },
+    faults: { ...(Object.fromEntries(INJECTED_FAULTS.map((f) => [f.share, (r.faults as unknown as Record<string, number>)[f.scenarioKey]])) as Omit<FaultMix, 'lateBy'>), lateBy },
     score,
     resultColumns: r.results?.columns,
     reports: r.reports && {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SatError, UsageError } from '../../core/errors.js';
 import type { Shard } from '../../core/workdir.js';
 import { replay } from '../../replay/replay.js';
+import { faultCountsLine, faultMix } from '../../replay/faults/kinds.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { SourceFormat } from '../../sources/index.js';
 import type { Encoding } from '../../sources/lines.js';
@@ -19,6 +20,7 @@ export interface ReplayFlags {
   rate: number;
   seed: number;
   partitions: number;
+  /** The fault shares (replay/faults/kinds.ts), by their camel-cased flag names. */
   malformed?: number;
   late?: number;
   lateBy?: [number, number];
@@ -57,18 +59,7 @@ function parseShard(text: string | undefined, kafka: boolean): Shard | undefined
 export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
   const scenario = loadScenario(f.scenario);
   const file = fileArg ?? generatedFile(scenario.source.generated, f.dir, scenario.name);
-  const d = scenario.faults;
-  const mix = {
-    malformed: f.malformed ?? d.malformed,
-    late: f.late ?? d.late,
-    lateBy: f.lateBy ?? d.lateBy,
-    duplicates: f.duplicates ?? d.duplicates,
-    outOfOrder: f.outOfOrder ?? d.outOfOrder,
-    boundary: f.boundary ?? d.boundary,
-  };
-  if (mix.malformed + mix.late + mix.outOfOrder > 1) {
-    throw new UsageError('--malformed + --late + --out-of-order must not exceed 1 (each record carries at most one of them)');
-  }
+  const mix = faultMix(f as unknown as Record<string, unknown>, scenario.faults);
   let kafka: Pick<Parameters<typeof replay>[0], 'sink' | 'transport'> = {};
   let ensureBroker = async () => undefined as void;
   if (f.brokers !== undefined || f.topic !== undefined) {
@@ -123,7 +114,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   say(
     f.json,
     `replayed ${s.read} records from ${file} as ${s.sent} sends in ${s.elapsedMs} ms (${s.recordsPerSecond}/s) to ${s.sentTo}; ledger in ${f.dir}\n` +
-      `  faults: malformed ${fk.malformed}, late ${fk.late}, duplicate ${fk.duplicate}, out-of-order ${fk['out-of-order']}, bad source rows ${fk.source}\n` +
+      `  ${faultCountsLine(fk)}\n` +
       notPlaced(s.notApplicable) +
       `  pace: ${s.schedule}, stopped by ${s.stoppedBy}; achieved ${s.achievedRate}/s${s.targetRate ? ` of ${s.targetRate}/s, worst second ${s.worstSecondErrorPct ?? '-'}% off, up to ${s.behindScheduleMs} ms behind schedule` : ''}\n` +
       `  send-to-ack latency${s.targetRate ? ' (from the intended send time)' : ''}: ${s.latency ? latencyLine(s.latency) : '-'}` +

@@ -3,7 +3,9 @@ import type { FaultMix, Scenario } from '../../scenario/types.js';
 import type { Outgoing } from '../convert.js';
 import { corrupt } from './malformed.js';
 
-export type FaultKind = 'none' | 'malformed' | 'late' | 'duplicate' | 'out-of-order' | 'source' | 'boundary';
+import type { FaultKind } from './kinds.js';
+
+export type { FaultKind } from './kinds.js';
 
 /** One send: which record, in which form, and the fault it carries (for the ledger only). */
 export interface Delivery {
