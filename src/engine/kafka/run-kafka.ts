@@ -56,7 +56,10 @@ export interface KafkaRunSummary extends OperatorStats {
   restored: number;
   partitionsProcessed: number[];
   elapsedMs: number;
+  /** Over the whole run: joining the group, restoring, processing, the last commit and the end check. */
   recordsPerSecond: number;
+  /** From the first record taken to the last: the rate once the member is consuming. */
+  processingRecordsPerSecond: number;
   deadLetterReasons: Partial<Record<string, number>>;
   scoring?: ScoringSummary;
   /** Send (by replay) to processed (by this member), ms. */
@@ -90,6 +93,7 @@ export function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
 async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
+  const began = performance.now();
   await ensureReachable(o.conn);
   const policy = policyFromEnv();
   const t = topicsOf(o.topic);
@@ -117,6 +121,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
   await initGroupOffsets(o.conn, o.group, o.topic, partitions, async (ps) => member.offsetsOf(o.topic, ps, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST));
   await member.open();
+  const opened = performance.now();
 
   /** A broker query that fails or hangs (a restart, a leader move) sends the member through recovery rather than ending the run. */
   async function orRecover<T>(call: Promise<T>): Promise<T | undefined> {
@@ -169,6 +174,8 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   let lastCommit = performance.now();
   let lastCheck = 0;
   let lastProgress = performance.now();
+  let firstRecordAt: number | undefined;
+  let lastRecordAt = 0;
   try {
     for (;;) {
       if (o.signal?.aborted) break;
@@ -180,7 +187,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       }
       if (member.takeRebalance()) {
         counters.rebalances++;
-        o.log(`rebalance: assigned partitions [${[...member.assigned].sort().join(', ')}]`);
+        o.log(`rebalance: assigned partitions [${[...member.assigned].sort().join(', ')}]${process.env.SAT_DEBUG ? ` at ${Math.round(performance.now() - began)} ms` : ''}`);
         dropUncommitted();
       }
       const m = member.take();
@@ -189,7 +196,9 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
           await commitOrRecover();
           continue;
         }
-        if (performance.now() - lastCheck > 1000) {
+        // Whether the group has finished is asked every second, and at once when every task here has ended.
+        const allEnded = member.assigned.size > 0 && [...member.assigned].every((p) => tasks.get(p)?.ended);
+        if (performance.now() - lastCheck > 1000 || (allEnded && performance.now() - lastCheck > 50)) {
           lastCheck = performance.now();
           phase = 'finished?';
           if (await orRecover(group.finished((p) => tasks.get(p)?.ended))) break;
@@ -229,9 +238,12 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
       task.dirty = true;
       task.last = m;
       lastProgress = performance.now();
+      firstRecordAt ??= lastProgress;
+      lastRecordAt = lastProgress;
       if (performance.now() - lastCommit >= o.commitIntervalMs || outputs.held > 50_000) await commitOrRecover();
     }
     if (!member.rebalancePending) await commitOrRecover();
+    if (process.env.SAT_DEBUG) o.log(`timing: consumer open ${Math.round(opened - began)} ms, loop from ${Math.round(start - began)} ms, first record at ${Math.round((firstRecordAt ?? 0) - began)} ms, last at ${Math.round(lastRecordAt - began)} ms, done at ${Math.round(performance.now() - began)} ms`);
   } finally {
     clearInterval(status);
     for (const x of tasks.values()) for (const k of Object.keys(stats) as (keyof OperatorStats)[]) stats[k] += x.op.stats[k];
@@ -275,6 +287,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     partitionsProcessed: [...processed].sort(),
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(counters.records / Math.max(elapsedMs / 1000, 1e-9)),
+    processingRecordsPerSecond: firstRecordAt === undefined ? 0 : Math.round(counters.records / Math.max((lastRecordAt - firstRecordAt) / 1000, 1e-3)),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
     latency: latency.summary(),
