@@ -51,6 +51,13 @@ describe('panes', () => {
     );
   });
 
+  it("refuses a checkpoint's pane made for other aggregations (one line naming --fresh), never crashes later", () => {
+    const without = new AggregationPlan([{ name: 'n', op: 'count' }]);
+    const pane = without.snapshot(without.create());
+    const withSet = new AggregationPlan([{ name: 'n', op: 'count' }, { name: 'd', op: 'count_distinct', field: 'v' }]);
+    expect(() => withSet.restore(pane)).toThrow(/0 sets, the scenario's aggregations 2 and 1.*sat run --fresh/);
+  });
+
   it('computes each function as its definition says', () => {
     const p = plan.create();
     for (const [x, t] of [[2, 5], [4, 1], [null, 0], [4, 9], [-1, 1], [7, 9]] as const) plan.add(p, { v: x }, t);

@@ -94,7 +94,7 @@ export class AggregationPlan {
   }
 
   restore(s: PaneSnapshot): Pane {
-    if (s[0].length !== this.#width) throw new SatError(`a checkpoint's pane has ${s[0].length} slots, the scenario's aggregations ${this.#width}: the scenario changed since (sat run --fresh starts over)`, 3);
+    if (s[0].length !== this.#width || (s[1]?.length ?? 0) !== this.#sets) throw new SatError(`a checkpoint's pane has ${s[0].length} slots and ${s[1]?.length ?? 0} sets, the scenario's aggregations ${this.#width} and ${this.#sets}: the scenario changed since (sat run --fresh starts over)`, 3);
     return { v: Float64Array.from(s[0], (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x)), sets: this.#sets === 0 ? undefined : (s[1] ?? []).map((xs) => new Set(xs)), epoch: -1 };
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readCheckpointFile, writeCheckpointFile } from '../checkpoint/file.js';
 import { join } from 'node:path';
 import { SatError } from '../../core/errors.js';
@@ -45,7 +45,7 @@ export class CheckpointStore {
     if (nextOffset === 0) return undefined;
     const file = this.#file(partition, nextOffset);
     if (!existsSync(file)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
-    const cp = readCheckpointFile<PartitionCheckpoint>(file);
+    const cp = readCheckpointFile<PartitionCheckpoint>(file) ?? legacy(file);
     if (cp === undefined) throw new SatError(`checkpoint ${file} is corrupt (its checksum does not hold): the group committed offset ${nextOffset} of partition ${partition}, but its window state cannot be read (a new --group starts from the beginning)`, 3);
     return cp;
   }
@@ -57,5 +57,15 @@ export class CheckpointStore {
       if (!f.startsWith(prefix) || !f.endsWith('.json')) continue;
       if (Number(f.slice(prefix.length, -5)) < committed) rmSync(join(this.dir, f), { force: true });
     }
+  }
+}
+
+/** A checkpoint written before checksums (plain JSON of the partition's state): read, not checked. */
+function legacy(file: string): PartitionCheckpoint | undefined {
+  try {
+    const cp = JSON.parse(readFileSync(file, 'utf8')) as Partial<PartitionCheckpoint>;
+    return typeof cp.partition === 'number' && typeof cp.nextOffset === 'number' && cp.operator !== undefined ? (cp as PartitionCheckpoint) : undefined;
+  } catch {
+    return undefined;
   }
 }
