@@ -213,6 +213,10 @@ export class WindowOperator {
     op.#dedup.load(snap.forget);
     let last: OperatorSnapshot | OperatorChanges = snap;
     for (const c of changes) {
+      // What fired or expired by this changelog goes first: its own additions are all live at it,
+      // while an id dropped before it may have been held again in it (drained after, it would go).
+      op.#panes.dropBefore(c.fireFrom ?? -Infinity);
+      op.#dedup.drain(c.watermark ?? -Infinity);
       op.#panes.apply(c.panes);
       op.#dedup.load(c.forget);
       last = c;
