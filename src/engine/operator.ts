@@ -1,9 +1,9 @@
 import { UsageError } from '../core/errors.js';
 import { holds } from '../scenario/conditions.js';
 import type { Condition, Scenario } from '../scenario/types.js';
-import { AggregationPlan, type Pane } from './aggregations/index.js';
+import { AggregationPlan } from './aggregations/index.js';
 import { DedupStore, type DedupEntry } from './state/dedup.js';
-import { PaneStore, type BucketSnapshot, type PaneChange } from './state/panes.js';
+import { PaneStore, type PaneColumns } from './state/panes.js';
 import type { ValidRecord } from './validate.js';
 
 export interface WindowResult {
@@ -51,7 +51,7 @@ export type OperatorSpec = Pick<Scenario, 'window' | 'watermarkDelay' | 'allowed
 export interface OperatorSnapshot {
   watermark: number | null;
   stats: OperatorStats;
-  buckets: BucketSnapshot[];
+  panes: PaneColumns;
   /** Windows starting before this have fired (null: none yet). */
   fireFrom: number | null;
   /** [close time, ids] */
@@ -63,7 +63,7 @@ export interface OperatorChanges {
   watermark: number | null;
   stats: OperatorStats;
   fireFrom: number | null;
-  panes: PaneChange[];
+  panes: PaneColumns;
   /** Ids held since, by close time. */
   forget: DedupEntry[];
 }
@@ -143,7 +143,7 @@ export class WindowOperator {
       } else {
         outcome = 'counted';
         // Windows already closed have fired without it; the open ones will merge this bucket.
-        this.#plan.add(this.#panes.paneFor(lastStart, r.key), r.values, r.time);
+        this.#panes.add(lastStart, r.key, r.values, r.time);
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
@@ -190,7 +190,7 @@ export class WindowOperator {
 
   /** All state; the next changes() are relative to it. */
   snapshot(): OperatorSnapshot {
-    return { ...this.#scalars(), buckets: this.#panes.snapshot(), forget: this.#dedup.snapshot() };
+    return { ...this.#scalars(), panes: this.#panes.snapshot(), forget: this.#dedup.snapshot() };
   }
 
   /** What changed since the last snapshot() or changes(). */
@@ -209,7 +209,7 @@ export class WindowOperator {
    */
   static restore(spec: OperatorSpec, snap: OperatorSnapshot, policy: EnginePolicy = {}, changes: OperatorChanges[] = []): WindowOperator {
     const op = new WindowOperator(spec, policy);
-    op.#panes.load(snap.buckets);
+    op.#panes.load(snap.panes);
     op.#dedup.load(snap.forget);
     let last: OperatorSnapshot | OperatorChanges = snap;
     for (const c of changes) {
@@ -217,7 +217,7 @@ export class WindowOperator {
       // while an id dropped before it may have been held again in it (drained after, it would go).
       op.#panes.dropBefore(c.fireFrom ?? -Infinity);
       op.#dedup.drain(c.watermark ?? -Infinity);
-      op.#panes.apply(c.panes);
+      op.#panes.load(c.panes);
       op.#dedup.load(c.forget);
       last = c;
     }
@@ -229,40 +229,6 @@ export class WindowOperator {
     return op;
   }
 
-  /** Every key with a record in the window [start, start + size). */
-  #mergeAll(start: number): Map<string, Pane> {
-    const merged = new Map<string, Pane>();
-    for (const b of this.#panes.starts) {
-      if (b >= start + this.#size) break;
-      for (const [key, acc] of this.#panes.bucket(b)!) {
-        const into = merged.get(key);
-        if (into === undefined) merged.set(key, this.#plan.copy(acc));
-        else this.#plan.merge(into, acc);
-      }
-    }
-    return merged;
-  }
-
-  /**
-   * Only the keys with a record in the window's last slide, each merged over the whole window from
-   * the buckets that hold a pane of it (its own list, not every bucket of the window).
-   */
-  #mergeActive(start: number): Map<string, Pane> {
-    const merged = new Map<string, Pane>();
-    const lastStart = start + this.#size - this.#slide;
-    const last = this.#panes.bucket(lastStart);
-    if (last === undefined) return merged;
-    for (const [key, acc] of last) {
-      const into = this.#plan.copy(acc);
-      for (const b of this.#panes.bucketsOf(key)) {
-        if (b >= lastStart) break;
-        if (b >= start) this.#plan.merge(into, this.#panes.bucket(b)!.get(key)!);
-      }
-      merged.set(key, into);
-    }
-    return merged;
-  }
-
   #fire(watermark: number): void {
     const size = this.#size;
     const slide = this.#slide;
@@ -271,9 +237,10 @@ export class WindowOperator {
       // The next window to consider: the first one not yet handled that holds the oldest bucket.
       const start = Math.max(this.#fireFrom, starts[0] - size + slide);
       if (start + size + this.#lateness > watermark) break;
-      const merged = this.#activeOnly ? this.#mergeActive(start) : this.#mergeAll(start);
-      for (const [key, acc] of merged) this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: this.#plan.results(acc) });
-      if (merged.size > 0) this.stats.windowsFired++;
+      const fired = this.#panes.fire(start, size, slide, this.#activeOnly, (key, v, off, sets) => {
+        this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: this.#plan.resultsAt(v, off, sets) });
+      });
+      if (fired > 0) this.stats.windowsFired++;
       this.#fireFrom = start + slide;
       // A bucket before the next window's start is in no window still to fire.
       this.#panes.dropBefore(this.#fireFrom);

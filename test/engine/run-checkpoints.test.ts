@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunCheckpoints, type RunState } from '../../src/engine/checkpoint/run-checkpoints.js';
+import { readCheckpointFile } from '../../src/engine/checkpoint/file.js';
+import { RunCheckpoints, type RunCheckpoint, type RunState } from '../../src/engine/checkpoint/run-checkpoints.js';
 import { WindowOperator } from '../../src/engine/operator.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { tempDir } from '../helpers.js';
@@ -30,7 +31,7 @@ describe('run checkpoints: a full snapshot, then changelogs', () => {
     }
     const files = readdirSync(dir).sort();
     expect(files).toHaveLength(6);
-    const kinds = files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8').split('\n')[1]).kind);
+    const kinds = files.map((f) => readCheckpointFile<RunCheckpoint>(join(dir, f))!.kind);
     expect(kinds).toEqual(['full', 'delta', 'delta', 'delta', 'delta', 'delta']);
     expect(statSync(join(dir, files[1])).size).toBeLessThan(statSync(join(dir, files[0])).size);
 

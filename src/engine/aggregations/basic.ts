@@ -8,7 +8,7 @@ export const count: AggregateFunction = {
   integer: true,
   init: () => undefined,
   add: (v, at) => void v[at + 1]++,
-  merge: (into, at, from) => void (into[at + 1] += from[at + 1]),
+  merge: (into, at, from, fa) => void (into[at + 1] += from[fa + 1]),
   result: (v, at) => v[at + 1],
 };
 
@@ -21,9 +21,9 @@ const summing = (op: 'sum' | 'avg', result: AggregateFunction['result']): Aggreg
     v[at] += x;
     v[at + 1]++;
   },
-  merge: (into, at, from) => {
-    into[at] += from[at];
-    into[at + 1] += from[at + 1];
+  merge: (into, at, from, fa) => {
+    into[at] += from[fa];
+    into[at + 1] += from[fa + 1];
   },
   result,
 });
@@ -40,9 +40,9 @@ const extreme = (op: 'min' | 'max', pick: (a: number, b: number) => number, star
     v[at] = pick(v[at], x);
     v[at + 1]++;
   },
-  merge: (into, at, from) => {
-    into[at] = pick(into[at], from[at]);
-    into[at + 1] += from[at + 1];
+  merge: (into, at, from, fa) => {
+    into[at] = pick(into[at], from[fa]);
+    into[at + 1] += from[fa + 1];
   },
   result: (v, at) => (v[at + 1] === 0 ? null : v[at]),
 });

@@ -8,7 +8,7 @@ export const countDistinct: AggregateFunction = {
   integer: true,
   init: () => undefined,
   add: (_v, _at, x, _time, set) => x !== null && set!.add(x),
-  merge: (_into, _at, _from, into, from) => {
+  merge: (_into, _at, _from, _fa, into, from) => {
     for (const x of from!) into!.add(x);
   },
   result: (_v, _at, set) => set!.size,

@@ -5,7 +5,7 @@ import type { AggregationOp } from '../../scenario/types.js';
  * few float64 slots (from `at` in a shared Float64Array, so a pane is one typed array however many
  * aggregations it holds), plus a set for the functions that need one (count_distinct).
  * `add` gets the record's value of the field (null when the field is null; count() gets null always)
- * and its event time; `merge` folds another pane's accumulator into this one, the way a window
+ * and its event time; `merge` folds another pane's accumulator (its slots from `fromAt` in `from`) into this one, the way a window
  * merges its slide buckets when it fires.
  */
 export interface AggregateFunction {
@@ -17,6 +17,6 @@ export interface AggregateFunction {
   readonly integer?: boolean;
   init(v: Float64Array, at: number): void;
   add(v: Float64Array, at: number, x: number | null, time: number, set: Set<number> | undefined): void;
-  merge(into: Float64Array, at: number, from: Float64Array, intoSet: Set<number> | undefined, fromSet: Set<number> | undefined): void;
+  merge(into: Float64Array, at: number, from: Float64Array, fromAt: number, intoSet: Set<number> | undefined, fromSet: Set<number> | undefined): void;
   result(v: Float64Array, at: number, set: Set<number> | undefined): number | null;
 }

@@ -28,8 +28,6 @@ export const ENGINE_AGGREGATIONS: Record<AggregationOp, AggregateFunction> = {
 export interface Pane {
   v: Float64Array;
   sets: Set<number>[] | undefined;
-  /** The state store's change epoch when it last marked this pane changed (-1: never). */
-  epoch: number;
 }
 
 /** A pane as plain JSON: the slots (infinities as ±1e308), then the sets' values when there are any. */
@@ -60,31 +58,65 @@ export class AggregationPlan {
     this.#sets = sets;
   }
 
+  /** Float64 slots per pane. */
+  get width(): number {
+    return this.#width;
+  }
+
+  /** Sets per pane (count_distinct keeps one). */
+  get setCount(): number {
+    return this.#sets;
+  }
+
   create(): Pane {
     const v = new Float64Array(this.#width);
-    for (let i = 0; i < this.#fns.length; i++) this.#fns[i].init(v, this.#at[i]);
-    return { v, sets: this.#sets === 0 ? undefined : Array.from({ length: this.#sets }, () => new Set<number>()), epoch: -1 };
+    this.initAt(v, 0);
+    return { v, sets: this.newSets() };
   }
 
   add(p: Pane, values: Record<string, unknown>, time: number): void {
-    for (let i = 0; i < this.#fns.length; i++) {
-      const field = this.#fields[i];
-      const x = field === undefined ? null : values[field];
-      this.#fns[i].add(p.v, this.#at[i], typeof x === 'number' ? x : null, time, this.#setOf(p, i));
-    }
+    this.addAt(p.v, 0, p.sets, values, time);
   }
 
   copy(p: Pane): Pane {
-    return { v: Float64Array.from(p.v), sets: p.sets?.map((s) => new Set(s)), epoch: -1 };
+    return { v: Float64Array.from(p.v), sets: p.sets?.map((s) => new Set(s)) };
   }
 
   merge(into: Pane, from: Pane): void {
-    for (let i = 0; i < this.#fns.length; i++) this.#fns[i].merge(into.v, this.#at[i], from.v, this.#setOf(into, i), this.#setOf(from, i));
+    this.mergeAt(into.v, 0, into.sets, from.v, 0, from.sets);
   }
 
   results(p: Pane): Record<string, number | null> {
+    return this.resultsAt(p.v, 0, p.sets);
+  }
+
+  // The same over a pane laid out at `off` in a column of panes (the state store's layout).
+
+  newSets(): Set<number>[] | undefined {
+    return this.#sets === 0 ? undefined : Array.from({ length: this.#sets }, () => new Set<number>());
+  }
+
+  initAt(v: Float64Array, off: number): void {
+    for (let i = 0; i < this.#fns.length; i++) this.#fns[i].init(v, off + this.#at[i]);
+  }
+
+  addAt(v: Float64Array, off: number, sets: Set<number>[] | undefined, values: Record<string, unknown>, time: number): void {
+    for (let i = 0; i < this.#fns.length; i++) {
+      const field = this.#fields[i];
+      const x = field === undefined ? null : values[field];
+      this.#fns[i].add(v, off + this.#at[i], typeof x === 'number' ? x : null, time, this.#setIn(sets, i));
+    }
+  }
+
+  mergeAt(into: Float64Array, intoOff: number, intoSets: Set<number>[] | undefined, from: Float64Array, fromOff: number, fromSets: Set<number>[] | undefined): void {
+    for (let i = 0; i < this.#fns.length; i++) {
+      this.#fns[i].merge(into, intoOff + this.#at[i], from, fromOff + this.#at[i], this.#setIn(intoSets, i), this.#setIn(fromSets, i));
+    }
+  }
+
+  resultsAt(v: Float64Array, off: number, sets: Set<number>[] | undefined): Record<string, number | null> {
     const out: Record<string, number | null> = {};
-    for (let i = 0; i < this.#fns.length; i++) out[this.#names[i]] = this.#fns[i].result(p.v, this.#at[i], this.#setOf(p, i));
+    for (let i = 0; i < this.#fns.length; i++) out[this.#names[i]] = this.#fns[i].result(v, off + this.#at[i], this.#setIn(sets, i));
     return out;
   }
 
@@ -93,13 +125,18 @@ export class AggregationPlan {
     return p.sets === undefined ? [v] : [v, p.sets.map((s) => [...s])];
   }
 
-  restore(s: PaneSnapshot): Pane {
-    if (s[0].length !== this.#width || (s[1]?.length ?? 0) !== this.#sets) throw new SatError(`a checkpoint's pane has ${s[0].length} slots and ${s[1]?.length ?? 0} sets, the scenario's aggregations ${this.#width} and ${this.#sets}: the scenario changed since (sat run --fresh starts over)`, 3);
-    return { v: Float64Array.from(s[0], (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x)), sets: this.#sets === 0 ? undefined : (s[1] ?? []).map((xs) => new Set(xs)), epoch: -1 };
+  /** Refuses state made for other aggregations (a checkpoint of an earlier scenario). */
+  check(width: number, sets: number): void {
+    if (width !== this.#width || sets !== this.#sets) throw new SatError(`a checkpoint's pane has ${width} slots and ${sets} sets, the scenario's aggregations ${this.#width} and ${this.#sets}: the scenario changed since (sat run --fresh starts over)`, 3);
   }
 
-  #setOf(p: Pane, i: number): Set<number> | undefined {
+  restore(s: PaneSnapshot): Pane {
+    this.check(s[0].length, s[1]?.length ?? 0);
+    return { v: Float64Array.from(s[0], (x) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x)), sets: this.#sets === 0 ? undefined : (s[1] ?? []).map((xs) => new Set(xs)) };
+  }
+
+  #setIn(sets: Set<number>[] | undefined, i: number): Set<number> | undefined {
     const k = this.#set[i];
-    return k < 0 ? undefined : p.sets![k];
+    return k < 0 ? undefined : sets![k];
   }
 }

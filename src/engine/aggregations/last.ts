@@ -16,13 +16,13 @@ export const last: AggregateFunction = {
     }
     v[at + 2]++;
   },
-  merge: (into, at, from) => {
-    if (from[at + 2] === 0) return;
-    if (into[at + 2] === 0 || from[at] > into[at] || (from[at] === into[at] && from[at + 1] > into[at + 1])) {
-      into[at] = from[at];
-      into[at + 1] = from[at + 1];
+  merge: (into, at, from, fa) => {
+    if (from[fa + 2] === 0) return;
+    if (into[at + 2] === 0 || from[fa] > into[at] || (from[fa] === into[at] && from[fa + 1] > into[at + 1])) {
+      into[at] = from[fa];
+      into[at + 1] = from[fa + 1];
     }
-    into[at + 2] += from[at + 2];
+    into[at + 2] += from[fa + 2];
   },
   result: (v, at) => (v[at + 2] === 0 ? null : v[at + 1]),
 };

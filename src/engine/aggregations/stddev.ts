@@ -7,7 +7,7 @@ export const stddev: AggregateFunction = {
   slots: 3,
   init: () => undefined,
   add: (v, at, x) => x !== null && welford.add(v, at, x),
-  merge: (into, at, from) => welford.merge(into, at, from),
+  merge: (into, at, from, fa) => welford.merge(into, at, from, fa),
   result: (v, at) => {
     const s2 = welford.variance(v, at);
     return s2 === null ? null : Math.sqrt(Math.max(0, s2));

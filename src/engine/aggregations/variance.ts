@@ -11,14 +11,14 @@ export const welford = {
     v[at + 1] += d / n;
     v[at + 2] += d * (x - v[at + 1]);
   },
-  merge(into: Float64Array, at: number, from: Float64Array): void {
-    const nb = from[at];
+  merge(into: Float64Array, at: number, from: Float64Array, fa: number): void {
+    const nb = from[fa];
     if (nb === 0) return;
     const na = into[at];
     const n = na + nb;
-    const d = from[at + 1] - into[at + 1];
+    const d = from[fa + 1] - into[at + 1];
     into[at + 1] += (d * nb) / n;
-    into[at + 2] += from[at + 2] + (d * d * na * nb) / n;
+    into[at + 2] += from[fa + 2] + (d * d * na * nb) / n;
     into[at] = n;
   },
   variance: (v: Float64Array, at: number): number | null => (v[at] < 2 ? null : v[at + 2] / (v[at] - 1)),
@@ -29,6 +29,6 @@ export const variance: AggregateFunction = {
   slots: 3,
   init: () => undefined,
   add: (v, at, x) => x !== null && welford.add(v, at, x),
-  merge: (into, at, from) => welford.merge(into, at, from),
+  merge: (into, at, from, fa) => welford.merge(into, at, from, fa),
   result: welford.variance,
 };

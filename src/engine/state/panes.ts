@@ -1,124 +1,335 @@
-import type { AggregationPlan, Pane, PaneSnapshot } from '../aggregations/index.js';
+import type { AggregationPlan } from '../aggregations/index.js';
+import { KeyIds } from './key-ids.js';
 
-/** A bucket's panes as plain JSON: [bucket start, [[key, ...pane]]]. */
-export type BucketSnapshot = [number, [string, ...PaneSnapshot][]];
-/** One pane changed since the last checkpoint: [bucket start, key, ...pane]. */
-export type PaneChange = [number, string, ...PaneSnapshot];
+/** Panes as columns: what a snapshot or a changelog of the window state holds (binary in a checkpoint). */
+export interface PaneColumns {
+  /** Slots and sets per pane: a checkpoint made for other aggregations is refused. */
+  width: number;
+  setCount: number;
+  keys: string[];
+  /** Per pane: its bucket's start, its key (an index into keys), its slots (width each). */
+  bucket: Float64Array;
+  key: Uint32Array;
+  values: Float64Array;
+  /** Per pane, its sets' values (only when an aggregation keeps a set). */
+  sets?: number[][][];
+}
+
+/** Emitted for each (window, key) that fires: the merged pane at `off` in `v`. */
+export type FireFn = (key: string, v: Float64Array, off: number, sets: Set<number>[] | undefined) => void;
 
 /**
- * The operator's window state: one pane per (slide bucket, key), buckets in ascending order. It
- * knows which panes changed since the last snapshot or changelog, so a checkpoint can write only
- * those (as Kafka Streams' changelog topics and Flink's incremental checkpoints do).
+ * One slide bucket's panes as columns: row r is key keyOf[r], its slots at r * width in vals. A
+ * pane is a few numbers in shared arrays, not an object with a typed array of its own.
+ */
+class Bucket {
+  rows = 0;
+  keyOf: Int32Array;
+  readonly rowOf = new Map<number, number>();
+  vals: Float64Array;
+  /** The store's change epoch when the row last changed (-1: loaded, unchanged). */
+  epoch: Int32Array;
+  /** Per row, the start of the previous bucket holding a pane of the same key (NaN: none); emit: active only. */
+  prev: Float64Array | undefined;
+  sets: (Set<number>[] | undefined)[] | undefined;
+
+  constructor(
+    readonly start: number,
+    readonly width: number,
+    chained: boolean,
+    withSets: boolean,
+  ) {
+    const cap = 8;
+    this.keyOf = new Int32Array(cap);
+    this.vals = new Float64Array(cap * width);
+    this.epoch = new Int32Array(cap);
+    this.prev = chained ? new Float64Array(cap) : undefined;
+    this.sets = withSets ? [] : undefined;
+  }
+
+  /** A new row for key id; its slots are zero (the caller initialises them). */
+  append(id: number): number {
+    const row = this.rows++;
+    if (row === this.keyOf.length) this.#grow();
+    this.keyOf[row] = id;
+    this.rowOf.set(id, row);
+    return row;
+  }
+
+  #grow(): void {
+    const cap = this.keyOf.length * 2;
+    const keyOf = new Int32Array(cap);
+    keyOf.set(this.keyOf);
+    this.keyOf = keyOf;
+    const vals = new Float64Array(cap * this.width);
+    vals.set(this.vals);
+    this.vals = vals;
+    const epoch = new Int32Array(cap);
+    epoch.set(this.epoch);
+    this.epoch = epoch;
+    if (this.prev) {
+      const prev = new Float64Array(cap);
+      prev.set(this.prev);
+      this.prev = prev;
+    }
+  }
+}
+
+/**
+ * The operator's window state: one pane per (slide bucket, key), buckets in ascending order, keys
+ * mapped once to dense ids, a bucket's panes in typed-array columns. It knows which panes changed
+ * since the last snapshot or changelog, so a checkpoint can write only those (as Kafka Streams'
+ * changelog topics and Flink's incremental checkpoints do). For emit: active, each pane links to the
+ * key's previous pane, so a window merges only the panes of the keys it emits.
  */
 export class PaneStore {
   /** Bucket starts holding state, ascending. */
   readonly starts: number[] = [];
-  readonly #buckets = new Map<number, Map<string, Pane>>();
-  /** Per key, the starts of the buckets holding a pane of it, ascending: a window merges only those. */
-  readonly #byKey = new Map<string, number[]>();
+  readonly #buckets = new Map<number, Bucket>();
+  readonly #keys = new KeyIds();
+  readonly #width: number;
+  readonly #withSets: boolean;
+  /** Per key id, the newest bucket holding a pane of it (chained stores only). */
+  #newest = new Float64Array(1024);
   /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
   #epoch = 0;
-  #dirty: { bucket: number; key: string; pane: Pane }[] = [];
+  #dirtyBuckets: Bucket[] = [];
+  #dirtyRows: number[] = [];
+  /** Merging a window: per key id its row in #merged (-1: none yet). */
+  #slot = new Int32Array(1024).fill(-1);
+  #merged = new Float64Array(64);
+  #mergedSets: (Set<number>[] | undefined)[] = [];
 
-  /** indexKeys: keep the per-key bucket lists (only emit: active windows read them). */
-  constructor(readonly plan: AggregationPlan, readonly indexKeys: boolean) {}
-
-  bucket(start: number): Map<string, Pane> | undefined {
-    return this.#buckets.get(start);
+  /** chained: link each key's panes (only emit: active windows read the links). */
+  constructor(
+    readonly plan: AggregationPlan,
+    readonly chained: boolean,
+  ) {
+    this.#width = plan.width;
+    this.#withSets = plan.setCount > 0;
   }
 
-  /** The pane of (bucket, key), made if needed, marked as changed (the caller is about to add to it). */
-  paneFor(bucket: number, key: string): Pane {
-    let byKey = this.#buckets.get(bucket);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#buckets.set(bucket, byKey);
-      insertSorted(this.starts, bucket);
+  /** Adds a record to the pane of (bucket, key), made if needed and marked as changed. */
+  add(bucket: number, key: string, values: Record<string, unknown>, time: number): void {
+    const b = this.#bucketAt(bucket);
+    const row = this.#rowFor(b, key);
+    if (b.epoch[row] !== this.#epoch) {
+      b.epoch[row] = this.#epoch;
+      this.#dirtyBuckets.push(b);
+      this.#dirtyRows.push(row);
     }
-    let pane = byKey.get(key);
-    if (pane === undefined) {
-      pane = this.plan.create();
-      byKey.set(key, pane);
-      if (this.indexKeys) this.#index(key, bucket);
-    }
-    if (pane.epoch !== this.#epoch) {
-      pane.epoch = this.#epoch;
-      this.#dirty.push({ bucket, key, pane });
-    }
-    return pane;
+    this.plan.addAt(b.vals, row * this.#width, b.sets?.[row], values, time);
   }
 
-  /** The starts of the buckets holding a pane of this key, ascending (do not change it). */
-  bucketsOf(key: string): readonly number[] {
-    return this.#byKey.get(key) ?? [];
+  #bucketAt(start: number): Bucket {
+    let b = this.#buckets.get(start);
+    if (b === undefined) {
+      b = new Bucket(start, this.#width, this.chained, this.#withSets);
+      this.#buckets.set(start, b);
+      insertSorted(this.starts, start);
+    }
+    return b;
+  }
+
+  #rowFor(b: Bucket, key: string): number {
+    const id = this.#keys.id(key);
+    const found = b.rowOf.get(id);
+    if (found !== undefined) return found;
+    const row = b.append(id);
+    this.plan.initAt(b.vals, row * this.#width);
+    if (b.sets) b.sets[row] = this.plan.newSets();
+    if (this.chained) this.#link(b, row, id);
+    this.#keys.hold(id);
+    return row;
+  }
+
+  /** Puts the new pane (b, row) into its key's chain of panes, newest first. */
+  #link(b: Bucket, row: number, id: number): void {
+    if (id >= this.#newest.length) this.#newest = grown(this.#newest, id, NaN);
+    const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
+    if (!(newest > b.start)) {
+      b.prev![row] = newest;
+      this.#newest[id] = b.start;
+      return;
+    }
+    // Out of order: an older bucket than the key's newest. Walk back to where it belongs.
+    let cur = this.#buckets.get(newest)!;
+    let curRow = cur.rowOf.get(id)!;
+    for (;;) {
+      const p = cur.prev![curRow];
+      const pb = p > b.start ? this.#buckets.get(p) : undefined;
+      const pr = pb?.rowOf.get(id);
+      if (pb === undefined || pr === undefined) {
+        cur.prev![curRow] = b.start;
+        b.prev![row] = p > b.start ? NaN : p;
+        return;
+      }
+      cur = pb;
+      curRow = pr;
+    }
+  }
+
+  /**
+   * Fires the window [start, start + size): every key with a pane in it, or with activeOnly only
+   * the keys with a pane in its last slide, each merged over the window in ascending bucket order.
+   * Returns how many keys fired.
+   */
+  fire(start: number, size: number, slide: number, activeOnly: boolean, emit: FireFn): number {
+    return activeOnly ? this.#fireActive(start, size, slide, emit) : this.#fireAll(start, size, emit);
+  }
+
+  #fireAll(start: number, size: number, emit: FireFn): number {
+    const w = this.#width;
+    if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
+    const touched: number[] = [];
+    for (const s of this.starts) {
+      if (s >= start + size) break;
+      const b = this.#buckets.get(s)!;
+      for (let r = 0; r < b.rows; r++) {
+        const id = b.keyOf[r];
+        let m = this.#slot[id];
+        if (m < 0) {
+          m = touched.length;
+          this.#slot[id] = m;
+          touched.push(id);
+          if ((m + 1) * w > this.#merged.length) this.#merged = grown(this.#merged, Math.max((m + 1) * w, this.#merged.length * 2) - 1, 0);
+          this.#merged.set(b.vals.subarray(r * w, (r + 1) * w), m * w);
+          if (b.sets) this.#mergedSets[m] = b.sets[r]!.map((x) => new Set(x));
+        } else this.plan.mergeAt(this.#merged, m * w, this.#mergedSets[m], b.vals, r * w, b.sets?.[r]);
+      }
+    }
+    for (let m = 0; m < touched.length; m++) {
+      emit(this.#keys.name(touched[m]), this.#merged, m * w, this.#mergedSets[m]);
+      this.#slot[touched[m]] = -1;
+    }
+    this.#mergedSets.length = 0;
+    return touched.length;
+  }
+
+  #fireActive(start: number, size: number, slide: number, emit: FireFn): number {
+    const w = this.#width;
+    const last = this.#buckets.get(start + size - slide);
+    if (last === undefined) return 0;
+    if (this.#merged.length < w) this.#merged = new Float64Array(w);
+    const chain: Bucket[] = [];
+    const rows: number[] = [];
+    for (let r = 0; r < last.rows; r++) {
+      const id = last.keyOf[r];
+      chain.length = 0;
+      rows.length = 0;
+      for (let p = last.prev![r]; p >= start; ) {
+        const b = this.#buckets.get(p);
+        const pr = b?.rowOf.get(id);
+        if (b === undefined || pr === undefined) break;
+        chain.push(b);
+        rows.push(pr);
+        p = b.prev![pr];
+      }
+      this.#merged.set(last.vals.subarray(r * w, (r + 1) * w), 0);
+      const sets = last.sets?.[r]?.map((x) => new Set(x));
+      for (let i = chain.length - 1; i >= 0; i--) this.plan.mergeAt(this.#merged, 0, sets, chain[i].vals, rows[i] * w, chain[i].sets?.[rows[i]]);
+      emit(this.#keys.name(id), this.#merged, 0, sets);
+    }
+    return last.rows;
   }
 
   /** Drops the buckets before `start` (no window still to fire holds them). */
   dropBefore(start: number): void {
     let n = 0;
     while (n < this.starts.length && this.starts[n] < start) {
-      const b = this.starts[n++];
-      if (this.indexKeys) for (const key of this.#buckets.get(b)!.keys()) {
-        const list = this.#byKey.get(key)!;
-        // Buckets go oldest first, so the dropped one leads the key's list.
-        if (list.length === 1) this.#byKey.delete(key);
-        else list.shift();
-      }
-      this.#buckets.delete(b);
+      const b = this.#buckets.get(this.starts[n++])!;
+      for (let r = 0; r < b.rows; r++) this.#keys.release(b.keyOf[r]);
+      this.#buckets.delete(b.start);
     }
     if (n > 0) this.starts.splice(0, n);
   }
 
   get entries(): number {
     let n = 0;
-    for (const byKey of this.#buckets.values()) n += byKey.size;
+    for (const b of this.#buckets.values()) n += b.rows;
     return n;
   }
 
   /** Every pane; what changed is forgotten (the next changelog is relative to this). */
-  snapshot(): BucketSnapshot[] {
+  snapshot(): PaneColumns {
+    const bs: Bucket[] = [];
+    const rs: number[] = [];
+    for (const s of this.starts) {
+      const b = this.#buckets.get(s)!;
+      for (let r = 0; r < b.rows; r++) {
+        bs.push(b);
+        rs.push(r);
+      }
+    }
     this.#reset();
-    return this.starts.map((start) => [start, [...this.#buckets.get(start)!].map(([k, pane]) => [k, ...this.plan.snapshot(pane)] as [string, ...PaneSnapshot])]);
+    return this.#columns(bs, rs);
   }
 
   /** The panes changed since the last snapshot or changelog that are still held. */
-  changes(): PaneChange[] {
-    const out: PaneChange[] = [];
-    for (const d of this.#dirty) if (this.#buckets.get(d.bucket)?.get(d.key) === d.pane) out.push([d.bucket, d.key, ...this.plan.snapshot(d.pane)]);
-    this.#reset();
-    return out;
-  }
-
-  load(buckets: BucketSnapshot[]): void {
-    for (const [start, byKey] of buckets) for (const [key, ...pane] of byKey) this.#put(start, key, this.plan.restore(pane as PaneSnapshot));
-  }
-
-  apply(changes: PaneChange[]): void {
-    for (const [start, key, ...pane] of changes) this.#put(start, key, this.plan.restore(pane as PaneSnapshot));
-  }
-
-  #put(start: number, key: string, pane: Pane): void {
-    let byKey = this.#buckets.get(start);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.#buckets.set(start, byKey);
-      insertSorted(this.starts, start);
+  changes(): PaneColumns {
+    const bs: Bucket[] = [];
+    const rs: number[] = [];
+    for (let i = 0; i < this.#dirtyBuckets.length; i++) {
+      const b = this.#dirtyBuckets[i];
+      if (this.#buckets.get(b.start) !== b) continue; // fired and dropped since
+      bs.push(b);
+      rs.push(this.#dirtyRows[i]);
     }
-    pane.epoch = -1;
-    if (this.indexKeys && !byKey.has(key)) this.#index(key, start);
-    byKey.set(key, pane);
+    this.#reset();
+    return this.#columns(bs, rs);
   }
 
-  #index(key: string, bucket: number): void {
-    const list = this.#byKey.get(key);
-    if (list === undefined) this.#byKey.set(key, [bucket]);
-    else insertSorted(list, bucket);
+  #columns(bs: Bucket[], rs: number[]): PaneColumns {
+    const w = this.#width;
+    const n = bs.length;
+    const keys: string[] = [];
+    const local = new Map<number, number>();
+    const c: PaneColumns = { width: w, setCount: this.plan.setCount, keys, bucket: new Float64Array(n), key: new Uint32Array(n), values: new Float64Array(n * w) };
+    if (this.#withSets) c.sets = [];
+    for (let i = 0; i < n; i++) {
+      const b = bs[i];
+      const r = rs[i];
+      const id = b.keyOf[r];
+      let k = local.get(id);
+      if (k === undefined) {
+        k = keys.length;
+        local.set(id, k);
+        keys.push(this.#keys.name(id));
+      }
+      c.bucket[i] = b.start;
+      c.key[i] = k;
+      c.values.set(b.vals.subarray(r * w, (r + 1) * w), i * w);
+      if (c.sets) c.sets.push(b.sets![r]!.map((x) => [...x]));
+    }
+    return c;
+  }
+
+  /** Puts the panes of a snapshot or changelog in (a changelog's replace what is held). */
+  load(c: PaneColumns): void {
+    this.plan.check(c.width, c.setCount);
+    const w = this.#width;
+    for (let i = 0; i < c.bucket.length; i++) {
+      const b = this.#bucketAt(c.bucket[i]);
+      const row = this.#rowFor(b, c.keys[c.key[i]]);
+      b.vals.set(c.values.subarray(i * w, (i + 1) * w), row * w);
+      if (b.sets) b.sets[row] = c.sets![i].map((xs) => new Set(xs));
+      b.epoch[row] = -1;
+    }
   }
 
   #reset(): void {
     this.#epoch++;
-    this.#dirty = [];
+    this.#dirtyBuckets = [];
+    this.#dirtyRows = [];
   }
+}
+
+/** A copy of `a` long enough to index `at`, new cells set to `fill`. */
+function grown<T extends Float64Array | Int32Array>(a: T, at: number, fill: number): T {
+  const b = new (a.constructor as new (n: number) => T)(Math.max(at + 1, a.length * 2));
+  b.set(a);
+  b.fill(fill, a.length);
+  return b;
 }
 
 export function insertSorted(a: number[], x: number): void {
