@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointFile } from '../../src/engine/checkpoint/file.js';
 import { RunCheckpoints, type RunCheckpoint, type RunState } from '../../src/engine/checkpoint/run-checkpoints.js';
+import { CheckpointStore } from '../../src/engine/kafka/checkpoints.js';
 import { WindowOperator } from '../../src/engine/operator.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import { tempDir } from '../helpers.js';
@@ -47,5 +48,44 @@ describe('run checkpoints: a full snapshot, then changelogs', () => {
     expect(cut.file).toBe(join(dir, files[2]));
     expect(cut.checkpoint!.records).toBe(420);
     expect(JSON.stringify(WindowOperator.restore(s, cut.checkpoint!.operator, {}, cut.checkpoint!.changes).snapshot())).toBe(states[2]);
+  });
+});
+
+describe('Kafka partition checkpoints: a chain per partition, named by offset', () => {
+  it('the committed offset composes its chain; a restored task writes full first; prune keeps what the commit stands on; a corrupt base is named', () => {
+    const dir = tempDir('sat-kcps-');
+    const store = new CheckpointStore(dir);
+    const op = new WindowOperator(s);
+    const snapshots = new Map<number, string>();
+    // Offsets 400, 410, ... 450: a full checkpoint, then changelogs.
+    const at = [0, 400, 410, 420, 430, 440, 450];
+    for (let c = 0; c < 6; c++) {
+      feed(op, at[c], at[c + 1]);
+      store.write({ partition: 3, nextOffset: at[c + 1], ended: false }, op);
+      snapshots.set(at[c + 1], JSON.stringify(WindowOperator.restore(s, op.snapshot()).snapshot()));
+      store.prune(3, at[c + 1]);
+    }
+    const kinds = readdirSync(dir).sort().map((f) => readCheckpointFile<RunCheckpoint>(join(dir, f))!.kind);
+    expect(kinds).toEqual(['full', 'delta', 'delta', 'delta', 'delta', 'delta']);
+    for (const offset of [400, 430, 450]) {
+      const cp = store.read(3, offset)!;
+      expect(cp.nextOffset).toBe(offset);
+      expect(JSON.stringify(WindowOperator.restore(s, cp.operator, {}, cp.changes).snapshot())).toBe(snapshots.get(offset));
+    }
+    // Restored at 450 (as a member taking the partition over): its next file is full, and once that is
+    // committed the old chain goes.
+    store.restart(3);
+    const resumed = WindowOperator.restore(s, store.read(3, 450)!.operator, {}, store.read(3, 450)!.changes);
+    feed(resumed, 450, 460);
+    store.write({ partition: 3, nextOffset: 460, ended: true }, resumed);
+    expect(readCheckpointFile<RunCheckpoint>(join(dir, 'p3-000000000460.json'))!.kind).toBe('full');
+    store.prune(3, 460);
+    expect(readdirSync(dir)).toEqual(['p3-000000000460.json']);
+    expect(store.ended(3, 460)).toBe(true);
+
+    feed(resumed, 460, 470);
+    store.write({ partition: 3, nextOffset: 470, ended: true }, resumed);
+    truncateSync(join(dir, 'p3-000000000460.json'), 20);
+    expect(() => store.read(3, 470)).toThrow(/p3-000000000460\.json is corrupt.*offset 470 of partition 3, which stands on it/);
   });
 });

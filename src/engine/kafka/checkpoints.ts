@@ -1,11 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { readCheckpointFile, writeCheckpointFile } from '../checkpoint/file.js';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { SatError } from '../../core/errors.js';
+import { CheckpointChain, type Checkpointable, type Resumed } from '../checkpoint/chain.js';
 import type { OperatorSnapshot } from '../operator.js';
 
-/** What one input partition's task holds: the operator and how far it has read. */
-export interface PartitionCheckpoint {
+/** What one input partition's task holds beside its window state: how far it has read. */
+export interface PartitionState {
   partition: number;
   /** The next offset to read: the offset the same transaction commits for the group. */
   nextOffset: number;
@@ -13,58 +12,74 @@ export interface PartitionCheckpoint {
   ended: boolean;
   /** Shards whose end-of-stream marker this partition has seen (the partition ends when all have). */
   endMarks?: number[];
-  operator: OperatorSnapshot;
 }
+
+export type PartitionCheckpoint = Resumed<PartitionState>;
 
 /**
  * Checkpoints in a directory shared by every `sat run` of the group (a network or object store
- * between machines, as Flink's checkpoint storage is), in the format of checkpoint/file.ts
- * (checksummed, fsynced, renamed over). Each file is named by the offset it covers
+ * between machines, as Flink's checkpoint storage is): a chain per partition (checkpoint/chain.ts:
+ * checksummed, fsynced, a full snapshot then changelogs), each file named by the offset it covers
  * and written before the transaction that commits that offset, so the committed offset always names
- * a complete checkpoint; files of aborted transactions are simply never read.
+ * a complete checkpoint; files of aborted transactions are simply never read. A task's first file
+ * after it was restored is full, so a chain never stands on a file an aborted transaction wrote.
  */
 export class CheckpointStore {
+  readonly #chains = new Map<number, CheckpointChain<PartitionState>>();
+
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
 
-  #file(partition: number, nextOffset: number): string {
-    return join(this.dir, `p${partition}-${String(nextOffset).padStart(12, '0')}.json`);
+  #chain(partition: number): CheckpointChain<PartitionState> {
+    let c = this.#chains.get(partition);
+    if (c === undefined) {
+      c = new CheckpointChain<PartitionState>(this.dir, `p${partition}-`);
+      this.#chains.set(partition, c);
+    }
+    return c;
   }
 
-  write(c: PartitionCheckpoint): void {
-    writeCheckpointFile(this.#file(c.partition, c.nextOffset), c);
+  /** The partition's task starts a new life (restored or fresh): its next file is full. */
+  restart(partition: number): void {
+    this.#chain(partition).restart();
+  }
+
+  write(c: PartitionState, op: Checkpointable): void {
+    this.#chain(c.partition).write(c.nextOffset, c, op);
   }
 
   has(partition: number, nextOffset: number): boolean {
-    return existsSync(this.#file(partition, nextOffset));
+    return this.#chain(partition).has(nextOffset);
+  }
+
+  /** Whether the checkpoint at this committed offset has processed the end marker (undefined: none readable). */
+  ended(partition: number, nextOffset: number): boolean | undefined {
+    return (this.#chain(partition).head(nextOffset) ?? legacy(this.#chain(partition).file(nextOffset)))?.ended;
   }
 
   /** The checkpoint for exactly this committed offset; undefined at offset 0 (nothing processed yet). */
   read(partition: number, nextOffset: number): PartitionCheckpoint | undefined {
     if (nextOffset === 0) return undefined;
-    const file = this.#file(partition, nextOffset);
-    if (!existsSync(file)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
-    const cp = readCheckpointFile<PartitionCheckpoint>(file) ?? legacy(file);
-    if (cp === undefined) throw new SatError(`checkpoint ${file} is corrupt (its checksum does not hold): the group committed offset ${nextOffset} of partition ${partition}, but its window state cannot be read (a new --group starts from the beginning)`, 3);
-    return cp;
+    const chain = this.#chain(partition);
+    if (!chain.has(nextOffset)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
+    const r = chain.read(nextOffset, legacy);
+    if (r.resumed === undefined) throw new SatError(`checkpoint ${chain.file(r.bad!)} is ${chain.has(r.bad!) ? 'corrupt (its checksum does not hold)' : 'missing'}: the group committed offset ${nextOffset} of partition ${partition}, which stands on it, so its window state cannot be read (a new --group starts from the beginning)`, 3);
+    return r.resumed;
   }
 
-  /** Drops a partition's checkpoints older than the committed one. */
+  /** Drops a partition's checkpoints that the committed one does not stand on. */
   prune(partition: number, committed: number): void {
-    const prefix = `p${partition}-`;
-    for (const f of readdirSync(this.dir)) {
-      if (!f.startsWith(prefix) || !f.endsWith('.json')) continue;
-      if (Number(f.slice(prefix.length, -5)) < committed) rmSync(join(this.dir, f), { force: true });
-    }
+    const chain = this.#chain(partition);
+    chain.pruneBelow(Math.min(committed, chain.fullAt ?? committed));
   }
 }
 
 /** A checkpoint written before checksums (plain JSON of the partition's state): read, not checked. */
-function legacy(file: string): PartitionCheckpoint | undefined {
+function legacy(file: string): (PartitionState & { operator: OperatorSnapshot }) | undefined {
   try {
-    const cp = JSON.parse(readFileSync(file, 'utf8')) as Partial<PartitionCheckpoint>;
-    return typeof cp.partition === 'number' && typeof cp.nextOffset === 'number' && cp.operator !== undefined ? (cp as PartitionCheckpoint) : undefined;
+    const cp = JSON.parse(readFileSync(file, 'utf8')) as Partial<PartitionState & { operator: OperatorSnapshot }>;
+    return typeof cp.partition === 'number' && typeof cp.nextOffset === 'number' && cp.operator !== undefined ? (cp as PartitionState & { operator: OperatorSnapshot }) : undefined;
   } catch {
     return undefined;
   }

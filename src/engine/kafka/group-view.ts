@@ -72,7 +72,7 @@ export class GroupView {
     }
     const cp = this.store.read(partition, committed)!;
     this.o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
-    return { op: WindowOperator.restore(this.o.scenario, cp.operator, this.policy), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [] };
+    return { op: WindowOperator.restore(this.o.scenario, cp.operator, this.policy, cp.changes), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [] };
   }
 
   /**
@@ -89,7 +89,7 @@ export class GroupView {
     return all.every((p) => {
       const c = committed[p];
       if (c === undefined || c <= 0n || c !== hw[p]) return false;
-      return endedHere(p) ?? this.store.read(p, Number(c))?.ended ?? false;
+      return endedHere(p) ?? this.store.ended(p, Number(c)) ?? false;
     });
   }
 

@@ -136,6 +136,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 
   async function restore(partition: number): Promise<KafkaTask> {
     const r = await group.restore(partition);
+    store.restart(partition);
     counters.restored++;
     const task = new Task(partition, r.op, outputs.forPartition(partition), processor, r) as KafkaTask;
     task.nextOffset = r.nextOffset;
@@ -152,7 +153,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   async function commit(): Promise<void> {
     const dirty = [...tasks.values()].filter((x) => x.dirty);
     if (dirty.length === 0) return;
-    for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state(), operator: x.op.snapshot() });
+    for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state() }, x.op);
     await outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, last: x.last as Message })), member.consumer);
     for (const x of dirty) {
       x.dirty = false;

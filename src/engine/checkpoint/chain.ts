@@ -1,0 +1,152 @@
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OperatorChanges, OperatorSnapshot } from '../operator.js';
+import { readCheckpointFile, writeCheckpointFile } from './file.js';
+
+/** What a checkpoint file holds beside the caller's state: all window state, or what changed since its base. */
+export interface ChainFields {
+  version: 1;
+  kind?: 'full' | 'delta';
+  /** A delta's base: the number of the file it changes (absent in files written before it: the previous file). */
+  base?: number;
+  operator?: OperatorSnapshot;
+  changes?: OperatorChanges;
+}
+
+/** A checkpoint to resume from: the newest file's state, the full snapshot under it, and the changelogs between, oldest first. */
+export type Resumed<S> = S & { operator: OperatorSnapshot; changes: OperatorChanges[] };
+
+/** The operator as a checkpoint sees it. */
+export interface Checkpointable {
+  snapshot(): OperatorSnapshot;
+  changes(): OperatorChanges;
+}
+
+/** A full checkpoint is written again once this many changelogs follow the last one, or they outweigh it. */
+const MAX_DELTAS = 50;
+
+/**
+ * One chain of checkpoint files, `<prefix><n>.json` in the format of checkpoint/file.ts (checksummed,
+ * fsynced, renamed over), for both transports: the embedded log numbers its files in order, a Kafka
+ * partition by the offset each covers. The first file a chain writes is full; later ones are
+ * changelogs of their base (only the panes and dedup ids that changed, as Kafka Streams' changelogs
+ * and Flink's incremental checkpoints), until their bytes outweigh the last full one or MAX_DELTAS of
+ * them follow it. Reading file n composes n with its bases back to a full one; a corrupt or missing
+ * link makes n unreadable.
+ */
+export class CheckpointChain<S extends object> {
+  /** The last file this chain wrote, and the full one under it. */
+  #last: number | undefined;
+  #full: number | undefined;
+  #fullBytes = 0;
+  #deltaBytes = 0;
+  #deltas = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly prefix: string,
+  ) {}
+
+  file(n: number): string {
+    return join(this.dir, `${this.prefix}${String(n).padStart(12, '0')}.json`);
+  }
+
+  /** The numbers of this chain's files, ascending. */
+  numbers(): number[] {
+    if (!existsSync(this.dir)) return [];
+    const out: number[] = [];
+    for (const f of readdirSync(this.dir)) {
+      if (!f.startsWith(this.prefix) || !f.endsWith('.json')) continue;
+      const n = f.slice(this.prefix.length, -5);
+      if (/^\d{12}$/.test(n)) out.push(Number(n));
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  has(n: number): boolean {
+    return existsSync(this.file(n));
+  }
+
+  /** The full checkpoint the last write stands on (undefined before the first). */
+  get fullAt(): number | undefined {
+    return this.#full;
+  }
+
+  /** The next write is full (a task restored or started afresh: what it wrote before is not its base). */
+  restart(): void {
+    this.#last = undefined;
+    this.#full = undefined;
+  }
+
+  /** Writes file n: the state with all window state, or only what changed since the last write. */
+  write(n: number, state: S, op: Checkpointable): string {
+    mkdirSync(this.dir, { recursive: true });
+    const file = this.file(n);
+    const full = this.#last === undefined || this.#deltas >= MAX_DELTAS || this.#deltaBytes > this.#fullBytes;
+    if (full) writeCheckpointFile(file, { ...state, version: 1, kind: 'full', operator: op.snapshot() } satisfies S & ChainFields);
+    else writeCheckpointFile(file, { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() } satisfies S & ChainFields);
+    const bytes = statSync(file).size;
+    if (full) {
+      this.#full = n;
+      this.#fullBytes = bytes;
+      this.#deltaBytes = 0;
+      this.#deltas = 0;
+    } else {
+      this.#deltaBytes += bytes;
+      this.#deltas++;
+    }
+    this.#last = n;
+    return file;
+  }
+
+  /** The newest file's body alone (its state; no chain composed), or undefined when missing or corrupt. */
+  head(n: number): (S & ChainFields) | undefined {
+    return readCheckpointFile<S & ChainFields>(this.file(n));
+  }
+
+  /**
+   * File n composed with its bases: what to resume from. `bad` names the file that is missing or
+   * corrupt when it cannot be read. Files written before chains (no version) are read by `legacy`.
+   */
+  read(n: number, legacy?: (file: string) => (S & { operator: OperatorSnapshot }) | undefined): { resumed?: Resumed<S>; bad?: number } {
+    const links: OperatorChanges[] = [];
+    let newest: (S & Partial<ChainFields>) | undefined;
+    let at = n;
+    let older: number[] | undefined;
+    for (;;) {
+      const body: (S & Partial<ChainFields>) | undefined = readCheckpointFile<S & ChainFields>(this.file(at)) ?? legacy?.(this.file(at));
+      if (body === undefined || (body.kind === 'delta' ? body.changes === undefined : body.operator === undefined)) return { bad: at };
+      newest ??= body;
+      if (body.kind !== 'delta') {
+        const { version: _v, kind: _k, base: _b, operator: _o, changes: _c, ...state } = newest;
+        return { resumed: { ...(state as unknown as S), operator: body.operator!, changes: links.reverse() } };
+      }
+      links.push(body.changes!);
+      if (body.base !== undefined) at = body.base;
+      else {
+        // Written before deltas named their base: the file before it.
+        older ??= this.numbers();
+        const i = older.indexOf(at);
+        if (i <= 0) return { bad: at };
+        at = older[i - 1];
+      }
+    }
+  }
+
+  /** The newest file whose chain checks out, and the files found corrupt or missing on the way. */
+  latest(): { resumed?: Resumed<S>; n?: number; corrupt: string[] } {
+    const corrupt = new Set<number>();
+    for (const n of this.numbers().reverse()) {
+      if (corrupt.has(n)) continue;
+      const r = this.read(n);
+      if (r.resumed) return { resumed: r.resumed, n, corrupt: [...corrupt].map((c) => this.file(c).slice(this.dir.length + 1)) };
+      corrupt.add(r.bad!);
+    }
+    return { corrupt: [...corrupt].map((c) => this.file(c).slice(this.dir.length + 1)) };
+  }
+
+  /** Deletes this chain's files numbered below `n`. */
+  pruneBelow(n: number): void {
+    for (const m of this.numbers()) if (m < n) rmSync(this.file(m), { force: true });
+  }
+}
