@@ -8,12 +8,13 @@ import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
-import { quantiles, type MetricsSink } from '../report/metrics.js';
+import type { MetricsSink } from '../report/metrics.js';
+import { peakRssMb, publishRunMetrics, type RunFigures } from './run-figures.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
 import { ScoringPipeline } from './join/scorer.js';
 import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { ReportBuilder } from './reports.js';
-import { policyFromEnv, WindowOperator, type OperatorStats } from './operator.js';
+import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
 import { createProcessor, type Outputs } from './process.js';
@@ -39,36 +40,17 @@ export interface RunOptions {
   fresh?: boolean;
 }
 
-export interface RunSummary extends OperatorStats {
-  scenario: string;
-  records: number;
-  deadLettered: number;
-  results: number;
-  alerts: number;
-  elapsedMs: number;
-  recordsPerSecond: number;
-  /** Largest resident set of the process so far (maxRSS). */
-  peakRssMb: number;
-  /** Send (by replay) to processed (by the engine), ms. */
-  latency: LatencySummary;
-  /** A window's firing (the watermark passing its end + lateness) to its result written, ms. */
-  resultLatency: LatencySummary;
+export interface RunSummary extends RunFigures {
   /** Scenarios with reports: input = valid + corrupted + malformed, as this run counted them. */
   reconciliation?: Reconciliation;
   /** Set when this run continued from a checkpoint of a run that was stopped or killed. */
   resumedFrom?: { checkpoint: string; records: number };
-  /** Checkpoints this run wrote, and corrupt ones it skipped. */
-  checkpoints: number;
-  /** Time spent writing them (outputs flushed, state serialized, fsynced), ms. */
-  checkpointMs: number;
+  /** Corrupt checkpoints this run skipped. */
   corruptCheckpoints?: string[];
   /** Stopped by SIGINT/SIGTERM before the end: checkpointed, nothing fired early; the next start resumes. */
   interrupted?: boolean;
   /** Stopped because the log's writer died before its end marker (after reading all there was). */
   writerGone?: boolean;
-  deadLetterReasons: Partial<Record<string, number>>;
-  /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
-  scoring?: ScoringSummary;
 }
 
 /** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
@@ -151,17 +133,20 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     lastCheckpoint = { records, at: performance.now() };
     checkpointMs += lastCheckpoint.at - t0;
   };
-  const m = o.metrics;
-  if (m) {
-    m.gauge('records', 'Records processed, by outcome', () => ({ counted: op.stats.counted, filtered: op.stats.filtered, late: op.stats.late, duplicate: op.stats.duplicates, dead_letter: deadLetters.count }), 'outcome');
-    m.gauge('results', 'Results written', () => results.count);
-    m.gauge('watermark_ms', 'The watermark (event time, ms since the epoch)', () => (Number.isFinite(op.watermark) ? op.watermark : 0));
-    m.gauge('watermark_lag_ms', 'Wall-clock time minus the watermark', () => (Number.isFinite(op.watermark) ? Date.now() - op.watermark : 0));
-    m.gauge('state_entries', 'Accumulators held: (slide bucket, key) pairs', () => op.stateEntries);
-    m.gauge('state_buckets', 'Slide buckets holding state', () => op.openBuckets);
-    m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(latency.summary()), 'quantile');
-    if (scorer) m.gauge('scoring', 'Scoring: actions, results lacking online or batch inputs', () => ({ actions: tally.actions, missing_online: tally.missingOnline, missing_batch: tally.missingBatch }));
-  }
+  if (o.metrics)
+    publishRunMetrics(o.metrics, {
+      operators: () => [op],
+      counters: {
+        get records() { return records; },
+        get results() { return results.count; },
+        get deadLettered() { return deadLetters.count; },
+        get alerts() { return alerts.count; },
+        get checkpoints() { return checkpoints; },
+      },
+      latency,
+      resultLatency,
+      scoring: scorer && (() => tally),
+    });
   let idleSince = performance.now();
   const start = performance.now();
 
@@ -226,7 +211,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     alerts: alerts.count,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMb: peakRssMb(),
     latency: latency.summary(),
     resultLatency: resultLatency.summary(),
     deadLetterReasons: processor.deadLetterKinds,

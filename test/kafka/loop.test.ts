@@ -59,7 +59,16 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
     const run = sat('run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--json');
     expect(run.code, run.stderr).toBe(0);
     expect(run.json.partitionsProcessed).toEqual([0, 1, 2, 3]);
-    expectVerified(dir);
+    const verified = expectVerified(dir);
+    // The summary has what the embedded log's has: memory, checkpoints, both latencies, by the same names.
+    const embedded = tempDir('sat-kafka-');
+    expect(sat('replay', join(ROOT, 'datasets', 'reviews-sample.tsv'), '--scenario', 'reviews', ...FAULTS, '--dir', embedded).code).toBe(0);
+    const local = sat('run', '--dir', embedded, '--json').json;
+    for (const k of Object.keys(local).filter((k) => !['reconciliation', 'resumedFrom', 'corruptCheckpoints', 'interrupted', 'writerGone'].includes(k))) expect(run.json, k).toHaveProperty(k);
+    expect(run.json.peakRssMb).toBeGreaterThan(0);
+    expect(run.json.checkpoints).toBeGreaterThanOrEqual(4); // a full one per partition at least
+    expect(run.json.resultLatency.count).toBe(run.json.results); // each result once, when its commit made it readable
+    expect(verified.pass).toBe(true);
   });
 
   it('one member, at-least-once (no crash): verifies too', () => {

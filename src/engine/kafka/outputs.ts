@@ -3,6 +3,7 @@ import { deadline } from '../../core/deadline.js';
 import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
 import type { topicsOf } from '../../transport/kafka/topics.js';
+import type { Latency } from '../../report/latency.js';
 import type { openScorer } from '../join/open.js';
 import type { scoringTally } from '../join/tally.js';
 import type { WindowResult } from '../operator.js';
@@ -35,6 +36,8 @@ export class KafkaOutputs {
   #pending: OutMessage[] = [];
   /** Fired windows waiting for their score: scored (API calls and all) just before each commit. */
   #unscored: { partition: number; rows: WindowResult[] }[] = [];
+  /** When each held result's window fired: its result latency ends when the commit makes it readable. */
+  #firedAt: number[] = [];
   #producer: Producer;
   readonly #byPartition = new Map<number, Outputs>();
 
@@ -43,6 +46,7 @@ export class KafkaOutputs {
     readonly t: ReturnType<typeof topicsOf>,
     readonly progressTopic: string,
     readonly counters: OutputCounters,
+    readonly resultLatency: Latency,
     readonly scoring?: { scorer: NonNullable<Awaited<ReturnType<typeof openScorer>>>; add: ReturnType<typeof scoringTally>['add'] },
   ) {
     this.#producer = this.#newProducer();
@@ -72,6 +76,7 @@ export class KafkaOutputs {
       late: (row) => this.#pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
       alert: (row) => this.#pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
       results: (rows, emitTime) => {
+        for (let i = 0; i < rows.length; i++) this.#firedAt.push(emitTime);
         if (this.scoring) return void this.#unscored.push({ partition, rows });
         const emit = new Date(emitTime).toISOString();
         for (const r of rows) this.#pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
@@ -126,6 +131,9 @@ export class KafkaOutputs {
       else if (m.topic === this.t.alerts) this.counters.alerts++;
     }
     this.#pending = [];
+    const now = Date.now();
+    for (const t of this.#firedAt) this.resultLatency.record(now - t);
+    this.#firedAt = [];
     this.counters.commits++;
   }
 
@@ -133,6 +141,7 @@ export class KafkaOutputs {
   drop(): void {
     this.#pending = [];
     this.#unscored = [];
+    this.#firedAt = [];
   }
 
   /**

@@ -9,14 +9,14 @@ import { ensureReachable, type KafkaConnection } from '../../transport/kafka/con
 import { initGroupOffsets } from '../../transport/kafka/group-offsets.js';
 import { ensureTopics, partitionCount, topicsOf } from '../../transport/kafka/topics.js';
 import { satHeaders } from '../../transport/kafka/headers.js';
-import { Latency, type LatencySummary } from '../../report/latency.js';
+import { Latency } from '../../report/latency.js';
 import type { MetricsSink } from '../../report/metrics.js';
+import { peakRssMb, publishRunMetrics, type RunFigures } from '../run-figures.js';
 import { openScorer, type ScoringOptions } from '../join/open.js';
 import { policyFromEnv, type OperatorStats } from '../operator.js';
-import { scoringTally, type ScoringSummary } from '../join/tally.js';
+import { scoringTally } from '../join/tally.js';
 import { createProcessor } from '../process.js';
 import { Task } from '../task.js';
-import { publishMemberMetrics } from './metrics.js';
 import { CheckpointStore } from './checkpoints.js';
 import { GroupView } from './group-view.js';
 import { claimSlot } from './member-slot.js';
@@ -42,28 +42,16 @@ export interface KafkaRunOptions {
   metrics?: MetricsSink;
 }
 
-export interface KafkaRunSummary extends OperatorStats {
-  scenario: string;
+export interface KafkaRunSummary extends RunFigures {
   transport: 'kafka';
   group: string;
   exactlyOnce: boolean;
-  records: number;
-  deadLettered: number;
-  results: number;
-  alerts: number;
   commits: number;
   rebalances: number;
   restored: number;
   partitionsProcessed: number[];
-  elapsedMs: number;
-  /** Over the whole run: joining the group, restoring, processing, the last commit and the end check. */
-  recordsPerSecond: number;
-  /** From the first record taken to the last: the rate once the member is consuming. */
+  /** From the first record taken to the last: the rate once the member is consuming (recordsPerSecond is over the whole run: joining the group, restoring, the last commit and the end check). */
   processingRecordsPerSecond: number;
-  deadLetterReasons: Partial<Record<string, number>>;
-  scoring?: ScoringSummary;
-  /** Send (by replay) to processed (by this member), ms. */
-  latency: LatencySummary;
 }
 
 /** An input partition's task on Kafka: where it reads next, and whether it moved since the last commit. */
@@ -109,15 +97,17 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const scorer = o.scoring && (await openScorer(o.scenario, o.scoring));
   const { tally, add } = scoringTally();
   const latency = new Latency('run send-to-processed');
+  const resultLatency = new Latency('run window-fired-to-result');
   const processor = createProcessor(o.scenario);
   const tasks = new Map<number, KafkaTask>();
   const processed = new Set<number>();
-  const counters = { records: 0, deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0 };
+  const counters = { records: 0, deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0, checkpoints: 0 };
+  let checkpointMs = 0;
   const stats: OperatorStats = { counted: 0, filtered: 0, late: 0, duplicates: 0, windowsFired: 0 };
-  const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, scorer ? { scorer, add } : undefined);
+  const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, resultLatency, scorer ? { scorer, add } : undefined);
   const group = new GroupView(o, member, store, policy, progressTopic, written, partitions);
 
-  if (o.metrics) publishMemberMetrics(o.metrics, () => [...tasks.values()].map((x) => x.op), counters, latency);
+  if (o.metrics) publishRunMetrics(o.metrics, { operators: () => [...tasks.values()].map((x) => x.op), counters, latency, resultLatency, scoring: scorer && (() => tally) });
 
   await initGroupOffsets(o.conn, o.group, o.topic, partitions, async (ps) => member.offsetsOf(o.topic, ps, FetchIsolationLevels.READ_COMMITTED, ListOffsetTimestamps.EARLIEST));
   await member.open();
@@ -153,7 +143,10 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   async function commit(): Promise<void> {
     const dirty = [...tasks.values()].filter((x) => x.dirty);
     if (dirty.length === 0) return;
+    const t0 = performance.now();
     for (const x of dirty) store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state() }, x.op);
+    counters.checkpoints += dirty.length;
+    checkpointMs += performance.now() - t0;
     await outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, last: x.last as Message })), member.consumer);
     for (const x of dirty) {
       x.dirty = false;
@@ -289,8 +282,11 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(counters.records / Math.max(elapsedMs / 1000, 1e-9)),
     processingRecordsPerSecond: firstRecordAt === undefined ? 0 : Math.round(counters.records / Math.max((lastRecordAt - firstRecordAt) / 1000, 1e-3)),
+    peakRssMb: peakRssMb(),
+    checkpointMs: Math.round(checkpointMs),
     deadLetterReasons: processor.deadLetterKinds,
     scoring: scorer && { ...tally, online: scorer.online?.stats },
     latency: latency.summary(),
+    resultLatency: resultLatency.summary(),
   };
 }

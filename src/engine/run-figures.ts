@@ -1,0 +1,69 @@
+import type { Latency, LatencySummary } from '../report/latency.js';
+import { quantiles, type MetricsSink } from '../report/metrics.js';
+import type { ScoringSummary } from './join/tally.js';
+import type { OperatorStats, WindowOperator } from './operator.js';
+
+/** What a run reports, whatever the transport: the summary's common part (--json, run.json). */
+export interface RunFigures extends OperatorStats {
+  scenario: string;
+  records: number;
+  deadLettered: number;
+  results: number;
+  alerts: number;
+  elapsedMs: number;
+  recordsPerSecond: number;
+  /** Largest resident set of the process so far (maxRSS). */
+  peakRssMb: number;
+  /** Send (by replay) to processed (by the engine), ms. */
+  latency: LatencySummary;
+  /** A window's firing (the watermark passing its end + lateness) to its result written (committed, on Kafka), ms. */
+  resultLatency: LatencySummary;
+  /** Checkpoints written, and the time spent writing them (state serialized, fsynced), ms. */
+  checkpoints: number;
+  checkpointMs: number;
+  deadLetterReasons: Partial<Record<string, number>>;
+  /** Scored results (satisfaction): actions emitted, results lacking an input, API calls. */
+  scoring?: ScoringSummary;
+}
+
+export function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+/** What a run exposes to its metrics, read at scrape time, whatever the transport. */
+export interface RunGauges {
+  /** The operators of the tasks this process holds (one on the embedded log, one per partition on Kafka). */
+  operators: () => WindowOperator[];
+  counters: { records: number; results: number; deadLettered: number; alerts: number; checkpoints: number; commits?: number; rebalances?: number };
+  latency: Latency;
+  resultLatency: Latency;
+  scoring?: () => { actions: number; missingOnline: number; missingBatch: number };
+}
+
+/** `sat run --metrics-port`: the same gauges on both transports (Kafka adds commits and rebalances). */
+export function publishRunMetrics(m: MetricsSink, g: RunGauges): void {
+  const sum = (k: keyof OperatorStats) => g.operators().reduce((a, op) => a + op.stats[k], 0);
+  const c = g.counters;
+  m.gauge('records', 'Records processed by the tasks this process holds, by outcome', () => ({ counted: sum('counted'), filtered: sum('filtered'), late: sum('late'), duplicate: sum('duplicates'), dead_letter: c.deadLettered }), 'outcome');
+  m.gauge('results', 'Results written', () => c.results);
+  m.gauge('progress', 'Records taken, results, dead letters, checkpoints, commits and rebalances', () => ({ records: c.records, results: c.results, dead_letters: c.deadLettered, checkpoints: c.checkpoints, commits: c.commits ?? c.checkpoints, rebalances: c.rebalances ?? 0 }));
+  // The lowest task watermark: the one that holds results back.
+  const watermark = () => {
+    const wms = g.operators().map((op) => op.watermark).filter(Number.isFinite);
+    return wms.length ? Math.min(...wms) : undefined;
+  };
+  m.gauge('watermark_ms', 'The lowest task watermark (event time, ms since the epoch)', () => watermark() ?? 0);
+  m.gauge('watermark_lag_ms', 'Wall-clock time minus the lowest task watermark', () => {
+    const wm = watermark();
+    return wm === undefined ? 0 : Date.now() - wm;
+  });
+  m.gauge('state_entries', 'Accumulators held: (slide bucket, key) pairs', () => g.operators().reduce((a, op) => a + op.stateEntries, 0));
+  m.gauge('state_buckets', 'Slide buckets holding state', () => g.operators().reduce((a, op) => a + op.openBuckets, 0));
+  m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(g.latency.summary()), 'quantile');
+  m.gauge('result_latency_ms', 'Window fired to its result written (or committed, on Kafka)', () => quantiles(g.resultLatency.summary()), 'quantile');
+  const scoring = g.scoring;
+  if (scoring) m.gauge('scoring', 'Scoring: actions, results lacking online or batch inputs', () => {
+    const t = scoring();
+    return { actions: t.actions, missing_online: t.missingOnline, missing_batch: t.missingBatch };
+  });
+}
