@@ -2,7 +2,7 @@ import { UsageError } from '../core/errors.js';
 import { holds } from '../scenario/conditions.js';
 import type { Condition, Scenario } from '../scenario/types.js';
 import { AggregationPlan } from './aggregations/index.js';
-import { DedupStore, type DedupEntry } from './state/dedup.js';
+import { DedupStore, type DedupColumns } from './state/dedup.js';
 import { PaneStore, type PaneColumns } from './state/panes.js';
 import type { ValidRecord } from './validate.js';
 
@@ -54,8 +54,8 @@ export interface OperatorSnapshot {
   panes: PaneColumns;
   /** Windows starting before this have fired (null: none yet). */
   fireFrom: number | null;
-  /** [close time, ids] */
-  forget: DedupEntry[];
+  /** Dedup ids by close time. */
+  forget: DedupColumns;
 }
 
 /** What changed since the last snapshot or changelog: what an incremental checkpoint saves. */
@@ -65,7 +65,7 @@ export interface OperatorChanges {
   fireFrom: number | null;
   panes: PaneColumns;
   /** Ids held since, by close time. */
-  forget: DedupEntry[];
+  forget: DedupColumns;
 }
 
 export interface OperatorStats {

@@ -1,10 +1,12 @@
+import { decodeStrings, encodeStrings, type StringColumn } from '../checkpoint/strings.js';
 import { insertSorted } from './panes.js';
 
-/** [close, ids]: ids held until the watermark reaches close (infinities as ±1e308 in JSON). */
-export type DedupEntry = [number, string[]];
-
-const toJson = (x: number) => (Number.isFinite(x) ? x : x > 0 ? 1e308 : -1e308);
-const fromJson = (x: number) => (x >= 1e308 ? Infinity : x <= -1e308 ? -Infinity : x);
+/** Ids held until the watermark reaches their close, as columns: count[i] ids (in order) close at close[i]. */
+export interface DedupColumns {
+  close: Float64Array;
+  count: Uint32Array;
+  ids: StringColumn;
+}
 
 /**
  * Dedup state: the natural ids held, each until the watermark reaches the close of the window that
@@ -47,31 +49,40 @@ export class DedupStore {
     if (n > 0) order.splice(0, n);
   }
 
-  snapshot(): DedupEntry[] {
-    const out: DedupEntry[] = [];
-    for (const close of this.#order) {
-      const ids = this.#byClose.get(close)!;
-      out.push([toJson(close), [...ids]]);
-      this.#saved.set(close, ids.length);
-    }
-    return out;
+  snapshot(): DedupColumns {
+    return this.#columns(() => 0);
   }
 
   /** The ids held since the last snapshot or changelog, by close time. */
-  changes(): DedupEntry[] {
-    const out: DedupEntry[] = [];
+  changes(): DedupColumns {
+    return this.#columns((close) => this.#saved.get(close) ?? 0);
+  }
+
+  /** Each close time's ids from `savedOf(close)` on; what is saved is then all of them. */
+  #columns(savedOf: (close: number) => number): DedupColumns {
+    const closes: number[] = [];
+    const counts: number[] = [];
+    const ids: string[] = [];
     for (const close of this.#order) {
-      const ids = this.#byClose.get(close)!;
-      const saved = this.#saved.get(close) ?? 0;
-      if (ids.length > saved) out.push([toJson(close), ids.slice(saved)]);
-      this.#saved.set(close, ids.length);
+      const held = this.#byClose.get(close)!;
+      const saved = savedOf(close);
+      if (held.length > saved) {
+        closes.push(close);
+        counts.push(held.length - saved);
+        for (let i = saved; i < held.length; i++) ids.push(held[i]);
+      }
+      this.#saved.set(close, held.length);
     }
-    return out;
+    return { close: Float64Array.from(closes), count: Uint32Array.from(counts), ids: encodeStrings(ids) };
   }
 
   /** Adds entries (a snapshot's, then each changelog's in order). */
-  load(entries: DedupEntry[]): void {
-    for (const [close, ids] of entries) for (const id of ids) this.hold(id, fromJson(close));
-    for (const [close] of entries) this.#saved.set(fromJson(close), this.#byClose.get(fromJson(close))!.length);
+  load(c: DedupColumns): void {
+    const ids = decodeStrings(c.ids);
+    let at = 0;
+    for (let i = 0; i < c.close.length; i++) {
+      for (let j = 0; j < c.count[i]; j++) this.hold(ids[at++], c.close[i]);
+      this.#saved.set(c.close[i], this.#byClose.get(c.close[i])!.length);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import type { AggregationPlan } from '../aggregations/index.js';
+import { decodeStrings, encodeStrings, type StringColumn } from '../checkpoint/strings.js';
 import { KeyIds } from './key-ids.js';
 
 /** Panes as columns: what a snapshot or a changelog of the window state holds (binary in a checkpoint). */
@@ -6,7 +7,7 @@ export interface PaneColumns {
   /** Slots and sets per pane: a checkpoint made for other aggregations is refused. */
   width: number;
   setCount: number;
-  keys: string[];
+  keys: StringColumn;
   /** Per pane: its bucket's start, its key (an index into keys), its slots (width each). */
   bucket: Float64Array;
   key: Uint32Array;
@@ -284,8 +285,10 @@ export class PaneStore {
     const n = bs.length;
     const keys: string[] = [];
     const local = new Map<number, number>();
-    const c: PaneColumns = { width: w, setCount: this.plan.setCount, keys, bucket: new Float64Array(n), key: new Uint32Array(n), values: new Float64Array(n * w) };
-    if (this.#withSets) c.sets = [];
+    const bucket = new Float64Array(n);
+    const key = new Uint32Array(n);
+    const values = new Float64Array(n * w);
+    const sets: number[][][] | undefined = this.#withSets ? [] : undefined;
     for (let i = 0; i < n; i++) {
       const b = bs[i];
       const r = rs[i];
@@ -296,21 +299,22 @@ export class PaneStore {
         local.set(id, k);
         keys.push(this.#keys.name(id));
       }
-      c.bucket[i] = b.start;
-      c.key[i] = k;
-      c.values.set(b.vals.subarray(r * w, (r + 1) * w), i * w);
-      if (c.sets) c.sets.push(b.sets![r]!.map((x) => [...x]));
+      bucket[i] = b.start;
+      key[i] = k;
+      values.set(b.vals.subarray(r * w, (r + 1) * w), i * w);
+      if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
     }
-    return c;
+    return { width: w, setCount: this.plan.setCount, keys: encodeStrings(keys), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
   /** Puts the panes of a snapshot or changelog in (a changelog's replace what is held). */
   load(c: PaneColumns): void {
     this.plan.check(c.width, c.setCount);
     const w = this.#width;
+    const keys = decodeStrings(c.keys);
     for (let i = 0; i < c.bucket.length; i++) {
       const b = this.#bucketAt(c.bucket[i]);
-      const row = this.#rowFor(b, c.keys[c.key[i]]);
+      const row = this.#rowFor(b, keys[c.key[i]]);
       b.vals.set(c.values.subarray(i * w, (i + 1) * w), row * w);
       if (b.sets) b.sets[row] = c.sets![i].map((xs) => new Set(xs));
       b.epoch[row] = -1;
