@@ -30,6 +30,8 @@ export interface KillSummary {
   killedAtRecord?: number[];
   starts: number;
   resumes: number;
+  /** Fired windows that were being scored at the checkpoint a start resumed from, scored again. */
+  rescored: number;
   finalExitCode: number | null;
   verify?: { code: number | null; pass: boolean };
   elapsedMs: number;
@@ -81,7 +83,7 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
   const [cmd, args] = argv(o.command);
   if (o.afterRecords && !(o.command[0] === 'sat' && o.command[1] === 'run')) throw new UsageError('--after-records works with sat run only (it counts the records sat run processes)');
   const t0 = performance.now();
-  const summary: KillSummary = { kills: 0, killedAfterMs: [], ...(o.afterRecords ? { killedAtRecord: [] } : {}), starts: 0, resumes: 0, finalExitCode: null, elapsedMs: 0 };
+  const summary: KillSummary = { kills: 0, killedAfterMs: [], ...(o.afterRecords ? { killedAtRecord: [] } : {}), starts: 0, resumes: 0, rescored: 0, finalExitCode: null, elapsedMs: 0 };
   for (;;) {
     const killing = summary.kills < o.times;
     // A record count is drawn whether or not it is used, so the seed gives the same sequence.
@@ -102,6 +104,7 @@ export async function chaosKill(o: KillOptions): Promise<KillSummary> {
     const timer = killing && atRecord === undefined ? armed.then(() => new Promise<'kill'>((res) => setTimeout(() => res('kill'), wait))) : new Promise<never>(() => undefined);
     const first = await Promise.race([exited, timer]);
     if (/resuming from |restored at offset /.test(stderr)) summary.resumes++;
+    summary.rescored += Number(/scoring (\d+) fired windows again/.exec(stderr)?.[1] ?? 0);
     if (first === 'kill') {
       child.kill('SIGKILL');
       await exited;

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { LogPosition } from '../../transport/log/reader.js';
+import type { InFlight } from '../join/scorer.js';
 import type { SinkState } from '../sinks.js';
 import { CheckpointChain, type ChainFields, type Checkpointable, type Resumed } from './chain.js';
 
@@ -12,6 +13,8 @@ export interface RunState {
   deadLetterKinds: Record<string, number>;
   reports?: unknown;
   scoring?: unknown;
+  /** Fired windows still being scored when the checkpoint was taken: submitted again on resume. */
+  inFlight?: InFlight[];
 }
 
 /** A checkpoint file: the run's state and either all window state (full) or what changed since its base (delta). */

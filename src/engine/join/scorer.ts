@@ -133,9 +133,16 @@ export class Scorer {
  * fires, written in firing order, and at most `maxInFlight` batches wait at once (then the engine
  * waits: backpressure, as Flink's ordered async I/O does).
  */
+/** Windows fired at `firedAt`, being scored. */
+export interface InFlight {
+  rows: WindowResult[];
+  firedAt: number;
+}
+
 export class ScoringPipeline {
   #chain: Promise<void> = Promise.resolve();
-  #inFlight = 0;
+  /** Submitted and not yet written, oldest first: what a checkpoint holds, as Flink's async I/O operator does. */
+  #inFlight: InFlight[] = [];
   #error: unknown;
 
   constructor(
@@ -149,25 +156,38 @@ export class ScoringPipeline {
     if (this.#error !== undefined) throw this.#error;
     const scored = this.scorer.score(rows);
     scored.catch(() => undefined); // handled in order below
-    this.#inFlight++;
+    this.#inFlight.push({ rows, firedAt });
     this.#chain = this.#chain.then(async () => {
       try {
         this.write(await scored, firedAt);
       } catch (e) {
         this.#error ??= e;
       } finally {
-        this.#inFlight--;
+        this.#inFlight.shift();
       }
     });
   }
 
   /** Something is being scored (API calls in flight). */
   get busy(): boolean {
-    return this.#inFlight > 0;
+    return this.#inFlight.length > 0;
   }
 
   get full(): boolean {
-    return this.#inFlight >= this.maxInFlight;
+    return this.#inFlight.length >= this.maxInFlight;
+  }
+
+  /**
+   * The fired windows not yet written, for a checkpoint taken now: a restore submits them again, so
+   * a checkpoint need not wait for the API (the outputs it records hold none of them).
+   */
+  inFlight(): InFlight[] {
+    return this.#inFlight.map((x) => ({ rows: x.rows, firedAt: x.firedAt }));
+  }
+
+  /** Rethrows the first failure so far. */
+  check(): void {
+    if (this.#error !== undefined) throw this.#error;
   }
 
   /** Waits until everything submitted is written; rethrows the first failure. */
