@@ -22,16 +22,20 @@ export interface Checkpointable {
   changes(): OperatorChanges;
 }
 
-/** A full checkpoint is written again once this many changelogs follow the last one, or they outweigh it. */
-const MAX_DELTAS = 50;
+/**
+ * A full checkpoint is written again once the changelogs after the last one outweigh it (so a
+ * restore reads at most twice the state, and state that keeps growing is written in full at
+ * doubling sizes: about twice its final size in all), or, as a bound on files, once this many follow.
+ */
+const MAX_DELTAS = 1000;
 
 /**
  * One chain of checkpoint files, `<prefix><n>.json` in the format of checkpoint/file.ts (checksummed,
  * fsynced, renamed over), for both transports: the embedded log numbers its files in order, a Kafka
  * partition by the offset each covers. The first file a chain writes is full; later ones are
  * changelogs of their base (only the panes and dedup ids that changed, as Kafka Streams' changelogs
- * and Flink's incremental checkpoints), until their bytes outweigh the last full one or MAX_DELTAS of
- * them follow it. Reading file n composes n with its bases back to a full one; a corrupt or missing
+ * and Flink's incremental checkpoints), until their bytes outweigh the last full one (or MAX_DELTAS
+ * of them follow it). Reading file n composes n with its bases back to a full one; a corrupt or missing
  * link makes n unreadable.
  */
 export class CheckpointChain<S extends object> {
