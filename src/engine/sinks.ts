@@ -2,10 +2,11 @@ import { closeSync, createReadStream, existsSync, openSync, statSync, truncateSy
 import { SatError } from '../core/errors.js';
 import { writeAll } from '../core/fs-errors.js';
 import { createInterface } from 'node:readline';
-import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
+import { Worker } from 'node:worker_threads';
 import { cachedIso } from '../core/time.js';
-import { ENGINE_AGGREGATIONS } from './aggregations/index.js';
+import { fsError } from '../core/fs-errors.js';
 import type { Scenario } from '../scenario/types.js';
+import { emptyRows, type ResultRows } from './parquet/result-columns.js';
 import type { ScoredResult } from './join/scorer.js';
 import type { WindowResult } from './operator.js';
 
@@ -83,6 +84,37 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
   return `${line},"emit_time":"${emitIso}"}`;
 }
 
+/** The results' Parquet file, encoded by a worker thread (parquet/worker.ts) from row groups handed over. */
+class ParquetInWorker {
+  readonly #worker: Worker;
+  readonly #done: Promise<{ failed?: { message: string; code?: string } }>;
+
+  constructor(
+    readonly path: string,
+    s: Scenario,
+  ) {
+    this.#worker = new Worker(new URL('./parquet/worker.js', import.meta.url), { workerData: { path, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: s.score !== undefined } });
+    // It must not hold the process open while the engine runs; finish() holds it until it answers.
+    this.#worker.unref();
+    this.#done = new Promise((resolve) => {
+      this.#worker.once('message', resolve);
+      this.#worker.once('error', (e) => resolve({ failed: { message: e.message } }));
+      this.#worker.once('exit', (code) => resolve({ failed: { message: `the Parquet writer thread exited (${code})` } }));
+    });
+  }
+
+  write(rows: ResultRows): void {
+    this.#worker.postMessage({ rows });
+  }
+
+  async finish(): Promise<void> {
+    this.#worker.ref();
+    this.#worker.postMessage({ finish: true });
+    const r = await this.#done;
+    if (r.failed) throw fsError(Object.assign(new Error(`writing ${this.path}: ${r.failed.message}`), { code: r.failed.code }), this.path);
+  }
+}
+
 /**
  * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
  * (timestamps in ms, counts INT64, other aggregates DOUBLE), a row group every 50k results so
@@ -91,20 +123,22 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
 export class ResultSink {
   readonly #jsonl: JsonlSink;
   /** Absent when resumed from a checkpoint: the Parquet file is then rebuilt from the JSONL at the end. */
-  #parquet: ParquetWriter | undefined;
+  #parquet: ParquetInWorker | undefined;
   readonly #parquetPath: string;
+  readonly #scenario: Scenario;
   readonly #aggs: Scenario['aggregations'];
   readonly #scored: boolean;
-  #cols: ReturnType<ResultSink['emptyColumns']>;
+  #cols: ResultRows;
   readonly #iso = cachedIso();
 
   constructor(jsonlPath: string, parquetPath: string, s: Scenario, resume?: SinkState) {
     this.#jsonl = new JsonlSink(jsonlPath, resume);
     this.#parquetPath = parquetPath;
+    this.#scenario = s;
     this.#aggs = s.aggregations;
     this.#scored = s.score !== undefined;
-    this.#cols = this.emptyColumns();
-    this.#parquet = resume ? undefined : new ParquetWriter({ writer: fileWriter(parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+    this.#cols = emptyRows(this.#aggs.length);
+    this.#parquet = resume ? undefined : new ParquetInWorker(parquetPath, s);
   }
 
   state(): SinkState {
@@ -142,8 +176,8 @@ export class ResultSink {
   async close(): Promise<void> {
     if (this.#parquet) {
       this.#flushRowGroup();
-      this.#parquet.finish();
       await this.#jsonl.close();
+      await this.#parquet.finish();
       return;
     }
     await this.#jsonl.close();
@@ -152,8 +186,8 @@ export class ResultSink {
 
   /** After a resume: the Parquet results again from the JSONL, a row group at a time. */
   async #rebuildParquet(): Promise<void> {
-    this.#cols = this.emptyColumns();
-    this.#parquet = new ParquetWriter({ writer: fileWriter(this.#parquetPath), schema: schemaFromColumnData({ columnData: this.#columns() }) });
+    this.#cols = emptyRows(this.#aggs.length);
+    this.#parquet = new ParquetInWorker(this.#parquetPath, this.#scenario);
     for await (const line of createInterface({ input: createReadStream(this.#jsonl.path), crlfDelay: Infinity })) {
       if (line === '') continue;
       const o = JSON.parse(line) as Record<string, unknown> & { window_start: string; window_end: string; key: string; emit_time: string };
@@ -163,7 +197,7 @@ export class ResultSink {
       if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
     }
     this.#flushRowGroup();
-    this.#parquet.finish();
+    await this.#parquet.finish();
   }
 
   flush(): void {
@@ -173,36 +207,7 @@ export class ResultSink {
 
   #flushRowGroup(): void {
     if (this.#cols.key.length === 0 || !this.#parquet) return;
-    this.#parquet.write({ columnData: this.#columns(), rowGroupSize: ROW_GROUP });
-    this.#cols = this.emptyColumns();
-  }
-
-  private emptyColumns() {
-    return { start: [] as number[], end: [] as number[], key: [] as string[], emit: [] as number[], aggs: this.#aggs.map(() => [] as (number | null)[]), score: [] as (number | null)[], missing: [] as string[], snapshotDay: [] as (string | null)[] };
-  }
-
-  #columns(): ColumnSource[] {
-    const c = this.#cols;
-    const dates = (xs: number[]) => xs.map((x) => new Date(x));
-    return [
-      { name: 'window_start', data: dates(c.start), type: 'TIMESTAMP', nullable: false },
-      { name: 'window_end', data: dates(c.end), type: 'TIMESTAMP', nullable: false },
-      { name: 'key', data: c.key, type: 'STRING', nullable: false },
-      ...this.#aggs.map(
-        (a, i): ColumnSource =>
-          ENGINE_AGGREGATIONS[a.op].integer
-            ? { name: a.name, data: c.aggs[i].map((v) => BigInt(v ?? 0)), type: 'INT64', nullable: false }
-            : { name: a.name, data: c.aggs[i], type: 'DOUBLE', nullable: true },
-      ),
-      ...(this.#scored
-        ? [
-            { name: 'score', data: c.score, type: 'DOUBLE', nullable: true } as ColumnSource,
-            // Comma-separated: "", "online", "batch" or "batch,online".
-            { name: 'missing', data: c.missing, type: 'STRING', nullable: false } as ColumnSource,
-            { name: 'snapshot_day', data: c.snapshotDay, type: 'STRING', nullable: true } as ColumnSource,
-          ]
-        : []),
-      { name: 'emit_time', data: dates(c.emit), type: 'TIMESTAMP', nullable: false },
-    ];
+    this.#parquet.write(this.#cols);
+    this.#cols = emptyRows(this.#aggs.length);
   }
 }
