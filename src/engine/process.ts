@@ -1,7 +1,7 @@
 import type { Scenario } from '../scenario/types.js';
 import type { WindowOperator, WindowResult } from './operator.js';
 import type { ReportBuilder } from './reports.js';
-import { createValidator, type RejectKind, type ValidRecord } from './validate.js';
+import { createValidator, Rejected, type RejectKind, type ValidRecord } from './validate.js';
 
 /** Where the engine's outputs go: files for the embedded log, transactional topics for Kafka. */
 export interface Outputs {
@@ -33,13 +33,12 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
   const iso = (ms: number) => new Date(ms).toISOString();
 
   function handle(op: WindowOperator, rec: InRecord, out: Outputs): void {
-    const v = validate(rec.value);
-    if (!v.ok) {
-      deadLetterKinds[v.kind] = (deadLetterKinds[v.kind] ?? 0) + 1;
-      out.deadLetter({ partition: rec.partition, offset: rec.offset, kind: v.kind, reason: v.reason, raw: Buffer.from(rec.value).toString('base64') });
+    const r = validate(rec.value);
+    if (r instanceof Rejected) {
+      deadLetterKinds[r.kind] = (deadLetterKinds[r.kind] ?? 0) + 1;
+      out.deadLetter({ partition: rec.partition, offset: rec.offset, kind: r.kind, reason: r.reason, raw: Buffer.from(rec.value).toString('base64') });
       return;
     }
-    const r = v.record;
     if (reports?.isCorrupted(r.values)) {
       out.corrupted?.({ partition: rec.partition, offset: rec.offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(rec.value) });
       op.advance(r.time);

@@ -14,7 +14,15 @@ export type RejectKind =
   | 'invalid-utf8' | 'not-json' | 'not-object' | 'unexpected-field' | 'missing-key' | 'missing-field'
   | 'empty-field' | 'empty-key' | 'wrong-type' | 'bad-timestamp';
 
-export type Validated = { ok: true; record: ValidRecord } | { ok: false; kind: RejectKind; reason: string };
+/** Why a record was refused. A valid one is returned as itself: no wrapper object per record. */
+export class Rejected {
+  constructor(
+    readonly kind: RejectKind,
+    readonly reason: string,
+  ) {}
+}
+
+export type Validated = ValidRecord | Rejected;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -23,8 +31,8 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
-  const bad = (kind: RejectKind, reason: string): Validated => ({ ok: false, kind, reason });
-  const unexpected = (values: Record<string, unknown>): Validated | undefined => {
+  const bad = (kind: RejectKind, reason: string): Rejected => new Rejected(kind, reason);
+  const unexpected = (values: Record<string, unknown>): Rejected | undefined => {
     for (const name in values) if (!fields.has(name)) return bad('unexpected-field', `unexpected field ${name}`);
     return undefined;
   };
@@ -67,7 +75,7 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}`);
     let id = '';
     for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
-    return { ok: true, record: { key, time, id, values } };
+    return { key, time, id, values };
   };
 }
 
