@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
-import { createValidator } from '../../src/engine/validate.js';
+import { createValidator, Rejected } from '../../src/engine/validate.js';
 import { orderByEventTime, toOutgoing, type Outgoing } from '../../src/replay/convert.js';
 import { corrupt, MALFORMED_KINDS } from '../../src/replay/faults/malformed.js';
 import { planFaults } from '../../src/replay/faults/plan.js';
@@ -33,7 +33,7 @@ describe('malformed records', () => {
   const clean = stream(1)[0];
 
   it('a clean record passes the engine validator', () => {
-    expect(validate(enc.encode(clean.payload)).ok).toBe(true);
+    expect(validate(enc.encode(clean.payload))).not.toBeInstanceOf(Rejected);
   });
 
   const expectedKind: Record<string, string[]> = {
@@ -54,8 +54,8 @@ describe('malformed records', () => {
       if (c.kind !== kind) continue;
       seen++;
       const v = validate(c.payload);
-      expect(v.ok).toBe(false);
-      if (!v.ok) {
+      expect(v).toBeInstanceOf(Rejected);
+      if (v instanceof Rejected) {
         expect(expectedKind[kind]).toContain(v.kind);
         expect(v.reason.length).toBeGreaterThan(3);
       }
@@ -147,18 +147,18 @@ describe('boundary probes', () => {
     const seen: Record<string, string[]> = {};
     for (const d of deliveries) {
       const v = validate(d.payload ?? enc.encode(d.item.payload));
-      if (!v.ok) throw new Error(v.reason);
+      if (v instanceof Rejected) throw new Error(v.reason);
       const before = op.watermark;
-      const { outcome } = op.process(v.record);
+      const { outcome } = op.process(v);
       if (d.fault !== 'boundary' || d.detail.startsWith('pusher')) continue;
       const kind = d.detail.split(':')[0];
-      const close = Math.floor(v.record.time / 60_000) * 60_000 + 60_000;
+      const close = Math.floor(v.time / 60_000) * 60_000 + 60_000;
       (seen[kind] ??= []).push(outcome);
       if (kind === 'late-at-close') expect(op.watermark).toBe(close);
       if (kind === 'before-close') expect(op.watermark).toBe(close - 1);
-      if (kind === 'edge-first') expect(v.record.time % 60_000).toBe(0);
-      if (kind === 'edge-last') expect(v.record.time % 60_000).toBe(59_999);
-      if (kind.startsWith('dup')) expect(before).toBe(v.record.time - (kind === 'dup-at-expiry' ? 0 : 1));
+      if (kind === 'edge-first') expect(v.time % 60_000).toBe(0);
+      if (kind === 'edge-last') expect(v.time % 60_000).toBe(59_999);
+      if (kind.startsWith('dup')) expect(before).toBe(v.time - (kind === 'dup-at-expiry' ? 0 : 1));
     }
     expect(new Set(seen['late-at-close'])).toEqual(new Set(['late']));
     expect(new Set(seen['before-close'])).toEqual(new Set(['counted']));

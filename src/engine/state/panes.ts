@@ -93,7 +93,7 @@ export class PaneStore {
   /** Per key id, the newest bucket holding a pane of it (chained stores only). */
   #newest = new Float64Array(1024);
   /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
-  #epoch = 0;
+  #epoch = 1; // new rows start at 0 and loaded ones at -1: neither is "changed in this epoch" until added to
   #dirtyBuckets: Bucket[] = [];
   #dirtyRows: number[] = [];
   /** Merging a window: per key id its row in #merged (-1: none yet). */
