@@ -1,7 +1,7 @@
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCheckpointFile } from '../../src/engine/checkpoint/file.js';
+import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint/file.js';
 import { RunCheckpoints, type RunCheckpoint, type RunState } from '../../src/engine/checkpoint/run-checkpoints.js';
 import { CheckpointStore } from '../../src/engine/kafka/checkpoints.js';
 import { WindowOperator } from '../../src/engine/operator.js';
@@ -87,5 +87,18 @@ describe('Kafka partition checkpoints: a chain per partition, named by offset', 
     store.write({ partition: 3, nextOffset: 470, ended: true }, resumed);
     truncateSync(join(dir, 'p3-000000000460.json'), 20);
     expect(() => store.read(3, 470)).toThrow(/p3-000000000460\.json is corrupt.*offset 470 of partition 3, which stands on it/);
+  });
+});
+
+describe('checkpoints of an older sat (window state in another layout)', () => {
+  it('are named and refused on Kafka (exit 3, one line) and skipped on the embedded log, never a stack trace', () => {
+    const dir = tempDir('sat-old-');
+    const old = { version: 1, kind: 'full', partition: 0, nextOffset: 9, ended: false, operator: { watermark: 0, stats: {}, buckets: [], fireFrom: null, forget: [] } };
+    writeCheckpointFile(join(dir, 'p0-000000000009.json'), old);
+    expect(() => new CheckpointStore(dir).read(0, 9)).toThrow(/p0-000000000009\.json is written by an older sat.*a new --group starts from the beginning/);
+    writeCheckpointFile(join(dir, 'cp-000000000000.json'), { ...old, records: 5 });
+    const found = new RunCheckpoints(dir).latest();
+    expect(found.checkpoint).toBeUndefined();
+    expect(found.corrupt).toEqual(['cp-000000000000.json']);
   });
 });

@@ -109,17 +109,20 @@ export class CheckpointChain<S extends object> {
   }
 
   /**
-   * File n composed with its bases: what to resume from. `bad` names the file that is missing or
-   * corrupt when it cannot be read. Files written before chains (no version) are read by `legacy`.
+   * File n composed with its bases: what to resume from. When it cannot be read, `bad` names the
+   * file that is missing, corrupt or written by an older sat (window state in another layout).
    */
-  read(n: number, legacy?: (file: string) => (S & { operator: OperatorSnapshot }) | undefined): { resumed?: Resumed<S>; bad?: number } {
+  read(n: number): { resumed?: Resumed<S>; bad?: number; why?: 'missing' | 'corrupt' | 'older' } {
     const links: OperatorChanges[] = [];
-    let newest: (S & Partial<ChainFields>) | undefined;
+    let newest: (S & ChainFields) | undefined;
     let at = n;
     let older: number[] | undefined;
     for (;;) {
-      const body: (S & Partial<ChainFields>) | undefined = readCheckpointFile<S & ChainFields>(this.file(at)) ?? legacy?.(this.file(at));
-      if (body === undefined || (body.kind === 'delta' ? body.changes === undefined : body.operator === undefined)) return { bad: at };
+      if (!this.has(at)) return { bad: at, why: 'missing' };
+      const body = readCheckpointFile<S & ChainFields>(this.file(at));
+      if (body === undefined) return { bad: at, why: 'corrupt' };
+      // Format 2 and before held panes as JSON arrays (`buckets`): this engine cannot load them.
+      if ((body.kind === 'delta' ? body.changes?.panes : body.operator?.panes) === undefined) return { bad: at, why: 'older' };
       newest ??= body;
       if (body.kind !== 'delta') {
         const { version: _v, kind: _k, base: _b, operator: _o, changes: _c, ...state } = newest;
@@ -131,7 +134,7 @@ export class CheckpointChain<S extends object> {
         // Written before deltas named their base: the file before it.
         older ??= this.numbers();
         const i = older.indexOf(at);
-        if (i <= 0) return { bad: at };
+        if (i <= 0) return { bad: at, why: 'missing' };
         at = older[i - 1];
       }
     }

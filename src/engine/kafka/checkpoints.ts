@@ -1,7 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { SatError } from '../../core/errors.js';
 import { CheckpointChain, type Checkpointable, type Resumed } from '../checkpoint/chain.js';
-import type { OperatorSnapshot } from '../operator.js';
 
 /** What one input partition's task holds beside its window state: how far it has read. */
 export interface PartitionState {
@@ -55,7 +54,7 @@ export class CheckpointStore {
 
   /** Whether the checkpoint at this committed offset has processed the end marker (undefined: none readable). */
   ended(partition: number, nextOffset: number): boolean | undefined {
-    return (this.#chain(partition).head(nextOffset) ?? legacy(this.#chain(partition).file(nextOffset)))?.ended;
+    return this.#chain(partition).head(nextOffset)?.ended;
   }
 
   /** The checkpoint for exactly this committed offset; undefined at offset 0 (nothing processed yet). */
@@ -63,8 +62,9 @@ export class CheckpointStore {
     if (nextOffset === 0) return undefined;
     const chain = this.#chain(partition);
     if (!chain.has(nextOffset)) throw new SatError(`checkpoint missing for partition ${partition} at offset ${nextOffset} in ${this.dir}: the group committed that offset, but its window state is gone, so it cannot be restored (a new --group starts from the beginning)`, 3);
-    const r = chain.read(nextOffset, legacy);
-    if (r.resumed === undefined) throw new SatError(`checkpoint ${chain.file(r.bad!)} is ${chain.has(r.bad!) ? 'corrupt (its checksum does not hold)' : 'missing'}: the group committed offset ${nextOffset} of partition ${partition}, which stands on it, so its window state cannot be read (a new --group starts from the beginning)`, 3);
+    const r = chain.read(nextOffset);
+    const why = { missing: 'missing', corrupt: 'corrupt (its checksum does not hold)', older: 'written by an older sat, in a layout this one cannot load' }[r.why ?? 'corrupt'];
+    if (r.resumed === undefined) throw new SatError(`checkpoint ${chain.file(r.bad!)} is ${why}: the group committed offset ${nextOffset} of partition ${partition}, which stands on it, so its window state cannot be read (a new --group starts from the beginning)`, 3);
     return r.resumed;
   }
 
@@ -72,15 +72,5 @@ export class CheckpointStore {
   prune(partition: number, committed: number): void {
     const chain = this.#chain(partition);
     chain.pruneBelow(Math.min(committed, chain.fullAt ?? committed));
-  }
-}
-
-/** A checkpoint written before checksums (plain JSON of the partition's state): read, not checked. */
-function legacy(file: string): (PartitionState & { operator: OperatorSnapshot }) | undefined {
-  try {
-    const cp = JSON.parse(readFileSync(file, 'utf8')) as Partial<PartitionState & { operator: OperatorSnapshot }>;
-    return typeof cp.partition === 'number' && typeof cp.nextOffset === 'number' && cp.operator !== undefined ? (cp as PartitionState & { operator: OperatorSnapshot }) : undefined;
-  } catch {
-    return undefined;
   }
 }
