@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { OperatorChanges, OperatorSnapshot } from '../operator.js';
 import { readCheckpointFile, writeCheckpointFile } from './file.js';
 
@@ -7,7 +7,7 @@ import { readCheckpointFile, writeCheckpointFile } from './file.js';
 export interface ChainFields {
   version: 1;
   kind?: 'full' | 'delta';
-  /** A delta's base: the number of the file it changes (absent in files written before it: the previous file). */
+  /** A delta's base: the number of the file it changes. */
   base?: number;
   operator?: OperatorSnapshot;
   changes?: OperatorChanges;
@@ -87,9 +87,9 @@ export class CheckpointChain<S extends object> {
     mkdirSync(this.dir, { recursive: true });
     const file = this.file(n);
     const full = this.#last === undefined || this.#deltas >= MAX_DELTAS || this.#deltaBytes > this.#fullBytes;
-    if (full) writeCheckpointFile(file, { ...state, version: 1, kind: 'full', operator: op.snapshot() } satisfies S & ChainFields);
-    else writeCheckpointFile(file, { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() } satisfies S & ChainFields);
-    const bytes = statSync(file).size;
+    const bytes = full
+      ? writeCheckpointFile(file, { ...state, version: 1, kind: 'full', operator: op.snapshot() } satisfies S & ChainFields)
+      : writeCheckpointFile(file, { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() } satisfies S & ChainFields);
     if (full) {
       this.#full = n;
       this.#fullBytes = bytes;
@@ -116,7 +116,6 @@ export class CheckpointChain<S extends object> {
     const links: OperatorChanges[] = [];
     let newest: (S & ChainFields) | undefined;
     let at = n;
-    let older: number[] | undefined;
     for (;;) {
       if (!this.has(at)) return { bad: at, why: 'missing' };
       const body = readCheckpointFile<S & ChainFields>(this.file(at));
@@ -128,28 +127,23 @@ export class CheckpointChain<S extends object> {
         const { version: _v, kind: _k, base: _b, operator: _o, changes: _c, ...state } = newest;
         return { resumed: { ...(state as unknown as S), operator: body.operator!, changes: links.reverse() } };
       }
+      if (body.base === undefined) return { bad: at, why: 'corrupt' };
       links.push(body.changes!);
-      if (body.base !== undefined) at = body.base;
-      else {
-        // Written before deltas named their base: the file before it.
-        older ??= this.numbers();
-        const i = older.indexOf(at);
-        if (i <= 0) return { bad: at, why: 'missing' };
-        at = older[i - 1];
-      }
+      at = body.base;
     }
   }
 
   /** The newest file whose chain checks out, and the files found corrupt or missing on the way. */
   latest(): { resumed?: Resumed<S>; n?: number; corrupt: string[] } {
     const corrupt = new Set<number>();
+    const names = () => [...corrupt].map((c) => basename(this.file(c)));
     for (const n of this.numbers().reverse()) {
       if (corrupt.has(n)) continue;
       const r = this.read(n);
-      if (r.resumed) return { resumed: r.resumed, n, corrupt: [...corrupt].map((c) => this.file(c).slice(this.dir.length + 1)) };
+      if (r.resumed) return { resumed: r.resumed, n, corrupt: names() };
       corrupt.add(r.bad!);
     }
-    return { corrupt: [...corrupt].map((c) => this.file(c).slice(this.dir.length + 1)) };
+    return { corrupt: names() };
   }
 
   /** Deletes this chain's files numbered below `n`. */

@@ -71,7 +71,8 @@ export function encodeCheckpoint(body: unknown): Buffer[] {
   return [Buffer.from(`${HEADER_V3}${hash.digest('hex')} json=${json.length}\n`), ...parts];
 }
 
-export function writeCheckpointFile(file: string, body: unknown): void {
+/** Writes the file whole or not at all; returns its size in bytes. */
+export function writeCheckpointFile(file: string, body: unknown): number {
   const parts = encodeCheckpoint(body);
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
@@ -91,6 +92,7 @@ export function writeCheckpointFile(file: string, body: unknown): void {
   } finally {
     closeSync(dirFd);
   }
+  return parts.reduce((n, p) => n + p.length, 0);
 }
 
 /** The body of a checkpoint file, or undefined when it is torn, altered or not one. */

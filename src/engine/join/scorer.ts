@@ -182,7 +182,7 @@ export class ScoringPipeline {
    * a checkpoint need not wait for the API (the outputs it records hold none of them).
    */
   inFlight(): InFlight[] {
-    return this.#inFlight.map((x) => ({ rows: x.rows, firedAt: x.firedAt }));
+    return [...this.#inFlight];
   }
 
   /** Rethrows the first failure so far. */

@@ -71,6 +71,6 @@ export class CheckpointStore {
   /** Drops a partition's checkpoints that the committed one does not stand on. */
   prune(partition: number, committed: number): void {
     const chain = this.#chain(partition);
-    chain.pruneBelow(Math.min(committed, chain.fullAt ?? committed));
+    chain.pruneBelow(chain.fullAt ?? committed);
   }
 }
