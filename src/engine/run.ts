@@ -1,24 +1,22 @@
-import { claimWorkdir, lockHolder, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
-import { killSwitch } from '../chaos/kill-switch.js';
+import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
 import { LogReader } from '../transport/log/reader.js';
-import { Latency, type LatencySummary } from '../report/latency.js';
+import { Latency } from '../report/latency.js';
 import type { MetricsSink } from '../report/metrics.js';
-import { peakRssMb, publishRunMetrics, type RunFigures } from './run-figures.js';
+import type { RunFigures } from './run-figures.js';
+import { Driver } from './driver.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
-import { ScoringPipeline } from './join/scorer.js';
-import { scoringTally, type ScoringSummary } from './join/tally.js';
 import { ReportBuilder } from './reports.js';
 import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
-import { JsonlSink, ResultSink, type SinkState } from './sinks.js';
-import { createProcessor, type Outputs } from './process.js';
+import { createProcessor } from './process.js';
 import { Task } from './task.js';
+import { LogSource } from './log/source.js';
+import { FileOutputs } from './log/outputs.js';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -53,7 +51,7 @@ export interface RunSummary extends RunFigures {
   writerGone?: boolean;
 }
 
-/** The engine's I/O edge: reads the embedded log, feeds the pure operator, writes every output. */
+/** The engine on the embedded log: the log as the source, files as the outputs, the driver between. */
 export async function runEngine(o: RunOptions): Promise<RunSummary> {
   claimWorkdir(o.dir);
   lockWorkdir(o.dir, 'run', 'sat run');
@@ -71,167 +69,47 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     reader.seek(cp.reader);
     log(`resuming from ${basename(found.file!)} at record ${cp.records}${cp.inFlight?.length ? `, scoring ${cp.inFlight.length} fired windows again` : ''}`);
   }
-  const sink = (name: string) => cp?.sinks[name];
   const reports = o.scenario.reports && new ReportBuilder(o.scenario.reports);
   if (cp?.reports !== undefined) reports?.restore(cp.reports);
-  const corrupted = reports && new JsonlSink(p.corrupted, sink('corrupted'));
   const processor = createProcessor(o.scenario, reports);
   if (cp) Object.assign(processor.deadLetterKinds, cp.deadLetterKinds);
-  let validCount = cp?.validCount ?? 0;
   const policy = policyFromEnv();
   const op = cp ? WindowOperator.restore(o.scenario, cp.operator, policy, cp.changes) : new WindowOperator(o.scenario, policy);
-  const results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
-  const deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
-  const late = new JsonlSink(p.late, sink('late'));
-  const alerts = new JsonlSink(p.alerts, sink('alerts'));
   const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
-  const actions = scorer && new JsonlSink(p.actions, sink('actions'));
-  const { tally, add } = scoringTally();
-  if (cp?.scoring) Object.assign(tally, cp.scoring);
-  const latency = new Latency('run send-to-processed');
   const resultLatency = new Latency('run window-fired-to-result');
-  const scoring =
-    scorer &&
-    new ScoringPipeline(scorer, (r, firedAt) => {
-      const written = Date.now();
-      for (let i = 0; i < r.results.length; i++) resultLatency.record(written - firedAt);
-      results.write(r.results, written);
-      for (const a of r.actions) actions!.write(a);
-      add(r);
-    });
-  // What was being scored at the checkpoint goes first: its results were not written by then.
-  for (const x of cp?.inFlight ?? []) scoring?.submit(x.rows, x.firedAt);
-  const out: Outputs = {
-    corrupted: (row) => corrupted?.write(row),
-    valid: (r) => {
-      validCount++;
-      reports?.add(r);
-    },
-    deadLetter: (row) => deadLetters.write(row),
-    late: (row) => late.write(row),
-    alert: (row) => alerts.write(row),
-    results: (rows, emitTime) => {
-      if (scoring) return scoring.submit(rows, emitTime);
-      results.write(rows, emitTime);
-      for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
-    },
-  };
+  const files = new FileOutputs(
+    { scenario: o.scenario, dir: o.dir, every: o.checkpointEvery ?? 20_000, intervalMs: o.checkpointIntervalMs ?? 2000, resultLatency, scorer, reports },
+    reader,
+    cps,
+    processor.deadLetterKinds as Record<string, number>,
+    cp,
+  );
   // The merged log is one input: one task, one watermark over all partitions in send order.
-  const task = new Task(-1, op, out, processor);
-  let records = cp?.records ?? 0;
-  const killPoint = killSwitch(); // sat chaos kill --after-records
-  let checkpoints = 0;
-  let lastCheckpoint = { records, at: performance.now() };
-  /** Flushes every output and saves state, reader position and output lengths together. */
-  let checkpointMs = 0;
-  const checkpoint = async () => {
-    const t0 = performance.now();
-    // Windows still being scored are saved as such, not waited for: their results are not in the
-    // outputs' lengths below, and a resume scores them again (a failure so far surfaces here).
-    scoring?.check();
-    const sinks: Record<string, SinkState> = { results: results.state(), deadLetters: deadLetters.state(), late: late.state(), alerts: alerts.state() };
-    if (actions) sinks.actions = actions.state();
-    if (corrupted) sinks.corrupted = corrupted.state();
-    cps.write({ records, validCount, reader: reader.position(), sinks, deadLetterKinds: { ...processor.deadLetterKinds }, reports: reports?.snapshot(), scoring: scorer ? { ...tally } : undefined, inFlight: scoring?.inFlight() }, op);
-    checkpoints++;
-    lastCheckpoint = { records, at: performance.now() };
-    checkpointMs += lastCheckpoint.at - t0;
-  };
-  if (o.metrics)
-    publishRunMetrics(o.metrics, {
-      operators: () => [op],
-      counters: {
-        get records() { return records; },
-        get results() { return results.count; },
-        get deadLettered() { return deadLetters.count; },
-        get alerts() { return alerts.count; },
-        get checkpoints() { return checkpoints; },
-      },
-      latency,
-      resultLatency,
-      scoring: scorer && (() => tally),
-    });
-  let idleSince = performance.now();
-  const start = performance.now();
-
-  let interrupted = false;
-  let writerGone = false;
-  for (;;) {
-    const rec = reader.next();
-    if (rec === undefined) {
-      if (o.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-      if (!o.follow && reader.isDone()) break;
-      // Everything there is has been read, no end marker, and the replay that writes the log is gone
-      // (SIGKILL, disk full): waiting would be for ever. Stop here, resumable, and say why.
-      if (!o.follow && lockHolder(o.dir, 'replay') === undefined && !reader.isDone()) {
-        writerGone = true;
-        interrupted = true;
-        break;
-      }
-      if (o.follow && o.idleTimeoutMs && performance.now() - idleSince > o.idleTimeoutMs) break;
-      results.flush();
-      await sleep(20);
-      continue;
-    }
-    idleSince = performance.now();
-    records++;
-    task.record(rec.offset, rec.value, rec.partition);
-    killPoint?.();
-    latency.record(performance.timeOrigin + performance.now() - rec.timestamp);
-    // Yield now and then, so a signal (SIGINT, SIGTERM) or a metrics scrape gets in under backlog.
-    if ((records & 4095) === 0) {
-      await new Promise(setImmediate);
-      if (o.signal?.aborted) {
-        interrupted = true;
-        break;
-      }
-    }
-    if (records - lastCheckpoint.records >= (o.checkpointEvery ?? 20_000) || (records % 256 === 0 && performance.now() - lastCheckpoint.at >= (o.checkpointIntervalMs ?? 2000))) await checkpoint();
-    if (scoring?.busy) {
-      if (scoring.full) await scoring.drain();
-      // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.
-      else if (records % 1024 === 0) await new Promise(setImmediate);
-    }
-  }
+  const task = (files.task = new Task(-1, op, files.outputs, processor));
+  const source = new LogSource(reader, task, { dir: o.dir, follow: o.follow, idleTimeoutMs: o.idleTimeoutMs });
+  const driver = new Driver(source, files, { signal: o.signal, records: cp?.records, metrics: o.metrics, resultLatency, scoring: scorer && (() => files.tally) });
+  const d = await driver.run();
   // An interruption is not the end of the stream: nothing fires early, and a checkpoint of exactly
   // this point lets the next start resume where this one stopped.
-  if (interrupted) await checkpoint();
+  const interrupted = d.stop === 'interrupted' || source.writerGone;
+  if (interrupted) await files.commit(d.records);
   reader.close();
   if (!interrupted) task.end();
   else task.emit();
-  await scoring?.drain();
-  await Promise.all([results.close(), deadLetters.close(), late.close(), alerts.close(), actions?.close(), corrupted?.close()]);
-  const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: records, valid: validCount, corrupted: corrupted!.count, malformed: deadLetters.count });
-  const elapsedMs = performance.now() - start;
+  await files.close();
+  const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: d.records, valid: files.validCount, corrupted: files.corrupted!.count, malformed: files.deadLetters.count });
   const summary: RunSummary = {
-    scenario: o.scenario.name,
-    records,
-    deadLettered: deadLetters.count,
-    ...op.stats,
-    results: results.count,
-    alerts: alerts.count,
-    elapsedMs: Math.round(elapsedMs),
-    recordsPerSecond: Math.round(records / Math.max(elapsedMs / 1000, 1e-9)),
-    peakRssMb: peakRssMb(),
-    latency: latency.summary(),
-    resultLatency: resultLatency.summary(),
-    deadLetterReasons: processor.deadLetterKinds,
-    scoring: scorer && { ...tally, online: scorer.online?.stats },
+    ...driver.figures(o.scenario.name, d, { ...op.stats }, processor.deadLetterKinds, scorer && { ...files.tally, online: scorer.online?.stats }),
     reconciliation,
     resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
-    checkpoints,
-    checkpointMs: Math.round(checkpointMs),
     corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
     interrupted: interrupted || undefined,
-    writerGone: writerGone || undefined,
+    writerGone: source.writerGone || undefined,
   };
   writeJsonAtomic(p.run, summary);
   // Finished and written: a later run starts afresh rather than resuming.
   if (!interrupted) cps.clear();
-  latency.save(p.runLatency);
+  driver.latency.save(p.runLatency);
   return summary;
 }
 

@@ -1,0 +1,188 @@
+import { killSwitch } from '../chaos/kill-switch.js';
+import { Latency } from '../report/latency.js';
+import type { MetricsSink } from '../report/metrics.js';
+import type { OperatorStats } from './operator.js';
+import { peakRssMb, publishRunMetrics, type RunFigures } from './run-figures.js';
+import type { ScoringSummary } from './join/tally.js';
+import type { Task } from './task.js';
+
+/** One record as a transport delivers it, matched to the task it belongs to. */
+export interface Delivery {
+  task: Task;
+  /** The input partition and offset (the embedded log's one task reads several partitions). */
+  partition: number;
+  offset: number;
+  value: Uint8Array;
+  /** When replay sent it (ms since the epoch): the send-to-processed latency starts there. */
+  sendTime?: number;
+  /** An end-of-stream marker (shard i of n) instead of a record. */
+  endMark?: string;
+}
+
+/**
+ * A transport's input: the records of the tasks this process holds, in order per task. It opens
+ * (restores) tasks from the checkpoint store, tracks their positions, and voids uncommitted work
+ * when the transport says so (a Kafka rebalance, a replaced consumer).
+ */
+export interface RecordSource {
+  /**
+   * The next record; undefined when none is waiting; a promise when a task must be opened first
+   * (a restore, or a recovery): await it, then ask again.
+   */
+  next(): Delivery | Promise<void> | undefined;
+  /** Called after each delivery is processed: the task's position moves past it. */
+  advance(d: Delivery): void;
+  /** Nothing waiting: 'wait' to ask again, 'end' when the input has ended, 'stop' when it gave up (it logs why). */
+  idle(): Promise<'wait' | 'end' | 'stop'>;
+  /** The tasks this process holds now. */
+  tasks(): Task[];
+}
+
+/**
+ * Where a transport makes work durable: each moved task's checkpoint (one file format and chain for
+ * both transports: checkpoint/chain.ts) and the outputs written since the last commit, as one unit
+ * (files whose lengths the checkpoint records, truncated to them on resume; or a Kafka transaction).
+ */
+export interface Committer {
+  /** Whether a commit is due after this many records (an interval, a count, or outputs held). */
+  due(records: number): boolean;
+  /** Commits what moved; a transport that can recover from a failed commit does so inside. */
+  commit(records: number): Promise<void>;
+  /** Called when no record is waiting: commit or flush what is pending; true when it did work (ask the source again). */
+  idle(records: number): Promise<boolean>;
+  /** Back-pressure of the outputs (a scoring API): a promise to await before the next record. */
+  pressure?(records: number): Promise<void> | undefined;
+  /** Output counts so far. */
+  readonly counts: { results: number; deadLettered: number; alerts: number };
+  /** Checkpoints written, and the time spent writing them (ms). */
+  readonly checkpoints: { count: number; ms: number };
+}
+
+export interface DriveOptions {
+  signal?: AbortSignal;
+  /** Records processed before this process started (a resumed run counts on). */
+  records?: number;
+  metrics?: MetricsSink;
+  /** Extra gauges (Kafka: commits, rebalances). */
+  counters?: { commits?: number; rebalances?: number };
+  scoring?: () => ScoringSummary;
+  latency?: Latency;
+  resultLatency?: Latency;
+}
+
+export interface Driven {
+  /** How the loop stopped: the input ended, it gave up waiting, or a signal interrupted it. */
+  stop: 'end' | 'stop' | 'interrupted';
+  records: number;
+  /** From the first record taken to the last (the rate once consuming). */
+  firstRecordAt?: number;
+  lastRecordAt: number;
+  start: number;
+}
+
+/**
+ * The engine's one loop, whatever the transport: take a record, hand it to its task (validate →
+ * operator → outputs), move the task's position, commit when due, yield now and then so signals,
+ * heartbeats and metrics scrapes get in under backlog. The transport supplies the source and the
+ * committer; the tasks and the pure core are the same on both.
+ */
+export class Driver {
+  readonly latency: Latency;
+  readonly resultLatency: Latency;
+  records: number;
+
+  constructor(
+    readonly source: RecordSource,
+    readonly committer: Committer,
+    readonly o: DriveOptions = {},
+  ) {
+    this.latency = o.latency ?? new Latency('run send-to-processed');
+    this.resultLatency = o.resultLatency ?? new Latency('run window-fired-to-result');
+    this.records = o.records ?? 0;
+    const c = committer;
+    const self = this;
+    if (o.metrics)
+      publishRunMetrics(o.metrics, {
+        operators: () => source.tasks().map((t) => t.op),
+        counters: {
+          get records() { return self.records; },
+          get results() { return c.counts.results; },
+          get deadLettered() { return c.counts.deadLettered; },
+          get alerts() { return c.counts.alerts; },
+          get checkpoints() { return c.checkpoints.count; },
+          get commits() { return o.counters?.commits; },
+          get rebalances() { return o.counters?.rebalances; },
+        },
+        latency: this.latency,
+        resultLatency: this.resultLatency,
+        scoring: o.scoring,
+      });
+  }
+
+  async run(): Promise<Driven> {
+    const { source, committer, o } = this;
+    const killPoint = killSwitch(); // sat chaos kill --after-records
+    const start = performance.now();
+    let firstRecordAt: number | undefined;
+    let lastRecordAt = 0;
+    let taken = 0;
+    for (;;) {
+      if (o.signal?.aborted) return { stop: 'interrupted', records: this.records, firstRecordAt, lastRecordAt, start };
+      const d = source.next();
+      if (d === undefined) {
+        if (await committer.idle(this.records)) continue;
+        const s = await source.idle();
+        if (s === 'wait') continue;
+        return { stop: s, records: this.records, firstRecordAt, lastRecordAt, start };
+      }
+      if (d instanceof Promise) {
+        await d;
+        continue;
+      }
+      if (d.sendTime !== undefined) this.latency.record(Date.now() - d.sendTime);
+      if (d.endMark !== undefined) d.task.endMark(d.endMark);
+      else {
+        d.task.record(d.offset, d.value, d.partition);
+        this.records++;
+        killPoint?.();
+      }
+      source.advance(d);
+      lastRecordAt = performance.now();
+      firstRecordAt ??= lastRecordAt;
+      // Yield now and then, so a signal (SIGINT, SIGTERM), a heartbeat or a metrics scrape gets in under backlog.
+      if ((++taken & 4095) === 0) await new Promise(setImmediate);
+      if (committer.due(this.records)) await committer.commit(this.records);
+      const p = committer.pressure?.(this.records);
+      if (p !== undefined) await p;
+    }
+  }
+
+  /** The summary's common part, once the transport has closed its outputs. */
+  figures(scenario: string, d: Driven, stats: OperatorStats, deadLetterReasons: RunFigures['deadLetterReasons'], scoring?: ScoringSummary): RunFigures {
+    const elapsedMs = performance.now() - d.start;
+    const c = this.committer;
+    return {
+      scenario,
+      records: this.records,
+      deadLettered: c.counts.deadLettered,
+      ...stats,
+      results: c.counts.results,
+      alerts: c.counts.alerts,
+      elapsedMs: Math.round(elapsedMs),
+      recordsPerSecond: Math.round(this.records / Math.max(elapsedMs / 1000, 1e-9)),
+      peakRssMb: peakRssMb(),
+      latency: this.latency.summary(),
+      resultLatency: this.resultLatency.summary(),
+      checkpoints: c.checkpoints.count,
+      checkpointMs: Math.round(c.checkpoints.ms),
+      deadLetterReasons,
+      scoring,
+    };
+  }
+}
+
+/** Operator figures summed over tasks. */
+export function sumStats(ops: { stats: OperatorStats }[], into: OperatorStats = { counted: 0, filtered: 0, late: 0, duplicates: 0, windowsFired: 0 }): OperatorStats {
+  for (const op of ops) for (const k of Object.keys(into) as (keyof OperatorStats)[]) into[k] += op.stats[k];
+  return into;
+}

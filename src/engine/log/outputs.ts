@@ -1,0 +1,136 @@
+import { paths } from '../../core/workdir.js';
+import type { Scenario } from '../../scenario/types.js';
+import type { LogReader } from '../../transport/log/reader.js';
+import type { Latency } from '../../report/latency.js';
+import type { Committer } from '../driver.js';
+import type { Scorer } from '../join/scorer.js';
+import { ScoringPipeline } from '../join/scorer.js';
+import { scoringTally } from '../join/tally.js';
+import type { Outputs } from '../process.js';
+import type { ReportBuilder } from '../reports.js';
+import type { Resume, RunCheckpoints } from '../checkpoint/run-checkpoints.js';
+import { JsonlSink, ResultSink, type SinkState } from '../sinks.js';
+import type { Task } from '../task.js';
+
+/**
+ * The embedded log's outputs and commits: files in the work directory, appended as the task runs;
+ * a commit is a checkpoint recording the reader's position, the files' lengths (truncated to them on
+ * resume) and the window state, together. Results of a scored scenario go through the scoring
+ * pipeline (API calls in flight while the engine reads on); what is still being scored at a
+ * checkpoint is saved in it and scored again on resume.
+ */
+export class FileOutputs implements Committer {
+  readonly results: ResultSink;
+  readonly deadLetters: JsonlSink;
+  readonly late: JsonlSink;
+  readonly alerts: JsonlSink;
+  readonly actions?: JsonlSink;
+  readonly corrupted?: JsonlSink;
+  readonly scoring?: ScoringPipeline;
+  readonly tally;
+  /** Valid, uncorrupted records (scenarios with reports: the reconciliation counts them). */
+  validCount: number;
+  readonly outputs: Outputs;
+  readonly checkpoints = { count: 0, ms: 0 };
+  #last = { records: 0, at: performance.now() };
+  /** Set once the task is known: its state goes into every checkpoint. */
+  task?: Task;
+
+  constructor(
+    readonly o: { scenario: Scenario; dir: string; every: number; intervalMs: number; resultLatency: Latency; scorer?: Scorer; reports?: ReportBuilder },
+    readonly reader: LogReader,
+    readonly store: RunCheckpoints,
+    readonly deadLetterKinds: Record<string, number>,
+    cp?: Resume,
+  ) {
+    const p = paths(o.dir);
+    const sink = (name: string) => cp?.sinks[name];
+    this.results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
+    this.deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
+    this.late = new JsonlSink(p.late, sink('late'));
+    this.alerts = new JsonlSink(p.alerts, sink('alerts'));
+    if (o.reports) this.corrupted = new JsonlSink(p.corrupted, sink('corrupted'));
+    this.validCount = cp?.validCount ?? 0;
+    this.#last.records = cp?.records ?? 0;
+    const { tally, add } = scoringTally();
+    if (cp?.scoring) Object.assign(tally, cp.scoring);
+    this.tally = tally;
+    const results = this.results;
+    const resultLatency = o.resultLatency;
+    if (o.scorer) {
+      const actions = (this.actions = new JsonlSink(p.actions, sink('actions')));
+      this.scoring = new ScoringPipeline(o.scorer, (r, firedAt) => {
+        const written = Date.now();
+        for (let i = 0; i < r.results.length; i++) resultLatency.record(written - firedAt);
+        results.write(r.results, written);
+        for (const a of r.actions) actions.write(a);
+        add(r);
+      });
+      // What was being scored at the checkpoint goes first: its results were not written by then.
+      for (const x of cp?.inFlight ?? []) this.scoring.submit(x.rows, x.firedAt);
+    }
+    const scoring = this.scoring;
+    const reports = o.reports;
+    this.outputs = {
+      corrupted: (row) => this.corrupted?.write(row),
+      valid: (r) => {
+        this.validCount++;
+        reports?.add(r);
+      },
+      deadLetter: (row) => this.deadLetters.write(row),
+      late: (row) => this.late.write(row),
+      alert: (row) => this.alerts.write(row),
+      results: (rows, emitTime) => {
+        if (scoring) return scoring.submit(rows, emitTime);
+        results.write(rows, emitTime);
+        for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
+      },
+    };
+  }
+
+  get counts() {
+    return { results: this.results.count, deadLettered: this.deadLetters.count, alerts: this.alerts.count };
+  }
+
+  due(records: number): boolean {
+    return records - this.#last.records >= this.o.every || (records % 256 === 0 && performance.now() - this.#last.at >= this.o.intervalMs);
+  }
+
+  /** Flushes every output and saves state, reader position and output lengths together. */
+  async commit(records: number): Promise<void> {
+    const t0 = performance.now();
+    // Windows still being scored are saved as such, not waited for: their results are not in the
+    // outputs' lengths below, and a resume scores them again (a failure so far surfaces here).
+    this.scoring?.check();
+    const sinks: Record<string, SinkState> = { results: this.results.state(), deadLetters: this.deadLetters.state(), late: this.late.state(), alerts: this.alerts.state() };
+    if (this.actions) sinks.actions = this.actions.state();
+    if (this.corrupted) sinks.corrupted = this.corrupted.state();
+    this.store.write(
+      { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() },
+      this.task!.op,
+    );
+    this.checkpoints.count++;
+    this.#last = { records, at: performance.now() };
+    this.checkpoints.ms += this.#last.at - t0;
+  }
+
+  /** Nothing to read: what the results sink holds becomes readable (the run waits on). */
+  async idle(): Promise<boolean> {
+    this.results.flush();
+    return false;
+  }
+
+  pressure(records: number): Promise<void> | undefined {
+    const s = this.scoring;
+    if (s === undefined || !s.busy) return undefined;
+    if (s.full) return s.drain();
+    // Let API responses in: a loop that never yields makes their timeouts fire on answers already there.
+    if (records % 1024 === 0) return new Promise(setImmediate);
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.scoring?.drain();
+    await Promise.all([this.results.close(), this.deadLetters.close(), this.late.close(), this.alerts.close(), this.actions?.close(), this.corrupted?.close()]);
+  }
+}

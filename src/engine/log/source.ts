@@ -1,0 +1,59 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { lockHolder } from '../../core/workdir-guard.js';
+import type { LogReader } from '../../transport/log/reader.js';
+import type { Delivery, RecordSource } from '../driver.js';
+import type { Task } from '../task.js';
+
+/**
+ * The embedded log as a record source: one task reads every partition, merged in send order (one
+ * watermark over all), from the position its checkpoint recorded (the reader is seeked before).
+ * The end is the log's end marker; with --follow it waits for more, up to the idle timeout.
+ */
+export class LogSource implements RecordSource {
+  /** The replay writing the log died before its end marker: everything there was has been read. */
+  writerGone = false;
+  #idleSince = performance.now();
+  // One object reused per record: the driver reads it before asking for the next.
+  readonly #d: Delivery;
+
+  constructor(
+    readonly reader: LogReader,
+    readonly task: Task,
+    readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number; onIdle?: () => void },
+  ) {
+    this.#d = { task, partition: 0, offset: 0, value: new Uint8Array(0) };
+  }
+
+  next(): Delivery | undefined {
+    const rec = this.reader.next();
+    if (rec === undefined) return undefined;
+    const d = this.#d;
+    d.partition = rec.partition;
+    d.offset = rec.offset;
+    d.value = rec.value;
+    d.sendTime = rec.timestamp;
+    return d;
+  }
+
+  advance(): void {
+    this.#idleSince = performance.now();
+  }
+
+  async idle(): Promise<'wait' | 'end' | 'stop'> {
+    const { reader, o } = this;
+    if (!o.follow && reader.isDone()) return 'end';
+    // Everything there is has been read, no end marker, and the replay that writes the log is gone
+    // (SIGKILL, disk full): waiting would be for ever. Stop here, resumable, and say why.
+    if (!o.follow && lockHolder(o.dir, 'replay') === undefined && !reader.isDone()) {
+      this.writerGone = true;
+      return 'stop';
+    }
+    if (o.follow && o.idleTimeoutMs && performance.now() - this.#idleSince > o.idleTimeoutMs) return 'end';
+    await sleep(20);
+    return 'wait';
+  }
+
+  tasks(): Task[] {
+    return [this.task];
+  }
+}
