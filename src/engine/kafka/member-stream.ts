@@ -95,6 +95,12 @@ export class MemberStream {
     return m;
   }
 
+  /** Puts back the record take() just returned: it is taken again next. */
+  unread(m: Message): void {
+    if (this.#head > 0) this.#queue[--this.#head] = m;
+    else this.#queue.unshift(m);
+  }
+
   /** True once after each group join. */
   takeRebalance(): boolean {
     const r = this.#rebalanced;

@@ -1,0 +1,160 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Message } from '@platformatic/kafka';
+import { SatError } from '../../core/errors.js';
+import { satHeaders } from '../../transport/kafka/headers.js';
+import type { Delivery, RecordSource } from '../driver.js';
+import type { createProcessor } from '../process.js';
+import { Task } from '../task.js';
+import type { CheckpointStore } from './checkpoints.js';
+import type { GroupView } from './group-view.js';
+import type { MemberStream } from './member-stream.js';
+import type { KafkaOutputs } from './outputs.js';
+
+/** An input partition's task on Kafka: where it reads next, and whether it moved since the last commit. */
+export interface KafkaTask extends Task {
+  nextOffset: number;
+  dirty: boolean;
+  last?: Message;
+}
+
+/**
+ * A consumer-group member as a record source. Each assigned input partition is a task, restored
+ * when its first record arrives from the group's commits (GroupView: the committed offset and the
+ * checkpoint for exactly that offset). A rebalance or a replaced consumer drops every task and what
+ * the outputs hold; the stream then re-reads from the committed offsets, and a partition's records
+ * are only taken in offset order. The input has ended when the whole group has finished.
+ */
+export class MemberSource implements RecordSource {
+  readonly tasks$ = new Map<number, KafkaTask>();
+  /** Partitions this member processed records of. */
+  readonly processed = new Set<number>();
+  phase = 'start';
+  #lastCheck = 0;
+  #lastProgress = performance.now();
+  #d: Delivery & { message?: Message };
+
+  constructor(
+    readonly member: MemberStream,
+    readonly group: GroupView,
+    readonly store: CheckpointStore,
+    readonly outputs: KafkaOutputs,
+    readonly processor: ReturnType<typeof createProcessor>,
+    readonly counters: { rebalances: number; restored: number },
+    readonly o: { idleTimeoutMs: number; log: (line: string) => void },
+  ) {
+    this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0) };
+  }
+
+  next(): Delivery | Promise<void> | undefined {
+    const member = this.member;
+    if (member.error) return this.#replace(member.error);
+    if (member.takeRebalance()) {
+      this.counters.rebalances++;
+      this.o.log(`rebalance: assigned partitions [${[...member.assigned].sort().join(', ')}]`);
+      this.dropUncommitted();
+    }
+    for (;;) {
+      const m = member.take();
+      if (m === undefined) return undefined;
+      // Records of partitions this member no longer owns may still sit in the stream's buffer.
+      if (!member.assigned.has(m.partition)) continue;
+      const task = this.tasks$.get(m.partition);
+      if (task === undefined) {
+        member.unread(m);
+        return this.#open(m.partition);
+      }
+      // Only the next offset is taken: older ones are committed already, newer ones were fetched from
+      // a position a rebalance or a failed commit has since rewound (they come again in order).
+      const offset = Number(m.offset);
+      if (offset !== task.nextOffset || task.ended) continue;
+      const { endMark, sendTime } = satHeaders(m.headers);
+      const d = this.#d;
+      d.task = task;
+      d.partition = m.partition;
+      d.offset = offset;
+      d.value = m.value;
+      d.sendTime = sendTime;
+      d.endMark = endMark;
+      d.message = m;
+      return d;
+    }
+  }
+
+  advance(d: Delivery): void {
+    const task = d.task as KafkaTask;
+    this.processed.add(d.partition);
+    task.nextOffset = d.offset + 1;
+    task.dirty = true;
+    task.last = this.#d.message;
+    this.#lastProgress = performance.now();
+  }
+
+  async #open(partition: number): Promise<void> {
+    this.phase = `restore ${partition}`;
+    try {
+      const r = await this.group.restore(partition);
+      this.store.restart(partition);
+      this.counters.restored++;
+      // The group moved on while we restored: start over.
+      if (this.member.rebalancePending) return;
+      const task = new Task(partition, r.op, this.outputs.forPartition(partition), this.processor, r) as KafkaTask;
+      task.nextOffset = r.nextOffset;
+      task.dirty = false;
+      this.tasks$.set(partition, task);
+    } catch (e) {
+      this.recover(e);
+    } finally {
+      this.phase = 'process';
+    }
+  }
+
+  async #replace(error: Error): Promise<void> {
+    this.o.log(`the consumer failed (${error.message}): replacing it, rejoining the group and re-reading from the commits`);
+    this.dropUncommitted();
+    await this.member.replace(error);
+  }
+
+  /** A broker query that failed or hung (a restart, a leader move) sends the member through recovery rather than ending the run. */
+  recover(e: unknown): void {
+    if (e instanceof SatError) throw e;
+    this.member.error = e as Error;
+  }
+
+  /** Drops everything not committed: after a rebalance or a failed commit, work restarts from the commits. */
+  dropUncommitted(): void {
+    this.tasks$.clear();
+    this.outputs.drop();
+  }
+
+  /** Whether the group has finished is asked every second, and at once when every task here has ended. */
+  async idle(): Promise<'wait' | 'end' | 'stop'> {
+    const member = this.member;
+    const allEnded = member.assigned.size > 0 && [...member.assigned].every((p) => this.tasks$.get(p)?.ended);
+    if (performance.now() - this.#lastCheck > 1000 || (allEnded && performance.now() - this.#lastCheck > 50)) {
+      this.#lastCheck = performance.now();
+      this.phase = 'finished?';
+      try {
+        if (await this.group.finished((p) => this.tasks$.get(p)?.ended)) return 'end';
+      } catch (e) {
+        this.recover(e);
+      }
+      this.phase = 'idle';
+      if (this.o.idleTimeoutMs > 0 && performance.now() - this.#lastProgress > this.o.idleTimeoutMs) {
+        this.o.log(`no progress for ${this.o.idleTimeoutMs} ms: stopping`);
+        return 'stop';
+      }
+    }
+    await sleep(20);
+    return 'wait';
+  }
+
+  tasks(): KafkaTask[] {
+    return [...this.tasks$.values()];
+  }
+
+  /** For SAT_DEBUG status lines. */
+  describe(): string {
+    const at = this.tasks().map((x) => `${x.partition}:${x.nextOffset}${x.ended ? 'E' : ''}`).join(' ');
+    return `${this.member.describe()}, tasks ${at}, phase ${this.phase}`;
+  }
+}
