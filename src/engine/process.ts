@@ -13,6 +13,8 @@ export interface Outputs {
   corrupted?(row: { partition: number; offset: number; reason: string; value: string }): void;
   /** Scenarios with reports: every valid, uncorrupted record, before windowing (batch reports see all). */
   valid?(r: ValidRecord): void;
+  /** The input has ended (every window fired): `records` were taken. */
+  end?(records: number): void;
 }
 
 export interface InRecord {

@@ -1,4 +1,7 @@
-import type { ReportsSpec } from '../scenario/types.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import type { ReportsSpec, Scenario } from '../scenario/types.js';
 import type { ValidRecord } from './validate.js';
 
 export interface PivotRow {
@@ -107,4 +110,33 @@ export class ReportBuilder {
     }
     return out;
   }
+}
+
+/** The lookup table beside the data (sat gen --scenario messages writes countries.csv), id → name. */
+export function loadCountries(s: Scenario, dataDir: string): Map<string, string> {
+  const countries = new Map<string, string>();
+  const c = s.reports?.countries;
+  if (!c) return countries;
+  const file = join(dataDir, c.file);
+  if (!existsSync(file)) throw new UsageError(`reports.countries: ${file} not found (sat gen --scenario messages writes it beside the events)`);
+  const [head, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  const cols = head.split(',');
+  const [ki, ni] = [cols.indexOf(c.key), cols.indexOf(c.name)];
+  if (ki < 0 || ni < 0) throw new UsageError(`reports.countries: ${file} lacks ${c.key} or ${c.name}`);
+  for (const l of lines) {
+    const f = l.split(',');
+    countries.set(f[ki], f[ni]);
+  }
+  return countries;
+}
+
+/** The daily pivot as JSON lines (pivot.jsonl, or the -pivot topic): one per (day, key), a column per value. */
+export function pivotLines(s: Scenario, b: ReportBuilder): string[] {
+  return b.pivot().map((r) => JSON.stringify({ day: r.day, [s.key]: r.key, ...Object.fromEntries(Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) }));
+}
+
+/** The top users per key as JSON lines (top-users.jsonl, or the -top-users topic). */
+export function topUserLines(s: Scenario, b: ReportBuilder, countries: Map<string, string>): string[] {
+  const c = s.reports?.countries;
+  return b.topUsers(countries).map((r) => JSON.stringify({ [s.key]: r.key, rank: r.rank, [s.reports!.topUsers.field]: r.user, events: r.events, [c?.name ?? 'country']: r.country }));
 }

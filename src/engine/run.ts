@@ -1,6 +1,6 @@
 import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
@@ -10,7 +10,7 @@ import type { MetricsSink } from '../report/metrics.js';
 import type { RunFigures } from './run-figures.js';
 import { Driver } from './driver.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
-import { ReportBuilder } from './reports.js';
+import { loadCountries, pivotLines, ReportBuilder, topUserLines } from './reports.js';
 import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { createProcessor } from './process.js';
@@ -126,22 +126,9 @@ export interface Reconciliation {
 /** Writes pivot.jsonl and top-users.jsonl (the countries table joined in) and returns the reconciliation. */
 function writeReports(s: Scenario, b: ReportBuilder, dir: string, n: { input: number; valid: number; corrupted: number; malformed: number }): Reconciliation {
   const p = paths(dir);
-  const countries = new Map<string, string>();
-  const c = s.reports?.countries;
-  if (c) {
-    const file = join(datasetDir(dir), c.file);
-    if (!existsSync(file)) throw new UsageError(`reports.countries: ${file} not found (sat gen --scenario messages writes it beside the events)`);
-    const [head, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
-    const cols = head.split(',');
-    const [ki, ni] = [cols.indexOf(c.key), cols.indexOf(c.name)];
-    if (ki < 0 || ni < 0) throw new UsageError(`reports.countries: ${file} lacks ${c.key} or ${c.name}`);
-    for (const l of lines) {
-      const f = l.split(',');
-      countries.set(f[ki], f[ni]);
-    }
-  }
-  writeFileSync(p.pivot, b.pivot().map((r) => JSON.stringify({ day: r.day, [s.key]: r.key, ...Object.fromEntries(Object.entries(r.counts).sort(([a], [b]) => a.localeCompare(b))) })).join('\n') + '\n');
-  writeFileSync(p.topUsers, b.topUsers(countries).map((r) => JSON.stringify({ [s.key]: r.key, rank: r.rank, [s.reports!.topUsers.field]: r.user, events: r.events, [c?.name ?? 'country']: r.country })).join('\n') + '\n');
+  const lines = (l: string[]) => l.join('\n') + '\n';
+  writeFileSync(p.pivot, lines(pivotLines(s, b)));
+  writeFileSync(p.topUsers, lines(topUserLines(s, b, loadCountries(s, datasetDir(dir)))));
   return { ...n, distinct: b.distinct, balanced: n.valid + n.corrupted + n.malformed === n.input };
 }
 

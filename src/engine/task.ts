@@ -8,6 +8,8 @@ export interface TaskState {
   ended: boolean;
   /** Shards (of replay --shard) whose end marker has arrived (the input ends when all have). */
   endMarks: number[];
+  /** Records taken (end markers aside): a partition's input count for its reconciliation. */
+  records?: number;
 }
 
 /**
@@ -18,6 +20,7 @@ export interface TaskState {
 export class Task implements TaskState {
   ended: boolean;
   endMarks: number[];
+  records: number;
 
   constructor(
     readonly partition: number,
@@ -28,10 +31,12 @@ export class Task implements TaskState {
   ) {
     this.ended = state.ended;
     this.endMarks = [...state.endMarks];
+    this.records = state.records ?? 0;
   }
 
   /** One record of the input (the embedded log's one task reads several partitions, so says which). */
   record(offset: number, value: Uint8Array, partition = this.partition): void {
+    this.records++;
     this.processor.handle(this.op, { partition, offset, value }, this.out);
   }
 
@@ -52,6 +57,7 @@ export class Task implements TaskState {
     this.op.flush();
     this.emit();
     this.ended = true;
+    this.out.end?.(this.records);
   }
 
   /** Hands what the operator fired to the outputs. */
@@ -61,6 +67,6 @@ export class Task implements TaskState {
   }
 
   state(): TaskState {
-    return { ended: this.ended, endMarks: [...this.endMarks] };
+    return { ended: this.ended, endMarks: [...this.endMarks], records: this.records };
   }
 }

@@ -102,3 +102,13 @@ export function runReconciliation(file: string): ReportInputs['reconciliation'] 
   if (!existsSync(file)) return undefined;
   return readJson<{ reconciliation?: ReportInputs['reconciliation'] }>(file, (x) => readFileSync(x, 'utf8')).reconciliation;
 }
+
+/** The per-partition reconciliation rows of a Kafka run (JSON lines), summed; undefined when there are none. */
+export function sumReconciliations(file: string | undefined): ReportInputs['reconciliation'] {
+  if (file === undefined || !existsSync(file)) return undefined;
+  const rows = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as NonNullable<ReportInputs['reconciliation']>);
+  if (rows.length === 0) return undefined;
+  const sum = { input: 0, valid: 0, corrupted: 0, malformed: 0 };
+  for (const r of rows) for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += r[k];
+  return sum;
+}

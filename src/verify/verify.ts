@@ -29,7 +29,7 @@ const ENGINE_MODEL: Record<Engine, (kafka: boolean) => WatermarkModel> = {
   flink: () => 'per-partition-min',
 };
 import { collectEvidence, vacuityCheck, type Evidence } from './evidence.js';
-import { reportChecks, runReconciliation } from './report-checks.js';
+import { reportChecks, runReconciliation, sumReconciliations } from './report-checks.js';
 import { scoreChecks } from './score-checks.js';
 import { collectSeries, type ReportSeries } from './series.js';
 import { runScoreOracle } from './score-oracle.js';
@@ -175,12 +175,13 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     checks.push(dl.check, bounded ? undecided(late.check) : late.check, bounded ? undecided(alerts.check) : alerts.check);
 
     if (o.scenario.reports) {
-      const cr = await side('every corrupted row split off, no valid one', 'cr', `class = 'corrupted'`, o.corrupted ?? (ownRun ? p.corrupted : undefined), 'corrupted');
+      const cr = await side('every corrupted row split off, no valid one', 'cr', `class = 'corrupted'`, o.corrupted ?? (ownRun ? own(p.corrupted, 'corrupted') : undefined), 'corrupted');
       checks.push(cr.check);
       const rc = await reportChecks(db, o.scenario, {
-        pivot: o.pivot ?? (ownRun ? p.pivot : undefined),
-        topUsers: o.topUsers ?? (ownRun ? p.topUsers : undefined),
-        reconciliation: ownRun ? runReconciliation(p.run) : undefined,
+        pivot: await local(o.pivot ?? (ownRun ? own(p.pivot, 'pivot') : undefined)),
+        topUsers: await local(o.topUsers ?? (ownRun ? own(p.topUsers, 'top-users') : undefined)),
+        // On Kafka, each input partition's task writes its counts when its input ends: their sum is the run's.
+        reconciliation: ownRun ? (kafka ? sumReconciliations(await local(own(p.run, 'reconciliation'))) : runReconciliation(p.run)) : undefined,
         dataDir: dirname(replay.file),
       });
       checks.push(...rc.checks);

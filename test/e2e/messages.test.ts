@@ -62,12 +62,4 @@ describe('the messages scenario: corrupted rows, dedup keeping the earliest, dai
     expect(v.code).toBe(1);
     expect(v.json.failed).toEqual(expect.arrayContaining(['daily pivot matches', 'top users match', 'input = valid + corrupted + malformed']));
   });
-
-  it('on Kafka, the batch reports are refused with a clear message (exit 2)', () => {
-    const dir = tempDir('sat-msg-');
-    expect(sat('gen', '--scenario', 'messages', '--dir', dir, '--events', '100', '--days', '1').code).toBe(0);
-    const r = sat('run', '--dir', dir, '--scenario', 'messages', '--brokers', '127.0.0.1:1', '--topic', 't');
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/batch reports.*embedded log only/);
-  });
 });

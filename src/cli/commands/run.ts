@@ -129,6 +129,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
     idleTimeoutMs: f.idleTimeout ?? 0,
     signal: ac.signal,
     log: (line) => say(false, `sat run [${process.pid}]: ${line}`), // progress goes to stderr even with --json
+    dataDir: datasetDir(f.dir),
     scoring: { ...scoringOf(f), snapshotsDir: f.snapshots ?? datasetDir(f.dir), log: (line) => say(false, `sat run [${process.pid}]: ${line}`) },
   }).finally(() => metrics?.close());
   writeJsonAtomic(join(f.dir, `run-${group}-${process.pid}.json`), s);

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { SatError } from '../../core/errors.js';
+import type { PartitionReportsState } from './partition-reports.js';
 import { CheckpointChain, type Checkpointable, type Resumed } from '../checkpoint/chain.js';
 
 /** What one input partition's task holds beside its window state: how far it has read. */
@@ -11,6 +12,10 @@ export interface PartitionState {
   ended: boolean;
   /** Shards whose end-of-stream marker this partition has seen (the partition ends when all have). */
   endMarks?: number[];
+  /** Records taken (end markers aside). */
+  records?: number;
+  /** Scenarios with batch reports: the partition's reports so far. */
+  reports?: PartitionReportsState;
 }
 
 export type PartitionCheckpoint = Resumed<PartitionState>;

@@ -8,6 +8,7 @@ import { KafkaError } from '../../transport/kafka/errors.js';
 import { openTransactions } from '../../transport/kafka/transactions.js';
 import { WindowOperator, type EnginePolicy } from '../operator.js';
 import type { TaskState } from '../task.js';
+import type { PartitionReportsState } from './partition-reports.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { MemberStream } from './member-stream.js';
 
@@ -15,6 +16,7 @@ import type { MemberStream } from './member-stream.js';
 export interface RestoredTask extends TaskState {
   op: WindowOperator;
   nextOffset: number;
+  reports?: PartitionReportsState;
 }
 
 /**
@@ -72,7 +74,7 @@ export class GroupView {
     }
     const cp = this.store.read(partition, committed)!;
     this.o.log(`partition ${partition}: restored at offset ${committed}${cp.ended ? ' (ended)' : ''}`);
-    return { op: WindowOperator.restore(this.o.scenario, cp.operator, this.policy, cp.changes), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [] };
+    return { op: WindowOperator.restore(this.o.scenario, cp.operator, this.policy, cp.changes), nextOffset: committed, ended: cp.ended, endMarks: cp.endMarks ?? [], records: cp.records, reports: cp.reports };
   }
 
   /**

@@ -68,7 +68,7 @@ export class MemberCommits implements Committer {
     const dirty = this.source.tasks().filter((x) => x.dirty);
     if (dirty.length === 0) return;
     const t0 = performance.now();
-    for (const x of dirty) this.store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state() }, x.op);
+    for (const x of dirty) this.store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state(), reports: this.outputs.reportsState(x.partition) }, x.op);
     this.checkpoints.count += dirty.length;
     this.checkpoints.ms += performance.now() - t0;
     await this.outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, last: x.last! })), this.source.member.consumer);

@@ -97,6 +97,7 @@ export class MemberSource implements RecordSource {
       this.counters.restored++;
       // The group moved on while we restored: start over.
       if (this.member.rebalancePending) return;
+      this.outputs.openReports(partition, r.reports);
       const task = new Task(partition, r.op, this.outputs.forPartition(partition), this.processor, r) as KafkaTask;
       task.nextOffset = r.nextOffset;
       task.dirty = false;

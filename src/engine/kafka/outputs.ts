@@ -9,6 +9,7 @@ import type { scoringTally } from '../join/tally.js';
 import type { WindowResult } from '../operator.js';
 import type { Outputs } from '../process.js';
 import { resultLine } from '../sinks.js';
+import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 
 /** What a commit carries per input partition that moved: its progress and its last record. */
@@ -40,6 +41,8 @@ export class KafkaOutputs {
   #firedAt: number[] = [];
   #producer: Producer;
   readonly #byPartition = new Map<number, Outputs>();
+  /** Scenarios with batch reports: each held task's reports (restored with the task, in its checkpoint). */
+  readonly #reports = new Map<number, PartitionReports>();
 
   constructor(
     readonly o: { scenario: Scenario; conn: KafkaConnection; exactlyOnce: boolean; transactionalId?: string },
@@ -48,6 +51,8 @@ export class KafkaOutputs {
     readonly counters: OutputCounters,
     readonly resultLatency: Latency,
     readonly scoring?: { scorer: NonNullable<Awaited<ReturnType<typeof openScorer>>>; add: ReturnType<typeof scoringTally>['add'] },
+    /** Scenarios with batch reports: the country table their top users are joined with. */
+    readonly countries?: Map<string, string>,
   ) {
     this.#producer = this.#newProducer();
   }
@@ -65,14 +70,28 @@ export class KafkaOutputs {
     });
   }
 
+  /** A task opened (restored or new): its reports start from its checkpoint's. */
+  openReports(partition: number, state?: PartitionReportsState): void {
+    if (this.o.scenario.reports) this.#reports.set(partition, new PartitionReports(this.o.scenario, state));
+  }
+
+  /** A task's reports, for its checkpoint. */
+  reportsState(partition: number): PartitionReportsState | undefined {
+    return this.#reports.get(partition)?.state();
+  }
+
   /** The outputs of one input partition's task (made once per partition). */
   forPartition(partition: number): Outputs {
     let out = this.#byPartition.get(partition);
     if (out !== undefined) return out;
     const t = this.t;
     const aggs = this.o.scenario.aggregations;
+    const reports = () => this.#reports.get(partition)!;
     out = {
-      deadLetter: (row) => this.#pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(row)) }),
+      deadLetter: (row) => {
+        if (this.o.scenario.reports) reports().malformed++;
+        this.#pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(row)) });
+      },
       late: (row) => this.#pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
       alert: (row) => this.#pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
       results: (rows, emitTime) => {
@@ -82,6 +101,20 @@ export class KafkaOutputs {
         for (const r of rows) this.#pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
       },
     };
+    if (this.o.scenario.reports) {
+      out.valid = (r) => reports().add(r);
+      out.corrupted = (row) => {
+        reports().corrupted++;
+        this.#pending.push({ topic: t.corrupted, partition, value: enc(JSON.stringify(row)) });
+      };
+      // The partition's input has ended: its report rows go out in the commit that records the end.
+      out.end = (records) => {
+        const r = reports().rows(partition, records, this.countries ?? new Map());
+        for (const line of r.pivot) this.#pending.push({ topic: t.pivot, partition, value: enc(line) });
+        for (const line of r.topUsers) this.#pending.push({ topic: t.topUsers, partition, value: enc(line) });
+        this.#pending.push({ topic: t.reconciliation, partition, key: enc(String(partition)), value: enc(JSON.stringify(r.reconciliation)) });
+      };
+    }
     this.#byPartition.set(partition, out);
     return out;
   }
@@ -139,6 +172,7 @@ export class KafkaOutputs {
 
   /** Drops everything held: after a rebalance or a failed commit, work restarts from the commits. */
   drop(): void {
+    this.#reports.clear();
     this.#pending = [];
     this.#unscored = [];
     this.#firedAt = [];

@@ -13,6 +13,7 @@ import { openScorer, type ScoringOptions } from '../join/open.js';
 import { policyFromEnv, type OperatorStats } from '../operator.js';
 import { scoringTally } from '../join/tally.js';
 import { createProcessor } from '../process.js';
+import { loadCountries, ReportBuilder } from '../reports.js';
 import { CheckpointStore } from './checkpoints.js';
 import { GroupView } from './group-view.js';
 import { claimSlot } from './member-slot.js';
@@ -38,6 +39,8 @@ export interface KafkaRunOptions {
   scoring?: ScoringOptions;
   /** Publishes live figures (sat run --metrics-port). */
   metrics?: MetricsSink;
+  /** Where the replayed data lives: batch reports join the country table found there. */
+  dataDir?: string;
 }
 
 export interface KafkaRunSummary extends RunFigures {
@@ -68,7 +71,10 @@ export function runKafka(o: KafkaRunOptions): Promise<KafkaRunSummary> {
 }
 
 async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
-  if (o.scenario.reports) throw new UsageError(`scenario ${o.scenario.name} has batch reports, which sat run makes on the embedded log only (for now)`);
+  const s = o.scenario;
+  // A partition's reports are final only if every copy of an id is in it: replay places records by key.
+  if (s.reports && !s.id.includes(s.key)) throw new UsageError(`scenario ${s.name} has batch reports deduplicated on id (${s.id.join(', ')}), which leaves out its key ${s.key}: on Kafka, copies of one id could sit in different partitions. Add ${s.key} to id, or run it on the embedded log`);
+  const countries = s.reports ? loadCountries(s, o.dataDir ?? '.') : undefined;
   const began = performance.now();
   await ensureReachable(o.conn);
   const policy = policyFromEnv();
@@ -76,7 +82,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const partitions = await partitionCount(o.conn, o.topic);
   if (partitions === undefined) throw new UsageError(`topic ${o.topic} does not exist (sat replay --brokers ... --topic ${o.topic} first)`);
   const progressTopic = t.progress(o.group);
-  const written = [progressTopic, t.results, t.deadLetters, t.late, t.alerts, ...(o.scenario.score ? [t.actions] : [])];
+  const written = [progressTopic, t.results, t.deadLetters, t.late, t.alerts, ...(s.score ? [t.actions] : []), ...(s.reports ? [t.corrupted, t.pivot, t.topUsers, t.reconciliation] : [])];
   await ensureTopics(o.conn, written.map((name) => ({ name, partitions, compact: name === progressTopic })));
   const store = new CheckpointStore(o.checkpointDir);
   const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
@@ -85,9 +91,10 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const scorer = o.scoring && (await openScorer(o.scenario, o.scoring));
   const { tally, add } = scoringTally();
   const resultLatency = new Latency('run window-fired-to-result');
-  const processor = createProcessor(o.scenario);
+  // The processor splits corrupted rows off by the reports' rule; each partition's reports are its outputs'.
+  const processor = createProcessor(s, s.reports && new ReportBuilder(s.reports));
   const counters = { deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0 };
-  const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, resultLatency, scorer ? { scorer, add } : undefined);
+  const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, resultLatency, scorer ? { scorer, add } : undefined, countries);
   const group = new GroupView(o, member, store, policy, progressTopic, written, partitions);
   const source = new MemberSource(member, group, store, outputs, processor, counters, o);
   const commits = new MemberCommits(source, outputs, store, counters, o);

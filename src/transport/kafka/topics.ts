@@ -10,6 +10,11 @@ export const topicsOf = (input: string) => ({
   alerts: `${input}-alerts`,
   /** Scored scenarios: an action per customer under a threshold. */
   actions: `${input}-actions`,
+  /** Scenarios with batch reports: corrupted rows, and each partition's report rows once its input ends. */
+  corrupted: `${input}-corrupted`,
+  pivot: `${input}-pivot`,
+  topUsers: `${input}-top-users`,
+  reconciliation: `${input}-reconciliation`,
   /** Per input partition, the offset each commit reached: written in the same transaction as the results. */
   progress: (group: string) => `${input}-${group}-progress`,
 });
