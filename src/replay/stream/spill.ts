@@ -1,0 +1,133 @@
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { fsError } from '../../core/fs-errors.js';
+import type { Outgoing } from '../convert.js';
+
+/**
+ * Replay's read records on disk instead of in memory: each record a frame of its fields
+ * (row, event time, key, id, problem, payload), appended in file order while the source is read,
+ * then read back in event-time order, sequentially when the file was in order already, or record
+ * by record at remembered offsets when it was not. Memory stays a few bytes per record.
+ */
+const FIXED = 4 + 8 + 8 + 4 * 4; // frame length, row, event time, four string lengths
+const NONE = 0xffffffff; // a null string
+
+export class SpillWriter {
+  #fd: number;
+  #buf = Buffer.allocUnsafe(1 << 20);
+  #at = 0;
+  /** Bytes written so far: the next record's offset. */
+  size = 0;
+
+  constructor(readonly path: string) {
+    this.#fd = openSync(path, 'w');
+  }
+
+  /** Appends a record; returns its offset. */
+  add(o: Outgoing): number {
+    const key = o.key;
+    const id = o.id;
+    const problem = o.problem ?? null;
+    const need = FIXED + 3 * (o.payload.length + (key?.length ?? 0) + (id?.length ?? 0) + (problem?.length ?? 0));
+    if (this.#at + need > this.#buf.length) {
+      this.#flush();
+      if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
+    }
+    const b = this.#buf;
+    const start = this.#at;
+    let p = start + FIXED;
+    const str = (s: string | null, lenAt: number) => {
+      if (s === null) return void b.writeUInt32LE(NONE, lenAt);
+      const n = b.write(s, p, 'utf8');
+      b.writeUInt32LE(n, lenAt);
+      p += n;
+    };
+    b.writeDoubleLE(o.row, start + 4);
+    b.writeDoubleLE(o.eventTime ?? NaN, start + 12);
+    str(key, start + 20);
+    str(id, start + 24);
+    str(problem, start + 28);
+    str(o.payload, start + 32);
+    b.writeUInt32LE(p - start, start);
+    this.#at = p;
+    const offset = this.size;
+    this.size += p - start;
+    return offset;
+  }
+
+  #flush(): void {
+    let done = 0;
+    try {
+      while (done < this.#at) done += writeSync(this.#fd, this.#buf, done, this.#at - done);
+    } catch (e) {
+      throw fsError(e, this.path);
+    }
+    this.#at = 0;
+  }
+
+  close(): void {
+    this.#flush();
+    closeSync(this.#fd);
+  }
+}
+
+export class SpillReader {
+  #fd: number;
+  #buf = Buffer.allocUnsafe(1 << 20);
+  /** The buffer holds the file's bytes [#from, #from + #len). */
+  #from = 0;
+  #len = 0;
+  #next = 0;
+
+  constructor(readonly path: string) {
+    this.#fd = openSync(path, 'r');
+  }
+
+  /** The record at this offset (sequential reads are served from one buffer). */
+  at(offset: number): Outgoing {
+    if (offset < this.#from || offset + FIXED > this.#from + this.#len) this.#fill(offset, FIXED);
+    let i = offset - this.#from;
+    const size = this.#buf.readUInt32LE(i);
+    if (offset + size > this.#from + this.#len) {
+      this.#fill(offset, size);
+      i = 0;
+    }
+    const b = this.#buf;
+    let p = i + FIXED;
+    const str = (lenAt: number): string | null => {
+      const n = b.readUInt32LE(lenAt);
+      if (n === NONE) return null;
+      const s = b.toString('utf8', p, p + n);
+      p += n;
+      return s;
+    };
+    const row = b.readDoubleLE(i + 4);
+    const t = b.readDoubleLE(i + 12);
+    const key = str(i + 20);
+    const id = str(i + 24);
+    const problem = str(i + 28);
+    const payload = str(i + 32) as string;
+    this.#next = offset + size;
+    const o: Outgoing = { row, payload, key, eventTime: Number.isNaN(t) ? undefined : t, id };
+    if (problem !== null) o.problem = problem;
+    return o;
+  }
+
+  /** The record after the last one read. */
+  next(): Outgoing {
+    return this.at(this.#next);
+  }
+
+  #fill(offset: number, need: number): void {
+    if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
+    this.#from = offset;
+    this.#len = readSync(this.#fd, this.#buf, 0, this.#buf.length, offset);
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}
+
+export function removeSpill(path: string): void {
+  rmSync(path, { force: true });
+}
