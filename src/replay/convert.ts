@@ -54,14 +54,3 @@ export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
     id: idParts.some((p) => p == null) ? null : idParts.join('|'),
   };
 }
-
-/** Stable order by event time; a record without one keeps its place after its predecessor. */
-export function orderByEventTime(items: Outgoing[]): Outgoing[] {
-  let last = -Infinity;
-  const keyed = items.map((item, i) => {
-    if (item.eventTime !== undefined) last = item.eventTime;
-    return { item, t: item.eventTime ?? last, i };
-  });
-  keyed.sort((a, b) => a.t - b.t || a.i - b.i);
-  return keyed.map((k) => k.item);
-}

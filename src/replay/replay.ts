@@ -4,14 +4,16 @@ import { SatError, UsageError } from '../core/errors.js';
 
 /** One open file per partition: beyond this the process runs out of file descriptors (EMFILE). */
 const MAX_LOG_PARTITIONS = 1024;
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { partitionForKey } from '../core/murmur2.js';
 import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js';
 import type { FaultMix, Scenario } from '../scenario/types.js';
 import { openSource, type SourceOverrides } from '../sources/index.js';
-import { orderByEventTime, toOutgoing, type Outgoing } from './convert.js';
+import type { Outgoing } from './convert.js';
 import { placeBoundaryProbes } from './faults/boundary.js';
-import { planFaults, type Delivery, type PlanSummary } from './faults/plan.js';
+import { FaultPlan, type Delivery, type PlanInput, type PlanSummary } from './faults/plan.js';
+import { scanSource, spilledInput, type ScanProgress, type Scanned } from './stream/scan.js';
+import { removeSpill, SpillWriter } from './stream/spill.js';
 import { LedgerWriter } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
@@ -44,6 +46,8 @@ export interface ReplayOptions extends SourceOverrides {
   /** The first ms are sent but left out of the rate and latency figures. */
   warmupMs?: number;
   progress?: (p: PaceProgress) => void;
+  /** While the file is read and ordered, before the first send: rows read so far, every second. */
+  reading?: (p: ScanProgress) => void;
   /** Publishes live figures (sat replay --metrics-port). */
   metrics?: MetricsSink;
   /** SIGINT/SIGTERM: stop sending; the ledger and the stream end at what was sent. */
@@ -120,36 +124,65 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   lockWorkdir(o.dir, o.shard ? `replay.shard-${o.shard.index}-of-${o.shard.count}` : 'replay', 'sat replay');
   if (!o.sink && o.partitions > MAX_LOG_PARTITIONS) throw new UsageError(`--partitions ${o.partitions}: the embedded log keeps a file open per partition; at most ${MAX_LOG_PARTITIONS} (use Kafka for more)`);
   const { source, format } = openSource(o.file, o.scenario, o);
-  const items: Outgoing[] = [];
-  let header: string[] | null;
-  try {
-    for await (const batch of source.batches()) for (const r of batch) items.push(toOutgoing(r, o.scenario));
-    header = await source.header();
-  } catch (e) {
-    if (e instanceof SatError || typeof (e as NodeJS.ErrnoException).code === 'string') throw e;
-    // The reader's own complaint (a CSV given --format parquet, a truncated Parquet file), named.
-    throw new UsageError(`${o.file}: cannot be read as ${format} (${(e as Error).message})`);
-  }
-  if (o.signal?.aborted) throw new SatError('replay interrupted while reading its input: nothing was sent, the working directory is as it was', 130);
   const shard = o.shard;
-  const ordered = orderByEventTime(shard ? items.filter((it) => shardOf(it, shard.count) === shard.index - 1) : items);
-  const planned = planFaults(ordered, o.scenario, o.mix, o.seed);
+  // The records wait on disk, not in memory: replay keeps a few numbers per record (stream/scan.ts).
+  mkdirSync(o.dir, { recursive: true });
+  const spillPath = join(o.dir, shard ? `.replay-spill-${shard.index}-of-${shard.count}` : '.replay-spill');
+  let input: ReturnType<typeof spilledInput> | undefined;
+  try {
+    let scanned: Scanned;
+    try {
+      scanned = await scanSource(source, o.scenario, new SpillWriter(spillPath), shard ? (it) => shardOf(it, shard.count) === shard.index - 1 : () => true, o.reading);
+    } catch (e) {
+      if (e instanceof SatError || typeof (e as NodeJS.ErrnoException).code === 'string') throw e;
+      // The reader's own complaint (a CSV given --format parquet, a truncated Parquet file), named.
+      throw new UsageError(`${o.file}: cannot be read as ${format} (${(e as Error).message})`);
+    }
+    if (o.signal?.aborted) throw new SatError('replay interrupted while reading its input: nothing was sent, the working directory is as it was', 130);
+    input = spilledInput(scanned, spillPath);
+    return await send(o, format, scanned.header, input, shard);
+  } finally {
+    input?.close();
+    removeSpill(spillPath);
+  }
+}
 
+/** Plans the faults and sends the deliveries at the schedule's pace, writing the ledger as they are acknowledged. */
+async function send(o: ReplayOptions, format: string, header: string[] | null, input: PlanInput, shard: Shard | undefined): Promise<ReplaySummary> {
+  const plan = new FaultPlan(input, o.scenario, o.mix, o.seed);
   resetWorkdir(o.dir, shard);
   const p = paths(o.dir);
   const own = replayFiles(o.dir, shard);
   const sink = o.sink ? await o.sink(o.partitions, shard) : logSink(p.log, o.partitions);
   const partitions = sink.partitions;
-  // Boundary probes need the watermark's scope: one over the embedded log, one per Kafka partition.
-  const scopeOf = o.transport?.kind === 'kafka' ? (d: Delivery) => (d.item.key === null ? 0 : partitionForKey(d.item.key, partitions)) : () => 0;
-  const probed = placeBoundaryProbes(planned.deliveries, o.scenario, o.mix.boundary, o.seed, scopeOf);
-  const deliveries = probed.deliveries;
-  const summary: PlanSummary = { ...planned.summary, faults: { ...planned.summary.faults }, sent: deliveries.length, boundaryProbes: probed.probes, notApplicable: { ...planned.summary.notApplicable, boundary: probed.notApplicable } };
-  for (const k of Object.keys(summary.faults) as (keyof PlanSummary['faults'])[]) summary.faults[k] = 0;
-  for (const d of deliveries) summary.faults[d.fault]++;
+  // Boundary probes look ahead for the record that moves the watermark where they need it, and a
+  // schedule by event time needs every send's time: both take the plan whole, in memory. Otherwise
+  // each delivery is made as it is sent.
+  let take: () => Delivery;
+  let total = plan.total;
+  let boundary: { probes: PlanSummary['boundaryProbes']; notApplicable: number } | undefined;
+  let times: (number | undefined)[] | undefined;
+  if (o.mix.boundary > 0 || o.speedup) {
+    const planned: Delivery[] = [];
+    for (let d = plan.next(); d !== undefined; d = plan.next()) planned.push(d);
+    // Boundary probes need the watermark's scope: one over the embedded log, one per Kafka partition.
+    const scopeOf = o.transport?.kind === 'kafka' ? (d: Delivery) => (d.item.key === null ? 0 : partitionForKey(d.item.key, partitions)) : () => 0;
+    const probed = placeBoundaryProbes(planned, o.scenario, o.mix.boundary, o.seed, scopeOf);
+    boundary = { probes: probed.probes, notApplicable: probed.notApplicable };
+    const deliveries = probed.deliveries;
+    total = deliveries.length;
+    times = o.speedup ? deliveries.map((d) => d.item.eventTime) : undefined;
+    let next = 0;
+    take = () => deliveries[next++];
+  } else {
+    take = () => plan.next()!;
+  }
+  const faults: PlanSummary['faults'] = { none: 0, malformed: 0, late: 0, duplicate: 0, 'out-of-order': 0, source: 0, boundary: 0 };
+  const summary: PlanSummary = { read: input.n, sent: total, faults, notApplicable: plan.notApplicable, ...(boundary ? { boundaryProbes: boundary.probes } : {}) };
   const describe = (finished: boolean, elapsedMs: number): ReplaySummary => ({
     finished,
     ...summary,
+    notApplicable: { ...plan.notApplicable, ...(boundary ? { boundary: boundary.notApplicable } : {}) },
     file: resolve(o.file),
     format,
     scenario: o.scenario.name,
@@ -166,13 +199,13 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     mix: o.mix,
     malformedKinds,
     elapsedMs: Math.round(elapsedMs),
-    recordsPerSecond: Math.round(deliveries.length / Math.max(elapsedMs / 1000, 1e-9)),
+    recordsPerSecond: Math.round(total / Math.max(elapsedMs / 1000, 1e-9)),
   });
   const ledger = new LedgerWriter(own.ledger);
   const malformedKinds: Record<string, number> = {};
   // Until it has finished, the summary claims nothing sent.
   writeJsonAtomic(own.replay, { ...describe(false, 0), sent: 0, recordsPerSecond: 0 });
-  const schedule = o.speedup ? eventTimeSchedule(deliveries.map((d) => d.item.eventTime), o.speedup) : (o.profile ?? constantRate(o.rate));
+  const schedule = times ? eventTimeSchedule(times, o.speedup!) : (o.profile ?? constantRate(o.rate));
   const paced = schedule.meanRate > 0;
   const latency = new Latency('replay send-to-ack');
   // Records intended (or sent, unpaced) before this are left out of the latency figures.
@@ -194,7 +227,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   try {
     paceResult = await pace({
       schedule,
-      total: deliveries.length,
+      total,
       maxRecords: o.maxRecords,
       durationMs: o.durationMs,
       signal: o.signal,
@@ -211,8 +244,10 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
       },
       send: async (from, to, intended, sendTime) => {
         const batch: OutRecord[] = [];
+        const made: Delivery[] = [];
         for (let seq = from; seq < to; seq++) {
-          const d = deliveries[seq];
+          const d = take();
+          made.push(d);
           // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
           const key = d.item.key;
           batch.push({ partition: key === null ? 0 : partitionForKey(key, partitions), key: key === null ? null : enc.encode(key), value: d.payload ?? enc.encode(d.item.payload), seq, sendTime });
@@ -225,7 +260,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
         if (m && ++batches % 8 === 0) await new Promise(setImmediate);
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i];
-          const d = deliveries[r.seq];
+          const d = made[i];
           // From the intended send time when paced: a stall delays every record behind it, and they all count.
           const from = paced ? intended[i] : sendTime;
           if (from >= warmupEnd) {

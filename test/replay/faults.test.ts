@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { createValidator, Rejected } from '../../src/engine/validate.js';
-import { orderByEventTime, toOutgoing, type Outgoing } from '../../src/replay/convert.js';
+import { toOutgoing, type Outgoing } from '../../src/replay/convert.js';
 import { corrupt, MALFORMED_KINDS } from '../../src/replay/faults/malformed.js';
 import { planFaults } from '../../src/replay/faults/plan.js';
 import { loadScenario } from '../../src/scenario/load.js';
@@ -123,13 +123,6 @@ describe('fault plan', () => {
       if (d.fault === 'duplicate') expect(firstAt.get(d.item.row)).toBeLessThan(i);
       else firstAt.set(d.item.row, i);
     });
-  });
-});
-
-describe('ordering', () => {
-  it('orders by event time, stably, keeping untimed rows after their predecessor', () => {
-    const items = [30, 10, undefined, 10, 20].map((t, row) => ({ row, payload: '', key: 'k', eventTime: t, id: String(row) }));
-    expect(orderByEventTime(items).map((x) => x.row)).toEqual([1, 2, 3, 4, 0]);
   });
 });
 

@@ -141,3 +141,15 @@ function firstAtLeast(a: Float64Array, x: number, from: number): number {
   }
   return lo;
 }
+
+/** Stable order by event time; a record without one keeps its place after its predecessor. */
+/** How sat 0.x ordered replay's records (all in memory): stable by event time, a record without one after its predecessor. */
+export function orderByEventTime(items: Outgoing[]): Outgoing[] {
+  let last = -Infinity;
+  const keyed = items.map((item, i) => {
+    if (item.eventTime !== undefined) last = item.eventTime;
+    return { item, t: item.eventTime ?? last, i };
+  });
+  keyed.sort((a, b) => a.t - b.t || a.i - b.i);
+  return keyed.map((k) => k.item);
+}
