@@ -46,3 +46,31 @@ export function replayProgress(total: number, quiet?: boolean): { update: (p: { 
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * Replay's first phase, before any send: rows read so far (and when the file is being sorted), so
+ * a long read is never a blank screen. On a terminal the line is redrawn each second; off one, a
+ * plain line every 5 s.
+ */
+export function readingProgress(file: string, quiet?: boolean): { update: (p: { phase: 'read' | 'sort'; rows: number }) => void; stop: () => void } {
+  if (quiet) return { update: () => undefined, stop: () => undefined };
+  const tty = process.stderr.isTTY;
+  const start = performance.now();
+  let last = 0;
+  let drawn = false;
+  return {
+    update: (p) => {
+      const now = performance.now();
+      if (!tty && now - last < 5000 && p.phase === 'read') return;
+      last = now;
+      const s = Math.round((now - start) / 1000);
+      const line = p.phase === 'sort' ? `replay: ${file}: ${p.rows.toLocaleString('en-US')} rows read, sorting by event time (the file is out of order)` : `replay: reading ${file}: ${p.rows.toLocaleString('en-US')} rows (${Math.round(p.rows / Math.max(s, 1)).toLocaleString('en-US')}/s), ${s}s elapsed`;
+      process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+      drawn = true;
+    },
+    stop: () => {
+      if (tty && drawn) process.stderr.write('\n');
+      drawn = false;
+    },
+  };
+}

@@ -46,6 +46,21 @@ export class LedgerWriter {
     this.#buf = [];
   }
 
+  /** Waits while the file is behind (its stream's buffer full), so a fast replay holds no more than that in memory. */
+  async drained(): Promise<void> {
+    this.flush();
+    if (this.#out.writableNeedDrain || this.#out.pending) await new Promise<void>((resolve) => {
+      const done = () => {
+        this.#out.off('drain', done);
+        this.#out.off('ready', done);
+        this.#out.off('error', done);
+        resolve();
+      };
+      this.#out.once(this.#out.pending ? 'ready' : 'drain', done);
+      this.#out.once('error', done);
+    });
+  }
+
   async close(): Promise<void> {
     this.flush();
     await new Promise<void>((resolve, reject) => this.#out.end((err?: Error | null) => (err ? reject(this.#failed ?? err) : resolve())));

@@ -256,8 +256,12 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
         }
         const offsets = await sink.send(batch);
         const acked = now();
-        // Let a metrics scrape in now and then, even when sending flat out.
-        if (m && ++batches % 8 === 0) await new Promise(setImmediate);
+        // Let timers and I/O in now and then, even when sending flat out: the ledger's file stream (which
+        // otherwise holds every line in memory, unopened), the progress line, a signal, a metrics scrape.
+        if (++batches % 8 === 0) {
+          await new Promise(setImmediate);
+          await ledger.drained();
+        }
         for (let i = 0; i < batch.length; i++) {
           const r = batch[i];
           const d = made[i];

@@ -67,4 +67,13 @@ describe('replay reads through a spill file, in event-time order', () => {
       { numRuns: 60 },
     );
   });
+
+  it('reports rows read while reading, and the sort when the file is out of order', async () => {
+    const t0 = Date.UTC(2018, 3, 9);
+    const rows = Array.from({ length: 1000 }, (_, i) => row(i, t0 + ((i * 7919) % 1000) * 1000, 'a', false));
+    const seen: string[] = [];
+    await scanSource(rowsSource(rows), iot, new SpillWriter(join(tempDir('sat-spill-'), 'spill')), () => true, (p) => seen.push(`${p.phase}:${p.rows}`), 0);
+    expect(seen.slice(0, 2)).toEqual(['read:97', 'read:194']);
+    expect(seen.at(-1)).toBe('sort:1000');
+  });
 });

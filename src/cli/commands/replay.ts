@@ -11,7 +11,7 @@ import { latencyLine } from '../../report/latency.js';
 import { serveMetrics } from '../../report/metrics.js';
 import { loadRateProfile } from '../../replay/pace/profile-file.js';
 import { say } from '../options.js';
-import { replayProgress } from '../progress.js';
+import { readingProgress, replayProgress } from '../progress.js';
 
 export interface ReplayFlags {
   dir: string;
@@ -79,6 +79,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;
+  const reading = readingProgress(file, f.json || f.progress === false);
   // An interrupt stops the sends at the next batch; the ledger, the end markers and replay.json then
   // describe exactly what went out (Node's default would kill the process with the ledger unwritten).
   const ac = new AbortController();
@@ -92,7 +93,9 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const s = await replay({
     file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, encoding: f.encoding, ...kafka,
     profile, shard, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
+    reading: reading.update,
     progress: (p) => {
+      reading.stop();
       // Shown once a run has lasted a second: short runs stay quiet.
       if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json);
       progress?.update(p);
@@ -104,6 +107,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     if (e instanceof SatError && e.exitCode === 130 && signal === 'SIGTERM') throw new SatError(e.message, 143);
     throw e;
   }).finally(async () => {
+    reading.stop();
     progress?.stop();
     await metrics?.close();
     process.off('SIGINT', stop);

@@ -43,7 +43,7 @@ export interface ScanProgress {
  * (stable; a record without a time keeps its place after its predecessor). A file already in that
  * order, as every `sat gen` stream is, is not sorted at all.
  */
-export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void): Promise<Scanned> {
+export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void, progressEveryMs = 1000): Promise<Scanned> {
   const eventTime = new Growing(new Float64Array(1 << 16), (n) => new Float64Array(n));
   const problem = new Growing(new Uint8Array(1 << 16), (n) => new Uint8Array(n));
   let last = -Infinity;
@@ -51,6 +51,7 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
   // A record without a time sorts with its predecessor (t = the last time seen).
   let rows = 0;
   let reported = performance.now();
+  let shown = false;
   for await (const batch of source.batches()) {
     for (const r of batch) {
       const o = toOutgoing(r, s);
@@ -63,8 +64,9 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
       spill.add(o);
     }
     rows += batch.length;
-    if (progress && performance.now() - reported > 1000) {
+    if (progress && performance.now() - reported >= progressEveryMs) {
       reported = performance.now();
+      shown = true;
       progress({ phase: 'read', rows });
     }
   }
@@ -74,7 +76,8 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
   if (ordered) return { n, eventTime: eventTime.done(), problem: problem.done(), header };
   // Out of order: sort record numbers by (time, place). Only now are the times with the gaps filled
   // and the records' places in the spill needed, so an ordered file never holds them.
-  progress?.({ phase: 'sort', rows });
+  // Said only where the reading was (a file that took under a second sorts in no time).
+  if (shown) progress?.({ phase: 'sort', rows });
   const et = eventTime.done();
   const t = new Float64Array(n);
   let before = -Infinity;
