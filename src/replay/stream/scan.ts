@@ -5,22 +5,41 @@ import { toOutgoing } from '../convert.js';
 import type { PlanInput } from '../faults/plan.js';
 import { SpillReader, spillOffsets, type SpillWriter } from './spill.js';
 
-/** A typed array that grows by doubling. */
+/**
+ * A typed array built by appending, in chunks of 2^20 values, then copied once to its exact size
+ * (doubling would hold up to twice the records' worth, and a copy of it, at the end of the read).
+ */
 class Growing<T extends Float64Array | Uint8Array> {
   n = 0;
-  constructor(public a: T, readonly make: (n: number) => T) {}
+  #chunks: T[] = [];
+  #cur: T;
+  #at = 0;
+  constructor(readonly make: (n: number) => T) {
+    this.#cur = make(CHUNK);
+  }
   push(x: number): void {
-    if (this.n === this.a.length) {
-      const b = this.make(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
+    if (this.#at === CHUNK) {
+      this.#chunks.push(this.#cur);
+      this.#cur = this.make(CHUNK);
+      this.#at = 0;
     }
-    this.a[this.n++] = x;
+    this.#cur[this.#at++] = x;
+    this.n++;
   }
   done(): T {
-    return this.a.subarray(0, this.n) as T;
+    const out = this.make(this.n);
+    let at = 0;
+    for (const c of this.#chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    out.set(this.#cur.subarray(0, this.#at), at);
+    this.#chunks = [];
+    return out;
   }
 }
+
+const CHUNK = 1 << 20;
 
 /** What replay keeps of a file once read: a few numbers per record, the records themselves spilled. */
 export interface Scanned {
@@ -44,8 +63,8 @@ export interface ScanProgress {
  * order, as every `sat gen` stream is, is not sorted at all.
  */
 export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void, progressEveryMs = 1000): Promise<Scanned> {
-  const eventTime = new Growing(new Float64Array(1 << 16), (n) => new Float64Array(n));
-  const problem = new Growing(new Uint8Array(1 << 16), (n) => new Uint8Array(n));
+  const eventTime = new Growing((n) => new Float64Array(n));
+  const problem = new Growing((n) => new Uint8Array(n));
   let last = -Infinity;
   let ordered = true;
   // A record without a time sorts with its predecessor (t = the last time seen).
