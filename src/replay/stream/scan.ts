@@ -117,8 +117,8 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
 
 /** The plan's view of a scanned file: its arrays, and each record read back from the spill in order. */
 export function spilledInput(x: Scanned, spillPath: string): PlanInput & { close(): void } {
-  const reader = new SpillReader(spillPath);
   const offsets = x.offsets;
+  const reader = new SpillReader(spillPath, offsets !== undefined);
   return {
     n: x.n,
     eventTime: x.eventTime,
