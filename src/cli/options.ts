@@ -38,6 +38,13 @@ export function probability(text: string): number {
   return n;
 }
 
+/** A memory size as DuckDB takes it: 512MB, 1GB, 1.5GiB. */
+export function memorySize(text: string): string {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(text);
+  if (!m || Number(m[1]) <= 0) throw new InvalidArgumentError('expected a size such as 512MB, 1GB or 1.5GiB');
+  return `${m[1]}${m[2]}`;
+}
+
 export function durationMs(text: string): number {
   try {
     return parseDuration(text);

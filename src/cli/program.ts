@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
-import { countRange, durationMs, durationRange, integer, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
+import { countRange, durationMs, durationRange, integer, memorySize, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -104,6 +104,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-missing-online <share>', 'fail when more than this share of results lack online inputs', probability)
     .option('--allow-vacuous', 'accept a run that tested nothing (no record counted, or every late record ambiguous) instead of failing it')
     .option('--kafka-config <file>', 'Kafka client properties for kafka:// inputs')
+    .option('--memory-limit <size>', "the oracle's memory (DuckDB's limit, e.g. 1GB); beyond it, it spills to --dir (default: 80% of the RAM)", memorySize)
     .action(async (flags) => {
       const { verifyCommand } = await import('./commands/verify.js');
       setExit(await verifyCommand(flags));

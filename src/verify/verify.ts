@@ -1,8 +1,9 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UsageError, readJson } from '../core/errors.js';
+import { SatError, UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
+import { lit } from './sql.js';
 import { claimWorkdir, lockHolder, writeJsonAtomic } from '../core/workdir-guard.js';
 import type { ReplaySummary } from '../replay/replay.js';
 import type { Scenario } from '../scenario/types.js';
@@ -53,6 +54,8 @@ export interface VerifyOptions {
   batchSpanMs?: number;
   /** Security settings for kafka:// inputs. */
   kafkaConfig?: string;
+  /** DuckDB's memory limit (e.g. '1GB'); beyond it the oracle spills to --dir. */
+  memoryLimit?: string;
   /** Scored scenarios: the action records to judge (default: sat run's). */
   actions?: string;
   /** Where the daily snapshots are (default: beside the replayed events). */
@@ -141,10 +144,15 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const model: WatermarkModel = sparkBatches ? 'spark-batches' : o.flinkWatermarks !== undefined ? 'flink-watermarks' : (o.watermark ?? ENGINE_MODEL[o.engine ?? 'sat'](kafka !== undefined));
   const local = (url: string | undefined) => (url === undefined ? undefined : materialize(url, o.dir, o.kafkaConfig));
 
+  const tempDir = join(o.dir, '.verify-tmp');
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
     await db.run(`SET TimeZone = 'UTC'`);
+    // What does not fit in memory spills to --dir, not to the current directory (DuckDB's default
+    // for an in-memory database); --memory-limit bounds it (DuckDB's default: 80% of the RAM).
+    await db.run(`SET temp_directory = ${lit(tempDir)}`);
+    if (o.memoryLimit !== undefined) await db.run(`SET memory_limit = ${lit(o.memoryLimit)}`);
     const bounded = BOUNDED_MODELS.includes(model);
     if (sparkBatches) await loadSparkBatches(db, sparkBatches);
     if (o.flinkWatermarks !== undefined) await loadFlinkWatermarks(db, await materialize(o.flinkWatermarks, o.dir, o.kafkaConfig));
@@ -242,9 +250,14 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     };
     if (!o.noReportFile) writeJsonAtomic(p.report, report);
     return report;
+  } catch (e) {
+    // DuckDB's own words for it, with a stack: say what to do instead.
+    if (/Out of Memory Error/.test((e as Error)?.message ?? '')) throw new SatError(`the oracle ran out of memory${o.memoryLimit ? ` under --memory-limit ${o.memoryLimit}` : ''} (DuckDB: ${(e as Error).message.split('\n')[0].replace(/^.*Out of Memory Error: /, '')}): give it more with --memory-limit`, 3);
+    throw e;
   } finally {
     db.closeSync();
     instance.closeSync();
+    rmSync(tempDir, { recursive: true, force: true });
   }
 }
 

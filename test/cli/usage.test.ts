@@ -58,6 +58,7 @@ describe('usage errors exit 2 with a one-line message', () => {
   });
 
   it('unknown flag', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--bogus'), /unknown option '--bogus'/));
+  it('a memory limit verify cannot read', () => expectUsage(sat('verify', '--dir', tempDir(), '--scenario', 'reviews', '--memory-limit', 'lots'), /--memory-limit.*512MB, 1GB or 1.5GiB/));
   it('bad number', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--rate', 'fast'), /--rate.*expected a number/));
   it('bad probability', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--late', '1.5'), /probability between 0 and 1/));
   it('bad duration range', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--late-by', '2days'), /not a duration/));

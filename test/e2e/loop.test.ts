@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveShared, ROOT, sat, shared, tempDir } from '../helpers.js';
@@ -38,6 +39,16 @@ describe('the whole loop on the bundled datasets', () => {
     expectClean(r, ['malformed', 'late', 'duplicate', 'out-of-order']);
     expect(r.verify.counts.late_sent).toBeGreaterThan(0);
     expect(r.verify.counts.expected_results).toBeGreaterThan(0);
+  });
+
+  it('the oracle under a memory limit judges the same, its spill space in --dir is gone afterwards, and too little memory is one line', () => {
+    const r = loop(join(ROOT, 'datasets', 'reviews-sample.tsv'), 'reviews', [], ['--memory-limit', '128MB']);
+    expectClean(r, []);
+    expect(existsSync(join(r.dir, '.verify-tmp'))).toBe(false);
+    // Too little to work in at all: one line saying what to do, exit 3, not an internal error.
+    const starved = sat('verify', '--dir', r.dir, '--memory-limit', '8MB');
+    expect(starved.code, starved.stderr).toBe(3);
+    expect(starved.stderr.trim()).toMatch(/^sat: the oracle ran out of memory under --memory-limit 8MB \(DuckDB: .*\): give it more with --memory-limit$/);
   });
 
   it('iot sample: every fault kind, filter and low-battery alerts, verify passes', () => {
