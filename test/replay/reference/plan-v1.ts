@@ -6,29 +6,7 @@ import type { Outgoing } from '../../../src/replay/convert.js';
 import { corrupt } from '../../../src/replay/faults/malformed.js';
 
 import type { FaultKind } from '../../../src/replay/faults/kinds.js';
-
-export type { FaultKind } from '../../../src/replay/faults/kinds.js';
-
-/** One send: which record, in which form, and the fault it carries (for the ledger only). */
-export interface Delivery {
-  item: Outgoing;
-  fault: FaultKind;
-  detail: string;
-  /** Replaces the record's payload (malformed, boundary). */
-  payload?: Uint8Array;
-  /** The event time sent when it is not the row's (boundary probes); the ledger carries it. */
-  eventTime?: number;
-}
-
-export interface PlanSummary {
-  read: number;
-  sent: number;
-  faults: Record<FaultKind, number>;
-  /** Records picked for a fault that could not carry it (e.g. late in the last window of the stream). */
-  notApplicable: { late: number; outOfOrder: number; boundary?: number };
-  /** Boundary probes placed, by kind (and the pushers they moved). */
-  boundaryProbes?: Record<string, number>;
-}
+import type { Delivery, PlanSummary } from '../../../src/replay/faults/plan.js';
 
 /** Where a record's last window closes: window end + allowed lateness, in event time. */
 function lastWindowClose(t: number, s: Scenario): number {
