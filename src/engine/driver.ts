@@ -66,7 +66,6 @@ export interface DriveOptions {
   /** Extra gauges (Kafka: commits, rebalances). */
   counters?: { commits?: number; rebalances?: number };
   scoring?: () => ScoringSummary;
-  latency?: Latency;
   resultLatency?: Latency;
 }
 
@@ -96,7 +95,7 @@ export class Driver {
     readonly committer: Committer,
     readonly o: DriveOptions = {},
   ) {
-    this.latency = o.latency ?? new Latency('run send-to-processed');
+    this.latency = new Latency('run send-to-processed');
     this.resultLatency = o.resultLatency ?? new Latency('run window-fired-to-result');
     this.records = o.records ?? 0;
     const c = committer;

@@ -19,7 +19,7 @@ export class LogSource implements RecordSource {
   constructor(
     readonly reader: LogReader,
     readonly task: Task,
-    readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number; onIdle?: () => void },
+    readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number },
   ) {
     this.#d = { task, partition: 0, offset: 0, value: new Uint8Array(0) };
   }
