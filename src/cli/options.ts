@@ -38,6 +38,13 @@ export function probability(text: string): number {
   return n;
 }
 
+/** A shard: i/n with 1 <= i <= n. */
+export function shardSpec(text: string): { index: number; count: number } {
+  const m = /^\s*(\d+)\/(\d+)\s*$/.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected i/n with 1 <= i <= n, e.g. 1/4');
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
 /** A memory size as DuckDB takes it: 512MB, 1GB, 1.5GiB. */
 export function memorySize(text: string): string {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i.exec(text);

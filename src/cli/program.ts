@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
-import { countRange, durationMs, durationRange, integer, memorySize, nonNegativeNumber, positiveInt, positiveNumber, port, probability } from './options.js';
+import { countRange, durationMs, durationRange, integer, memorySize, nonNegativeNumber, positiveInt, positiveNumber, port, probability, shardSpec } from './options.js';
 
 /** Declares commands and flags only; each action lazy-loads its command so --help stays light. */
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -25,7 +25,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
     .option('--no-progress', 'no progress display on stderr')
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', port)
-    .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)')
+    .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)', shardSpec)
     .option('--seed <n>', 'seed for the fault mix', integer, 1)
     .option('--partitions <n>', 'partitions of the embedded log', positiveInt, 4);
   // The fault flags come from the list of faults (replay/faults/kinds.ts).
@@ -135,6 +135,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--scenario <name>', 'which scenario\'s data: satisfaction (snapshots + events) or messages (events + countries.csv; --customers is the number of users)').choices(['satisfaction', 'messages']).default('satisfaction'))
     .addOption(new Option('--kind <kind>', 'instead: a file in the reviews (TSV) or IoT (CSV) format').choices(['reviews', 'iot']))
     .option('--rows <n>', 'with --kind: number of rows', positiveInt, 10000)
+    .option('--shard <i/n>', "write shard i of n of a partitioned dataset (customers/date=.../part-i-of-n and events likewise, split by Kafka's partitioner on customer_id): the same bytes on any machine; the n parts together are the unsharded data", shardSpec)
     .option('--out <file>', 'with --kind: file to write')
     .action(async (flags) => {
       const { genCommand } = await import('./commands/gen.js');

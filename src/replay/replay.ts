@@ -62,6 +62,8 @@ export interface ReplaySummary extends PlanSummary {
   /** False while sending: sat run may start early (it needs the scenario), sat verify may not. */
   finished: boolean;
   file: string;
+  /** A folder's files, in listing order: row r is in files[floor(r / 2^32)] (sources/dataset.ts). */
+  files?: string[];
   format: string;
   scenario: string;
   scenarioPath: string;
@@ -123,7 +125,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   claimWorkdir(o.dir, [o.file]);
   lockWorkdir(o.dir, o.shard ? `replay.shard-${o.shard.index}-of-${o.shard.count}` : 'replay', 'sat replay');
   if (!o.sink && o.partitions > MAX_LOG_PARTITIONS) throw new UsageError(`--partitions ${o.partitions}: the embedded log keeps a file open per partition; at most ${MAX_LOG_PARTITIONS} (use Kafka for more)`);
-  const { source, format } = openSource(o.file, o.scenario, o);
+  const { source, format, files } = openSource(o.file, o.scenario, o, o.shard);
   const shard = o.shard;
   // The records wait on disk, not in memory: replay keeps a few numbers per record (stream/scan.ts).
   mkdirSync(o.dir, { recursive: true });
@@ -140,7 +142,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
     }
     if (o.signal?.aborted) throw new SatError('replay interrupted while reading its input: nothing was sent, the working directory is as it was', 130);
     input = spilledInput(scanned, spillPath);
-    return await send(o, format, scanned.header, input, shard);
+    return await send(o, format, scanned.header, input, shard, files);
   } finally {
     input?.close();
     removeSpill(spillPath);
@@ -148,7 +150,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
 }
 
 /** Plans the faults and sends the deliveries at the schedule's pace, writing the ledger as they are acknowledged. */
-async function send(o: ReplayOptions, format: string, header: string[] | null, input: PlanInput, shard: Shard | undefined): Promise<ReplaySummary> {
+async function send(o: ReplayOptions, format: string, header: string[] | null, input: PlanInput, shard: Shard | undefined, files: string[] | undefined): Promise<ReplaySummary> {
   const plan = new FaultPlan(input, o.scenario, o.mix, o.seed);
   resetWorkdir(o.dir, shard);
   const p = paths(o.dir);
@@ -184,6 +186,7 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
     ...summary,
     notApplicable: { ...plan.notApplicable, ...(boundary ? { boundary: boundary.notApplicable } : {}) },
     file: resolve(o.file),
+    ...(files && { files: files.map((f) => resolve(f)) }),
     format,
     scenario: o.scenario.name,
     scenarioPath: resolve(o.scenario.path),

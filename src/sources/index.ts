@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Scenario } from '../scenario/types.js';
+import type { Shard } from '../core/workdir.js';
+import { concatSource, datasetFiles, isFolder } from './dataset.js';
 import { delimitedSource } from './delimited.js';
 import { jsonlSource } from './jsonl.js';
 import { parquetSource } from './parquet.js';
@@ -27,29 +29,38 @@ export interface SourceOverrides {
   encoding?: Encoding;
 }
 
-/** Opens a file with the reader its format needs and the scenario's schema. */
-export function openSource(path: string, scenario: Scenario, o: SourceOverrides = {}): { source: Source; format: SourceFormat } {
+/**
+ * Opens a file with the reader its format needs and the scenario's schema; a folder is a dataset read
+ * file after file (see datasetFiles), and a shard reads only its own parts when the dataset has n of them.
+ */
+export function openSource(path: string, scenario: Scenario, o: SourceOverrides = {}, shard?: Shard): { source: Source; format: SourceFormat; files?: string[] } {
   if (!existsSync(path)) throw new UsageError(`${path}: no such file`);
+  if (isFolder(path)) {
+    const { files, read } = datasetFiles(path, shard);
+    const format = o.format ?? detectFormat(files[0]);
+    return { format, files, source: concatSource(files, read, (file) => openFile(file, format, scenario, o)) };
+  }
   const format = o.format ?? detectFormat(path);
+  return { format, source: openFile(path, format, scenario, o) };
+}
+
+function openFile(path: string, format: SourceFormat, scenario: Scenario, o: SourceOverrides): Source {
   const s = scenario.source;
   const delimiter = s.delimiter ?? (format === 'tsv' ? '\t' : ',');
   switch (format) {
     case 'csv':
     case 'tsv':
-      return {
-        format,
-        source: delimitedSource(path, {
-          delimiter: format === 'tsv' && s.delimiter === undefined ? '\t' : delimiter,
-          encoding: o.encoding ?? s.encoding,
-          quote: o.quote ?? s.quote,
-          header: o.header ?? s.header,
-          columns: s.columns,
-          headerHints: [scenario.key, scenario.eventTime, ...scenario.id],
-        }),
-      };
+      return delimitedSource(path, {
+        delimiter: format === 'tsv' && s.delimiter === undefined ? '\t' : delimiter,
+        encoding: o.encoding ?? s.encoding,
+        quote: o.quote ?? s.quote,
+        header: o.header ?? s.header,
+        columns: s.columns,
+        headerHints: [scenario.key, scenario.eventTime, ...scenario.id],
+      });
     case 'parquet':
-      return { format, source: parquetSource(path, { columns: s.columns, valueColumn: s.parquetValueColumn, delimiter }) };
+      return parquetSource(path, { columns: s.columns, valueColumn: s.parquetValueColumn, delimiter });
     case 'jsonl':
-      return { format, source: jsonlSource(path, o.encoding ?? s.encoding) };
+      return jsonlSource(path, o.encoding ?? s.encoding);
   }
 }

@@ -4,6 +4,8 @@ import { ident, lit } from './sql.js';
 
 export interface DatasetInfo {
   file: string;
+  /** A folder's files in listing order (replay.json): row r is row r mod 2^32 of files[floor(r / 2^32)]. */
+  files?: string[];
   format: 'csv' | 'tsv' | 'parquet' | 'jsonl';
   header: string[] | null;
   /** As replay read it (older replay.json files lack these: the scenario's then). */

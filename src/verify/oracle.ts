@@ -34,18 +34,26 @@ export type WatermarkModel = 'global' | 'partition' | 'spark-batches' | 'flink-w
 export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInfo, ledgerPath: string | string[], model: WatermarkModel = 'global'): Promise<void> {
   const { size, slide } = s.window;
   const lateness = s.allowedLateness;
+  // A folder is read file by file, each row numbered as replay numbered it (its file's index * 2^32 + its row).
+  const files = d.files ?? [d.file];
   let parquetColumns: string[] = [];
   if (d.format === 'parquet') {
-    const r = await db.runAndReadAll(`SELECT name FROM parquet_schema(${lit(d.file)})`);
+    const r = await db.runAndReadAll(`SELECT name FROM parquet_schema(${lit(files[0])})`);
     parquetColumns = r.getRowObjectsJson().map((x) => String(x.name));
   }
-  const view = await utf8View(d.file, d.format, d.encoding ?? s.source.encoding);
-  const src = datasetSql(s, { ...d, file: view.file }, parquetColumns);
-  try {
-    await db.run(`CREATE OR REPLACE TABLE src AS ${src.sql}`);
-  } finally {
-    view.done();
+  let present = new Set<string>();
+  for (let i = 0; i < files.length; i++) {
+    const view = await utf8View(files[i], d.format, d.encoding ?? s.source.encoding);
+    const one = datasetSql(s, { ...d, file: view.file }, parquetColumns);
+    present = one.present;
+    const sql = i === 0 ? one.sql : `SELECT * REPLACE (__row + ${i * 2 ** 32} AS __row) FROM (${one.sql})`;
+    try {
+      await db.run(i === 0 ? `CREATE OR REPLACE TABLE src AS ${sql}` : `INSERT INTO src ${sql}`);
+    } finally {
+      view.done();
+    }
   }
+  const src = { present };
 
   const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
   const valid = s.fields.map((f) => fieldValidSql(f, src.present.has(f.name))).join(' AND ');

@@ -21,7 +21,7 @@ export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshot
   const size = s.window.size;
 
   // Snapshots: the days the results name, and the latest one for results that name none.
-  const files = snapshotFiles(snapshotsDir, spec.batch?.prefix ?? '');
+  const files = await snapshotFiles(db, snapshotsDir, spec.batch?.prefix ?? '');
   const latest = [...files.keys()].sort().pop() ?? null;
   const named = (await db.runAndReadAll(`SELECT DISTINCT snapshot_day FROM act WHERE snapshot_day IS NOT NULL`)).getRows().map((r) => String(r[0]));
   const days = [...new Set([...named, ...(latest ? [latest] : [])])].filter((d) => files.has(d));
@@ -29,8 +29,9 @@ export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshot
   await db.run(`CREATE OR REPLACE TABLE batch (day VARCHAR, k VARCHAR${refs.batch.map((c) => `, ${ident(c)} DOUBLE`).join('')})`);
   if (spec.batch) {
     for (const day of days) {
-      const file = files.get(day) as string;
-      await db.run(`INSERT INTO batch SELECT ${lit(day)}, CAST(${ident(spec.batch.key)} AS VARCHAR)${batchCols.map((c) => `, ${c}`).join('')} FROM ${readerOf(file)}`);
+      for (const file of files.get(day) as string[]) {
+        await db.run(`INSERT INTO batch SELECT ${lit(day)}, CAST(${ident(spec.batch.key)} AS VARCHAR)${batchCols.map((c) => `, ${c}`).join('')} FROM ${readerOf(file)}`);
+      }
     }
   }
 
@@ -75,14 +76,28 @@ export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshot
   return { days, latest };
 }
 
-/** <prefix>-YYYY-MM-DD.{parquet,csv,jsonl} in dir, by day. */
-function snapshotFiles(dir: string, prefix: string): Map<string, string> {
-  const out = new Map<string, string>();
+/**
+ * The snapshot files of each day: <prefix>-YYYY-MM-DD.{parquet,csv,jsonl} in dir, or, taking the day's
+ * place, the parts of a complete day of <prefix>/date=YYYY-MM-DD/part-i-of-n.* (every i of the largest
+ * n that has them all), listed here by DuckDB's glob, apart from the engine's listing.
+ */
+async function snapshotFiles(db: DuckDBConnection, dir: string, prefix: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
   if (!existsSync(dir)) return out;
   for (const n of readdirSync(dir)) {
     const m = /^(.*)-(\d{4}-\d{2}-\d{2})\.(parquet|csv|jsonl)$/.exec(n);
-    if (m && m[1] === prefix) out.set(m[2], join(dir, n));
+    if (m && m[1] === prefix) out.set(m[2], [join(dir, n)]);
   }
+  if (!existsSync(join(dir, prefix))) return out;
+  const rows = await db.runAndReadAll(`
+    WITH parts AS (
+      SELECT file, m['day'] AS day, m['i']::INT AS i, m['n']::INT AS n
+      FROM (SELECT file, regexp_extract(file, '/date=([0-9]{4}-[0-9]{2}-[0-9]{2})/part-([0-9]+)-of-([0-9]+)[.](parquet|csv|jsonl)$', ['day', 'i', 'n']) AS m
+            FROM glob(${lit(join(dir, prefix, 'date=*', 'part-*'))}))
+      WHERE m['day'] <> '' AND m['i']::INT BETWEEN 1 AND m['n']::INT),
+    whole AS (SELECT day, max(n) AS n FROM (SELECT day, n FROM parts GROUP BY day, n HAVING count(DISTINCT i) = n) GROUP BY day)
+    SELECT day, list(file ORDER BY i) FROM parts JOIN whole USING (day, n) GROUP BY day`);
+  for (const [day, list] of rows.getRows()) out.set(String(day), (list as { items: unknown[] }).items.map(String));
   return out;
 }
 

@@ -157,7 +157,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     if (sparkBatches) await loadSparkBatches(db, sparkBatches);
     if (o.flinkWatermarks !== undefined) await loadFlinkWatermarks(db, await materialize(o.flinkWatermarks, o.dir, o.kafkaConfig));
     // The bounded models start from the exact classification (dead, duplicate) and add their bounds.
-    await runOracle(db, o.scenario, { file: replay.file, format: replay.format as 'csv', header: replay.header, quote: replay.quote, encoding: replay.encoding }, ledgers, bounded ? 'global' : (model as ExactModel));
+    await runOracle(db, o.scenario, { file: replay.file, files: replay.files, format: replay.format as 'csv', header: replay.header, quote: replay.quote, encoding: replay.encoding }, ledgers, bounded ? 'global' : (model as ExactModel));
     const mode = o.outputMode ?? 'append';
     await loadActual(db, o.scenario, (await local(actual)) as string, { ...o.scenario.resultColumns, ...o.map }, mode);
     const lateGiven = await loadPositions(db, 'lt', await local(o.late ?? (ownRun ? own(p.late, 'late') : undefined)));

@@ -69,7 +69,7 @@ describe('usage errors exit 2 with a one-line message', () => {
   it('verify without a replay', () => expectUsage(sat('verify', '--dir', tempDir(), '--scenario', 'reviews'), /no replay in/));
 
   it('negative rate', () => expectUsage(sat('replay', sample, '--scenario', 'reviews', '--rate', '-5'), /--rate.*expected a number >= 0/));
-  it('a directory given as the file', () => expectUsage(sat('replay', ROOT, '--scenario', 'reviews', '--dir', tempDir()), /unknown file type|no such file|not a file/));
+  it('a directory with no data files given as the file', () => expectUsage(sat('replay', ROOT, '--scenario', 'reviews', '--dir', tempDir()), /unknown file type|no such file|not a file|no data files/));
   it('a directory that is not sat\'s', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'notes.txt'), 'hello');

@@ -1,7 +1,7 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SnapshotStore, latestSnapshotFile } from '../../src/engine/join/snapshot.js';
+import { SnapshotStore, latestSnapshotDay } from '../../src/engine/join/snapshot.js';
 import { actionFor, clampScore } from '../../src/engine/join/scorer.js';
 import { compile, parseExpression, references, type Inputs } from '../../src/scenario/expression.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
@@ -113,7 +113,7 @@ describe('the snapshot store', () => {
     const s2 = await store.refresh();
     expect(s2?.day).toBe('2024-06-02');
     expect(s2?.index.has('B')).toBe(false);
-    expect(latestSnapshotFile(dir, 'customers')?.file).toMatch(/customers-2024-06-02\.jsonl$/);
+    expect(latestSnapshotDay(dir, 'customers')?.files[0]).toMatch(/customers-2024-06-02\.jsonl$/);
   });
 
   it('a column the formula needs but the snapshot lacks is a usage error', async () => {
@@ -125,7 +125,7 @@ describe('the snapshot store', () => {
   it('reads Parquet snapshots written by sat gen, only the columns asked for', async () => {
     const dir = tempDir();
     const { writeSnapshots } = await import('../../src/gen/satisfaction/customers.js');
-    const [file] = await writeSnapshots({ dir, customers: 500, features: 30, days: 1, seed: 2, format: 'parquet' });
+    const { files: [file] } = await writeSnapshots({ dir, customers: 500, features: 30, days: 1, seed: 2, format: 'parquet' });
     copyFileSync(file, join(dir, 'customers-2024-06-05.parquet'));
     const s = await new SnapshotStore(dir, 'customers', 'customer_id', ['tenure_months', 'f0005', 'f0030'], 0).refresh();
     expect(s?.day).toBe('2024-06-05');

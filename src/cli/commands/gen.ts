@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { claimWorkdir } from '../../core/workdir-guard.js';
 import { once } from 'node:events';
 import { UsageError } from '../../core/errors.js';
+import type { Shard } from '../../core/workdir.js';
 import { iotLines, reviewLines } from '../../gen/datasets.js';
 import type { TableFormat } from '../../gen/table-writer.js';
 import { say } from '../options.js';
@@ -21,9 +22,11 @@ export interface GenFlags {
   eventVars: number;
   format: TableFormat;
   scenario?: 'satisfaction' | 'messages';
+  shard?: Shard;
 }
 
 export async function genCommand(f: GenFlags): Promise<number> {
+  if (f.shard && (f.scenario === 'messages' || f.kind !== undefined)) throw new UsageError(`--shard ${f.shard.index}/${f.shard.count}: only the satisfaction scenario is written as a partitioned dataset`);
   if (f.scenario === 'messages') return genMessages(f);
   return f.kind === undefined ? genSatisfaction(f) : genDataset(f);
 }
@@ -71,12 +74,12 @@ async function genSatisfaction(f: GenFlags): Promise<number> {
   claimWorkdir(f.dir);
   const t0 = performance.now();
   const snapBar = progressBar(`snapshots (${f.days} days)`, f.customers * f.days, f.json);
-  const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, progress: snapBar.update });
+  const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, shard: f.shard, progress: snapBar.update });
   snapBar.stop();
   const snapMs = performance.now() - t0;
   const evBar = progressBar('events', f.events, f.json);
   const t1 = performance.now();
-  const events = await writeEvents({ dir: f.dir, customers: f.customers, events: f.events, spanMs: f.span, day: f.days - 1, variables: f.eventVars, seed: f.seed, format: f.format, progress: evBar.update });
+  const events = await writeEvents({ dir: f.dir, customers: f.customers, events: f.events, spanMs: f.span, day: f.days - 1, variables: f.eventVars, seed: f.seed, format: f.format, shard: f.shard, progress: evBar.update });
   evBar.stop();
   const evMs = performance.now() - t1;
   const summary = {
@@ -86,14 +89,19 @@ async function genSatisfaction(f: GenFlags): Promise<number> {
     events: f.events,
     format: f.format,
     seed: f.seed,
-    snapshots,
-    eventsFile: events,
+    ...(f.shard && { shard: `${f.shard.index}/${f.shard.count}`, snapshotRows: snapshots.rows, eventRows: events.rows }),
+    snapshots: snapshots.files,
+    ...(f.shard ? { eventFiles: events.files } : { eventsFile: events.files[0] }),
+    // Rates are of the rows considered (a shard skips the others' after hashing their key).
     snapshotRowsPerSecond: Math.round((f.customers * f.days) / (snapMs / 1000)),
     eventsPerSecond: Math.round(f.events / (evMs / 1000)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     elapsedMs: Math.round(performance.now() - t0),
   };
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  say(f.json, `wrote ${f.days} snapshot(s) of ${f.customers} customers x ${f.features} features (${summary.snapshotRowsPerSecond} rows/s) and ${f.events} events (${summary.eventsPerSecond}/s) to ${f.dir}; peak RSS ${summary.peakRssMb} MB`);
+  const what = f.shard
+    ? `shard ${f.shard.index}/${f.shard.count}: ${snapshots.rows} snapshot rows over ${f.days} day(s) of ${f.customers} customers x ${f.features} features and ${events.rows} of ${f.events} events`
+    : `${f.days} snapshot(s) of ${f.customers} customers x ${f.features} features and ${f.events} events`;
+  say(f.json, `wrote ${what} to ${f.dir} (${summary.snapshotRowsPerSecond} snapshot rows/s, ${summary.eventsPerSecond} events/s); peak RSS ${summary.peakRssMb} MB`);
   return 0;
 }

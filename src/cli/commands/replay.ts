@@ -44,16 +44,13 @@ export interface ReplayFlags {
   /** --rate was given explicitly (not the default). */
   rateGiven?: boolean;
   metricsPort?: number;
-  shard?: string;
+  shard?: Shard;
 }
 
-/** --shard i/n, i from 1 to n. */
-function parseShard(text: string | undefined, kafka: boolean): Shard | undefined {
-  if (text === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard ${text}: expected i/n with 1 <= i <= n, e.g. 1/4`);
-  if (!kafka) throw new UsageError('--shard needs Kafka (--brokers, --topic): the embedded log has a single writer');
-  return { index: Number(m[1]), count: Number(m[2]) };
+/** --shard i/n (parsed by its flag) splits a dataset among processes that write beside each other: Kafka only. */
+function checkShard(shard: Shard | undefined, kafka: boolean): Shard | undefined {
+  if (shard && !kafka) throw new UsageError('--shard needs Kafka (--brokers, --topic): the embedded log has a single writer');
+  return shard;
 }
 
 export async function replayCommand(fileArg: string | undefined, f: ReplayFlags): Promise<number> {
@@ -74,7 +71,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
   const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
-  const shard = parseShard(f.shard, f.brokers !== undefined);
+  const shard = checkShard(f.shard, f.brokers !== undefined);
   await ensureBroker(); // after every flag is checked: a usage error is reported as one
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
@@ -145,7 +142,8 @@ function notPlaced(n: { late: number; outOfOrder: number; boundary?: number } | 
 /** The file `sat gen` wrote for this scenario in --dir, when no FILE is given. */
 function generatedFile(stem: string | undefined, dir: string, scenario: string): string {
   if (stem === undefined) throw new UsageError(`replay needs a FILE (scenario ${scenario} has no generated data)`);
-  const found = ['parquet', 'csv', 'jsonl'].map((ext) => join(dir, `${stem}.${ext}`)).find((p) => existsSync(p));
-  if (found === undefined) throw new UsageError(`no ${stem}.parquet/.csv/.jsonl in ${dir}: run sat gen --dir ${dir} first, or give a FILE`);
+  // The file sat gen wrote, or the folder of its partitioned dataset (sat gen --shard).
+  const found = [...['parquet', 'csv', 'jsonl'].map((ext) => join(dir, `${stem}.${ext}`)), join(dir, stem)].find((p) => existsSync(p));
+  if (found === undefined) throw new UsageError(`no ${stem}.parquet/.csv/.jsonl or ${stem}/ in ${dir}: run sat gen --dir ${dir} first, or give a FILE`);
   return found;
 }

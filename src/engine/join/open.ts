@@ -14,6 +14,8 @@ export interface ScoringOptions {
   onlineTimeoutMs?: number;
   /** How often to look for a newer snapshot day (default 5 s). */
   snapshotPollMs?: number;
+  /** A Kafka member: the snapshot is loaded for its partitions once assigned (SnapshotStore.setScope). */
+  scoped?: boolean;
   log: (line: string) => void;
 }
 
@@ -30,6 +32,6 @@ export async function openScorer(s: Scenario, o: ScoringOptions): Promise<Scorer
     spec.online &&
     new OnlineClient(o.onlineUrl as string, { ...spec.online, retries: o.onlineRetries ?? spec.online.retries, timeoutMs: o.onlineTimeoutMs ?? spec.online.timeoutMs }, o.log);
   const scorer = new Scorer(s, snapshots, online);
-  await scorer.start();
+  await scorer.start(o.scoped);
   return scorer;
 }

@@ -4,7 +4,7 @@ import { compile, references, type Compiled, type Inputs } from '../../scenario/
 import type { Scenario, ScoreSpec } from '../../scenario/types.js';
 import type { WindowResult } from '../operator.js';
 import type { Features, OnlineClient } from './online-client.js';
-import type { Snapshot, SnapshotStore } from './snapshot.js';
+import { latestSnapshotDay, type Snapshot, type SnapshotStore } from './snapshot.js';
 
 /** A window result with its score and what the score could not use. */
 export interface ScoredResult extends WindowResult {
@@ -83,11 +83,14 @@ export class Scorer {
     return references(spec.expr).batch;
   }
 
-  /** Loads the first snapshot; without one, a batch join is a usage error (nothing to join with). */
-  async start(): Promise<void> {
+  /**
+   * Loads the first snapshot; without one, a batch join is a usage error (nothing to join with).
+   * `scoped`: only check that there is one; a Kafka member loads its partitions' customers once it knows them.
+   */
+  async start(scoped = false): Promise<void> {
     if (this.snapshots === undefined) return;
-    const s = await this.snapshots.refresh(true);
-    if (s === undefined) throw new UsageError(`no snapshot ${this.snapshots.prefix}-YYYY-MM-DD.{parquet,csv,jsonl} in ${this.snapshots.dir} (run sat gen, or pass --snapshots DIR)`);
+    const s = scoped ? latestSnapshotDay(this.snapshots.dir, this.snapshots.prefix) : await this.snapshots.refresh(true);
+    if (s === undefined) throw new UsageError(`no snapshot ${this.snapshots.prefix}-YYYY-MM-DD.{parquet,csv,jsonl} or ${this.snapshots.prefix}/date=YYYY-MM-DD/part-i-of-n.* in ${this.snapshots.dir} (run sat gen, or pass --snapshots DIR)`);
   }
 
   async score(rows: WindowResult[]): Promise<{ results: ScoredResult[]; actions: ActionRecord[] }> {

@@ -1,7 +1,10 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import { UsageError } from '../../core/errors.js';
+import { Growing } from '../../core/growing.js';
+import { partitionForKey } from '../../core/murmur2.js';
+import { completeDays } from '../../core/partitioned.js';
 import { delimitedSource } from '../../sources/delimited.js';
 import { jsonlSource } from '../../sources/jsonl.js';
 import type { Source } from '../../sources/types.js';
@@ -13,16 +16,37 @@ import type { Source } from '../../sources/types.js';
  */
 export interface Snapshot {
   day: string;
+  /** What was read: the flat file, or the parts of a partitioned day. */
   file: string;
   rows: number;
   index: Map<string, number>;
   columns: Map<string, Float64Array>;
+  /** The input partitions whose customers it holds (all of them when undefined). */
+  scope?: SnapshotScope;
+}
+
+/** The customers a Kafka member needs: those Kafka's partitioner puts on the partitions it is assigned. */
+export interface SnapshotScope {
+  partitions: number;
+  assigned: ReadonlySet<number>;
+}
+
+/** A day's snapshot on disk: one flat file, or the complete parts of a partitioned day. */
+export interface SnapshotDay {
+  day: string;
+  files: string[];
+  /** n, for the parts of a partitioned day (part i holds the keys of partition i-1 of n). */
+  parts?: number;
 }
 
 const NAME = (prefix: string) => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d{4}-\\d{2}-\\d{2})\\.(parquet|csv|jsonl)$`);
 
-/** The newest snapshot file in dir: <prefix>-YYYY-MM-DD.{parquet,csv,jsonl}; undefined if none. */
-export function latestSnapshotFile(dir: string, prefix: string): { day: string; file: string } | undefined {
+/**
+ * The newest snapshot day in dir: <prefix>-YYYY-MM-DD.{parquet,csv,jsonl}, or a complete day of the
+ * partitioned dataset <prefix>/date=YYYY-MM-DD/part-i-of-n.* (sat gen --shard), which wins over a flat
+ * file of the same day. Undefined if none.
+ */
+export function latestSnapshotDay(dir: string, prefix: string): SnapshotDay | undefined {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -30,17 +54,45 @@ export function latestSnapshotFile(dir: string, prefix: string): { day: string; 
     return undefined;
   }
   const re = NAME(prefix);
-  let best: { day: string; file: string } | undefined;
+  let best: SnapshotDay | undefined;
   for (const n of names) {
     const m = re.exec(n);
-    if (m && (best === undefined || m[1] > best.day)) best = { day: m[1], file: join(dir, n) };
+    if (m && (best === undefined || m[1] > best.day)) best = { day: m[1], files: [join(dir, n)] };
   }
+  const partitioned = completeDays(join(dir, prefix)).pop();
+  if (partitioned && (best === undefined || partitioned.day >= best.day)) best = partitioned;
   return best;
 }
 
-/** Loads the key and the given columns of a snapshot file; a missing or non-numeric column is a usage error. */
-export async function loadSnapshot(file: string, day: string, key: string, columns: string[]): Promise<Snapshot> {
-  return file.endsWith('.parquet') ? loadParquet(file, day, key, columns) : loadText(file, day, key, columns);
+/**
+ * Loads the key and the given columns of a snapshot day; a missing or non-numeric column is a usage
+ * error. With a scope, only the scope's customers are kept: a part whose n equals the partition count
+ * is read only when its partition is assigned (its keys all belong to it); other files are read and
+ * their rows filtered by the key's partition.
+ */
+export async function loadSnapshot(on: SnapshotDay, key: string, columns: string[], scope?: SnapshotScope): Promise<Snapshot> {
+  const into = new Rows(columns);
+  const whole = on.parts !== undefined && scope !== undefined && on.parts === scope.partitions;
+  const keep = scope === undefined || whole ? undefined : (k: string) => scope.assigned.has(partitionForKey(k, scope.partitions));
+  for (let i = 0; i < on.files.length; i++) {
+    if (whole && !scope.assigned.has(i)) continue;
+    const file = on.files[i];
+    await (file.endsWith('.parquet') ? loadParquet(file, key, columns, into, keep) : loadText(file, key, columns, into, keep));
+  }
+  const file = on.files.length === 1 ? on.files[0] : `${dirname(on.files[0])} (${on.files.length} parts)`;
+  return { day: on.day, file, scope, ...into.done(file) };
+}
+
+/** Accepted rows, appended in typed chunks (the count is known only at the end when rows are filtered). */
+class Rows {
+  readonly keys: string[] = [];
+  readonly values: Growing<Float64Array>[];
+  constructor(readonly columns: string[]) {
+    this.values = columns.map(() => new Growing((n) => new Float64Array(n)));
+  }
+  done(file: string): Pick<Snapshot, 'rows' | 'index' | 'columns'> {
+    return { rows: this.keys.length, index: indexOf(this.keys, file), columns: new Map(this.columns.map((c, j) => [c, this.values[j].done()])) };
+  }
 }
 
 function cellNumber(v: unknown, file: string, column: string): number {
@@ -55,19 +107,19 @@ function cellNumber(v: unknown, file: string, column: string): number {
   throw new UsageError(`snapshot ${file}: column ${column} is not numeric (found ${JSON.stringify(String(v)).slice(0, 40)})`);
 }
 
-async function loadParquet(file: string, day: string, key: string, columns: string[]): Promise<Snapshot> {
+async function loadParquet(file: string, key: string, columns: string[], into: Rows, keep?: (key: string) => boolean): Promise<void> {
   const buf = await asyncBufferFromFile(file);
   const metadata = await parquetMetadataAsync(buf);
   const names = new Set(parquetSchema(metadata).children.map((c) => c.element.name));
   for (const c of [key, ...columns]) if (!names.has(c)) throw new UsageError(`snapshot ${file}: no column "${c}"`);
-  const rows = Number(metadata.num_rows);
-  const keys: string[] = new Array(rows);
-  const cols = new Map(columns.map((c) => [c, new Float64Array(rows)]));
   // A row group at a time: the decoded pages of one group are garbage before the next is read,
   // which keeps the peak near the result's size (all groups at once peaked at 3.7x it).
   let groupStart = 0;
   for (const group of metadata.row_groups) {
-    const groupEnd = groupStart + Number(group.num_rows);
+    const rows = Number(group.num_rows);
+    const groupEnd = groupStart + rows;
+    const keys: string[] = new Array(rows);
+    const cols = new Map(columns.map((c) => [c, new Float64Array(rows)]));
     await parquetRead({
       file: buf,
       metadata,
@@ -78,25 +130,28 @@ async function loadParquet(file: string, day: string, key: string, columns: stri
         const from = Math.max(groupStart, rowStart);
         const to = Math.min(groupEnd, rowStart + columnData.length);
         if (columnName === key) {
-          for (let r = from; r < to; r++) keys[r] = String(columnData[r - rowStart]);
+          for (let r = from; r < to; r++) keys[r - groupStart] = String(columnData[r - rowStart]);
           return;
         }
         const out = cols.get(columnName);
         if (out === undefined) return;
-        for (let r = from; r < to; r++) out[r] = cellNumber(columnData[r - rowStart], file, columnName);
+        for (let r = from; r < to; r++) out[r - groupStart] = cellNumber(columnData[r - rowStart], file, columnName);
       },
     });
+    const values = columns.map((c) => cols.get(c) as Float64Array);
+    for (let r = 0; r < rows; r++) {
+      if (keep && !keep(keys[r])) continue;
+      into.keys.push(keys[r]);
+      for (let j = 0; j < values.length; j++) into.values[j].push(values[j][r]);
+    }
     groupStart = groupEnd;
   }
-  return { day, file, rows, index: indexOf(keys, file), columns: cols };
 }
 
-async function loadText(file: string, day: string, key: string, columns: string[]): Promise<Snapshot> {
+async function loadText(file: string, key: string, columns: string[], into: Rows, keep?: (key: string) => boolean): Promise<void> {
   const source: Source = file.endsWith('.csv')
     ? delimitedSource(file, { encoding: 'utf8', delimiter: ',', quote: true, header: 'yes', columns: [], headerHints: [] })
     : jsonlSource(file);
-  const keys: string[] = [];
-  const values: number[][] = columns.map(() => []);
   let checked = false;
   for await (const batch of source.batches()) {
     for (const r of batch) {
@@ -105,11 +160,12 @@ async function loadText(file: string, day: string, key: string, columns: string[
         for (const c of [key, ...columns]) if (!(c in r.values)) throw new UsageError(`snapshot ${file}: no column "${c}"`);
         checked = true;
       }
-      keys.push(String(r.values[key]));
-      for (let j = 0; j < columns.length; j++) values[j].push(cellNumber(r.values[columns[j]], file, columns[j]));
+      const k = String(r.values[key]);
+      if (keep && !keep(k)) continue;
+      into.keys.push(k);
+      for (let j = 0; j < columns.length; j++) into.values[j].push(cellNumber(r.values[columns[j]], file, columns[j]));
     }
   }
-  return { day, file, rows: keys.length, index: indexOf(keys, file), columns: new Map(columns.map((c, j) => [c, Float64Array.from(values[j])])) };
 }
 
 function indexOf(keys: string[], file: string): Map<string, number> {
@@ -131,6 +187,7 @@ export class SnapshotStore {
   #lastCheck = -Infinity;
   #failedDay: string | undefined;
   #loading: Promise<Snapshot | undefined> | undefined;
+  #scope: SnapshotScope | undefined;
 
   constructor(
     readonly dir: string,
@@ -148,21 +205,39 @@ export class SnapshotStore {
     return this.#loading;
   }
 
-  async #refresh(force: boolean): Promise<Snapshot | undefined> {
+  /**
+   * Keeps only the customers of these input partitions (a Kafka member's assignment): the snapshot is
+   * loaded again for the new scope when it differs from the one loaded, before any record of a newly
+   * assigned partition is scored.
+   */
+  async setScope(scope: SnapshotScope): Promise<void> {
+    const had = this.#scope;
+    this.#scope = { partitions: scope.partitions, assigned: new Set(scope.assigned) };
+    if (had && had.partitions === scope.partitions && sameSet(had.assigned, scope.assigned)) return;
+    await this.#loading;
+    this.#loading = this.#refresh(true, true).finally(() => (this.#loading = undefined));
+    await this.#loading;
+  }
+
+  async #refresh(force: boolean, rescope = false): Promise<Snapshot | undefined> {
     const now = performance.now();
     if (!force && now - this.#lastCheck < this.checkEveryMs) return this.current;
     this.#lastCheck = now;
-    const latest = latestSnapshotFile(this.dir, this.prefix);
-    if (latest === undefined || (this.current !== undefined && latest.day <= this.current.day)) return this.current;
+    const latest = latestSnapshotDay(this.dir, this.prefix);
+    if (latest === undefined || (!rescope && this.current !== undefined && latest.day <= this.current.day)) return this.current;
     try {
       const started = performance.now();
-      this.current = await loadSnapshot(latest.file, latest.day, this.key, this.columns);
-      this.log(`snapshot ${latest.day}: ${this.current.rows} customers, ${this.columns.length} columns, loaded in ${Math.round(performance.now() - started)} ms`);
+      this.current = await loadSnapshot(latest, this.key, this.columns, this.#scope);
+      const of = this.#scope ? ` of partitions [${[...this.#scope.assigned].sort((a, b) => a - b).join(', ')}] of ${this.#scope.partitions}` : '';
+      this.log(`snapshot ${latest.day}: ${this.current.rows} customers${of}, ${this.columns.length} columns, loaded in ${Math.round(performance.now() - started)} ms`);
     } catch (e) {
-      if (e instanceof UsageError && this.current === undefined) throw e;
+      // A snapshot without the assigned partitions' customers must not score them: the member recovers and tries again.
+      if ((e instanceof UsageError && this.current === undefined) || rescope) throw e;
       if (this.#failedDay !== latest.day) this.log(`snapshot ${latest.day} not loaded yet (${(e as Error).message}); keeping ${this.current?.day ?? 'none'}`);
       this.#failedDay = latest.day;
     }
     return this.current;
   }
 }
+
+const sameSet = (a: ReadonlySet<number>, b: ReadonlySet<number>) => a.size === b.size && [...a].every((x) => b.has(x));

@@ -40,7 +40,12 @@ export class MemberSource implements RecordSource {
     readonly outputs: KafkaOutputs,
     readonly processor: ReturnType<typeof createProcessor>,
     readonly counters: { rebalances: number; restored: number },
-    readonly o: { idleTimeoutMs: number; log: (line: string) => void },
+    readonly o: {
+      idleTimeoutMs: number;
+      log: (line: string) => void;
+      /** Before a task opens: what the assigned partitions need loaded (the scorer's customers). */
+      prepare?: (assigned: ReadonlySet<number>) => Promise<void>;
+    },
   ) {
     this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0) };
   }
@@ -92,6 +97,8 @@ export class MemberSource implements RecordSource {
   async #open(partition: number): Promise<void> {
     this.phase = `restore ${partition}`;
     try {
+      await this.o.prepare?.(this.member.assigned);
+      if (this.member.rebalancePending) return;
       const r = await this.group.restore(partition);
       this.store.restart(partition);
       this.counters.restored++;

@@ -88,7 +88,9 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
   const member = new MemberStream(o.conn, o.group, o.topic);
 
-  const scorer = o.scoring && (await openScorer(o.scenario, o.scoring));
+  const scorer = o.scoring && (await openScorer(o.scenario, { ...o.scoring, scoped: true }));
+  const snapshots = scorer?.snapshots;
+  const prepare = snapshots && ((assigned: ReadonlySet<number>) => snapshots.setScope({ partitions, assigned }));
   const { tally, add } = scoringTally();
   const resultLatency = new Latency('run window-fired-to-result');
   // The processor splits corrupted rows off by the reports' rule; each partition's reports are its outputs'.
@@ -96,7 +98,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const counters = { deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0 };
   const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, resultLatency, scorer ? { scorer, add } : undefined, countries);
   const group = new GroupView(o, member, store, policy, progressTopic, written, partitions);
-  const source = new MemberSource(member, group, store, outputs, processor, counters, o);
+  const source = new MemberSource(member, group, store, outputs, processor, counters, { ...o, prepare });
   const commits = new MemberCommits(source, outputs, store, counters, o);
   const driver = new Driver(source, commits, { signal: o.signal, metrics: o.metrics, counters, resultLatency, scoring: scorer && (() => tally) });
 

@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { faker } from '@faker-js/faker/locale/en';
+import { dayFolder, partFileName, partOfKey } from '../../core/partitioned.js';
 import { createRng, deriveSeed } from '../../core/rng.js';
+import type { Shard } from '../../core/workdir.js';
 import { openTable, type Column, type TableFormat } from '../table-writer.js';
 import { hash32 } from './online.js';
 
@@ -25,7 +28,17 @@ export interface SnapshotOptions {
   days: number;
   seed: number;
   format: TableFormat;
+  /** Write only this shard's customers, as customers/date=YYYY-MM-DD/part-i-of-n.<format>. */
+  shard?: Shard;
   progress?: (rows: number) => void;
+}
+
+/** Where day d's snapshot goes: one flat file, or the shard's part of a partitioned dataset. */
+export function snapshotPath(dir: string, day: number, format: TableFormat, shard?: Shard): string {
+  if (shard === undefined) return join(dir, `customers-${dayLabel(day)}.${format}`);
+  const folder = dayFolder(join(dir, 'customers'), dayLabel(day));
+  mkdirSync(folder, { recursive: true });
+  return join(folder, partFileName(shard, format));
 }
 
 /** Names sampled from a pool built once with faker: 20x faster than a faker call per row, same realism. */
@@ -41,12 +54,13 @@ function lastChange(seed: number, c: number, day: number): number {
 }
 
 /**
- * One snapshot file per day, customers-YYYY-MM-DD.<format>: attributes plus F feature columns. A
+ * One snapshot file per day, customers-YYYY-MM-DD.<format> (or a shard's part of the partitioned
+ * dataset, which holds the same rows for the customers it owns): attributes plus F feature columns. A
  * customer's features are drawn from an RNG seeded by (seed, customer, day of last change), so any
  * day's row is computable on its own (no state carried between days), and about 5% of customers
  * differ from one day to the next.
  */
-export async function writeSnapshots(o: SnapshotOptions): Promise<string[]> {
+export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: string[]; rows: number }> {
   const names = namePool(o.seed);
   const columns: Column[] = [
     { name: 'customer_id', type: 'string' },
@@ -62,12 +76,16 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<string[]> {
   const shape = createRng(deriveSeed(o.seed, 'feature-shapes'));
   const dists = Array.from({ length: o.features }, () => ({ kind: shape.int(0, 2), a: shape.next() * 100, b: 1 + shape.next() * 20 }));
   const files: string[] = [];
-  let written = 0;
+  let visited = 0;
+  let rows = 0;
   for (let d = 0; d < o.days; d++) {
-    const file = join(o.dir, `customers-${dayLabel(d)}.${o.format}`);
+    const file = snapshotPath(o.dir, d, o.format, o.shard);
     const table = openTable(file, o.format, columns);
     for (let c = 0; c < o.customers; c++) {
       const id = customerId(c);
+      if (++visited % 10_000 === 0) o.progress?.(visited);
+      if (o.shard && partOfKey(id, o.shard.count) !== o.shard.index) continue;
+      rows++;
       const base = createRng(hash32(id, o.seed));
       const rng = createRng(hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729)));
       const row: (string | number | boolean | null)[] = [
@@ -92,11 +110,10 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<string[]> {
       }
       const pending = table.write(row);
       if (pending) await pending;
-      if (++written % 10_000 === 0) o.progress?.(written);
     }
     await table.close();
     files.push(file);
   }
-  o.progress?.(written);
-  return files;
+  o.progress?.(visited);
+  return { files, rows };
 }

@@ -1,6 +1,9 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng, deriveSeed, weightedPick } from '../../core/rng.js';
-import { openTable, type Column, type TableFormat } from '../table-writer.js';
+import { dayFolder, partFileName, partOfKey } from '../../core/partitioned.js';
+import { counterRng, deriveSeed, weightedPick } from '../../core/rng.js';
+import type { Shard } from '../../core/workdir.js';
+import { openTable, type Column, type TableFormat, type TableWriter } from '../table-writer.js';
 import { customerId, FIRST_DAY } from './customers.js';
 
 export const EVENT_TYPES = ['call', 'app_session', 'ticket_opened', 'ticket_resolved', 'payment', 'survey', 'network_reading'] as const;
@@ -17,6 +20,8 @@ export interface EventOptions {
   variables: number;
   seed: number;
   format: TableFormat;
+  /** Write only the events of this shard's customers, as events/date=YYYY-MM-DD/part-i-of-n.<format>. */
+  shard?: Shard;
   progress?: (rows: number) => void;
 }
 
@@ -27,9 +32,13 @@ const intensity = (hour: number) => 0.2 + Math.sin((Math.PI * (hour - 4)) / 24) 
  * Per-customer interaction events in event-time order. Times follow the daily cycle (inverse of the
  * cumulative intensity, minute by minute); customers are drawn from a power law (a few very active,
  * most rare) mapped through a fixed permutation so the active ones are spread over the id range.
+ *
+ * Event i is drawn from its own random stream (seeded by the seed and i), so a shard computes only the
+ * time and customer of the events it skips, and the n shards' parts together are, row for row, the
+ * file written without --shard, whatever n.
  */
-export async function writeEvents(o: EventOptions): Promise<string> {
-  const rng = createRng(deriveSeed(o.seed, 'events'));
+export async function writeEvents(o: EventOptions): Promise<{ files: string[]; rows: number }> {
+  const rng = counterRng(deriveSeed(o.seed, 'events'));
   const start = FIRST_DAY + o.day * 86_400_000;
   const minutes = Math.max(1, Math.ceil(o.spanMs / 60_000));
   const cumulative = new Float64Array(minutes + 1);
@@ -47,38 +56,73 @@ export async function writeEvents(o: EventOptions): Promise<string> {
     { name: 'amount', type: 'double' },
     ...Array.from({ length: o.variables }, (_, k): Column => ({ name: `v${String(k + 1).padStart(2, '0')}`, type: 'double' })),
   ];
-  const file = join(o.dir, `events.${o.format}`);
-  const table = openTable(file, o.format, columns);
+  // A shard's events go to one part per date (a span past midnight opens the next date's part).
+  const files: string[] = [];
+  let table: TableWriter | undefined;
+  let tableDay = '';
+  const opened = new Set<string>();
+  const open = (day: string) => {
+    opened.add(day);
+    const file = o.shard === undefined ? join(o.dir, `events.${o.format}`) : join(mkdirp(dayFolder(join(o.dir, 'events'), day)), partFileName(o.shard, o.format));
+    files.push(file);
+    return openTable(file, o.format, columns);
+  };
+  const tableFor = async (t: number): Promise<TableWriter> => {
+    if (table !== undefined && (o.shard === undefined || dateOf(t) === tableDay)) return table;
+    await table?.close();
+    tableDay = dateOf(t);
+    table = open(tableDay);
+    return table;
+  };
   let m = 0;
+  let rows = 0;
   for (let i = 0; i < o.events; i++) {
+    rng.seed(i);
     // The i-th event sits at the i/N quantile of the cycle: times come out in order.
     const target = ((i + rng.next()) / o.events) * total;
     while (m < minutes - 1 && cumulative[m + 1] < target) m++;
-    const within = (target - cumulative[m]) / (cumulative[m + 1] - cumulative[m]);
-    const t = Math.floor(start + (m + Math.min(0.999, within)) * 60_000);
     const rank = Math.floor(o.customers * rng.next() ** 3);
     const c = (rank * stride) % o.customers;
+    if ((i + 1) % 10_000 === 0) o.progress?.(i + 1);
+    const id = customerId(c);
+    if (o.shard && partOfKey(id, o.shard.count) !== o.shard.index) continue;
+    const within = (target - cumulative[m]) / (cumulative[m + 1] - cumulative[m]);
+    const t = Math.floor(start + (m + Math.min(0.999, within)) * 60_000);
     const type = weightedPick(rng.next(), EVENT_TYPES, TYPE_WEIGHTS);
     const row: (string | number | boolean | null)[] = [
       `E${o.seed}-${i}`,
-      customerId(c),
+      id,
       t,
       type,
-      `${customerId(c)}-${Math.floor(t / 1_800_000)}`,
+      `${id}-${Math.floor(t / 1_800_000)}`,
       type === 'survey' ? rng.int(1, 5) : null,
       type === 'call' || type === 'app_session' ? Math.round(rng.next() * 1200) : 0,
       type === 'payment' ? Math.round(rng.next() * 20000) / 100 : 0,
     ];
     for (let k = 0; k < o.variables; k++) row.push(Math.round(rng.next() * 1000) / 10);
-    const pending = table.write(row);
+    const pending = (await tableFor(t)).write(row);
     if (pending) await pending;
-    if ((i + 1) % 10_000 === 0) o.progress?.(i + 1);
+    rows++;
   }
-  await table.close();
+  await (table ?? open(dateOf(start))).close();
+  // Every date of the span gets this shard's part, empty or not, so each day of the dataset is complete.
+  if (o.shard) {
+    for (let t = start; t < start + Math.max(o.spanMs, 1); t += 86_400_000) {
+      if (!opened.has(dateOf(t))) await open(dateOf(t)).close();
+    }
+    const last = dateOf(start + Math.max(o.spanMs, 1) - 1);
+    if (!opened.has(last)) await open(last).close();
+  }
   o.progress?.(o.events);
-  return file;
+  return { files, rows };
 }
 
+const dateOf = (t: number) => new Date(t).toISOString().slice(0, 10);
+
+function mkdirp(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 /** A stride coprime with n near n/φ, so rank -> (rank * stride) mod n is a well-spread permutation. */
 function pickStride(n: number): number {

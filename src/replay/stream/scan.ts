@@ -3,43 +3,9 @@ import type { Source } from '../../sources/types.js';
 import type { Outgoing } from '../convert.js';
 import { toOutgoing } from '../convert.js';
 import type { PlanInput } from '../faults/plan.js';
+import { Growing } from '../../core/growing.js';
 import { SpillReader, spillOffsets, type SpillWriter } from './spill.js';
 
-/**
- * A typed array built by appending, in chunks of 2^20 values, then copied once to its exact size
- * (doubling would hold up to twice the records' worth, and a copy of it, at the end of the read).
- */
-class Growing<T extends Float64Array | Uint8Array> {
-  n = 0;
-  #chunks: T[] = [];
-  #cur: T;
-  #at = 0;
-  constructor(readonly make: (n: number) => T) {
-    this.#cur = make(CHUNK);
-  }
-  push(x: number): void {
-    if (this.#at === CHUNK) {
-      this.#chunks.push(this.#cur);
-      this.#cur = this.make(CHUNK);
-      this.#at = 0;
-    }
-    this.#cur[this.#at++] = x;
-    this.n++;
-  }
-  done(): T {
-    const out = this.make(this.n);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    out.set(this.#cur.subarray(0, this.#at), at);
-    this.#chunks = [];
-    return out;
-  }
-}
-
-const CHUNK = 1 << 20;
 
 /** What replay keeps of a file once read: a few numbers per record, the records themselves spilled. */
 export interface Scanned {
