@@ -170,4 +170,32 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
     const v = expectVerified(dir);
     expect(v.counts.records_sent).toBe(parts[0].sent + parts[1].sent);
   });
+
+  it('a partitioned satisfaction dataset: three sharded replays of their own parts, two members each loading only its partitions\' customers', async () => {
+    const dir = tempDir('sat-kafka-parts-');
+    const topic = uniqueTopic('parts');
+    for (const i of [1, 2, 3]) expect(sat('gen', '--dir', dir, '--customers', '600', '--events', '4000', '--span', '2h', '--seed', '4', '--shard', `${i}/3`).code).toBe(0);
+    const parts = [1, 2, 3].map((i) => sat('replay', '--scenario', 'satisfaction', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir, '--shard', `${i}/3`, '--json'));
+    for (const p of parts) expect(p.code, p.stderr).toBe(0);
+    const { url } = await serve();
+    const members = [start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm1'), start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm2')];
+    const done = await Promise.all(members.map((m) => m.done));
+    for (const d of done) expect(d.code, d.stderr).toBe(0);
+
+    // Each member's last load holds exactly the customers of the partitions it was last assigned.
+    const ids = Array.from({ length: 600 }, (_, c) => `C${String(c).padStart(9, '0')}`);
+    const covered = new Set<number>();
+    for (const d of done) {
+      const loads = [...d.stderr.matchAll(/snapshot 2024-06-02: (\d+) customers of partitions \[([\d, ]*)\] of 3/g)];
+      expect(loads.length, d.stderr).toBeGreaterThan(0);
+      const [, n, list] = loads.at(-1)!;
+      const assigned = list.split(', ').filter(Boolean).map(Number);
+      assigned.forEach((p) => covered.add(p));
+      expect(Number(n)).toBe(ids.filter((id) => assigned.includes(partitionForKey(id, 3))).length);
+    }
+    expect(covered.size).toBe(3);
+    const v = expectVerified(dir);
+    expect(v.counts.scores_checked).toBe(v.counts.expected_results);
+    expect(v.counts.records_sent).toBe(parts.reduce((a, p) => a + p.json.sent, 0));
+  });
 });
