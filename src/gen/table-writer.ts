@@ -39,24 +39,40 @@ export function openTable(path: string, format: TableFormat, columns: Column[]):
 
 function parquetTable(path: string, columns: Column[]): TableWriter {
   const groupRows = Math.max(1000, Math.min(100_000, Math.floor(4_000_000 / columns.length)));
-  let buffers: Cell[][] = columns.map(() => []);
-  const source = (bufs: Cell[][]): ColumnSource[] =>
-    columns.map((c, i) => ({
-      name: c.name,
-      data: c.type === 'timestamp' ? bufs[i].map((v) => (v === null ? null : new Date(v as number))) : c.type === 'int' ? bufs[i].map((v) => (v === null ? null : BigInt(v as number))) : bufs[i],
-      type: c.type === 'string' ? 'STRING' : c.type === 'double' ? 'DOUBLE' : c.type === 'int' ? 'INT64' : c.type === 'boolean' ? 'BOOLEAN' : 'TIMESTAMP',
-      nullable: c.nullable ?? false,
-    }));
-  const writer = new ParquetWriter({ writer: fileWriter(path), schema: schemaFromColumnData({ columnData: source(buffers) }) });
+  // Non-null doubles are buffered unboxed (a 5,000-column table is mostly doubles: boxed, GC was a
+  // quarter of the time) and written PLAIN: continuous values never win a dictionary, and sampling
+  // one per column chunk cost 15%. No min/max statistics for them either (12% of the time): on
+  // random features they prune no row group.
+  const unboxed = columns.map((c) => c.type === 'double' && !c.nullable);
+  const fresh = (): (Cell[] | Float64Array)[] => columns.map((_, i) => (unboxed[i] ? new Float64Array(groupRows) : []));
+  let buffers = fresh();
+  let rows = 0;
+  const source = (bufs: (Cell[] | Float64Array)[], n: number): ColumnSource[] =>
+    columns.map((c, i) => {
+      const b = bufs[i];
+      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false };
+      return {
+        name: c.name,
+        data: c.type === 'timestamp' ? b.map((v) => (v === null ? null : new Date(v as number))) : c.type === 'int' ? b.map((v) => (v === null ? null : BigInt(v as number))) : b,
+        type: c.type === 'string' ? 'STRING' : c.type === 'double' ? 'DOUBLE' : c.type === 'int' ? 'INT64' : c.type === 'boolean' ? 'BOOLEAN' : 'TIMESTAMP',
+        nullable: c.nullable ?? false,
+      };
+    });
+  const writer = new ParquetWriter({ writer: fileWriter(path), schema: schemaFromColumnData({ columnData: source(buffers, 0) }) });
   const flush = () => {
-    if (buffers[0].length === 0) return;
-    writer.write({ columnData: source(buffers), rowGroupSize: groupRows });
-    buffers = columns.map(() => []);
+    if (rows === 0) return;
+    writer.write({ columnData: source(buffers, rows), rowGroupSize: groupRows });
+    buffers = fresh();
+    rows = 0;
   };
   return {
     write(row) {
-      for (let i = 0; i < row.length; i++) buffers[i].push(row[i]);
-      if (buffers[0].length >= groupRows) flush();
+      for (let i = 0; i < row.length; i++) {
+        const b = buffers[i];
+        if (b instanceof Float64Array) b[rows] = row[i] as number;
+        else b.push(row[i]);
+      }
+      if (++rows >= groupRows) flush();
     },
     async close() {
       flush();

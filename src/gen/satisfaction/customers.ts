@@ -75,6 +75,10 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
   // Each feature has its own distribution, fixed by the seed: normal, log-normal or uniform.
   const shape = createRng(deriveSeed(o.seed, 'feature-shapes'));
   const dists = Array.from({ length: o.features }, () => ({ kind: shape.int(0, 2), a: shape.next() * 100, b: 1 + shape.next() * 20 }));
+  const kinds = Uint8Array.from(dists, (x) => x.kind);
+  const as = Float64Array.from(dists, (x) => x.a);
+  const bs = Float64Array.from(dists, (x) => x.b);
+  const row: (string | number | boolean | null)[] = new Array(columns.length).fill(null);
   const files: string[] = [];
   let visited = 0;
   let rows = 0;
@@ -88,25 +92,29 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
       rows++;
       const base = createRng(hash32(id, o.seed));
       const rng = createRng(hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729)));
-      const row: (string | number | boolean | null)[] = [
-        id,
-        names[base.int(0, names.length - 1)],
-        REGIONS[base.int(0, REGIONS.length - 1)],
-        PLANS[rng.int(0, PLANS.length - 1)],
-        DEVICES[rng.int(0, DEVICES.length - 1)],
-        base.int(1, 180) + d,
-        Math.round((10 + rng.next() * 140) * 100) / 100,
-      ];
+      // One row array for the whole file, filled in place (the writers copy or serialize it at once).
+      row[0] = id;
+      row[1] = names[base.int(0, names.length - 1)];
+      row[2] = REGIONS[base.int(0, REGIONS.length - 1)];
+      row[3] = PLANS[rng.int(0, PLANS.length - 1)];
+      row[4] = DEVICES[rng.int(0, DEVICES.length - 1)];
+      row[5] = base.int(1, 180) + d;
+      row[6] = Math.round((10 + rng.next() * 140) * 100) / 100;
       for (let j = 0; j < o.features; j++) {
+        const at = 7 + j;
         if (isFlag(j)) {
-          row.push(rng.next() < 0.3);
+          row[at] = rng.next() < 0.3;
           continue;
         }
-        const { kind, a, b } = dists[j];
         const u = rng.next() || 1e-12;
         const v = rng.next();
+        const kind = kinds[j];
+        if (kind === 2) {
+          row[at] = as[j] * v;
+          continue;
+        }
         const gauss = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-        row.push(kind === 0 ? a + b * gauss : kind === 1 ? Math.exp(Math.log(1 + a) / 4 + gauss * 0.5) : a * v);
+        row[at] = kind === 0 ? as[j] + bs[j] * gauss : Math.exp(Math.log(1 + as[j]) / 4 + gauss * 0.5);
       }
       const pending = table.write(row);
       if (pending) await pending;
