@@ -24,4 +24,11 @@ describe('murmur2 (Kafka default partitioner)', () => {
       expect(partitionForKey(k, 6)).toBe(p);
     }
   });
+
+  it('partitions a key as the hash of its UTF-8 bytes, for ASCII, non-ASCII and long keys alike', () => {
+    const keys = ['21', 'foobar', 'C000000042', 'Zürich', '東京-1', 'é', 'x'.repeat(500), `${'a'.repeat(70)}ü`, ''];
+    for (const k of keys) for (const n of [1, 3, 7, 100]) expect(partitionForKey(k, n), `${k} ${n}`).toBe((murmur2(enc.encode(k)) & 0x7fffffff) % n);
+    // Kafka's own vectors, through the partitioner.
+    expect(partitionForKey('foobar', 1_000_000_007)).toBe((-790332482 & 0x7fffffff) % 1_000_000_007);
+  });
 });
