@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { faker } from '@faker-js/faker/locale/en';
-import { dayFolder, partFileName, partOfKey } from '../../core/partitioned.js';
+import { dayFolder, partFileName } from '../../core/partitioned.js';
 import { createRng, deriveSeed } from '../../core/rng.js';
 import type { Shard } from '../../core/workdir.js';
 import { openTable, type Column, type TableFormat } from '../table-writer.js';
 import { hash32 } from './online.js';
+import { shardMembers } from './shard-members.js';
 
 export const REGIONS = ['North', 'South', 'East', 'West', 'Central', 'Coastal', 'Mountain', 'Metro'];
 export const PLANS = ['prepaid-basic', 'prepaid-plus', 'postpaid-s', 'postpaid-m', 'postpaid-l', 'family', 'business'];
@@ -80,15 +81,16 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
   const bs = Float64Array.from(dists, (x) => x.b);
   const row: (string | number | boolean | null)[] = new Array(columns.length).fill(null);
   const files: string[] = [];
+  const members = shardMembers(o.customers, o.shard);
   let visited = 0;
   let rows = 0;
   for (let d = 0; d < o.days; d++) {
     const file = snapshotPath(o.dir, d, o.format, o.shard);
     const table = openTable(file, o.format, columns);
     for (let c = 0; c < o.customers; c++) {
-      const id = customerId(c);
       if (++visited % 10_000 === 0) o.progress?.(visited);
-      if (o.shard && partOfKey(id, o.shard.count) !== o.shard.index) continue;
+      if (members && !members.has(c)) continue;
+      const id = customerId(c);
       rows++;
       const base = createRng(hash32(id, o.seed));
       const rng = createRng(hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729)));

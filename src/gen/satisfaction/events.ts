@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dayFolder, partFileName, partOfKey } from '../../core/partitioned.js';
-import { counterRng, deriveSeed, weightedPick } from '../../core/rng.js';
+import { dayFolder, partFileName } from '../../core/partitioned.js';
+import { counterRng, deriveSeed, weightedPick, type CounterRng } from '../../core/rng.js';
 import type { Shard } from '../../core/workdir.js';
 import { openTable, type Column, type TableFormat, type TableWriter } from '../table-writer.js';
 import { customerId, FIRST_DAY } from './customers.js';
+import { shardMembers, type ShardMembers } from './shard-members.js';
 
 export const EVENT_TYPES = ['call', 'app_session', 'ticket_opened', 'ticket_resolved', 'payment', 'survey', 'network_reading'] as const;
 const TYPE_WEIGHTS = [0.25, 0.3, 0.04, 0.03, 0.08, 0.05, 0.25];
@@ -74,18 +75,11 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
     table = open(tableDay);
     return table;
   };
-  let m = 0;
+  const cursor = new EventCursor(o.events, o.customers, stride, cumulative, rng, shardMembers(o.customers, o.shard), o.progress);
   let rows = 0;
-  for (let i = 0; i < o.events; i++) {
-    rng.seed(i);
-    // The i-th event sits at the i/N quantile of the cycle: times come out in order.
-    const target = ((i + rng.next()) / o.events) * total;
-    while (m < minutes - 1 && cumulative[m + 1] < target) m++;
-    const rank = Math.floor(o.customers * rng.next() ** 3);
-    const c = (rank * stride) % o.customers;
-    if ((i + 1) % 10_000 === 0) o.progress?.(i + 1);
+  while (cursor.next()) {
+    const { i, m, target, c } = cursor;
     const id = customerId(c);
-    if (o.shard && partOfKey(id, o.shard.count) !== o.shard.index) continue;
     const within = (target - cumulative[m]) / (cumulative[m + 1] - cumulative[m]);
     const t = Math.floor(start + (m + Math.min(0.999, within)) * 60_000);
     const type = weightedPick(rng.next(), EVENT_TYPES, TYPE_WEIGHTS);
@@ -115,6 +109,55 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
   }
   o.progress?.(o.events);
   return { files, rows };
+}
+
+/**
+ * Walks the events to the next one a shard keeps, drawing only its time quantile and its customer. A
+ * synchronous loop of its own: inside the async writer, whose await keeps every local in a heap
+ * frame, the same walk was 4x slower, and a shard walks all of a day's events.
+ */
+class EventCursor {
+  i = -1;
+  m = 0;
+  target = 0;
+  c = 0;
+
+  constructor(
+    readonly events: number,
+    readonly customers: number,
+    readonly stride: number,
+    readonly cumulative: Float64Array,
+    readonly rng: CounterRng,
+    readonly members: ShardMembers | undefined,
+    readonly progress?: (rows: number) => void,
+  ) {}
+
+  next(): boolean {
+    const { events, customers, stride, cumulative, rng, members } = this;
+    const total = cumulative[cumulative.length - 1];
+    const last = cumulative.length - 2;
+    let m = this.m;
+    for (let i = this.i + 1; i < events; i++) {
+      rng.seed(i);
+      // The i-th event sits at the i/N quantile of the cycle: times come out in order.
+      const target = ((i + rng.next()) / events) * total;
+      while (m < last && cumulative[m + 1] < target) m++;
+      // u * u * u, not u ** 3: Math.pow was two thirds of the walk.
+      const u = rng.next();
+      const rank = Math.floor(customers * (u * u * u));
+      const c = (rank * stride) % customers;
+      if ((i + 1) % 10_000 === 0) this.progress?.(i + 1);
+      if (members && !members.has(c)) continue;
+      this.i = i;
+      this.m = m;
+      this.target = target;
+      this.c = c;
+      return true;
+    }
+    this.i = events;
+    this.m = m;
+    return false;
+  }
 }
 
 const dateOf = (t: number) => new Date(t).toISOString().slice(0, 10);
