@@ -50,8 +50,8 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
       byPartition.set(p, [...(byPartition.get(p) ?? []), Number(offset)]);
     }
     for (const offsets of byPartition.values()) expect(offsets).toEqual(offsets.map((_, i) => i)); // acked, gap-free
-    // Sent through several producers at once (a lane per group of partitions), each partition keeps the
-    // order replay sent it in: by seq, its offsets run 0, 1, 2, ...
+    // Each partition keeps the order replay sent it in (batches merged into one request, retries of an
+    // idempotent producer): by seq, its offsets run 0, 1, 2, ...
     expect(r.json.sent).toBeGreaterThan(1000);
     const bySeq = [...rows].sort((x, y) => Number(x[0]) - Number(y[0]));
     const next = new Map<number, number>();
