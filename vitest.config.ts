@@ -21,6 +21,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The process tests spawn the CLI; two cores are shared, so keep the pool small.
     maxWorkers: 2,
+    setupFiles: ['test/setup.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       { extends: true, test: { name: 'process', include: ['test/**/*.test.ts'], exclude: UNIT } },

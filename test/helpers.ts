@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,7 +19,27 @@ if (!haveShared) {
 }
 export const shared = (rel: string) => join(SHARED, rel);
 
-export const tempDir = (prefix = 'sat-test-') => mkdtempSync(join(tmpdir(), prefix));
+const made: string[] = [];
+
+/** A fresh directory under the system's temp directory, removed after the test file (test/setup.ts). */
+export function tempDir(prefix = 'sat-test-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/**
+ * Removes the test file's temporary directories and the logs start() wrote beside them (a suite run
+ * left ~40 GB in /tmp before). SAT_KEEP_TEST_DIRS=1 keeps them, to look at a failure.
+ */
+export function removeTempDirs(): void {
+  if (process.env.SAT_KEEP_TEST_DIRS) return;
+  for (const dir of made.splice(0)) {
+    rmSync(dir, { recursive: true, force: true });
+    const base = basename(dir);
+    for (const n of readdirSync(dirname(dir))) if (n.startsWith(`${base}.`)) rmSync(join(dirname(dir), n), { force: true });
+  }
+}
 
 export interface Ran {
   code: number;
