@@ -13,7 +13,7 @@
 // 2% late, 2% out-of-order and 3% duplicates. The working directory (default: a new one under the
 // system's temp directory) is deleted afterwards unless --keep.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,7 @@ const [customers, features, shards, parallel] = ['customers', 'features', 'shard
   return n;
 });
 const dir = a.dir ? resolve(a.dir) : mkdtempSync(join(tmpdir(), 'sat-scale-'));
+mkdirSync(dir, { recursive: true });
 const timed = existsSync('/usr/bin/time');
 const w = join(dir, 'w');
 
@@ -63,7 +64,7 @@ function run(name, cmd, args) {
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((done) =>
     child.on('close', (status) => {
-      if (status !== 0) fail(`${name} failed (exit ${status}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      if (status !== 0) fail(`${name} failed (exit ${status}): ${stderr.trim().split("\n").slice(-6).join(" | ")}`);
       done({ stdout, stderr, seconds: (performance.now() - t0) / 1000, rss: timed ? Number(/maxrss (\d+)/.exec(stderr)?.[1]) / 1024 : NaN });
     }),
   );
@@ -123,7 +124,8 @@ async function satisfaction() {
   }
 }
 
-async function file() {
+async function fromFile() {
+  const file = join(dir, a.kind === 'iot' ? 'iot.csv' : 'reviews.tsv');
     console.log(`scale: ${rows.toLocaleString('en-US')} ${a.kind} rows${a.unordered ? ', shuffled' : ''}${a.faults ? ', with faults' : ''} in ${dir}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
   console.log(`step             wall        rate   peak RSS`);
@@ -140,7 +142,7 @@ async function file() {
 }
 
 try {
-  await (a.kind === 'satisfaction' ? satisfaction() : file());
+  await (a.kind === 'satisfaction' ? satisfaction() : fromFile());
 } finally {
   if (!a.keep && !a.dir) rmSync(dir, { recursive: true, force: true });
 }
