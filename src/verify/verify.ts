@@ -1,4 +1,4 @@
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SatError, UsageError, readJson } from '../core/errors.js';
@@ -147,6 +147,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
   const tempDir = join(o.dir, '.verify-tmp');
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
+  if (process.env.SAT_DEBUG) timeStatements(db, (line) => process.stderr.write(`sat verify: ${line}\n`));
   try {
     await db.run(`SET TimeZone = 'UTC'`);
     // What does not fit in memory spills to --dir, not to the current directory (DuckDB's default
@@ -300,4 +301,24 @@ function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
   const noLedger = parts.find((x) => !existsSync(x.ledger));
   if (noLedger) throw new UsageError(`the replay ${noLedger.replay} finished but its ledger ${noLedger.ledger} is gone: replay again`);
   return { replay: summaries[0], ledgers: parts.map((x) => x.ledger) };
+}
+
+/** SAT_DEBUG=1: each statement that takes over half a second, with its time, to see where verify spends it. */
+function timeStatements(db: DuckDBConnection, log: (line: string) => void): void {
+  for (const name of ['run', 'runAndReadAll'] as const) {
+    const original = db[name].bind(db) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
+    (db as unknown as Record<string, unknown>)[name] = async (sql: string, ...rest: unknown[]) => {
+      const t0 = performance.now();
+      let failed = false;
+      try {
+        return await original(sql, ...rest);
+      } catch (e) {
+        failed = true;
+        throw e;
+      } finally {
+        const ms = performance.now() - t0;
+        if (ms > 500 || failed) log(`${(ms / 1000).toFixed(1)} s${failed ? ' FAILED' : ''}  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+      }
+    };
+  }
 }
