@@ -22,6 +22,16 @@ function generated(...genFlags: string[]): string {
   return dir;
 }
 
+/** sat run against a fresh online API, then sat verify: both must pass. */
+async function runAndVerify(dir: string) {
+  const { url } = await serve();
+  const run = sat('run', '--dir', dir, '--online', url, '--json');
+  expect(run.code, run.stderr).toBe(0);
+  const v = sat('verify', '--dir', dir, '--json');
+  expect(v.code, JSON.stringify(v.json?.failed ?? v.stderr)).toBe(0);
+  return { run, v };
+}
+
 const lines = (file: string) =>
   readFileSync(file, 'utf8')
     .split('\n')
@@ -142,13 +152,9 @@ describe('the satisfaction scenario: sat gen -> replay (no FILE) -> run with sna
     const keys = [...new Set(rows.map((r) => r.key as string))].sort();
     const kept = keys.filter((_, i) => i % 2 === 0);
     writeFileSync(join(dir, 'customers-2024-06-03.csv'), `customer_id,tenure_months,f0005\n${kept.map((k, i) => `${k},${(i * 7) % 150},${i % 3 === 0}`).join('\n')}\n`);
-    const { url } = await serve();
-    const run = sat('run', '--dir', dir, '--online', url, '--json');
-    expect(run.code, run.stderr).toBe(0);
+    const { run, v } = await runAndVerify(dir);
     expect(run.json.scoring.snapshotDays).toEqual(['2024-06-03']);
     expect(run.json.scoring.missingBatch).toBeGreaterThan(0);
-    const v = sat('verify', '--dir', dir, '--json');
-    expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);
     expect(v.json.counts.results_missing_batch).toBe(run.json.scoring.missingBatch);
   });
 
@@ -201,13 +207,9 @@ describe('the satisfaction scenario on a partitioned dataset (sat gen --shard i/
     expect(r.json.file).toMatch(/events$/);
     expect(r.json.files.map((f: string) => f.split('/').slice(-2).join('/'))).toEqual([1, 2, 3].map((i) => `date=2024-06-02/part-${i}-of-3.parquet`));
     expect(r.json.sent).toBeGreaterThan(4000);
-    const { url } = await serve();
-    const run = sat('run', '--dir', dir, '--online', url, '--json');
-    expect(run.code, run.stderr).toBe(0);
+    const { run, v } = await runAndVerify(dir);
     expect(run.json.scoring.snapshotDays).toEqual(['2024-06-02']);
     expect(run.json.scoring.missingBatch).toBe(0);
-    const v = sat('verify', '--dir', dir, '--json');
-    expect(v.code, JSON.stringify(v.json?.failed ?? v.stderr)).toBe(0);
     expect(v.json.counts.scores_checked).toBe(lines(join(dir, 'results.jsonl')).length);
     expect(v.json.counts.records_lost).toBe(0);
     expect(v.json.counts.malformed_sent).toBeGreaterThan(0);

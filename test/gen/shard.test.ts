@@ -102,6 +102,17 @@ describe('sat gen --shard i/n: a partitioned dataset, split by Kafka\'s partitio
     expect(store.current!.rows).toBeGreaterThan(first.rows);
     expect(logs.at(-1)).toMatch(/of partitions \[0, 1\] of 3/);
 
+    // A load for a new assignment that fails is not taken as done: asked again, it loads.
+    const folder = join(sharded, 'customers');
+    renameSync(folder, `${folder}.away`);
+    try {
+      await expect(store.setScope({ partitions: 3, assigned: new Set([2]) })).rejects.toThrow(/no complete snapshot day/);
+    } finally {
+      renameSync(`${folder}.away`, folder);
+    }
+    await store.setScope({ partitions: 3, assigned: new Set([2]) });
+    expect([...store.current!.index.keys()].every((id) => partitionForKey(id, 3) === 2)).toBe(true);
+
     // Part 3 of the newest day is still being written: the day before is the latest complete one.
     const p3 = part(sharded, 'customers', '2024-06-02', 3);
     renameSync(p3, `${p3}.partial`);

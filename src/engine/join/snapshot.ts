@@ -211,9 +211,10 @@ export class SnapshotStore {
    * assigned partition is scored.
    */
   async setScope(scope: SnapshotScope): Promise<void> {
-    const had = this.#scope;
     this.#scope = { partitions: scope.partitions, assigned: new Set(scope.assigned) };
-    if (had && had.partitions === scope.partitions && sameSet(had.assigned, scope.assigned)) return;
+    // Compared with what is loaded, not with the last scope asked for: a load that failed is tried again.
+    const loaded = this.current?.scope;
+    if (loaded && loaded.partitions === scope.partitions && sameSet(loaded.assigned, scope.assigned)) return;
     await this.#loading;
     this.#loading = this.#refresh(true, true).finally(() => (this.#loading = undefined));
     await this.#loading;
@@ -224,6 +225,7 @@ export class SnapshotStore {
     if (!force && now - this.#lastCheck < this.checkEveryMs) return this.current;
     this.#lastCheck = now;
     const latest = latestSnapshotDay(this.dir, this.prefix);
+    if (latest === undefined && rescope) throw new Error(`no complete snapshot day in ${this.dir} to load the assigned partitions' customers from`);
     if (latest === undefined || (!rescope && this.current !== undefined && latest.day <= this.current.day)) return this.current;
     try {
       const started = performance.now();
