@@ -1,4 +1,6 @@
 import { Command, Option } from 'commander';
+import { formatDuration } from '../core/duration.js';
+import { addExamples } from './examples.js';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
 import { countRange, durationMs, durationRange, integer, memorySize, nonNegativeNumber, positiveInt, positiveNumber, port, probability, shardSpec } from './options.js';
 
@@ -22,7 +24,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--speedup <k>', "send with the gaps of the records' own event times divided by k (1: real time)", positiveNumber)
     .option('--duration <duration>', 'stop after this long (of the schedule; wall time when unpaced), e.g. 30s', durationMs)
     .option('--records <n>', 'stop after this many sends', positiveInt)
-    .option('--warmup <duration>', 'leave the first part out of the rate and latency figures', durationMs, 0)
+    .addOption(duration('--warmup <duration>', 'leave the first part out of the rate and latency figures', 0))
     .option('--no-progress', 'no progress display on stderr')
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while sending (0: any free port)', port)
     .option('--shard <i/n>', 'this process sends only shard i of n (split by key; Kafka only; each writes its own ledger part)', shardSpec)
@@ -37,6 +39,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-quote', 'treat quote characters as data (CSV/TSV)')
     .addOption(new Option('--encoding <name>', 'how the file\'s bytes become text (CSV/TSV/JSONL; default: the scenario\'s, else utf8, where a row with bytes that are not UTF-8 is a bad source row)').choices(['utf8', 'latin1', 'cp1252']))
     .option('--brokers <host:port,...>', 'send to Apache Kafka instead of the embedded log')
+    .option('--bootstrap-server <host:port,...>', "the same as --brokers (Kafka's tools' name)")
+    .option('-X <key=value>', 'a Kafka client property, repeatable, as kcat -X (security.protocol, sasl.*, ssl.*); over --kafka-config', collect)
     .option('--topic <name>', 'Kafka topic (created with --partitions if missing)')
     .addOption(new Option('--compression <codec>', 'Kafka compression').choices(['none', 'gzip', 'snappy', 'lz4']).default('lz4'))
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
@@ -51,22 +55,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run the windowed engine over the stream until the replay has finished and it has caught up')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
     .option('--follow', 'keep tailing the log after the replay has finished')
-    .option('--idle-timeout <ms>', 'with --follow (or Kafka): stop after this long without records', nonNegativeNumber)
+    .addOption(duration('--idle-timeout <duration>', 'with --follow (or Kafka): stop after this long without records, e.g. 30s'))
     .option('--brokers <host:port,...>', 'consume from Apache Kafka as a consumer group member')
+    .option('--bootstrap-server <host:port,...>', "the same as --brokers (Kafka's tools' name)")
+    .option('-X <key=value>', 'a Kafka client property, repeatable, as kcat -X (security.protocol, sasl.*, ssl.*); over --kafka-config', collect)
     .option('--topic <name>', 'input topic; results go to <topic>-results, -dead-letters, -late, -alerts')
     .option('--group <id>', 'consumer group (default sat-<scenario>-<topic>)')
     .option('--exactly-once', 'commit results, side outputs and offsets in Kafka transactions')
     .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
-    .option('--commit-interval <ms>', 'Kafka: how often to checkpoint and commit', nonNegativeNumber, 500)
+    .addOption(duration('--commit-interval <duration>', 'Kafka: how often to checkpoint and commit', 500))
     .option('--checkpoint-every <n>', 'embedded log: checkpoint every n records (and every --checkpoint-interval)', positiveInt, 20_000)
-    .option('--checkpoint-interval <duration>', 'embedded log: checkpoint at least this often', durationMs, 2000)
+    .addOption(duration('--checkpoint-interval <duration>', 'embedded log: checkpoint at least this often', 2000))
     .option('--fresh', 'embedded log: ignore checkpoints of an earlier, unfinished run and start from the beginning')
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
     .option('--online <url>', 'online-features API for a scored scenario (sat serve online), e.g. http://127.0.0.1:8787')
     .option('--online-retries <n>', "further attempts per failed API request (default: the scenario's)", integer)
     .option('--online-timeout <duration>', "timeout per API request, e.g. 2s (default: the scenario's)", durationMs)
     .option('--snapshots <dir>', 'where the daily batch snapshots are (default: beside the replayed events)')
-    .option('--snapshot-poll <duration>', 'how often to look for a newer snapshot day', durationMs, 5000)
+    .addOption(duration('--snapshot-poll <duration>', 'how often to look for a newer snapshot day', 5000))
     .option('--metrics-port <n>', 'serve Prometheus metrics on 127.0.0.1:<n>/metrics while running (0: any free port)', port)
     .action(async (flags) => {
       const { runCommand } = await import('./commands/run.js');
@@ -92,7 +98,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       new Option('--watermark-model <model>', 'the engine\'s watermark: global, partition (exact: sat run on the log / on Kafka); global-max (Spark), per-partition-min (Flink), none (judged within bounds); default partition for a Kafka replay, else global').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']),
     )
     .addOption(new Option('--watermark <model>', 'older name of --watermark-model').choices(['global', 'partition', 'global-max', 'per-partition-min', 'none']).hideHelp())
-    .option('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', durationMs, 10_000)
+    .addOption(duration('--batch-span <duration>', 'bounded models: longest micro-batch (Spark) or read lag of a partition (Flink)', 10_000))
     .addOption(new Option('--engine <engine>', "the engine that made the results (needed with --actual): its watermark, dedup and late rules; spark: exact with --spark-checkpoint, flink: exact with --flink-watermarks, else within bounds").choices(['sat', 'spark', 'flink', 'kafka-streams']))
     .option('--spark-checkpoint <dir>', "with --engine spark: the query's checkpoint directory; the oracle cuts the stream into its real micro-batches and judges exactly")
     .option('--flink-watermarks <path>', "with --engine flink: the job's watermark audit (partition, offset, watermark per record, JSON lines); the oracle judges each record by the watermark it met, exactly")
@@ -112,14 +118,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .argument('[dir]', 'working directory of a finished verify', '.sat')
+    .argument('[dir]', 'working directory of a finished verify (or --dir)')
+    .option('--dir <dir>', 'working directory of a finished verify, as every other command takes it (default: .sat)')
     .description("re-render a finished verify's report (terminal, JSON, JUnit) without recomputing; exit 1 if it failed")
     .option('--json [file]', 'the full JSON report: on stdout, or into FILE')
     .option('--junit <file>', 'a JUnit XML report')
     .option('--html <file>', 'a self-contained HTML report with plots')
-    .action(async (dir, flags) => {
+    .action(async (dir: string | undefined, flags) => {
       const { reportCommand } = await import('./commands/verify.js');
-      setExit(await reportCommand(dir, flags));
+      const { UsageError } = await import('../core/errors.js');
+      if (dir !== undefined && flags.dir !== undefined && dir !== flags.dir) throw new UsageError(`two working directories given: ${dir} and --dir ${flags.dir}`);
+      setExit(await reportCommand(dir ?? flags.dir ?? '.sat', flags));
     });
 
   common(program.command('gen'))
@@ -128,7 +137,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--features <n>', 'feature columns per customer', positiveInt, 20)
     .option('--events <n>', 'events in the stream', positiveInt, 100_000)
     .option('--days <n>', 'daily snapshots (the events follow the last day)', positiveInt, 2)
-    .option('--span <duration>', 'event time the stream covers', durationMs, 6 * 3_600_000)
+    .addOption(duration('--span <duration>', 'event time the stream covers', 6 * 3_600_000))
     .option('--event-vars <n>', 'numeric variables per event', nonNegativeNumber, 8)
     .addOption(new Option('--format <format>', 'file format').choices(['parquet', 'csv', 'jsonl']).default('parquet'))
     .option('--seed <n>', 'seed', integer, 1)
@@ -147,7 +156,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('kill')
     .description('run a command, SIGKILL it at random moments and restart it N times, then verify: e.g. sat chaos kill --times 10 -- sat run --dir D')
     .argument('<command...>', 'the command to run, after --')
-    .option('--every <range>', 'how long after each start to kill, e.g. 200ms..2s', durationRange, [500, 2000])
+    .addOption(new Option('--every <range>', 'how long after each start to kill, e.g. 200ms..2s').argParser(durationRange).default([500, 2000], '500ms..2s'))
     .option('--times <n>', 'kills before the last start may finish', positiveInt, 5)
     .option('--seed <n>', 'seed for the kill moments', integer, 1)
     .option('--no-verify', 'do not run sat verify at the end')
@@ -165,7 +174,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--target <host:port>', 'where to forward, e.g. 127.0.0.1:9092 or the online API')
     .option('--listen <port>', 'port to listen on (0: any free one)', port, 0)
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--latency <range>', 'added latency per chunk, e.g. 5ms..50ms', durationRange, [0, 0])
+    .addOption(new Option('--latency <range>', 'added latency per chunk, e.g. 5ms..50ms').argParser(durationRange).default([0, 0], 'none'))
     .option('--bandwidth <bytes/s>', 'per direction and connection (0: unlimited)', nonNegativeNumber, 0)
     .option('--cut-rate <p>', 'chance per chunk that the connection is cut', probability, 0)
     .option('--seed <n>', 'seed for the fault draws', integer, 1)
@@ -185,7 +194,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--error-rate <p>', 'share of requests answered 503', probability, 0)
     .option('--timeout-rate <p>', 'share of requests never answered', probability, 0)
     .option('--truncate-rate <p>', 'share of responses cut off mid-body', probability, 0)
-    .option('--latency <range>', 'added latency, e.g. 20ms or 5ms..200ms', durationRange, [0, 0])
+    .addOption(new Option('--latency <range>', 'added latency, e.g. 20ms or 5ms..200ms').argParser(durationRange).default([0, 0], 'none'))
     .option('--seed <n>', 'seed for the fault draws', integer, 1)
     .option('--max-ids <n>', 'most customer ids per request', positiveInt, 100_000)
     .action(async (flags) => {
@@ -232,7 +241,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--partitions <n>', 'partitions of a new topic', positiveInt, 3)
     .option('--seed <n>', 'seed for the fault mix', integer, 7)
     .option('--bug <name>', 'a seeded bug of the pipeline: no-dedup, local-time-zone, lenient-numbers, window-2x; Spark also no-watermark')
-    .option('--idle <seconds>', 'Spark: stop the job once the stream has ended and no batch ran for this long', positiveNumber, 5)
+    .addOption(duration('--idle <duration>', 'Spark: stop the job once the stream has ended and no batch ran for this long', 5000))
     .option('--json', 'print the verify report as JSON on stdout')
     .action(async (name, file, flags) => {
       const { engineRunCommand } = await import('./commands/engine-run.js');
@@ -259,5 +268,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await demoCommand(flags));
     });
 
+  addExamples(program);
   return program;
+}
+
+/** A duration flag (500ms, 30s, 1h30m; a bare number is milliseconds), its default shown as written. */
+function duration(flags: string, description: string, defaultMs?: number): Option {
+  const o = new Option(flags, description).argParser(durationMs);
+  return defaultMs === undefined ? o : o.default(defaultMs, formatDuration(defaultMs));
+}
+
+/** A repeatable flag's values, in order (no default: nothing to show in --help). */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }

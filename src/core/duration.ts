@@ -46,3 +46,4 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+

@@ -29,6 +29,7 @@ export interface EngineRunFlags {
   partitions: number;
   seed: number;
   bug?: string;
+  /** Spark: ms without a batch, once the stream has ended, before the job stops. */
   idle: number;
   /** Generated scenarios (satisfaction): events to generate when --dir has none. */
   events: number;
@@ -137,7 +138,7 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
 function sparkJob(p: JobPlace, f: EngineRunFlags, scored?: { snapshots: string; online: string; actions: string }, reports?: { corrupted: string; pivot: string; topUsers: string; countries: string }): EngineJob {
   const checkpoint = join(p.work, 'checkpoint');
   return {
-    command: [join(ROOT, 'scripts', 'spark.sh'), 'submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--checkpoint', checkpoint, '--dead-letters', p.deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle),
+    command: [join(ROOT, 'scripts', 'spark.sh'), 'submit', join(ROOT, 'engines', 'spark', 'pipeline.py'), '--spec', p.spec, '--brokers', f.brokers, '--topic', p.topic, '--out', p.results, '--checkpoint', checkpoint, '--dead-letters', p.deadLetters, '--trigger', 'continuous-until-idle', '--idle-seconds', String(f.idle / 1000),
       // About a second of the stream per batch, however long the first batch takes to start: the
       // batches follow the replay instead of one batch swallowing what was sent during start-up.
       '--max-offsets-per-trigger', String(Math.max(50, Math.round(f.rate))), ...(f.bug ? ['--bug', f.bug] : []),

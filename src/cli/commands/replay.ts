@@ -11,9 +11,10 @@ import { latencyLine } from '../../report/latency.js';
 import { serveMetrics } from '../../report/metrics.js';
 import { loadRateProfile } from '../../replay/pace/profile-file.js';
 import { say } from '../options.js';
+import { brokersOf, connectionOf, type KafkaFlags } from './kafka-flags.js';
 import { readingProgress, replayProgress } from '../progress.js';
 
-export interface ReplayFlags {
+export interface ReplayFlags extends KafkaFlags {
   dir: string;
   json?: boolean;
   scenario: string;
@@ -31,10 +32,8 @@ export interface ReplayFlags {
   header?: 'auto' | 'yes' | 'no';
   quote?: boolean;
   encoding?: Encoding;
-  brokers?: string;
   topic?: string;
   compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
-  kafkaConfig?: string;
   profile?: string;
   speedup?: number;
   duration?: number;
@@ -59,11 +58,12 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const mix = faultMix(f as unknown as Record<string, unknown>, scenario.faults);
   let kafka: Pick<Parameters<typeof replay>[0], 'sink' | 'transport'> = {};
   let ensureBroker = async () => undefined as void;
-  if (f.brokers !== undefined || f.topic !== undefined) {
-    if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
-    const { ensureReachable, kafkaConnection } = await import('../../transport/kafka/config.js');
+  const brokers = brokersOf(f);
+  if (brokers !== undefined || f.topic !== undefined) {
+    if (brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
+    const { ensureReachable } = await import('../../transport/kafka/config.js');
     const { kafkaSink } = await import('../../transport/kafka/sink.js');
-    const conn = kafkaConnection(f.brokers, f.kafkaConfig);
+    const conn = connectionOf(f, brokers);
     ensureBroker = () => ensureReachable(conn);
     const topic = f.topic;
     kafka = { sink: (n, shard) => kafkaSink(conn, topic, n, f.compression ?? 'lz4', shard), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
@@ -71,7 +71,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);
   const profile = f.profile === undefined ? undefined : loadRateProfile(f.profile);
-  const shard = checkShard(f.shard, f.brokers !== undefined);
+  const shard = checkShard(f.shard, brokers !== undefined);
   await ensureBroker(); // after every flag is checked: a usage error is reported as one
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);

@@ -4,18 +4,17 @@ import { loadScenario } from '../../scenario/load.js';
 import { latencyLine } from '../../report/latency.js';
 import { serveMetrics } from '../../report/metrics.js';
 import { say } from '../options.js';
+import { brokersOf, connectionOf, type KafkaFlags } from './kafka-flags.js';
 
-export interface RunFlags {
+export interface RunFlags extends KafkaFlags {
   dir: string;
   json?: boolean;
   scenario?: string;
   follow?: boolean;
   idleTimeout?: number;
-  brokers?: string;
   topic?: string;
   group?: string;
   exactlyOnce?: boolean;
-  kafkaConfig?: string;
   checkpointDir?: string;
   commitInterval?: number;
   online?: string;
@@ -56,7 +55,7 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const name = f.scenario ?? scenarioOfWorkdir(f.dir);
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
   const scenario = loadScenario(name);
-  if (f.brokers !== undefined || f.topic !== undefined) return runOnKafka(f, scenario);
+  if (brokersOf(f) !== undefined || f.topic !== undefined) return runOnKafka(f, scenario);
   const ac = new AbortController();
   let signal: NodeJS.Signals | undefined;
   const stop = (sig: NodeJS.Signals) => {
@@ -104,8 +103,8 @@ export async function runCommand(f: RunFlags): Promise<number> {
 
 /** sat run as a consumer-group member: summary to stdout and run-<group>-<pid>.json in --dir. */
 async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>): Promise<number> {
-  if (f.brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
-  const { kafkaConnection } = await import('../../transport/kafka/config.js');
+  const brokers = brokersOf(f);
+  if (brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
   const { runKafka } = await import('../../engine/kafka/run-kafka.js');
   const { claimWorkdir, writeJsonAtomic } = await import('../../core/workdir-guard.js');
   const { join } = await import('node:path');
@@ -120,7 +119,7 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   const s = await runKafka({
     metrics,
     scenario,
-    conn: kafkaConnection(f.brokers, f.kafkaConfig),
+    conn: connectionOf(f, brokers),
     topic: f.topic,
     group,
     exactlyOnce: f.exactlyOnce ?? false,

@@ -13,10 +13,10 @@ const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 /**
  * Brokers from --brokers; security from a properties file (--kafka-config, Kafka client property
- * names) and/or environment variables SAT_KAFKA_SASL_MECHANISM, SAT_KAFKA_USERNAME,
+ * names), -X key=value properties (over the file's) and/or environment variables SAT_KAFKA_SASL_MECHANISM, SAT_KAFKA_USERNAME,
  * SAT_KAFKA_PASSWORD, SAT_KAFKA_TLS=true, SAT_KAFKA_TLS_CA (a PEM file). The environment wins.
  */
-export function kafkaConnection(brokers: string, configFile?: string, env: NodeJS.ProcessEnv = process.env): KafkaConnection {
+export function kafkaConnection(brokers: string, configFile?: string, env: NodeJS.ProcessEnv = process.env, inline: string[] = []): KafkaConnection {
   const list = brokers.split(',').map((b) => b.trim()).filter(Boolean);
   for (const b of list) if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--brokers: "${b}" is not HOST:PORT`);
   if (list.length === 0) throw new UsageError('--brokers: no broker given');
@@ -27,6 +27,12 @@ export function kafkaConnection(brokers: string, configFile?: string, env: NodeJ
       const m = /^\s*([\w.]+)\s*[=:]\s*(.*?)\s*$/.exec(line);
       if (m && !line.trim().startsWith('#')) props[m[1]] = m[2];
     }
+  }
+  // -X key=value on the command line, over the file's.
+  for (const kv of inline) {
+    const m = /^\s*([\w.]+)\s*=(.*)$/.exec(kv);
+    if (!m) throw new UsageError(`-X ${kv}: expected key=value, e.g. -X security.protocol=SASL_SSL`);
+    props[m[1]] = m[2].trim();
   }
   const protocol = props['security.protocol'] ?? '';
   const mechanism = env.SAT_KAFKA_SASL_MECHANISM ?? props['sasl.mechanism'];
