@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration, parseDurationRange } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
+import { describeIssues } from './issues.js';
 import { parseCondition } from './conditions.js';
 import { parseExpression, references, type Expr } from './expression.js';
 import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
@@ -97,8 +98,7 @@ export function loadScenario(nameOrPath: string): Scenario {
 export function parseScenario(raw: unknown, path: string): Scenario {
   const parsed = RawScenario.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`scenario ${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
+    throw new UsageError(`scenario ${path}: ${describeIssues(parsed.error.issues, RawScenario, raw)}`);
   }
   const r = parsed.data;
   const fail = (msg: string): never => {

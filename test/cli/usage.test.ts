@@ -83,7 +83,7 @@ describe('usage errors exit 2 with a one-line message', () => {
     writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {sliding: 1h, every: 7m}\nwatermark: 1m\naggregations: {n: count()}\n');
     expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /window: the size must be a multiple of the slide/);
     writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {tumbling: 1m}\nwatermark: 1m\naggregations: {n: count()}\nwindwo: 3\n');
-    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /Unrecognized key.*windwo/);
+    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /windwo: not a scenario key; did you mean window\?/);
   });
   it('a scenario with a bad field names the field', () => {
     const dir = tempDir();
