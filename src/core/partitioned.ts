@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionForKey } from './murmur2.js';
 import type { Shard } from './workdir.js';
@@ -20,8 +20,12 @@ export interface DatasetDay {
   files: string[];
 }
 
-export const partFileName = (shard: Shard, ext: string) => `part-${shard.index}-of-${shard.count}.${ext}`;
-export const dayFolder = (root: string, day: string) => join(root, `date=${day}`);
+/** Where a shard's part of one day goes (its day's folder is made): <root>/date=DAY/part-i-of-n.<ext>. */
+export function partPath(root: string, day: string, shard: Shard, ext: string): string {
+  const folder = join(root, `date=${day}`);
+  mkdirSync(folder, { recursive: true });
+  return join(folder, `part-${shard.index}-of-${shard.count}.${ext}`);
+}
 
 /** The part (1..n) a key belongs to: Kafka's partition of the key, plus one. */
 export const partOfKey = (key: string, parts: number) => partitionForKey(key, parts) + 1;

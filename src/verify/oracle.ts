@@ -121,7 +121,6 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   // Flink: a window whose last millisecond (end - 1) the watermark has reached has fired.
   const closeAt = flink ? `${size} + ${lateness} - 1` : `${size} + ${lateness}`;
   const isLate = spark ? 'et <= watermark' : `last_start + ${closeAt} <= watermark`;
-  // A view: dups and cls read it once each, cheaper than writing 10M rows.
   await db.run(`CREATE OR REPLACE TABLE c0 AS
     SELECT * EXCLUDE (wm_prev), CASE WHEN NOT ok THEN 'dead'
                    ${s.reports ? "WHEN r_corrupted THEN 'corrupted'" : ''}

@@ -70,16 +70,19 @@ async function genDataset(f: GenFlags): Promise<number> {
 async function genSatisfaction(f: GenFlags): Promise<number> {
   const { writeSnapshots } = await import('../../gen/satisfaction/customers.js');
   const { writeEvents } = await import('../../gen/satisfaction/events.js');
+  const { ShardMembers } = await import('../../gen/satisfaction/shard-members.js');
   const { progressBar } = await import('../progress.js');
   claimWorkdir(f.dir);
   const t0 = performance.now();
   const snapBar = progressBar(`snapshots (${f.days} days)`, f.customers * f.days, f.json);
-  const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, shard: f.shard, progress: snapBar.update });
+  // A shard's customers, found once for the snapshots and the events.
+  const members = f.shard && new ShardMembers(f.customers, f.shard);
+  const snapshots = await writeSnapshots({ dir: f.dir, customers: f.customers, features: f.features, days: f.days, seed: f.seed, format: f.format, shard: f.shard, members, progress: snapBar.update });
   snapBar.stop();
   const snapMs = performance.now() - t0;
   const evBar = progressBar('events', f.events, f.json);
   const t1 = performance.now();
-  const events = await writeEvents({ dir: f.dir, customers: f.customers, events: f.events, spanMs: f.span, day: f.days - 1, variables: f.eventVars, seed: f.seed, format: f.format, shard: f.shard, progress: evBar.update });
+  const events = await writeEvents({ dir: f.dir, customers: f.customers, events: f.events, spanMs: f.span, day: f.days - 1, variables: f.eventVars, seed: f.seed, format: f.format, shard: f.shard, members, progress: evBar.update });
   evBar.stop();
   const evMs = performance.now() - t1;
   const summary = {
@@ -92,7 +95,7 @@ async function genSatisfaction(f: GenFlags): Promise<number> {
     ...(f.shard && { shard: `${f.shard.index}/${f.shard.count}`, snapshotRows: snapshots.rows, eventRows: events.rows }),
     snapshots: snapshots.files,
     ...(f.shard ? { eventFiles: events.files } : { eventsFile: events.files[0] }),
-    // Rates are of the rows considered (a shard skips the others' after hashing their key).
+    // Rates are of the rows considered (a shard skips the others').
     snapshotRowsPerSecond: Math.round((f.customers * f.days) / (snapMs / 1000)),
     eventsPerSecond: Math.round(f.events / (evMs / 1000)),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

@@ -1,12 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { faker } from '@faker-js/faker/locale/en';
-import { dayFolder, partFileName } from '../../core/partitioned.js';
+import { partPath } from '../../core/partitioned.js';
 import { createRng, deriveSeed } from '../../core/rng.js';
 import type { Shard } from '../../core/workdir.js';
 import { openTable, type Column, type TableFormat } from '../table-writer.js';
 import { hash32 } from './online.js';
-import { shardMembers } from './shard-members.js';
+import { ShardMembers } from './shard-members.js';
 
 export const REGIONS = ['North', 'South', 'East', 'West', 'Central', 'Coastal', 'Mountain', 'Metro'];
 export const PLANS = ['prepaid-basic', 'prepaid-plus', 'postpaid-s', 'postpaid-m', 'postpaid-l', 'family', 'business'];
@@ -31,15 +30,14 @@ export interface SnapshotOptions {
   format: TableFormat;
   /** Write only this shard's customers, as customers/date=YYYY-MM-DD/part-i-of-n.<format>. */
   shard?: Shard;
+  /** The shard's customers, when the caller has them already (sat gen shares them with the events). */
+  members?: ShardMembers;
   progress?: (rows: number) => void;
 }
 
 /** Where day d's snapshot goes: one flat file, or the shard's part of a partitioned dataset. */
 export function snapshotPath(dir: string, day: number, format: TableFormat, shard?: Shard): string {
-  if (shard === undefined) return join(dir, `customers-${dayLabel(day)}.${format}`);
-  const folder = dayFolder(join(dir, 'customers'), dayLabel(day));
-  mkdirSync(folder, { recursive: true });
-  return join(folder, partFileName(shard, format));
+  return shard === undefined ? join(dir, `customers-${dayLabel(day)}.${format}`) : partPath(join(dir, 'customers'), dayLabel(day), shard, format);
 }
 
 /** Names sampled from a pool built once with faker: 20x faster than a faker call per row, same realism. */
@@ -81,7 +79,7 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
   const bs = Float64Array.from(dists, (x) => x.b);
   const row: (string | number | boolean | null)[] = new Array(columns.length).fill(null);
   const files: string[] = [];
-  const members = shardMembers(o.customers, o.shard);
+  const members = o.members ?? (o.shard && new ShardMembers(o.customers, o.shard));
   let visited = 0;
   let rows = 0;
   for (let d = 0; d < o.days; d++) {

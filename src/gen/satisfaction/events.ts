@@ -1,11 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dayFolder, partFileName } from '../../core/partitioned.js';
+import { partPath } from '../../core/partitioned.js';
 import { counterRng, deriveSeed, weightedPick, type CounterRng } from '../../core/rng.js';
 import type { Shard } from '../../core/workdir.js';
 import { openTable, type Column, type TableFormat, type TableWriter } from '../table-writer.js';
 import { customerId, FIRST_DAY } from './customers.js';
-import { shardMembers, type ShardMembers } from './shard-members.js';
+import { ShardMembers } from './shard-members.js';
 
 export const EVENT_TYPES = ['call', 'app_session', 'ticket_opened', 'ticket_resolved', 'payment', 'survey', 'network_reading'] as const;
 const TYPE_WEIGHTS = [0.25, 0.3, 0.04, 0.03, 0.08, 0.05, 0.25];
@@ -23,6 +22,8 @@ export interface EventOptions {
   format: TableFormat;
   /** Write only the events of this shard's customers, as events/date=YYYY-MM-DD/part-i-of-n.<format>. */
   shard?: Shard;
+  /** The shard's customers, when the caller has them already. */
+  members?: ShardMembers;
   progress?: (rows: number) => void;
 }
 
@@ -44,7 +45,6 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
   const minutes = Math.max(1, Math.ceil(o.spanMs / 60_000));
   const cumulative = new Float64Array(minutes + 1);
   for (let m = 0; m < minutes; m++) cumulative[m + 1] = cumulative[m] + intensity(((start + m * 60_000) / 3_600_000) % 24);
-  const total = cumulative[minutes];
   const stride = pickStride(o.customers);
   const columns: Column[] = [
     { name: 'event_id', type: 'string' },
@@ -64,7 +64,7 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
   const opened = new Set<string>();
   const open = (day: string) => {
     opened.add(day);
-    const file = o.shard === undefined ? join(o.dir, `events.${o.format}`) : join(mkdirp(dayFolder(join(o.dir, 'events'), day)), partFileName(o.shard, o.format));
+    const file = o.shard === undefined ? join(o.dir, `events.${o.format}`) : partPath(join(o.dir, 'events'), day, o.shard, o.format);
     files.push(file);
     return openTable(file, o.format, columns);
   };
@@ -75,7 +75,8 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
     table = open(tableDay);
     return table;
   };
-  const cursor = new EventCursor(o.events, o.customers, stride, cumulative, rng, shardMembers(o.customers, o.shard), o.progress);
+  const members = o.members ?? (o.shard && new ShardMembers(o.customers, o.shard));
+  const cursor = new EventCursor(o.events, o.customers, stride, cumulative, rng, members, o.progress);
   let rows = 0;
   while (cursor.next()) {
     const { i, m, target, c } = cursor;
@@ -101,11 +102,8 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
   await (table ?? open(dateOf(start))).close();
   // Every date of the span gets this shard's part, empty or not, so each day of the dataset is complete.
   if (o.shard) {
-    for (let t = start; t < start + Math.max(o.spanMs, 1); t += 86_400_000) {
-      if (!opened.has(dateOf(t))) await open(dateOf(t)).close();
-    }
-    const last = dateOf(start + Math.max(o.spanMs, 1) - 1);
-    if (!opened.has(last)) await open(last).close();
+    const end = start + Math.max(o.spanMs, 1) - 1;
+    for (let t = Date.parse(dateOf(start)); t <= end; t += 86_400_000) if (!opened.has(dateOf(t))) await open(dateOf(t)).close();
   }
   o.progress?.(o.events);
   return { files, rows };
@@ -161,11 +159,6 @@ class EventCursor {
 }
 
 const dateOf = (t: number) => new Date(t).toISOString().slice(0, 10);
-
-function mkdirp(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
 
 /** A stride coprime with n near n/φ, so rank -> (rank * stride) mod n is a well-spread permutation. */
 function pickStride(n: number): number {

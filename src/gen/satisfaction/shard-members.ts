@@ -19,18 +19,3 @@ export class ShardMembers {
     return (this.#bits[c >>> 5] & (1 << (c & 31))) !== 0;
   }
 }
-
-const memo = new Map<string, ShardMembers>();
-
-/** The members of a shard of `customers` (undefined without a shard: everyone). */
-export function shardMembers(customers: number, shard: Shard | undefined): ShardMembers | undefined {
-  if (shard === undefined) return undefined;
-  const key = `${customers}:${shard.index}/${shard.count}`;
-  let m = memo.get(key);
-  if (m === undefined) {
-    memo.clear();
-    m = new ShardMembers(customers, shard);
-    memo.set(key, m);
-  }
-  return m;
-}
