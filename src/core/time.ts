@@ -18,8 +18,8 @@ export function parseIsoTimeByPattern(text: string): number | undefined {
   const mi = m[5] === undefined ? 0 : +m[5];
   const s = m[6] === undefined ? 0 : +m[6];
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return undefined;
-  const day = Date.UTC(y, mo - 1, d);
-  if (new Date(day).getUTCDate() !== d) return undefined; // 2015-02-30
+  const day = utcDate(y, mo, d);
+  if (day === undefined) return undefined; // 2015-02-30
   const ms = m[7] === undefined ? 0 : Math.floor(Number(m[7].slice(0, 3).padEnd(3, '0')));
   let t = day + ((h * 60 + mi) * 60 + s) * 1000 + ms;
   const zone = m[8];
@@ -69,12 +69,22 @@ function utcDay(t: string): number | undefined {
   if (t.length === 10 ? t !== dayText : !t.startsWith(dayText) || dayText === '') {
     const y = digit(t, 0) * 1000 + digit(t, 1) * 100 + two(t, 2), mo = two(t, 5), d = two(t, 8);
     if (!(mo >= 1 && mo <= 12 && d >= 1)) return undefined;
-    const day = Date.UTC(y, mo - 1, d);
-    if (new Date(day).getUTCDate() !== d) return undefined;
+    const day = utcDate(y, mo, d);
+    if (day === undefined) return undefined;
     dayText = t.slice(0, 10);
     dayMs = day;
   }
   return dayMs;
+}
+
+/**
+ * UTC midnight of a calendar date (month 1-12), or undefined when the day is not in the month. Years
+ * 0-99 are those years (Date.UTC would take them as 1900-1999), proleptic Gregorian as DuckDB's are.
+ */
+export function utcDate(y: number, mo: number, d: number): number | undefined {
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 31)) return undefined;
+  const day = y >= 100 ? Date.UTC(y, mo - 1, d) : new Date(0).setUTCFullYear(y, mo - 1, d);
+  return new Date(day).getUTCDate() === d ? day : undefined;
 }
 
 /** Only a calendar date, YYYY-MM-DD, as UTC midnight. */

@@ -1,4 +1,5 @@
 import { parseIsoDate, parseIsoTime } from '../core/time.js';
+import { timeParser } from '../core/time-format.js';
 import type { FieldSpec, Scenario } from '../scenario/types.js';
 
 /** A record that passed validation: typed values plus what the operator needs. */
@@ -31,6 +32,9 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
+  const parseTime = timeParser(s.time, eventField.type as 'date' | 'timestamp');
+  // Other time fields are ISO in UTC (README, "Event time"); most scenarios have none.
+  const otherTimes = fieldList.filter((f) => (f.type === 'timestamp' || f.type === 'date') && f.name !== s.eventTime);
   const bad = (kind: RejectKind, reason: string): Rejected => new Rejected(kind, reason);
   const unexpected = (values: Record<string, unknown>): Rejected | undefined => {
     for (const name in values) if (!fields.has(name)) return bad('unexpected-field', `unexpected field ${name}`);
@@ -71,8 +75,13 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     const key = values[s.key] as string;
     if (key === '') return bad('empty-key', `empty key ${s.key}`);
     const timeText = values[s.eventTime] as string;
-    const time = eventField.type === 'date' ? parseIsoDate(timeText) : parseIsoTime(timeText);
-    if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}`);
+    const time = parseTime(timeText);
+    if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}${s.time.format === 'iso' ? '' : ` (format ${s.time.format})`}`);
+    for (let i = 0; i < otherTimes.length; i++) {
+      const f = otherTimes[i];
+      const v = values[f.name] as string | null;
+      if (v !== null && (f.type === 'date' ? parseIsoDate(v) : parseIsoTime(v)) === undefined) return bad('wrong-type', `${f.name}: unparseable ${f.type} ${JSON.stringify(v)}`);
+    }
     let id = '';
     for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
     return { key, time, id, values };

@@ -1,4 +1,4 @@
-import { parseIsoDate, parseIsoTime } from '../core/time.js';
+import { timeParser } from '../core/time-format.js';
 import type { Scenario } from '../scenario/types.js';
 import type { SourceRow } from '../sources/types.js';
 
@@ -43,8 +43,7 @@ export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
   }
   const keyValue = src[s.key];
   const timeText = src[s.eventTime];
-  const et = s.fields.find((f) => f.name === s.eventTime)!;
-  const eventTime = timeText == null ? undefined : et.type === 'date' ? parseIsoDate(timeText) : parseIsoTime(timeText);
+  const eventTime = timeText == null ? undefined : eventTimeParser(s)(timeText);
   const idParts = s.id.map((f) => src[f]);
   return {
     row: r.row,
@@ -53,4 +52,16 @@ export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
     eventTime,
     id: idParts.some((p) => p == null) ? null : idParts.join('|'),
   };
+}
+
+const parsers = new WeakMap<Scenario, (text: string) => number | undefined>();
+
+/** The scenario's event-time parser, made once per scenario (a zone keeps its offsets in it). */
+function eventTimeParser(s: Scenario): (text: string) => number | undefined {
+  let p = parsers.get(s);
+  if (p === undefined) {
+    const et = s.fields.find((f) => f.name === s.eventTime)!;
+    parsers.set(s, (p = timeParser(s.time, et.type as 'date' | 'timestamp')));
+  }
+  return p;
 }

@@ -12,6 +12,8 @@ import { parseExpression, references, type Expr } from './expression.js';
 import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
 import { AGGREGATION_OPS, type FaultMix } from './types.js';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
+import { EPOCH_FORMATS, formatProblem } from '../core/time-format.js';
+import { checkZone } from '../core/zone.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** profiles/ ships with the package: dist/scenario -> ../../profiles. */
@@ -24,7 +26,10 @@ const RawScenario = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(''),
   key: z.string().min(1),
-  event_time: z.string().min(1),
+  event_time: z.union([
+    z.string().min(1),
+    z.strictObject({ field: z.string().min(1), format: z.string().min(1).default('iso'), zone: z.string().min(1).default('UTC') }),
+  ]),
   id: z.array(z.string().min(1)).min(1),
   fields: z.record(z.string(), z.string()),
   source: z
@@ -126,9 +131,16 @@ export function parseScenario(raw: unknown, path: string): Scenario {
 
   if (field(r.key, 'key').type !== 'string') fail(`key: "${r.key}" must be a string field`);
   if (field(r.key, 'key').nullable) fail(`key: "${r.key}" cannot be nullable`);
-  const et = field(r.event_time, 'event_time');
-  if (et.type !== 'timestamp' && et.type !== 'date') fail(`event_time: "${r.event_time}" must be a timestamp or date field`);
-  if (et.nullable) fail(`event_time: "${r.event_time}" cannot be nullable`);
+  const time = typeof r.event_time === 'string' ? { field: r.event_time, format: 'iso', zone: 'UTC' } : r.event_time;
+  const et = field(time.field, 'event_time');
+  if (et.type !== 'timestamp' && et.type !== 'date') fail(`event_time: "${time.field}" must be a timestamp or date field`);
+  if (et.nullable) fail(`event_time: "${time.field}" cannot be nullable`);
+  const formatProblemText = formatProblem(time.format);
+  if (formatProblemText !== undefined) fail(`event_time.format: ${formatProblemText}`);
+  const zoneProblem = checkZone(time.zone);
+  if (zoneProblem !== undefined) fail(`event_time.zone: ${zoneProblem}`);
+  if (time.format in EPOCH_FORMATS && time.zone !== 'UTC') fail(`event_time.zone: an epoch number is an instant already; drop the zone or use a pattern`);
+  if (time.format in EPOCH_FORMATS && et.type === 'date') fail(`event_time.format: ${time.format} needs a timestamp field, "${time.field}" is a date`);
   r.id.forEach((f) => field(f, 'id'));
 
   const window: WindowSpec =
@@ -173,7 +185,8 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     description: r.description,
     path,
     key: r.key,
-    eventTime: r.event_time,
+    eventTime: time.field,
+    time: { format: time.format, zone: time.zone },
     id: r.id,
     fields,
     source: {

@@ -1,3 +1,4 @@
+import type { TimeFormat } from '../core/time-format.js';
 import type { Encoding } from '../sources/lines.js';
 import type { Expr } from './expression.js';
 
@@ -123,7 +124,10 @@ export interface Scenario {
   /** The file the scenario was loaded from. */
   path: string;
   key: string;
+  /** The event-time field's name. */
   eventTime: string;
+  /** How its text is read (README, "Event time"). */
+  time: TimeFormat;
   id: string[];
   fields: FieldSpec[];
   source: SourceSpec;

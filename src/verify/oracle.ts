@@ -55,7 +55,7 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       parts.push(i === 0 ? one.sql : `SELECT * REPLACE (__row + ${i * 2 ** 32} AS __row) FROM (${one.sql})`);
     }
     const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
-    const valid = s.fields.map((f) => fieldValidSql(f, present.has(f.name))).join(' AND ');
+    const valid = s.fields.map((f) => fieldValidSql(f, present.has(f.name), s)).join(' AND ');
     const col = (name: string) => (present.has(name) ? ident(name) : 'NULL');
     await db.run(`CREATE OR REPLACE TABLE data AS SELECT
         __row AS row,
