@@ -1,5 +1,5 @@
 import { parseIsoDate, parseIsoTime, utcDate } from './time.js';
-import { localToUtc } from './zone.js';
+import { localToUtc, utcToLocal } from './zone.js';
 
 /**
  * How an event-time text becomes an instant: the README's "Event time" rules, the engine's side.
@@ -125,3 +125,40 @@ function patternParser(pattern: string, toUtc: (local: number) => number): (text
     return local - (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;
   };
 }
+
+/**
+ * Writes an instant in the scenario's format (replay's boundary probes re-time records), with the
+ * smallest step the format can express. A time the format cannot express exactly (a fraction a
+ * pattern has no %f for, the later copy of a repeated local hour) gives undefined.
+ */
+export function timeFormatter(f: TimeFormat, type: 'timestamp' | 'date'): { format: (t: number) => string | undefined; step: number } {
+  const parse = timeParser(f, type);
+  const exact = (write: (t: number) => string) => (t: number) => {
+    const text = write(t);
+    return parse(text) === t ? text : undefined;
+  };
+  const unit = EPOCH_FORMATS[f.format as keyof typeof EPOCH_FORMATS];
+  if (unit !== undefined) {
+    const write = unit === 'ms' ? (t: number) => String(t) : unit === 'us' ? (t: number) => `${t}000` : (t: number) => `${Math.floor(t / 1000)}.${String(t % 1000).padStart(3, '0')}`;
+    return { format: exact(write), step: 1 };
+  }
+  if (type === 'date' && f.format === 'iso') return { format: exact((t) => new Date(t).toISOString().slice(0, 10)), step: 86_400_000 };
+  if (f.format === 'iso') return { format: exact((t) => new Date(t).toISOString()), step: 1 };
+  const tokens = patternTokens(f.format) as { codes: string[]; literals: string[] };
+  const withOffset = tokens.codes.includes('z');
+  const toLocal = withOffset ? (t: number) => t : utcToLocal(f.zone);
+  const step = tokens.codes.includes('f') ? 1 : tokens.codes.includes('S') ? 1000 : tokens.codes.includes('M') ? 60_000 : tokens.codes.some((c) => c === 'H' || c === 'I') ? 3_600_000 : 86_400_000;
+  const write = (t: number) => {
+    const d = new Date(toLocal(t));
+    const h = d.getUTCHours();
+    const values: Record<string, string> = {
+      Y: String(d.getUTCFullYear()).padStart(4, '0'), m: pad2(d.getUTCMonth() + 1), d: pad2(d.getUTCDate()), H: pad2(h),
+      I: pad2(h % 12 === 0 ? 12 : h % 12), p: h < 12 ? 'AM' : 'PM', M: pad2(d.getUTCMinutes()), S: pad2(d.getUTCSeconds()),
+      f: String(d.getUTCMilliseconds()).padStart(3, '0'), z: '+00:00',
+    };
+    return tokens.literals.map((l, i) => l + (i < tokens.codes.length ? values[tokens.codes[i]] : '')).join('');
+  };
+  return { format: exact(write), step };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');

@@ -35,6 +35,13 @@ function offsetFinder(zone: string): (instant: number) => number {
   };
 }
 
+/** An instant's wall-clock reading in the zone, as local ms (written as if it were UTC). */
+export function utcToLocal(zone: string): (instant: number) => number {
+  if (zone === 'UTC' || zone === 'Etc/UTC') return (t) => t;
+  const offsetAt = offsetFinder(zone);
+  return (t) => t + offsetAt(t);
+}
+
 /**
  * A converter from local ms (the wall-clock reading written as if it were UTC) to UTC ms. Most local
  * hours lie far from any transition: their offset is found once and kept, so a record costs one

@@ -1,3 +1,4 @@
+import { timeFormatter } from '../../core/time-format.js';
 import { createRng, deriveSeed } from '../../core/rng.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { Delivery } from './plan.js';
@@ -40,11 +41,11 @@ export function placeBoundaryProbes(deliveries: Delivery[], s: Scenario, share: 
   const { size, slide } = s.window;
   const delay = s.watermarkDelay;
   const etField = s.fields.find((f) => f.name === s.eventTime)!;
-  const dateOnly = etField.type === 'date';
-  const fmt = (t: number) => (dateOnly ? new Date(t).toISOString().slice(0, 10) : new Date(t).toISOString());
-  // The smallest step an event time can take: "just before" is 1 ms before, or a day before for a date.
-  const step = dateOnly ? 86_400_000 : 1;
-  const representable = (t: number) => t % step === 0;
+  // The smallest step an event time can take in the scenario's format: "just before" is 1 ms before,
+  // a day before for a date, a second before for a pattern without %f.
+  const { format, step } = timeFormatter(s.time, etField.type as 'date' | 'timestamp');
+  const fmt = (t: number) => format(t) as string;
+  const representable = (t: number) => format(t) !== undefined;
   const n = deliveries.length;
   const out = deliveries.slice();
   const time = (d: Delivery) => d.eventTime ?? d.item.eventTime;
