@@ -55,7 +55,7 @@ def make_validator(spec, bug):
     def type_ok(f, v):
         t = f["type"]
         if t == "int":
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and float(v).is_integer()
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and float(v).is_integer() and abs(v) <= 9007199254740991
         if t == "float":
             return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
         return isinstance(v, str)

@@ -263,6 +263,5 @@ function allHold(cs: Condition[], values: Record<string, unknown>): boolean {
 }
 
 function holdsOn(c: Condition, values: Record<string, unknown>): boolean {
-  const v = values[c.field];
-  return typeof v === 'number' && holds(c, v);
+  return holds(c, values[c.field]);
 }

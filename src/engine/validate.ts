@@ -32,6 +32,7 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
+  const keyIsInt = fields.get(s.key)!.type === 'int';
   const parseTime = timeParser(s.time, eventField.type as 'date' | 'timestamp');
   // Other time fields are ISO in UTC (README, "Event time"); most scenarios have none.
   const otherTimes = fieldList.filter((f) => (f.type === 'timestamp' || f.type === 'date') && f.name !== s.eventTime);
@@ -72,7 +73,8 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
       const problem = typeProblem(f, v);
       if (problem !== undefined) return bad(f.name === s.eventTime ? 'bad-timestamp' : 'wrong-type', problem);
     }
-    const key = values[s.key] as string;
+    // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
+    const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
     if (key === '') return bad('empty-key', `empty key ${s.key}`);
     const timeText = values[s.eventTime] as string;
     const time = parseTime(timeText);
@@ -91,7 +93,8 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
 function typeProblem(f: FieldSpec, v: unknown): string | undefined {
   switch (f.type) {
     case 'int':
-      return typeof v === 'number' && Number.isInteger(v) ? undefined : `${f.name}: expected int, got ${JSON.stringify(v)}`;
+      // Whole numbers a double holds exactly (|v| < 2^53), so every reader sees the same one.
+      return Number.isSafeInteger(v) ? undefined : `${f.name}: expected int (whole, |v| < 2^53), got ${JSON.stringify(v)}`;
     case 'float':
       return typeof v === 'number' && Number.isFinite(v) ? undefined : `${f.name}: expected float, got ${JSON.stringify(v)}`;
     case 'string':

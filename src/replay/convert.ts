@@ -41,7 +41,9 @@ export function toOutgoing(r: SourceRow, s: Scenario): Outgoing {
       values[f.name] = text;
     }
   }
-  const keyValue = src[s.key];
+  // Placed by the key as the engine reads it: an int key's text without signs or leading zeros.
+  const keyText = src[s.key];
+  const keyValue = keyText != null && keyIsInt(s) && INT.test(keyText) ? String(Number(keyText)) : keyText;
   const timeText = src[s.eventTime];
   const eventTime = timeText == null ? undefined : eventTimeParser(s)(timeText);
   const idParts = s.id.map((f) => src[f]);
@@ -65,3 +67,5 @@ function eventTimeParser(s: Scenario): (text: string) => number | undefined {
   }
   return p;
 }
+
+const keyIsInt = (s: Scenario) => s.fields.find((f) => f.name === s.key)!.type === 'int';

@@ -24,6 +24,12 @@ const REQUIRED_HINTS: Record<string, string> = {
   watermark: 'how far the watermark trails the largest event time seen, e.g. 1m (0s: no delay)',
 };
 
+/** The accepted shapes of the keys that take one of several. */
+const UNION_SHAPES: Record<string, string> = {
+  window: '{tumbling: DURATION} or {sliding: DURATION, every: DURATION}, each with an optional emit: all | active',
+  event_time: 'a field name, or {field: NAME, format: iso | epoch_s | epoch_ms | epoch_us | "%Y-%m-%d %H:%M:%S", zone: an IANA name such as America/New_York}',
+};
+
 function describe(issue: z.core.$ZodIssue, schema: z.ZodType, raw: unknown): string {
   const where = issue.path.join('.');
   const at = where ? `${where}: ` : '';
@@ -31,12 +37,12 @@ function describe(issue: z.core.$ZodIssue, schema: z.ZodType, raw: unknown): str
     const known = keysAt(schema, issue.path);
     return issue.keys.map((k) => `${where ? `${where}.` : ''}${k}: not a scenario key${suggest(k, known)}`).join('; ');
   }
-  if (issue.code === 'invalid_union' && where === 'window') {
+  if (issue.code === 'invalid_union' && where in UNION_SHAPES && valueAt(raw, issue.path) !== undefined) {
     const given = valueAt(raw, issue.path);
     const known = keysAt(schema, issue.path);
     const unknown = given && typeof given === 'object' ? Object.keys(given).filter((k) => !known.includes(k)) : [];
     const typo = unknown.map((k) => `${k}${suggest(k, known)}`).join(', ');
-    return `window: ${typo ? `${typo}; ` : ''}expected {tumbling: DURATION} or {sliding: DURATION, every: DURATION}, each with an optional emit: all | active`;
+    return `${where}: ${typo ? `${typo}; ` : ''}expected ${UNION_SHAPES[where]}`;
   }
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && valueAt(raw, issue.path) === undefined) {
     const hint = issue.path.length === 1 ? REQUIRED_HINTS[String(issue.path[0])] : undefined;

@@ -129,7 +129,8 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     if (f.type !== 'int' && f.type !== 'float') fail(`${what}: "${name}" is ${f.type}, not a number`);
   };
 
-  if (field(r.key, 'key').type !== 'string') fail(`key: "${r.key}" must be a string field`);
+  const keyType = field(r.key, 'key').type;
+  if (keyType !== 'string' && keyType !== 'int') fail(`key: "${r.key}" is ${keyType}; a key is a string or int field`);
   if (field(r.key, 'key').nullable) fail(`key: "${r.key}" cannot be nullable`);
   const time = typeof r.event_time === 'string' ? { field: r.event_time, format: 'iso', zone: 'UTC' } : r.event_time;
   const et = field(time.field, 'event_time');
@@ -155,7 +156,11 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     texts.map((t) => {
       const c = parseCondition(t);
       if (typeof c === 'string') return fail(`${what}: ${c}`);
-      numeric(c.field, what);
+      const texts = c.set !== undefined && typeof c.set[0] === 'string';
+      const f = field(c.field, what);
+      if (texts && f.type !== 'string') fail(`${what}: "${t}" compares text, but "${c.field}" is ${f.type} (write the values unquoted)`);
+      if (!texts && f.type === 'string') fail(`${what}: "${t}" compares numbers, but "${c.field}" is a string (quote the values: '${c.set?.[0] ?? c.value}')`);
+      if (!texts) numeric(c.field, what);
       return c;
     });
 

@@ -11,15 +11,20 @@ export interface FieldSpec {
   nullable: boolean;
 }
 
-export type ConditionOp = '<' | '<=' | '>' | '>=' | '==' | '!=' | 'between';
+export type ConditionOp = '<' | '<=' | '>' | '>=' | '==' | '!=' | 'between' | 'in' | 'not in';
 
-/** One comparison on a numeric field; a filter or an alert is a list of them, all of which must hold. */
+/**
+ * One test on a field; a filter or an alert is a list of them, all of which must hold. A comparison
+ * is on a number; `in` and `not in` are on a set of numbers or of texts (`= 'x'` is `in ('x')`).
+ */
 export interface Condition {
   field: string;
   op: ConditionOp;
   value: number;
   /** Upper bound (inclusive) for `between`. */
   value2?: number;
+  /** The values of `in` and `not in`: all numbers, or all texts. */
+  set?: (number | string)[];
   text: string;
 }
 

@@ -3,7 +3,7 @@ import type { Scenario } from '../scenario/types.js';
 import { ORACLE_AGGREGATIONS } from './aggregations/index.js';
 import { datasetSql, type DatasetInfo } from './dataset.js';
 import { utf8View } from './source-text.js';
-import { conditionSql, eventTimeSql, fieldValidSql, ident, lit } from './sql.js';
+import { canonicalSql, conditionSql, eventTimeSql, fieldValidSql, ident, lit, textConditionFields } from './sql.js';
 
 /**
  * The oracle: recomputes in SQL, from the dataset (read by DuckDB) and the truth ledger, what every
@@ -57,13 +57,15 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
     const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
     const valid = s.fields.map((f) => fieldValidSql(f, present.has(f.name), s)).join(' AND ');
     const col = (name: string) => (present.has(name) ? ident(name) : 'NULL');
+    const fieldOf = (name: string) => s.fields.find((f) => f.name === name);
     await db.run(`CREATE OR REPLACE TABLE data AS SELECT
         __row AS row,
         (${valid}) AS valid,
-        CAST(${col(s.key)} AS VARCHAR) AS k,
+        ${canonicalSql(fieldOf(s.key), col(s.key))} AS k,
         ${present.has(s.eventTime) ? eventTimeSql(s) : 'NULL'} AS et,
-        concat_ws('|', ${s.id.map(col).join(', ')}) AS id
+        concat_ws('|', ${s.id.map((f) => canonicalSql(fieldOf(f), col(f))).join(', ')}) AS id
         ${numeric.map((f) => `, TRY_CAST(${col(f.name)} AS DOUBLE) AS ${ident(`n_${f.name}`)}`).join('')}
+        ${textConditionFields(s).map((f) => `, ${col(f)} AS ${ident(`s_${f}`)}`).join('')}
         ${reportColumns(s, col)}
       FROM (${parts.map((p) => `(${p})`).join(' UNION ALL ')})`);
   } finally {

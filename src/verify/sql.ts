@@ -22,7 +22,7 @@ export function fieldValidSql(f: FieldSpec, present: boolean, s: Scenario): stri
       typed = 'TRUE';
       break;
     case 'int':
-      typed = `regexp_full_match(${v}, ${INT})`;
+      typed = `coalesce(regexp_full_match(${v}, ${INT}) AND abs(TRY_CAST(${v} AS HUGEINT)) <= 9007199254740991, FALSE)`;
       break;
     case 'float':
       typed = `regexp_full_match(${v}, ${FLOAT})`;
@@ -92,12 +92,24 @@ function patternSql(pattern: string): { regex: string; offset: boolean } {
   return { regex, offset };
 }
 
-/** One condition of a filter or alert, over the numeric column n_<field>. */
+/** One condition of a filter or alert, over the numeric column n_<field> or the text column s_<field>. */
 export function conditionSql(c: Scenario['filter'][number]): string {
+  if (c.set !== undefined) {
+    const texts = typeof c.set[0] === 'string';
+    const v = ident(`${texts ? 's' : 'n'}_${c.field}`);
+    const list = c.set.map((x) => (typeof x === 'string' ? lit(x) : String(x))).join(', ');
+    return `(${v} ${c.op === 'in' ? 'IN' : 'NOT IN'} (${list}))`;
+  }
   const v = ident(`n_${c.field}`);
   if (c.op === 'between') return `(${v} BETWEEN ${c.value} AND ${c.value2})`;
   const op = c.op === '==' ? '=' : c.op === '!=' ? '<>' : c.op;
   return `(${v} ${op} ${c.value})`;
+}
+
+/** The string fields a filter or an alert tests: the oracle keeps their text as s_<field>. */
+export function textConditionFields(s: Scenario): string[] {
+  const all = [...s.filter, ...s.alerts.flatMap((a) => a.when)];
+  return [...new Set(all.filter((c) => c.set !== undefined && typeof c.set[0] === 'string').map((c) => c.field))];
 }
 
 /**
@@ -106,4 +118,9 @@ export function conditionSql(c: Scenario['filter'][number]): string {
  */
 export function nearSql(x: string, y: string, tolerance: number): string {
   return `(${x} IS NOT DISTINCT FROM ${y} OR coalesce(abs(${x} - ${y}) <= ${tolerance} * greatest(1, abs(${y})), FALSE))`;
+}
+
+/** A field's text as the engine names it in a key or an id: an int by its decimal value (007 is 7). */
+export function canonicalSql(f: FieldSpec | undefined, col: string): string {
+  return f?.type === 'int' ? `CAST(TRY_CAST(${col} AS BIGINT) AS VARCHAR)` : `CAST(${col} AS VARCHAR)`;
 }

@@ -30,6 +30,10 @@ export interface CaseScenario {
   alertBelow?: number;
   /** Rows whose c is empty or NONE are corrupted (split off before windowing). */
   corrupted: boolean;
+  /** A set or text condition (on c or v), added to the filter and as a second alert. */
+  setCondition?: string;
+  /** The key is an int field (its text may carry leading zeros or a sign: one key all the same). */
+  intKey?: boolean;
 }
 
 export interface CaseRow {
@@ -90,13 +94,13 @@ export function buildScenario(c: CaseScenario): Scenario {
       key: 'k',
       event_time: 'ts',
       id: ['id'],
-      fields: { id: 'string', k: 'string', ts: 'timestamp', v: 'float?', c: 'string?' },
+      fields: { id: 'string', k: c.intKey ? 'int' : 'string', ts: 'timestamp', v: 'float?', c: 'string?' },
       window: w,
       watermark: c.delay,
       allowed_lateness: c.lateness,
-      filter: c.filterAbove === undefined ? [] : [`v > ${c.filterAbove}`],
+      filter: [...(c.filterAbove === undefined ? [] : [`v > ${c.filterAbove}`]), ...(c.setCondition === undefined ? [] : [c.setCondition])],
       aggregations: { n: 'count()', total: 'sum(v)', mean: 'avg(v)', lo: 'min(v)', hi: 'max(v)', sd: 'stddev(v)', var: 'variance(v)', nd: 'count_distinct(v)', head: 'first(v)', tail: 'last(v)' },
-      alerts: c.alertBelow === undefined ? {} : { low: [`v < ${c.alertBelow}`] },
+      alerts: { ...(c.alertBelow === undefined ? {} : { low: [`v < ${c.alertBelow}`] }), ...(c.setCondition === undefined ? {} : { set: [c.setCondition] }) },
       ...(c.corrupted ? { reports: { corrupted: { field: 'c', values: ['NONE'], missing: true }, pivot: { field: 'c' }, top_users: { field: 'k', n: 1 } } } : {}),
     },
     'differential case',
@@ -114,6 +118,8 @@ export interface Outcome {
 }
 
 const cell = (v: number | null | 'bad') => (v === null ? '' : v === 'bad' ? 'x1' : String(v));
+/** A key's text: k<n>, or for an int key n written three ways (as one key) by its id's parity. */
+const keyText = (c: DiffCase, r: CaseRow) => (c.scenario.intKey ? [`${r.key}`, `00${r.key}`, `+${r.key}`][r.id % 3] : `k${r.key}`);
 const iso = (t: number) => new Date(BASE + t).toISOString();
 
 interface Placed {
@@ -162,7 +168,7 @@ export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), 
   const f = flatten(c);
   for (const p of place(c, f)) {
     const row = f.rows[p.row];
-    const payload = p.malformed ? '{"id": "trunc' : toOutgoing({ row: p.row, values: { id: `i${row.id}`, k: `k${row.key}`, ts: iso(row.t), v: cell(row.v) || null, c: row.c || null } }, s).payload;
+    const payload = p.malformed ? '{"id": "trunc' : toOutgoing({ row: p.row, values: { id: `i${row.id}`, k: keyText(c, row), ts: iso(row.t), v: cell(row.v) || null, c: row.c || null } }, s).payload;
     const op = opFor(p.partition);
     const before = { ...op.stats };
     fate = 'dead';
@@ -184,11 +190,11 @@ export async function runOracleOn(db: DuckDBConnection, dir: string, c: DiffCase
   const file = join(dir, 'data.csv');
   const header = ['id', 'k', 'ts', 'v', 'c'];
   const f = flatten(c);
-  writeFileSync(file, `${header.join(',')}\n${f.rows.map((r) => `i${r.id},k${r.key},${iso(r.t)},${cell(r.v)},${r.c}`).join('\n')}\n`);
+  writeFileSync(file, `${header.join(',')}\n${f.rows.map((r) => `i${r.id},${keyText(c, r)},${iso(r.t)},${cell(r.v)},${r.c}`).join('\n')}\n`);
   const ledger = join(dir, 'ledger.csv');
   const lines = place(c, f).map((p) => {
     const r = f.rows[p.row];
-    return `${p.seq},${p.row},${p.partition},${p.offset},"k${r.key}",${BASE + r.t},"i${r.id}",${p.malformed ? 'malformed' : 'none'},"",0,0`;
+    return `${p.seq},${p.row},${p.partition},${p.offset},"${c.scenario.intKey ? r.key : `k${r.key}`}",${BASE + r.t},"i${r.id}",${p.malformed ? 'malformed' : 'none'},"",0,0`;
   });
   writeFileSync(ledger, `${LEDGER_COLUMNS}\n${lines.join('\n')}\n`);
   await runOracle(db, s, { file, format: 'csv', header }, ledger, c.model);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haveShared, ROOT, sat, shared, tempDir } from '../helpers.js';
@@ -71,6 +71,21 @@ describe.skipIf(!haveShared)('the whole loop on real datasets', () => {
     const r = loop(shared('reviews/digital_video_games_kafka_dump_5000__1904labs.parquet'), 'reviews', ['--partitions', '3']);
     expectClean(r, ['malformed', 'late', 'duplicate', 'out-of-order']);
     expect(r.replay.read).toBe(5000);
+  });
+
+  it('NYC taxi CSV: New York local pickup times, an int zone key, a set filter and a text alert', () => {
+    const r = loop(shared('taxi/yellow_tripdata_2019-06_sample_1000__yennanliu.csv'), 'taxi', ['--partitions', '3']);
+    expectClean(r, ['malformed', 'late', 'duplicate', 'out-of-order']);
+    expect(r.replay.read).toBe(1000);
+    expect(r.verify.counts.filtered_expected).toBeGreaterThan(0); // payment types 3 and 4
+    expect(r.verify.counts.alerts_expected).toBeGreaterThan(0); // a negative fare, stored-and-forwarded trips
+    // Pickups run from 23:53 on May 31 to 01:04 New York time (EDT, UTC-4): windows from 03:45Z to 05:00Z.
+    const results = readFileSync(join(r.dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { window_start: string; key: string });
+    const starts = results.map((x) => x.window_start).sort();
+    expect(starts[0]).toBe('2019-06-01T03:45:00.000Z');
+    expect(starts[starts.length - 1]).toBe('2019-06-01T05:00:00.000Z');
+    // The key is the zone's number as text, whatever leading zeros or sign a file might give it.
+    expect(results.every((x) => /^[1-9][0-9]*$/.test(x.key))).toBe(true);
   });
 
   it('zoo tortoise IoT CSV', () => {

@@ -46,4 +46,35 @@ describe('scenario errors name the real problem', () => {
     expect(errorOf(replace('watermark', null))).toMatch(/watermark: required: how far the watermark trails/);
     expect(errorOf(replace('id', 'id: k'))).toMatch(/id: expected a list, found "k"/);
   });
+
+  it('filters and alerts on text and sets: quoted values on string fields, bare numbers on numeric ones', () => {
+    const withFilter = (f: string) => [...replace('fields', 'fields: {k: string, ts: timestamp, v: float, flag: string?}'), `filter: [${JSON.stringify(f)}]`];
+    const file = join(tempDir(), 's.yaml');
+    writeFileSync(file, `${withFilter("flag in ('N', 'Y')").join('\n')}\n`);
+    expect(loadScenario(file).filter[0]).toMatchObject({ field: 'flag', op: 'in', set: ['N', 'Y'] });
+    writeFileSync(file, `${withFilter('v not in (1, 2.5)').join('\n')}\n`);
+    expect(loadScenario(file).filter[0]).toMatchObject({ field: 'v', op: 'not in', set: [1, 2.5] });
+    writeFileSync(file, `${withFilter("flag = 'N'").join('\n')}\n`);
+    expect(loadScenario(file).filter[0]).toMatchObject({ op: 'in', set: ['N'] });
+    expect(errorOf(withFilter('flag = N'))).toMatch(/is not a condition/);
+    expect(errorOf(withFilter('flag in (1, 2)'))).toMatch(/compares numbers, but "flag" is a string \(quote the values: '1'\)/);
+    expect(errorOf(withFilter("v = 'x'"))).toMatch(/compares text, but "v" is float \(write the values unquoted\)/);
+    expect(errorOf(withFilter("flag < 'N'"))).toMatch(/a text compares with = or != only/);
+    expect(errorOf(withFilter("flag in ('a', 2)"))).toMatch(/all numbers or all quoted texts/);
+  });
+
+  it('a key is a string or an int field', () => {
+    const file = join(tempDir(), 's.yaml');
+    writeFileSync(file, `${replace('fields', 'fields: {k: int, ts: timestamp, v: float}').join('\n')}\n`);
+    expect(loadScenario(file).key).toBe('k');
+    expect(errorOf(replace('fields', 'fields: {k: float, ts: timestamp, v: float}'))).toMatch(/key: "k" is float; a key is a string or int field/);
+  });
+
+  it('event_time as {field, format, zone}: the format and the zone are checked', () => {
+    const et = (v: string) => replace('event_time', `event_time: ${v}`);
+    expect(errorOf(et('{field: ts, format: epoch_ms, zone: Europe/Paris}'))).toMatch(/an epoch number is an instant already/);
+    expect(errorOf(et('{field: ts, format: "%d/%m/%y"}'))).toMatch(/"%y" is not a pattern code sat reads/);
+    expect(errorOf(et('{field: ts, zone: CET+1}'))).toMatch(/not an IANA time zone/);
+    expect(errorOf(et('{fild: ts}'))).toMatch(/fild/);
+  });
 });

@@ -9,6 +9,7 @@ import { SatError, UsageError } from '../../core/errors.js';
 import { claimWorkdir } from '../../core/workdir-guard.js';
 import { replayParts } from '../../core/workdir.js';
 import { loadScenario } from '../../scenario/load.js';
+import type { Scenario } from '../../scenario/types.js';
 import { HEADER_END } from '../../transport/types.js';
 import type { VerifyFlags } from './verify.js';
 import { say } from '../options.js';
@@ -65,6 +66,8 @@ export async function engineRunCommand(engine: string, f: EngineRunFlags): Promi
   const installed = engine === 'spark' ? join(CACHE(), 'spark-venv', 'bin', 'spark-submit') : join(CACHE(), 'flink-venv', 'bin', 'python');
   if (!existsSync(installed)) throw new UsageError(`${engine === 'spark' ? 'PySpark' : 'PyFlink'} is not installed (${installed}): run scripts/${engine}.sh install first`);
   const scenario = loadScenario(f.scenario);
+  const unsupported = referenceLimits(scenario);
+  if (unsupported !== undefined) throw new UsageError(`scenario ${scenario.name}: the reference pipelines ${unsupported}; sat run has it, and verify judges any pipeline that does`);
   if (scenario.score && engine !== 'spark') throw new UsageError(`scenario ${scenario.name}: only the Spark pipeline joins and scores so far (Flink: reviews, iot, messages)`);
   const generated = scenario.source.generated !== undefined && f.file === undefined;
   const file = f.file ?? (SAMPLES[scenario.name] ? join(ROOT, 'datasets', SAMPLES[scenario.name]) : undefined);
@@ -201,3 +204,11 @@ async function waitForGroupAtEnd(brokers: string, group: string, topic: string, 
   }
 }
 
+
+/** What the Spark and Flink reference pipelines (engines/) do not implement, named; undefined when they can run it. */
+function referenceLimits(s: Scenario): string | undefined {
+  if (s.time.format !== 'iso' || (s.time.zone !== 'UTC' && s.time.zone !== 'Etc/UTC')) return `read ISO event times in UTC only (this one: format ${s.time.format}, zone ${s.time.zone})`;
+  const set = [...s.filter, ...s.alerts.flatMap((a) => a.when)].find((c) => c.set !== undefined);
+  if (set !== undefined) return `test numbers with <, <=, >, >=, ==, != and between only (not "${set.text}")`;
+  return undefined;
+}

@@ -20,7 +20,8 @@ import type { Delivery } from './plan.js';
  *   dup-before-expiry  the same copy one step earlier: a duplicate
  *
  * A probe that cannot be placed (no later record in its scope, an edge a date field cannot hold, a
- * record already at the edge) is sent as it was and counted as not applicable.
+ * record already at the edge, a scenario whose id holds the event time) is sent as it was and counted
+ * as not applicable.
  */
 export const PROBES = ['edge-first', 'edge-last', 'late-at-close', 'before-close', 'dup-at-expiry', 'dup-before-expiry'] as const;
 export type Probe = (typeof PROBES)[number];
@@ -45,7 +46,10 @@ export function placeBoundaryProbes(deliveries: Delivery[], s: Scenario, share: 
   // a day before for a date, a second before for a pattern without %f.
   const { format, step } = timeFormatter(s.time, etField.type as 'date' | 'timestamp');
   const fmt = (t: number) => format(t) as string;
-  const representable = (t: number) => format(t) !== undefined;
+  // A scenario whose id holds the event time: a re-timed record would be another record to the
+  // engine but the same row to the oracle (it reads ids from the file), so no probe re-times one.
+  const retimable = !s.id.includes(s.eventTime);
+  const representable = (t: number) => retimable && format(t) !== undefined;
   const n = deliveries.length;
   const out = deliveries.slice();
   const time = (d: Delivery) => d.eventTime ?? d.item.eventTime;
