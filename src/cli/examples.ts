@@ -35,6 +35,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'sat chaos proxy --target 127.0.0.1:9092 --listen 19092 --latency 5ms..50ms',
     'sat chaos proxy --target 127.0.0.1:8787 --listen 18787 --cut-rate 0.01 --bandwidth 1000000',
   ],
+  'scenario infer': [
+    'sat scenario infer datasets/iot-sample.csv',
+    'sat scenario infer trips.csv --zone America/New_York --out trips.yaml && sat replay trips.csv --scenario trips.yaml',
+  ],
   'serve online': ['sat serve online', 'sat serve online --port 18787 --error-rate 0.1 --latency 5ms..200ms'],
   diff: [
     'sat diff spark-out/ flink-out/ --dir .sat --engine-a spark --engine-b flink',

@@ -259,6 +259,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(0);
     });
 
+  const scenarioCmd = program.command('scenario').description('scenarios: write one for your own file');
+  scenarioCmd
+    .command('infer')
+    .description("read a CSV/TSV/Parquet/JSONL file's header and first rows and write a scenario for it: column types, the event-time column and its format, a key, an id, a window (a guess to read and edit)")
+    .argument('<file>', 'the data file')
+    .option('--rows <n>', 'rows to sample', positiveInt, 1000)
+    .option('--zone <iana>', 'the time zone of times without an offset (e.g. America/New_York)')
+    .option('--out <file>', 'write the scenario here (and check that it loads) instead of printing it')
+    .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'tsv', 'parquet', 'jsonl']))
+    .option('--json', 'print the guesses (columns, key, event time, id, notes) and the YAML as JSON')
+    .action(async (file, flags) => {
+      const { scenarioInferCommand } = await import('./commands/scenario.js');
+      setExit(await scenarioInferCommand(file, flags));
+    });
+
   common(program.command('demo'))
     .description('the whole loop on one machine: data (generated or bundled), replay with every fault kind, run, verify')
     .addOption(new Option('--scenario <name>', 'satisfaction: generated customers, events and online API; reviews, iot: a bundled file').choices(['satisfaction', 'reviews', 'iot']).default('satisfaction'))
