@@ -39,6 +39,7 @@ export const EXAMPLES: Record<string, string[]> = {
     'sat scenario infer datasets/iot-sample.csv',
     'sat scenario infer trips.csv --zone America/New_York --out trips.yaml && sat replay trips.csv --scenario trips.yaml',
   ],
+  'scenario reference': ['sat scenario reference > docs/scenario-reference.md', 'sat scenario reference | less'],
   'serve online': ['sat serve online', 'sat serve online --port 18787 --error-rate 0.1 --latency 5ms..200ms'],
   diff: [
     'sat diff spark-out/ flink-out/ --dir .sat --engine-a spark --engine-b flink',

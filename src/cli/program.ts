@@ -274,6 +274,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await scenarioInferCommand(file, flags));
     });
 
+  scenarioCmd
+    .command('reference')
+    .description('print the scenario reference (every key, its type and default, the formats and grammars) as Markdown: docs/scenario-reference.md')
+    .action(async () => {
+      const { scenarioReference } = await import('../scenario/reference.js');
+      process.stdout.write(scenarioReference());
+      setExit(0);
+    });
+
   common(program.command('demo'))
     .description('the whole loop on one machine: data (generated or bundled), replay with every fault kind, run, verify')
     .addOption(new Option('--scenario <name>', 'satisfaction: generated customers, events and online API; reviews, iot: a bundled file').choices(['satisfaction', 'reviews', 'iot']).default('satisfaction'))

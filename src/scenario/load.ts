@@ -1,9 +1,9 @@
-import { ENCODINGS } from '../sources/lines.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { RawScenario } from './schema.js';
 import { parseDuration, parseDurationRange } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import { describeIssues } from './issues.js';
@@ -18,68 +18,6 @@ import { checkZone } from '../core/zone.js';
 const here = dirname(fileURLToPath(import.meta.url));
 /** profiles/ ships with the package: dist/scenario -> ../../profiles. */
 export const PROFILES_DIR = resolve(here, '..', '..', 'profiles');
-
-const duration = z.union([z.string(), z.number()]);
-const probability = z.number().min(0).max(1);
-
-const RawScenario = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().default(''),
-  key: z.string().min(1),
-  event_time: z.union([
-    z.string().min(1),
-    z.strictObject({ field: z.string().min(1), format: z.string().min(1).default('iso'), zone: z.string().min(1).default('UTC') }),
-  ]),
-  id: z.array(z.string().min(1)).min(1),
-  fields: z.record(z.string(), z.string()),
-  source: z
-    .strictObject({
-      delimiter: z.string().optional(),
-      quote: z.boolean().default(true),
-      header: z.enum(['auto', 'yes', 'no']).default('auto'),
-      encoding: z.enum(ENCODINGS).default('utf8'),
-      parquet_value_column: z.string().optional(),
-      generated: z.string().optional(),
-    })
-    .default({ quote: true, header: 'auto', encoding: 'utf8' }),
-  window: z.union([
-    z.strictObject({ tumbling: duration, emit: z.enum(['all', 'active']).default('all') }),
-    z.strictObject({ sliding: duration, every: duration, emit: z.enum(['all', 'active']).default('all') }),
-  ]),
-  watermark: duration,
-  allowed_lateness: duration.default('0s'),
-  filter: z.array(z.string()).default([]),
-  aggregations: z.record(z.string(), z.string()),
-  alerts: z.record(z.string(), z.array(z.string())).default({}),
-  // One share per injected fault (replay/faults/kinds.ts), plus how late the late ones arrive.
-  faults: z
-    .strictObject({ ...Object.fromEntries(INJECTED_FAULTS.map((f) => [f.scenarioKey, probability.default(0)])), late_by: z.string().default('1m..10m') })
-    .default({ ...Object.fromEntries(INJECTED_FAULTS.map((f) => [f.scenarioKey, 0])), late_by: '1m..10m' }),
-  join: z
-    .strictObject({
-      batch: z.strictObject({ files: z.string().min(1), key: z.string().min(1) }).optional(),
-      online: z
-        .strictObject({
-          batch_size: z.number().int().min(1).max(100_000).default(1000),
-          concurrency: z.number().int().min(1).max(256).default(8),
-          timeout: duration.default('2s'),
-          retries: z.number().int().min(0).max(20).default(2),
-        })
-        .optional(),
-    })
-    .default({}),
-  score: z.strictObject({ formula: z.string().min(1), range: z.tuple([z.number(), z.number()]).default([0, 100]) }).optional(),
-  actions: z.record(z.string(), z.string()).default({}),
-  reports: z
-    .strictObject({
-      corrupted: z.strictObject({ field: z.string(), values: z.array(z.string()).default([]), missing: z.boolean().default(true) }),
-      countries: z.strictObject({ file: z.string(), key: z.string(), name: z.string(), field: z.string() }).optional(),
-      pivot: z.strictObject({ field: z.string() }),
-      top_users: z.strictObject({ field: z.string(), n: z.number().int().min(1).max(1000).default(3) }),
-    })
-    .optional(),
-  results: z.strictObject({ columns: z.record(z.string(), z.string().regex(/^[\w.-]+$/)) }).optional(),
-});
 
 const FIELD_TYPE = /^(string|int|float|timestamp|date)(\?)?$/;
 const AGGREGATION = new RegExp(`^\\s*(${AGGREGATION_OPS.join('|')})\\s*\\(\\s*([\\w-]*)\\s*\\)\\s*$`);
