@@ -1,3 +1,4 @@
+import { setInvocation } from '../core/invocation.js';
 import { CommanderError } from 'commander';
 import { SatError } from '../core/errors.js';
 import { buildProgram } from './program.js';
@@ -8,6 +9,7 @@ import { buildProgram } from './program.js';
  */
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
+  setInvocation(argv.slice(2));
   const program = buildProgram((c) => (code = c));
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });

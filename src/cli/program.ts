@@ -1,3 +1,4 @@
+import { SAT_VERSION } from '../core/invocation.js';
 import { Command, Option } from 'commander';
 import { formatDuration } from '../core/duration.js';
 import { addExamples } from './examples.js';
@@ -8,7 +9,7 @@ import { countRange, durationMs, durationRange, integer, memorySize, nonNegative
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('sat')
     .description('Streaming-analytics testbed: replay data with faults, run a windowed engine, verify with an oracle')
-    .version('0.1.0')
+    .version(SAT_VERSION)
     .showHelpAfterError('(run with --help for usage)');
 
   const common = (c: Command) =>

@@ -14,8 +14,14 @@ export interface RunFigures extends OperatorStats {
   recordsPerSecond: number;
   /** Largest resident set of the process so far (maxRSS). */
   peakRssMb: number;
-  /** Send (by replay) to processed (by the engine), ms. */
+  /**
+   * Processing latency, ms: from when sat run could first have read the record (its send by replay,
+   * or the run's start if it was sent before) to processed. A run started after the replay does not
+   * count its own late start here.
+   */
   latency: LatencySummary;
+  /** Send (by replay) to processed, ms: end to end, including any time before sat run started. */
+  sendLatency?: LatencySummary;
   /** A window's firing (the watermark passing its end + lateness) to its result written (committed, on Kafka), ms. */
   resultLatency: LatencySummary;
   /** Checkpoints written, and the time spent writing them (state serialized, fsynced), ms. */
@@ -59,7 +65,7 @@ export function publishRunMetrics(m: MetricsSink, g: RunGauges): void {
   });
   m.gauge('state_entries', 'Accumulators held: (slide bucket, key) pairs', () => g.operators().reduce((a, op) => a + op.stateEntries, 0));
   m.gauge('state_buckets', 'Slide buckets holding state', () => g.operators().reduce((a, op) => a + op.openBuckets, 0));
-  m.gauge('latency_ms', 'Send-to-processed latency', () => quantiles(g.latency.summary()), 'quantile');
+  m.gauge('latency_ms', 'Processing latency: from when the run could first read a record (its send, or the run start) to processed', () => quantiles(g.latency.summary()), 'quantile');
   m.gauge('result_latency_ms', 'Window fired to its result written (or committed, on Kafka)', () => quantiles(g.resultLatency.summary()), 'quantile');
   const scoring = g.scoring;
   if (scoring) m.gauge('scoring', 'Scoring: actions, results lacking online or batch inputs', () => {

@@ -1,3 +1,4 @@
+import { invocation } from '../core/invocation.js';
 import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -39,6 +40,8 @@ export interface RunOptions {
 }
 
 export interface RunSummary extends RunFigures {
+  /** The command line that made this run (provenance in verify's report). */
+  command?: string;
   /** Scenarios with reports: input = valid + corrupted + malformed, as this run counted them. */
   reconciliation?: Reconciliation;
   /** Set when this run continued from a checkpoint of a run that was stopped or killed. */
@@ -105,6 +108,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
     interrupted: interrupted || undefined,
     writerGone: source.writerGone || undefined,
+    command: invocation(),
   };
   writeJsonAtomic(p.run, summary);
   // Finished and written: a later run starts afresh rather than resuming.

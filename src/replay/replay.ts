@@ -1,3 +1,5 @@
+import { invocation } from '../core/invocation.js';
+import { describeInput } from './input-facts.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { SatError, UsageError } from '../core/errors.js';
@@ -46,6 +48,8 @@ export interface ReplayOptions extends SourceOverrides {
   /** The first ms are sent but left out of the rate and latency figures. */
   warmupMs?: number;
   progress?: (p: PaceProgress) => void;
+  /** Marks each batch sent and acknowledged (the progress line's "waiting for the broker"). */
+  acks?: { sending(now: number): number; acked(token: number): void };
   /** While the file is read and ordered, before the first send: rows read so far, every second. */
   reading?: (p: ScanProgress) => void;
   /** Publishes live figures (sat replay --metrics-port). */
@@ -83,6 +87,10 @@ export interface ReplaySummary extends PlanSummary {
   recordsPerSecond: number;
   /** Set when this replay is one of several sharing the dataset. */
   shard?: Shard;
+  /** The command line that made this replay (provenance in verify's report). */
+  command?: string;
+  /** The input's size in bytes, and for a single file its SHA-256 (a folder's files are not hashed). */
+  input?: { bytes: number; files: number; sha256?: string };
   /** What paced the sends: a rate, a profile, event time, or as fast as possible. */
   schedule?: string;
   stoppedBy?: PaceResult['stoppedBy'];
@@ -198,12 +206,16 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
     partitions,
     transport: o.transport ?? { kind: 'log' },
     shard,
+    command: invocation(),
     sentTo: sink.describe,
     mix: o.mix,
     malformedKinds,
     elapsedMs: Math.round(elapsedMs),
     recordsPerSecond: Math.round(total / Math.max(elapsedMs / 1000, 1e-9)),
   });
+  // Hashed while it is replayed (a second read, streamed), so the report can name exactly what was sent.
+  const inputFacts = describeInput(files ?? [o.file]);
+  inputFacts.catch(() => undefined);
   const ledger = new LedgerWriter(own.ledger);
   const malformedKinds: Record<string, number> = {};
   // Until it has finished, the summary claims nothing sent.
@@ -257,7 +269,9 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
           if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
           sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }
+        const token = o.acks?.sending(performance.now());
         const offsets = await sink.send(batch);
+        if (token !== undefined) o.acks!.acked(token);
         const acked = now();
         // Let timers and I/O in now and then, even when sending flat out: the ledger's file stream (which
         // otherwise holds every line in memory, unopened), the progress line, a signal, a metrics scrape.
@@ -299,6 +313,7 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
   }
   latency.save(own.latency);
   const result = describe(true, paceResult.elapsedMs);
+  result.input = await inputFacts;
   const faultsSent = Object.fromEntries(Object.keys(summary.faults).map((k) => [k, sent[k] ?? 0])) as PlanSummary['faults'];
   Object.assign(result, {
     sent: paceResult.sent,

@@ -1,5 +1,6 @@
 import type { VerifyReport } from '../verify/verify.js';
-import { latencyLine } from './latency.js';
+import { latencyLine, latencyMeaning } from './latency.js';
+import type { Provenance } from '../verify/provenance.js';
 
 /**
  * The HTML report: one self-contained page (inline CSS and SVG, no scripts, nothing fetched) with
@@ -26,14 +27,15 @@ export function renderHtml(r: VerifyReport): string {
         chart('Latency percentile curve (ms)', Object.entries(s.latency).map(([name, pts]) => ({ name, points: pts.map(([p, ms]) => [percentX(p), ms] as [number, number]) })), {
           xTicks: [0, 50, 90, 99, 99.9, 99.99, 99.999].map((p) => [percentX(p), `${p}%`] as [number, string]),
           id: 'latency',
+          why: s.why?.latency,
         }),
-        chart('Throughput (records sent per second)', [{ name: 'sent', points: s.throughput }], { id: 'throughput', xLabel: 's since the first send' }),
-        chart('Watermark (event time) over replay time', [{ name: 'watermark', points: s.watermark.map(([t, w]) => [t, w / 86_400_000] as [number, number]) }], { id: 'watermark', xLabel: 's since the first send', yLabel: 'days since 1970', fromZero: false }),
-        chart('Expected vs actual count per window', [{ name: 'windows', points: s.windows, dots: true }], { id: 'windows', xLabel: 'expected', yLabel: 'actual', diagonal: true }),
+        chart('Throughput (records sent per second)', [{ name: 'sent', points: s.throughput }], { id: 'throughput', xLabel: 's since the first send', why: s.why?.throughput }),
+        chart('Watermark (event time, UTC) over replay time', [{ name: 'watermark', points: s.watermark }], { id: 'watermark', xLabel: 's since the first send', yFormat: timeTicks(s.watermark.map(([, w]) => w)), fromZero: false, why: s.why?.watermark }),
+        chart('Expected vs actual count per window', [{ name: 'windows', points: s.windows, dots: true }], { id: 'windows', xLabel: 'expected', yLabel: 'actual', diagonal: true, why: s.why?.windows }),
       ].join('\n')
     : '<p>No series in this report.</p>';
   const lat = Object.entries(r.latency ?? {})
-    .map(([n, l]) => `<li><b>${esc(n)}</b>: ${esc(latencyLine(l))}</li>`)
+    .map(([n, l]) => `<li><b>${esc(n)}</b>: ${esc(latencyLine(l))}<br><small>${esc(latencyMeaning(n))}</small></li>`)
     .join('');
   const failed = r.checks.filter((c) => !c.pass && !c.skipped);
   return `<!doctype html>
@@ -51,6 +53,7 @@ svg{background:#fff;border:1px solid #ddd;margin:.5em 0}
 <div class="verdict ${r.pass ? 'pass' : 'fail'}" id="verdict">${r.pass ? 'PASS' : 'FAIL'}</div>
 <p>scenario <b>${esc(r.scenario)}</b>, results <code>${esc(r.actual)}</code>, watermark model <b>${esc(r.watermark)}</b>${r.verifiedAt ? `, verified ${esc(r.verifiedAt)}` : ''}.
 ${r.pass ? `All ${r.checks.filter((c) => !c.skipped).length} checks passed.` : `${failed.length} checks failed: ${esc(failed.map((c) => c.name).join('; '))}.`}</p>
+${r.provenance ? provenanceTable(r.provenance, esc) : ''}
 ${r.evidence ? `<h2>Evidence</h2><table id="evidence">${Object.entries(r.evidence).map(([k, v]) => `<tr><td>${esc(k.replace(/_/g, ' '))}</td><td>${v ?? 'n/a'}</td></tr>`).join('')}</table>` : ''}
 <h2>Checks</h2>
 <table id="checks"><tr><th>check</th><th>result</th><th>expected</th><th>actual</th><th>diff</th><th>detail</th></tr>
@@ -73,13 +76,16 @@ interface Series {
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 
 /** A small SVG line or scatter chart with axes; an empty series gets a "no data" note. */
-function chart(title: string, series: Series[], o: { id: string; xLabel?: string; yLabel?: string; xTicks?: [number, string][]; diagonal?: boolean; fromZero?: boolean }): string {
+function chart(title: string, series: Series[], o: { id: string; xLabel?: string; yLabel?: string; xTicks?: [number, string][]; yFormat?: (v: number) => string; diagonal?: boolean; fromZero?: boolean; why?: string }): string {
   const W = 520;
   const H = 280;
   const m = { l: 60, r: 10, t: 28, b: 40 };
   const all = series.flatMap((x) => x.points);
   const head = `<svg id="plot-${o.id}" class="plot" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg"><text x="${W / 2}" y="18" text-anchor="middle" font-weight="600">${title}</text>`;
-  if (all.length === 0) return `${head}<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#888">no data</text></svg>`;
+  // Nothing to draw (or one point, which draws no line): say why in the plot's place.
+  if (all.length === 0 || (o.why !== undefined && all.length < 2 && !series.some((x) => x.dots))) {
+    return `${head}<foreignObject x="20" y="${H / 2 - 30}" width="${W - 40}" height="80"><p xmlns="http://www.w3.org/1999/xhtml" class="why" style="margin:0;text-align:center;color:#666">${(o.why ?? 'no data').replace(/&/g, '&amp;').replace(/</g, '&lt;')}</p></foreignObject></svg>`;
+  }
   let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
   let [y0, y1] = [Math.min(o.fromZero === false ? Infinity : 0, ...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
   if (o.diagonal) [x0, x1, y0, y1] = [Math.min(x0, y0), Math.max(x1, y1), Math.min(x0, y0), Math.max(x1, y1)];
@@ -92,7 +98,7 @@ function chart(title: string, series: Series[], o: { id: string; xLabel?: string
   parts.push(`<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#444"/><line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#444"/>`);
   for (let i = 0; i <= 4; i++) {
     const yv = y0 + ((y1 - y0) * i) / 4;
-    parts.push(`<text x="${m.l - 4}" y="${Y(yv) + 4}" text-anchor="end" font-size="10">${fmt(yv)}</text>`);
+    parts.push(`<text x="${m.l - 4}" y="${Y(yv) + 4}" text-anchor="end" font-size="10">${(o.yFormat ?? fmt)(yv)}</text>`);
   }
   const xt = o.xTicks ?? [0, 1, 2, 3, 4].map((i) => [x0 + ((x1 - x0) * i) / 4, fmt(x0 + ((x1 - x0) * i) / 4)] as [number, string]);
   for (const [xv, label] of xt) if (xv >= x0 && xv <= x1) parts.push(`<text x="${X(xv)}" y="${H - m.b + 14}" text-anchor="middle" font-size="10">${label}</text>`);
@@ -107,4 +113,38 @@ function chart(title: string, series: Series[], o: { id: string; xLabel?: string
   });
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** Tick labels for epoch-ms values: the date when they span days, the time of day (and seconds) when not. */
+function timeTicks(values: number[]): (v: number) => string {
+  const span = values.length ? Math.max(...values) - Math.min(...values) : 0;
+  return (v) => {
+    const iso = new Date(v).toISOString();
+    return span >= 4 * 86_400_000 ? iso.slice(0, 10) : span >= 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : span >= 240_000 ? iso.slice(11, 16) : iso.slice(11, 19);
+  };
+}
+
+/** What was tested: the version, the commands, the input (size, hash), seed, faults, pace, engine, model. */
+function provenanceTable(p: Provenance, esc: (s: string) => string): string {
+  const r = p.replay;
+  const size = r.bytes === undefined ? '' : `, ${r.bytes.toLocaleString('en-US')} bytes${r.files && r.files > 1 ? ` in ${r.files} files` : ''}`;
+  const rows: [string, string | undefined][] = [
+    ['sat', p.sat],
+    ['input', `${r.file} (${r.format}${size})`],
+    ['input SHA-256', r.sha256 ?? (r.files && r.files > 1 ? 'not hashed (a folder of files)' : undefined)],
+    ['scenario', r.scenario],
+    ['seed', String(r.seed)],
+    ['faults', r.faults],
+    ['pace', r.pace],
+    ['transport', r.transport],
+    ['engine judged', p.engine],
+    ['watermark model', p.watermarkModel],
+    ['replay command', r.command],
+    ['run command', p.run],
+    ['verify command', p.verify],
+  ];
+  return `<h2>What was tested</h2><table id="provenance">${rows
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${k.endsWith('command') || k === 'input SHA-256' ? `<code>${esc(v!)}</code>` : esc(v!)}</td></tr>`)
+    .join('')}</table>`;
 }

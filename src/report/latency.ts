@@ -58,3 +58,12 @@ export function latencyLine(s: LatencySummary): string {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
   return `p50 ${f(s.p50)} ms, p90 ${f(s.p90)}, p99 ${f(s.p99)}, p99.9 ${f(s.p999)}, p99.99 ${f(s.p9999)}, max ${f(s.max)} (${s.count} records)`;
 }
+
+/** What each latency figure measures, said beside it in every report. */
+export function latencyMeaning(name: string): string {
+  if (name.startsWith('replay send-to-ack')) return "from each record's intended send time (paced: a stall counts for every record behind it) or its send (unpaced) to the transport's acknowledgement";
+  if (name.startsWith('run processing')) return 'from when sat run could first have read the record (its send, or the run\'s start if it was sent before) to processed';
+  if (name.startsWith('run send-to-processed')) return 'from the send to processed, end to end: a run started after the replay counts its own late start here';
+  if (name.startsWith('run window-fired-to-result')) return "from a window's firing (the watermark passing its close) to its result written (committed, on Kafka)";
+  return '';
+}

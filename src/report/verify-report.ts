@@ -1,6 +1,6 @@
 import type { VerifyReport } from '../verify/verify.js';
 import type { Evidence } from '../verify/evidence.js';
-import { latencyLine } from './latency.js';
+import { latencyLine, latencyMeaning } from './latency.js';
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
 const num = (x: number | undefined) => (x === undefined ? '' : Number.isInteger(x) ? x.toLocaleString('en-US') : x.toFixed(3));
@@ -20,6 +20,11 @@ export function renderTerminal(r: VerifyReport): string {
   );
   lines.push(`      results ${r.actual}, watermark model ${r.watermark}`);
   if (r.evidence) lines.push(`      evidence: ${evidenceLine(r.evidence)}`);
+  const p = r.provenance;
+  if (p) {
+    const size = p.replay.bytes === undefined ? '' : `, ${p.replay.bytes.toLocaleString('en-US')} bytes${p.replay.sha256 ? `, sha256 ${p.replay.sha256.slice(0, 12)}` : ''}`;
+    lines.push(`      tested: ${p.replay.file} (${p.replay.format}${size}); seed ${p.replay.seed}; faults ${p.replay.faults}; pace ${p.replay.pace}; ${p.replay.transport}; engine ${p.engine}; sat ${p.sat}`);
+  }
   lines.push('');
   lines.push(`${pad('check', 48)} ${pad('result', 6)} ${'expected'.padStart(10)} ${'actual'.padStart(10)} ${'diff'.padStart(8)}`);
   for (const c of r.checks) {
@@ -43,7 +48,7 @@ export function renderTerminal(r: VerifyReport): string {
   const lat = Object.entries(r.latency ?? {});
   if (lat.length > 0) {
     lines.push('', 'latency:');
-    for (const [name, s] of lat) lines.push(`  ${pad(name, 34)} ${latencyLine(s)}`);
+    for (const [name, s] of lat) lines.push(`  ${pad(name, 34)} ${latencyLine(s)}`, `  ${' '.repeat(34)} (${latencyMeaning(name)})`);
   }
   return lines.join('\n');
 }

@@ -97,7 +97,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       const texts = c.set !== undefined && typeof c.set[0] === 'string';
       const f = field(c.field, what);
       if (texts && f.type !== 'string') fail(`${what}: "${t}" compares text, but "${c.field}" is ${f.type} (write the values unquoted)`);
-      if (!texts && f.type === 'string') fail(`${what}: "${t}" compares numbers, but "${c.field}" is a string (quote the values: '${c.set?.[0] ?? c.value}')`);
+      if (!texts && f.type === 'string') fail(`${what}: "${t}" compares numbers, but "${c.field}" is a string (a string takes =, !=, in and not in, with quoted values: ${c.field} = '${c.set?.[0] ?? c.value}')`);
       if (!texts) numeric(c.field, what);
       return c;
     });

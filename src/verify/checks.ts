@@ -27,7 +27,15 @@ export async function one(db: DuckDBConnection, sql: string): Promise<number> {
 }
 
 export async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  const r = await db.runAndReadAll(sql);
+  // Numbers as numbers on both sides of an example: DuckDB's JSON form gives a BIGINT (a count) as
+  // text, beside the DOUBLE the engine wrote, and "3" vs 4 reads as a type mismatch that is not there.
+  const numeric = r.columnTypes().map((t) => /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|DECIMAL|FLOAT|DOUBLE)/.test(t.toString()));
+  const names = r.columnNames();
+  return r.getRowObjectsJson().map((o) => {
+    for (let i = 0; i < names.length; i++) if (numeric[i] && typeof o[names[i]] === 'string') o[names[i]] = Number(o[names[i]]);
+    return o as Record<string, unknown>;
+  });
 }
 
 /** A ms epoch column as an ISO timestamp, for examples in reports. */

@@ -15,6 +15,8 @@ export interface ReportSeries {
   latency: Record<string, [number, number][]>;
   /** Per window (up to 2,000, the worst first): [expected count, actual count]. */
   windows: [number, number][];
+  /** Why a plot has nothing to draw (a sub-second replay, no histograms, windows only within bounds). */
+  why?: Partial<Record<'throughput' | 'watermark' | 'latency' | 'windows', string>>;
 }
 
 const CURVE = [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100];
@@ -28,7 +30,8 @@ function curveOf(file: string): [number, number][] | undefined {
   return CURVE.map((p) => [p, h.getValueAtPercentile(p) / 1000]);
 }
 
-export async function collectSeries(db: DuckDBConnection, s: Scenario, dir: string, exact: boolean): Promise<ReportSeries> {
+/** `bounded`: the model that judged the windows when it gave no single expected count, else undefined. */
+export async function collectSeries(db: DuckDBConnection, s: Scenario, dir: string, bounded: string | undefined, ownRun: boolean): Promise<ReportSeries> {
   const pairs = async (sql: string) => (await db.runAndReadAll(sql)).getRows().map((r) => [Number(r[0]), Number(r[1])] as [number, number]);
   const throughput = await pairs(`WITH t AS (SELECT min(send_time) AS t0 FROM ledger)
     SELECT floor((send_time - t0) / 1000) AS sec, count(*) FROM ledger, t GROUP BY sec ORDER BY sec`);
@@ -40,11 +43,18 @@ export async function collectSeries(db: DuckDBConnection, s: Scenario, dir: stri
     if (c) latency[part.shard ? `replay send-to-ack (shard ${part.shard.index})` : 'replay send-to-ack'] = c;
   }
   const run = curveOf(paths(dir).runLatency);
-  if (run) latency['run send-to-processed'] = run;
+  if (run) latency['run processing'] = run;
   const count = ident(s.aggregations.find((a) => a.op === 'count')!.name);
-  const windows = exact
+  const windows = bounded === undefined
     ? await pairs(`SELECT coalesce(e.${count}, 0), coalesce(a.total, 0) FROM expected e FULL JOIN act_g a USING (ws, k)
         ORDER BY abs(coalesce(e.${count}, 0) - coalesce(a.total, 0)) DESC, ws LIMIT 2000`)
     : [];
-  return { throughput, watermark, latency, windows };
+  const why: ReportSeries['why'] = {};
+  const sent = throughput.reduce((n, [, c]) => n + c, 0);
+  if (throughput.length < 2) why.throughput = `the replay sent all ${sent.toLocaleString('en-US')} records within one second: nothing to plot over time (a paced replay, --rate, spreads them)`;
+  if (watermark.length < 2) why.watermark = watermark.length === 0 ? 'no valid record moved the watermark' : why.throughput ?? 'one second of sends: one point';
+  if (Object.keys(latency).length === 0) why.latency = ownRun ? 'no latency histograms in the working directory (replay-latency.hlog, run-latency.hlog)' : 'no histograms: the results came from another engine, which records no latency here, and the replay left none';
+  if (bounded !== undefined) why.windows = `windows were judged within bounds (the ${bounded} model): there is no single expected count per window to plot`;
+  else if (windows.length === 0) why.windows = 'no (window, key) was expected or emitted';
+  return { throughput, watermark, latency, windows, ...(Object.keys(why).length ? { why } : {}) };
 }

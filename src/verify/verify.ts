@@ -1,3 +1,4 @@
+import { provenanceOf, type Provenance } from './provenance.js';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -101,18 +102,22 @@ export interface VerifyReport {
   diagnosis?: Diagnosis[];
   /** What the verdict did not decide, said even when it passed (e.g. windows only within bounds). */
   notes?: string[];
+  /** What was tested: version, commands, input (size, hash), seed, faults, pace, engine, model. */
+  provenance?: Provenance;
 }
 
 /** Latency summaries from replay.json (or its shards) and run.json, for the report. */
 function latencyOf(dir: string): Record<string, LatencySummary> {
   const out: Record<string, LatencySummary> = {};
-  const read = (file: string) => (existsSync(file) ? readJson<{ latency?: LatencySummary; resultLatency?: LatencySummary }>(file, (x) => readFileSync(x, 'utf8')) : undefined);
+  const read = (file: string) => (existsSync(file) ? readJson<{ latency?: LatencySummary; sendLatency?: LatencySummary; resultLatency?: LatencySummary }>(file, (x) => readFileSync(x, 'utf8')) : undefined);
   for (const part of replayParts(dir)) {
     const l = read(part.replay)?.latency;
     if (l) out[part.shard ? `replay send-to-ack (shard ${part.shard.index}/${part.shard.count})` : 'replay send-to-ack'] = l;
   }
   const run = read(paths(dir).run);
-  if (run?.latency) out['run send-to-processed'] = run.latency;
+  // Older run.json files have only the send-to-processed figure, under `latency`.
+  if (run?.latency) out[run.sendLatency ? 'run processing' : 'run send-to-processed'] = run.latency;
+  if (run?.sendLatency) out['run send-to-processed'] = run.sendLatency;
   if (run?.resultLatency) out['run window-fired-to-result'] = run.resultLatency;
   return out;
 }
@@ -247,7 +252,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       );
     }
     const report: VerifyReport = { diagnosis, notes: notes.length ? notes : undefined, pass: failed.length === 0, scenario: o.scenario.name, actual, watermark: model, failed, counts, evidence, checks, latency: latencyOf(o.dir), verifiedAt: new Date().toISOString(),
-      series: await collectSeries(db, o.scenario, o.dir, !bounded && o.scenario.window.emit !== 'active'),
+      provenance: provenanceOf(replay, o.dir, ownRun ? 'sat run' : (o.engine ?? 'unknown'), model),
+      series: await collectSeries(db, o.scenario, o.dir, bounded ? model : undefined, ownRun),
     };
     if (!o.noReportFile) writeJsonAtomic(p.report, report);
     return report;

@@ -93,7 +93,7 @@ describe('usage errors exit 2 with a one-line message', () => {
     writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {tumbling: 1 minute}\nwatermark: 1m\naggregations: {n: count()}\n');
     expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /"1 minute" is not a duration/);
     writeFileSync(bad, 'name: x\nkey: k\nevent_time: t\nid: [k]\nfields: {k: string, t: timestamp}\nwindow: {tumbling: 1m}\nwatermark: 1m\naggregations: {n: count()}\nfilter: ["k > 3"]\n');
-    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /filter: "k" is string, not a number/);
+    expectUsage(sat('replay', sample, '--scenario', bad, '--dir', dir), /filter: "k > 3" compares numbers, but "k" is a string \(a string takes =, !=, in and not in, with quoted values: k = '3'\)/);
   });
 
   it('--help exits 0', () => {

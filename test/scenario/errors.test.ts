@@ -57,7 +57,7 @@ describe('scenario errors name the real problem', () => {
     writeFileSync(file, `${withFilter("flag = 'N'").join('\n')}\n`);
     expect(loadScenario(file).filter[0]).toMatchObject({ op: 'in', set: ['N'] });
     expect(errorOf(withFilter('flag = N'))).toMatch(/is not a condition/);
-    expect(errorOf(withFilter('flag in (1, 2)'))).toMatch(/compares numbers, but "flag" is a string \(quote the values: '1'\)/);
+    expect(errorOf(withFilter('flag in (1, 2)'))).toMatch(/compares numbers, but "flag" is a string \(a string takes =, !=, in and not in, with quoted values: flag = '1'\)/);
     expect(errorOf(withFilter("v = 'x'"))).toMatch(/compares text, but "v" is float \(write the values unquoted\)/);
     expect(errorOf(withFilter("flag < 'N'"))).toMatch(/a text compares with = or != only/);
     expect(errorOf(withFilter("flag in ('a', 2)"))).toMatch(/all numbers or all quoted texts/);

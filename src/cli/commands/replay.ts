@@ -12,7 +12,7 @@ import { serveMetrics } from '../../report/metrics.js';
 import { loadRateProfile } from '../../replay/pace/profile-file.js';
 import { say } from '../options.js';
 import { brokersOf, connectionOf, type KafkaFlags } from './kafka-flags.js';
-import { readingProgress, replayProgress } from '../progress.js';
+import { AckWatch, readingProgress, replayProgress } from '../progress.js';
 
 export interface ReplayFlags extends KafkaFlags {
   dir: string;
@@ -76,6 +76,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   const metrics = f.metricsPort === undefined ? undefined : await serveMetrics(f.metricsPort, 'sat_replay');
   if (metrics) say(false, `sat replay: metrics on ${metrics.url}`);
   let progress: ReturnType<typeof replayProgress> | undefined;
+  const acks = new AckWatch();
   const reading = readingProgress(file, f.json || f.progress === false);
   // An interrupt stops the sends at the next batch; the ledger, the end markers and replay.json then
   // describe exactly what went out (Node's default would kill the process with the ledger unwritten).
@@ -91,10 +92,11 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     file, scenario, dir: f.dir, rate: f.rate, seed: f.seed, mix, partitions: f.partitions, format: f.format, header: f.header, quote: f.quote, encoding: f.encoding, ...kafka,
     profile, shard, speedup: f.speedup, maxRecords: f.records, durationMs: f.duration, warmupMs: f.warmup,
     reading: reading.update,
+    acks,
     progress: (p) => {
       reading.stop();
       // Shown once a run has lasted a second: short runs stay quiet.
-      if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json);
+      if (progress === undefined && p.elapsedMs > 1000 && f.progress !== false) progress = replayProgress(Math.min(f.records ?? Infinity, p.total), f.json, { waitingFor: brokers ? 'the broker' : 'the log', watch: acks });
       progress?.update(p);
     },
     metrics,

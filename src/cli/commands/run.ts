@@ -88,7 +88,9 @@ export async function runCommand(f: RunFlags): Promise<number> {
     `ran ${scenario.name} over ${s.records} records in ${s.elapsedMs} ms (${s.recordsPerSecond}/s): ` +
       `${s.counted} counted, ${s.filtered} filtered, ${s.late} late, ${s.duplicates} duplicates, ${s.deadLettered} dead letters; ` +
       `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}\n` +
-      `  send-to-processed latency: ${latencyLine(s.latency)}\n  window-fired-to-result latency: ${latencyLine(s.resultLatency)}`,
+      `  processing latency (from when sat run could first read a record): ${latencyLine(s.latency)}\n` +
+      (s.sendLatency ? `  send-to-processed latency (also the wait before sat run started): ${latencyLine(s.sendLatency)}\n` : '') +
+      `  window-fired-to-result latency: ${latencyLine(s.resultLatency)}`,
   );
   if (s.writerGone) {
     say(false, `sat run: the replay writing ${f.dir}/log stopped before its end (no end marker, its process is gone): processed all ${s.records} records there are, checkpoint written, no window fired early. Replay again (a new replay starts a new stream), or run sat replay to completion`);
