@@ -26,14 +26,17 @@ export function parquetSource(path: string, opts: ParquetOptions): Source {
   const open = (async () => {
     const file = await asyncBufferFromFile(path);
     const metadata = await parquetMetadataAsync(file);
-    const names = parquetSchema(metadata).children.map((c) => c.element.name);
+    const children = parquetSchema(metadata).children;
+    const names = children.map((c) => c.element.name);
+    // A DATE column is a calendar day (YYYY-MM-DD), not the instant hyparquet's Date would print.
+    const dates = new Set(children.filter((c) => c.element.logical_type?.type === 'DATE' || c.element.converted_type === 'DATE').map((c) => c.element.name));
     const hasFields = opts.columns.every((c) => names.includes(c));
     const splitValue = !hasFields && opts.valueColumn !== undefined && names.includes(opts.valueColumn);
-    return { file, metadata, names, splitValue };
+    return { file, metadata, names, splitValue, dates };
   })();
 
   async function* batches(): AsyncGenerator<SourceRow[]> {
-    const { file, metadata, splitValue } = await open;
+    const { file, metadata, splitValue, dates } = await open;
     const total = Number(metadata.num_rows);
     for (let start = 0; start < total; start += CHUNK) {
       const end = Math.min(total, start + CHUNK);
@@ -48,7 +51,7 @@ export function parquetSource(path: string, opts: ParquetOptions): Source {
         const row = start + i;
         if (!splitValue) {
           const values: Record<string, string | null> = {};
-          for (const [k, v] of Object.entries(o)) values[k] = cellText(v);
+          for (const [k, v] of Object.entries(o)) values[k] = dates.has(k) && v instanceof Date ? v.toISOString().slice(0, 10) : cellText(v);
           return { row, values };
         }
         const line = cellText(o[opts.valueColumn as string]) ?? '';

@@ -18,7 +18,7 @@ export interface DatasetInfo {
  * column per field the file has, NULL for empty cells, and __row, the data row's index in the file.
  * Returns the fields the file lacks (e.g. a renamed header column).
  */
-export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: string[]): { sql: string; present: Set<string> } {
+export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: Map<string, string>): { sql: string; present: Set<string> } {
   const fields = s.fields.map((f) => f.name);
   if (d.format === 'csv' || d.format === 'tsv') {
     const delim = s.source.delimiter ?? (d.format === 'tsv' ? '\t' : ',');
@@ -65,8 +65,11 @@ export function datasetSql(s: Scenario, d: DatasetInfo, parquetColumns: string[]
         sql: `SELECT __row, ${select} FROM (SELECT file_row_number AS __row, string_split(CAST(${ident(valueCol)} AS VARCHAR), ${lit(delim)}) AS __f FROM read_parquet(${lit(d.file)}, file_row_number=true))`,
       };
     }
-    const present = new Set(fields.filter((f) => parquetColumns.includes(f)));
-    const select = [...present].map((f) => `NULLIF(CAST(${ident(f)} AS VARCHAR), '') AS ${ident(f)}`).join(', ');
+    const present = new Set(fields.filter((f) => parquetColumns.has(f)));
+    // A Parquet timestamp is an instant: written as ISO-8601 in UTC with milliseconds and a Z (README,
+    // "Event time"), so a scenario's zone does not apply to it; a DATE is YYYY-MM-DD.
+    const text = (f: string) => (/^TIMESTAMP/.test(parquetColumns.get(f)!) ? `strftime(${ident(f)}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'` : `CAST(${ident(f)} AS VARCHAR)`);
+    const select = [...present].map((f) => `NULLIF(${text(f)}, '') AS ${ident(f)}`).join(', ');
     return { present, sql: `SELECT file_row_number AS __row, ${select} FROM read_parquet(${lit(d.file)}, file_row_number=true)` };
   }
   const present = new Set(fields);

@@ -37,10 +37,10 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
   const lateness = s.allowedLateness;
   // A folder is read file by file, each row numbered as replay numbered it (its file's index * 2^32 + its row).
   const files = d.files ?? [d.file];
-  let parquetColumns: string[] = [];
+  let parquetColumns = new Map<string, string>();
   if (d.format === 'parquet') {
-    const r = await db.runAndReadAll(`SELECT name FROM parquet_schema(${lit(files[0])})`);
-    parquetColumns = r.getRowObjectsJson().map((x) => String(x.name));
+    const r = await db.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${lit(files[0])})`);
+    parquetColumns = new Map(r.getRows().map(([name, type]) => [String(name), String(type)]));
   }
   // The files' text is read straight into `data` (no table of raw text: 10M rows of it cost 9 s and
   // the memory the steps below need). Re-encoded copies live until then.

@@ -67,4 +67,31 @@ describe('event time in a zone, end to end', () => {
     const hours = new Set(r.results.map((x) => x.window_start.slice(11, 13)));
     expect([...hours].sort()).toEqual(['00', '01', '02', '03']);
   });
+
+  it('Parquet TIMESTAMP and DATE columns: a timestamp is an instant (the zone does not move it), a date a day; both sides agree', async () => {
+    const inputs = tempDir('sat-tz-pq-in-');
+    const file = join(inputs, 'trips.parquet');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    await db.run(`COPY (SELECT 't' || i AS trip_id, 'z' || (i % 4) AS zone, TIMESTAMP '2024-11-03 04:00:00' + to_milliseconds(i * 17001) AS pickup,
+        DATE '2024-10-20' + CAST(i / 40 AS INTEGER) AS day, 5 + (i % 13) * 1.5 AS fare FROM range(600) t(i)) TO '${file}' (FORMAT parquet)`);
+    db.closeSync();
+    const write = (name: string, eventTime: string, pickupType: string) => {
+      const f = join(inputs, `${name}.yaml`);
+      writeFileSync(f, `name: ${name}\nkey: zone\nevent_time: ${eventTime}\nid: [trip_id]\nfields: { trip_id: string, zone: string, pickup: ${pickupType}, day: date, fare: float }\nwindow: { tumbling: 1h }\nwatermark: 5m\naggregations: { trips: count(), fares: sum(fare) }\n`);
+      return f;
+    };
+    for (const [name, scenario] of [['by-pickup', write('by-pickup', '{ field: pickup, zone: America/New_York }', 'timestamp')], ['by-day', write('by-day', 'day', 'timestamp')]]) {
+      const dir = tempDir(`sat-tz-pq-${name}-`);
+      const replay = sat('replay', file, '--scenario', scenario, '--rate', '0', '--late', '0.05', '--duplicates', '0.05', '--malformed', '0.02', '--seed', '9', '--dir', dir, '--json');
+      expect(replay.code, replay.stderr).toBe(0);
+      expect(sat('run', '--dir', dir).code).toBe(0);
+      const verify = sat('verify', '--dir', dir, '--json');
+      expect(verify.code, `${name}: ${verify.stderr}${JSON.stringify(verify.json?.checks?.filter((c: { pass: boolean }) => !c.pass))}`).toBe(0);
+      expect(verify.json.counts.counted_expected, name).toBeGreaterThan(400);
+      const starts = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { window_start: string }).window_start).sort();
+      // 04:00 UTC as written in the file, not 04:00 New York time; days from 2024-10-20.
+      expect(starts[0], name).toBe(name === 'by-pickup' ? '2024-11-03T04:00:00.000Z' : '2024-10-20T00:00:00.000Z');
+    }
+  });
 });
