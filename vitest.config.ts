@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/core/**/*.test.ts',
   'test/scenario/**/*.test.ts',
+  'test/batch/merge.test.ts',
   'test/differential/**/*.test.ts',
   'test/engine/operator.test.ts',
   'test/engine/score.test.ts',

@@ -89,6 +89,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('recompute the expected results with an independent oracle and judge the actual ones')
     .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
     .option('--actual <path>', "results to judge: a JSONL, CSV or Parquet file, a directory of them (Spark's part-* layout), or kafka://HOST:PORT/TOPIC; default: sat run's")
+    .option('--actual-batch <dir>', "a batch job's rollup tables to judge (NAME.parquet, .csv or .jsonl per rollup of the scenario); default: sat batch's in <dir>/batch")
     .option('--map <name=column,...>', "the engine's column names, e.g. window_start=window.start,key=product_id (dots reach into structs)")
     .addOption(new Option('--output-mode <mode>', 'append: one final row per window and key; update: the last row per window and key counts').choices(['append', 'update']).default('append'))
     .option('--dead-letters <path>', 'dead letters of an external engine (JSONL or kafka:// with partition, offset)')
@@ -258,6 +259,17 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const s = loadScenario(flags.scenario);
       process.stdout.write(`${JSON.stringify({ ...s, path: undefined, endOfStreamHeader: HEADER_END }, null, 2)}\n`);
       setExit(0);
+    });
+
+  common(program.command('batch'))
+    .description("the batch layer: the scenario's rollups (batch.rollups) over the stream's results, each written as <dir>/batch/<name>.parquet; verify reconciles them with the raw data")
+    .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
+    .option('--results <path>', "the results to roll up: sat run's (default: <dir>/results.jsonl), or another engine's file or directory")
+    .option('--map <name=column,...>', "the results' column names, as verify --map")
+    .option('--out <dir>', 'where the tables go (default: <dir>/batch)')
+    .action(async (flags) => {
+      const { batchCommand } = await import('./commands/batch.js');
+      setExit(await batchCommand(flags));
     });
 
   const scenarioCmd = program.command('scenario').description('scenarios: write one for your own file');

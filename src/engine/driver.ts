@@ -1,3 +1,4 @@
+import { invocation } from '../core/invocation.js';
 import { killSwitch } from '../chaos/kill-switch.js';
 import { Latency } from '../report/latency.js';
 import type { MetricsSink } from '../report/metrics.js';
@@ -169,6 +170,7 @@ export class Driver {
     const c = this.committer;
     return {
       scenario,
+      command: invocation(),
       records: this.records,
       deadLettered: c.counts.deadLettered,
       ...stats,

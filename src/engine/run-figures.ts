@@ -20,6 +20,8 @@ export interface RunFigures extends OperatorStats {
    * count its own late start here.
    */
   latency: LatencySummary;
+  /** The command line that made this run (provenance in verify's report). */
+  command?: string;
   /** Send (by replay) to processed, ms: end to end, including any time before sat run started. */
   sendLatency?: LatencySummary;
   /** A window's firing (the watermark passing its end + lateness) to its result written (committed, on Kafka), ms. */

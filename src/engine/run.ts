@@ -1,4 +1,3 @@
-import { invocation } from '../core/invocation.js';
 import { claimWorkdir, lockWorkdir, writeJsonAtomic } from '../core/workdir-guard.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -40,8 +39,6 @@ export interface RunOptions {
 }
 
 export interface RunSummary extends RunFigures {
-  /** The command line that made this run (provenance in verify's report). */
-  command?: string;
   /** Scenarios with reports: input = valid + corrupted + malformed, as this run counted them. */
   reconciliation?: Reconciliation;
   /** Set when this run continued from a checkpoint of a run that was stopped or killed. */
@@ -108,7 +105,6 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
     interrupted: interrupted || undefined,
     writerGone: source.writerGone || undefined,
-    command: invocation(),
   };
   writeJsonAtomic(p.run, summary);
   // Finished and written: a later run starts afresh rather than resuming.

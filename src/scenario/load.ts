@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { describeIssues } from './issues.js';
 import { parseCondition } from './conditions.js';
 import { parseExpression, references, type Expr } from './expression.js';
-import type { Aggregation, Condition, FieldSpec, FieldType, Scenario, ScoreSpec, WindowSpec } from './types.js';
+import type { Aggregation, Condition, FieldSpec, FieldType, Rollup, Scenario, ScoreSpec, WindowSpec } from './types.js';
 import { AGGREGATION_OPS, type FaultMix } from './types.js';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
 import { EPOCH_FORMATS, formatProblem } from '../core/time-format.js';
@@ -122,6 +122,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
   }
 
   const score = scoreSpec(r, aggregations, fail);
+  const rollups = r.batch && rollupSpecs(r.batch.rollups, aggregations, fields, window, fail);
 
   return {
     name: r.name,
@@ -150,6 +151,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
     faults: { ...(Object.fromEntries(INJECTED_FAULTS.map((f) => [f.share, (r.faults as unknown as Record<string, number>)[f.scenarioKey]])) as Omit<FaultMix, 'lateBy'>), lateBy },
     score,
     resultColumns: r.results?.columns,
+    rollups,
     reports: r.reports && {
       corrupted: { field: field(r.reports.corrupted.field, 'reports.corrupted.field').name, values: r.reports.corrupted.values, missing: r.reports.corrupted.missing },
       countries: r.reports.countries && { ...r.reports.countries, field: field(r.reports.countries.field, 'reports.countries.field').name },
@@ -157,6 +159,32 @@ export function parseScenario(raw: unknown, path: string): Scenario {
       topUsers: { field: field(r.reports.top_users.field, 'reports.top_users.field').name, n: r.reports.top_users.n },
     },
   };
+}
+
+/**
+ * Rollups merge the windows' partial aggregates, so each must be mergeable from what a result
+ * carries: a count or sum adds; an average is weighted by the count() (exact only when its field is
+ * never empty); min and max fold; variance and stddev combine by Chan's formula with the field's
+ * average and the count; first and last take the earliest and latest window. count_distinct is not
+ * mergeable (a value in two windows counts once), and sliding windows hold a record several times.
+ */
+function rollupSpecs(raw: Record<string, { every: Rollup['every']; aggregations: string[]; top?: { n: number; by: string } }>, aggregations: Aggregation[], fields: FieldSpec[], window: WindowSpec, fail: (msg: string) => never): Rollup[] {
+  if (window.kind !== 'tumbling') fail('batch.rollups: need tumbling windows (a sliding window holds each record in several results, so their sums count it several times)');
+  const byName = new Map(aggregations.map((a) => [a.name, a]));
+  return Object.entries(raw).map(([name, r]) => {
+    const at = `batch.rollups.${name}`;
+    if (r.every !== 'all' && 86_400_000 % window.size !== 0) fail(`${at}.every: ${r.every} needs windows that divide a day (a window would straddle two ${r.every}s); use every: all`);
+    const aggs = r.aggregations.map((n) => {
+      const a = byName.get(n) ?? fail(`${at}.aggregations: "${n}" is not one of the scenario's aggregations (${aggregations.map((x) => x.name).join(', ')})`);
+      if (a.op === 'count_distinct') fail(`${at}.aggregations: ${n} is count_distinct, which windows cannot be merged into (a value seen in two windows counts once)`);
+      const f = a.field === undefined ? undefined : fields.find((x) => x.name === a.field);
+      if ((a.op === 'avg' || a.op === 'stddev' || a.op === 'variance') && f?.nullable) fail(`${at}.aggregations: ${n} is ${a.op}(${a.field}) of a nullable field: the count() does not say how many values each window averaged`);
+      if ((a.op === 'stddev' || a.op === 'variance') && !aggregations.some((x) => x.op === 'avg' && x.field === a.field)) fail(`${at}.aggregations: ${n} needs avg(${a.field}) among the scenario's aggregations to be merged`);
+      return a;
+    });
+    if (r.top && !aggs.some((a) => a.name === r.top!.by)) fail(`${at}.top.by: "${r.top.by}" is not one of this rollup's aggregations`);
+    return { name, every: r.every, aggregations: aggs, top: r.top };
+  });
 }
 
 const ACTION = /^\s*score\s*<\s*(-?\d+(?:\.\d+)?)\s*$/;

@@ -106,6 +106,21 @@ export const RawScenario = z.strictObject({
     })
     .optional()
     .describe('batch reports over the whole stream (the messages scenario)'),
+  batch: z
+    .strictObject({
+      rollups: z
+        .record(
+          z.string().regex(/^[A-Za-z_][\w-]*$/),
+          z.strictObject({
+            every: z.enum(['day', 'month', 'year', 'all']).describe('the calendar unit of the window starts (UTC) rolled up together, or all time'),
+            aggregations: z.array(z.string()).min(1).describe("the scenario's aggregations to roll up, each merged by its kind: counts and sums add, an average is weighted by the count, min of mins, variance by Chan's formula"),
+            top: z.strictObject({ n: z.number().int().min(1).max(1000), by: z.string() }).optional().describe('keep the n keys with the largest value of this rolled-up aggregation per unit'),
+          }),
+        )
+        .describe('name: {every, aggregations, top}; sat batch writes each as a table, verify reconciles it with the raw data'),
+    })
+    .optional()
+    .describe('the batch layer: rollups of the stream\'s results (README, "The batch layer")'),
   results: z
     .strictObject({ columns: z.record(z.string(), z.string().regex(/^[\w.-]+$/)).describe("sat's name: the external engine's column") })
     .optional()

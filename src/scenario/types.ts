@@ -123,6 +123,15 @@ export interface ReportsSpec {
   topUsers: { field: string; n: number };
 }
 
+/** A rollup of the stream's results (the batch layer): by key and a calendar unit of the window start. */
+export interface Rollup {
+  name: string;
+  every: 'day' | 'month' | 'year' | 'all';
+  /** The scenario's aggregations rolled up, each merged by its op. */
+  aggregations: Aggregation[];
+  top?: { n: number; by: string };
+}
+
 export interface Scenario {
   name: string;
   description: string;
@@ -148,4 +157,6 @@ export interface Scenario {
   /** How an external engine names result columns: sat's name -> theirs (verify --map overrides). */
   resultColumns?: Record<string, string>;
   reports?: ReportsSpec;
+  /** The batch layer's rollups (sat batch; reconciled by verify). */
+  rollups?: Rollup[];
 }

@@ -38,6 +38,7 @@ export interface VerifyFlags {
   sparkCheckpoint?: string;
   flinkWatermarks?: string;
   memoryLimit?: string;
+  actualBatch?: string;
 }
 
 export async function verifyCommand(f: VerifyFlags): Promise<number> {
@@ -46,7 +47,7 @@ export async function verifyCommand(f: VerifyFlags): Promise<number> {
   const r = await verify({
     scenario: loadScenario(name), dir: f.dir, actual: f.actual, deadLetters: f.deadLetters, late: f.late, alerts: f.alerts, tolerance: f.tolerance, watermark: f.watermarkModel ?? f.watermark, batchSpanMs: f.batchSpan, kafkaConfig: f.kafkaConfig,
     actions: f.actions, snapshots: f.snapshots, maxMissingOnline: f.maxMissingOnline,
-    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous, engine: f.engine, sparkCheckpoint: f.sparkCheckpoint, flinkWatermarks: f.flinkWatermarks, memoryLimit: f.memoryLimit,
+    map: parseColumnMap(f.map), outputMode: f.outputMode, pivot: f.pivot, topUsers: f.topUsers, corrupted: f.corrupted, allowVacuous: f.allowVacuous, engine: f.engine, sparkCheckpoint: f.sparkCheckpoint, flinkWatermarks: f.flinkWatermarks, memoryLimit: f.memoryLimit, actualBatch: f.actualBatch,
   });
   return emitReport(r, f);
 }

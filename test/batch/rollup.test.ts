@@ -1,0 +1,121 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { haveShared, ROOT, sat, shared, tempDir } from '../helpers.js';
+
+type CheckJson = { name: string; pass: boolean; skipped?: boolean; detail: string; examples?: Record<string, unknown>[] };
+
+/** replay with faults -> run -> batch -> verify; returns the verify report. */
+function loop(file: string, scenario: string, faults: string[]) {
+  const dir = tempDir('sat-batch-');
+  const replay = sat('replay', file, '--scenario', scenario, '--rate', '0', ...faults, '--dir', dir, '--json');
+  expect(replay.code, replay.stderr).toBe(0);
+  expect(sat('run', '--dir', dir).code).toBe(0);
+  const batch = sat('batch', '--dir', dir, '--json');
+  expect(batch.code, batch.stderr).toBe(0);
+  return { dir, batch: batch.json, verify: () => sat('verify', '--dir', dir, '--json') };
+}
+
+const check = (report: { checks: CheckJson[] }, name: string) => report.checks.find((c) => c.name === name)!;
+
+/** Rewrites one rollup table through DuckDB (a seeded bug in the batch job). */
+async function rewrite(file: string, select: string): Promise<void> {
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  await db.run(`CREATE TABLE t AS SELECT * FROM read_parquet('${file}')`);
+  await db.run(`COPY (${select.replace(/\bFROM t\b/, 'FROM t')}) TO '${file}' (FORMAT parquet)`);
+  db.closeSync();
+}
+
+describe('the batch layer: rollups of the stream, reconciled with the raw data', () => {
+  it('reviews: all-time, per-year and top products are right, and the speed layer\'s losses are all explained', async () => {
+    const r = loop(join(ROOT, 'datasets', 'reviews-sample.tsv'), 'reviews', ['--late', '0.05', '--malformed', '0.03', '--duplicates', '0.03', '--seed', '4']);
+    expect(r.batch.tables.map((t: { name: string }) => t.name)).toEqual(['all_time', 'per_year', 'top_products_per_year']);
+    const v = r.verify();
+    expect(v.code, JSON.stringify(v.json.checks.filter((c: CheckJson) => !c.pass))).toBe(0);
+    for (const name of ['all_time', 'per_year', 'top_products_per_year']) {
+      const c = check(v.json, `batch rollup ${name} matches the records counted`);
+      expect(c.pass && !c.skipped, name).toBe(true);
+    }
+    const lambda = check(v.json, "batch rollup all_time: the speed layer's losses are explained (Lambda)");
+    expect(lambda.skipped ?? false).toBe(false);
+    const c = v.json.counts;
+    // The stream lost records it was entitled to lose, and they are all accounted for.
+    expect(c.lambda_all_time_late).toBeGreaterThan(0);
+    expect(c.lambda_all_time_malformed).toBeGreaterThan(0);
+    expect(c.lambda_all_time_unexplained).toBe(0);
+    expect(c.lambda_all_time_raw - c.lambda_all_time_late - c.lambda_all_time_deduplicated - c.lambda_all_time_malformed + c.lambda_all_time_counted_again).toBe(c.lambda_all_time_speed);
+    expect(lambda.detail).toMatch(/\d+ late, \d+ suppressed as duplicates, \d+ only ever sent malformed; unexplained 0/);
+
+    // A batch job that averages the daily averages (the classic mistake) is caught, by name.
+    const allTime = join(r.dir, 'batch', 'all_time.parquet');
+    const good = readFileSync(allTime);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    await db.run(`CREATE TABLE res AS SELECT * FROM read_json('${join(r.dir, 'results.jsonl')}')`);
+    await db.run(`COPY (SELECT 'all' AS period, key, avg(avg_star_rating) AS avg_star_rating, sum(sum_helpful_votes) AS sum_helpful_votes, sum(sum_total_votes) AS sum_total_votes, sum(number_of_reviews) AS number_of_reviews FROM res GROUP BY key) TO '${allTime}' (FORMAT parquet)`);
+    db.closeSync();
+    const avgOfAvgs = r.verify();
+    expect(avgOfAvgs.code).toBe(1);
+    const wrong = check(avgOfAvgs.json, 'batch rollup all_time matches the records counted');
+    expect(wrong.pass).toBe(false);
+    expect(wrong.detail).toMatch(/0 missing, 0 extra, [1-9]\d* with a wrong value/);
+    expect(Object.keys(wrong.examples![0])).toContain('expected_avg_star_rating');
+    // Counts were right, so the Lambda view has nothing unexplained.
+    expect(check(avgOfAvgs.json, "batch rollup all_time: the speed layer's losses are explained (Lambda)").pass).toBe(true);
+    writeFileSync(allTime, good);
+  });
+
+  it('a speed layer that lost records it was not entitled to lose: the Lambda check names the keys and the count', async () => {
+    const r = loop(join(ROOT, 'datasets', 'reviews-sample.tsv'), 'reviews', ['--late', '0.05', '--seed', '6']);
+    // Drop three results of one product from the speed layer, then batch again.
+    const results = join(r.dir, 'results.jsonl');
+    const lines = readFileSync(results, 'utf8').trim().split('\n');
+    const victim = (JSON.parse(lines.find((l) => JSON.parse(l).number_of_reviews >= 1)!) as { key: string }).key;
+    const dropped = lines.filter((l) => JSON.parse(l).key === victim);
+    const lost = dropped.reduce((n, l) => n + (JSON.parse(l).number_of_reviews as number), 0);
+    writeFileSync(results, `${lines.filter((l) => JSON.parse(l).key !== victim).join('\n')}\n`);
+    expect(sat('batch', '--dir', r.dir).code).toBe(0);
+    const v = r.verify();
+    expect(v.code).toBe(1);
+    const lambda = check(v.json, "batch rollup all_time: the speed layer's losses are explained (Lambda)");
+    expect(lambda.pass).toBe(false);
+    expect(lambda.detail).toMatch(new RegExp(`unexplained ${lost} in 1 keys`));
+    expect(lambda.examples![0]).toMatchObject({ key: victim, unexplained: lost, speed: 0 });
+  });
+
+  it('iot: the daily rollup per device is right; a wrong day\'s count is caught', async () => {
+    const r = loop(join(ROOT, 'datasets', 'iot-sample.csv'), 'iot', ['--late', '0.05', '--malformed', '0.02', '--seed', '2']);
+    const v = r.verify();
+    expect(v.code, JSON.stringify(v.json.checks.filter((c: CheckJson) => !c.pass))).toBe(0);
+    expect(check(v.json, 'batch rollup daily matches the records counted')).toMatchObject({ pass: true });
+    expect(v.json.counts.lambda_daily_unexplained).toBe(0);
+    const daily = join(r.dir, 'batch', 'daily.parquet');
+    await rewrite(daily, `SELECT period, key, total_records + CASE WHEN row_number() OVER (ORDER BY period, key) = 1 THEN 1 ELSE 0 END AS total_records, avg_temperature, avg_acceleration FROM t`);
+    const broken = r.verify();
+    expect(broken.code).toBe(1);
+    expect(check(broken.json, 'batch rollup daily matches the records counted').detail).toMatch(/1 with a wrong value/);
+    expect(check(broken.json, "batch rollup daily: the speed layer's losses are explained (Lambda)").detail).toMatch(/unexplained 1 in 1 keys/);
+  });
+});
+
+describe.skipIf(!haveShared)('the reviews rollup on the shared Amazon file', () => {
+  it("reproduces the seed's all-time and per-year analytics, computed straight from the TSV", async () => {
+    const file = shared('reviews/giftcard_head1452__roopeshn28.tsv');
+    const r = loop(file, 'reviews', ['--seed', '1']);
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const tsv = `read_csv('${file}', delim='\t', header=true, quote='', escape='', all_varchar=true)`;
+    const direct = async (sql: string) => (await db.runAndReadAll(sql)).getRowObjectsJson().map((x) => JSON.stringify(x));
+    for (const [table, period] of [['all_time', `'all'`], ['per_year', `strftime(CAST(review_date AS DATE), '%Y')`]]) {
+      const fromFile = await direct(`SELECT ${period} AS period, product_id AS key, round(avg(CAST(star_rating AS DOUBLE)), 9) AS avg_star_rating,
+          sum(CAST(helpful_votes AS BIGINT))::DOUBLE AS sum_helpful_votes, sum(CAST(total_votes AS BIGINT))::DOUBLE AS sum_total_votes, count(*)::DOUBLE AS number_of_reviews
+        FROM ${tsv} GROUP BY ALL ORDER BY period, key`);
+      const fromBatch = await direct(`SELECT period, key, round(avg_star_rating, 9) AS avg_star_rating, sum_helpful_votes::DOUBLE AS sum_helpful_votes, sum_total_votes::DOUBLE AS sum_total_votes,
+          number_of_reviews::DOUBLE AS number_of_reviews FROM read_parquet('${join(r.dir, 'batch', `${table}.parquet`)}') ORDER BY period, key`);
+      expect(fromBatch.length, table).toBeGreaterThan(100);
+      expect(fromBatch, table).toEqual(fromFile);
+    }
+    db.closeSync();
+    const v = r.verify();
+    expect(v.code, JSON.stringify(v.json.checks.filter((c: CheckJson) => !c.pass))).toBe(0);
+  });
+});
