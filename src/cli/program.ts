@@ -68,6 +68,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--checkpoint-every <n>', 'embedded log: checkpoint every n records (and every --checkpoint-interval)', positiveInt, 20_000)
     .addOption(duration('--checkpoint-interval <duration>', 'embedded log: checkpoint at least this often', 2000))
     .option('--fresh', 'embedded log: ignore checkpoints of an earlier, unfinished run and start from the beginning')
+    .option('--partitioned', 'embedded log: also write results, late rows, dead letters (and corrupted rows) as date-partitioned Parquet datasets in <dir>/results/date=YYYY-MM-DD/..., committed at each checkpoint')
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
     .option('--online <url>', 'online-features API for a scored scenario (sat serve online), e.g. http://127.0.0.1:8787')
     .option('--online-retries <n>', "further attempts per failed API request (default: the scenario's)", integer)

@@ -36,6 +36,8 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   /** Ignore (and delete) checkpoints: start from the beginning. */
   fresh?: boolean;
+  /** Also write the outputs as date-partitioned Parquet datasets, cut at each checkpoint. */
+  partitioned?: boolean;
 }
 
 export interface RunSummary extends RunFigures {
@@ -78,7 +80,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
   const resultLatency = new Latency('run window-fired-to-result');
   const files = new FileOutputs(
-    { scenario: o.scenario, dir: o.dir, every: o.checkpointEvery ?? 20_000, intervalMs: o.checkpointIntervalMs ?? 2000, resultLatency, scorer, reports },
+    { scenario: o.scenario, dir: o.dir, every: o.checkpointEvery ?? 20_000, intervalMs: o.checkpointIntervalMs ?? 2000, resultLatency, scorer, reports, partitioned: o.partitioned },
     reader,
     cps,
     processor.deadLetterKinds as Record<string, number>,

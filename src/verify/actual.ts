@@ -217,10 +217,14 @@ export async function loadPositions(db: DuckDBConnection, name: string, path: st
   if (path === undefined || !existsSync(path)) return false;
   // A file, or a directory of part files as Spark and Flink write them (the same rules as results).
   const files = statSync(path).isDirectory() ? dataFiles(path) : statSync(path).size > 0 ? [path] : [];
-  if (files.length > 0) {
-    await db.run(`INSERT INTO ${name} SELECT partition, "offset" FROM read_json([${files.map(lit).join(', ')}], format='newline_delimited',
+  // JSON Lines (sat's and Flink's), or Parquet (sat run --partitioned, Spark's file sink).
+  const parquet = files.filter((f) => formatOf(f) === 'parquet');
+  const json = files.filter((f) => formatOf(f) !== 'parquet');
+  if (json.length > 0) {
+    await db.run(`INSERT INTO ${name} SELECT partition, "offset" FROM read_json([${json.map(lit).join(', ')}], format='newline_delimited',
       columns={'partition':'INTEGER','offset':'BIGINT'})`);
   }
+  if (parquet.length > 0) await db.run(`INSERT INTO ${name} SELECT CAST(partition AS INTEGER), CAST("offset" AS BIGINT) FROM read_parquet([${parquet.map(lit).join(', ')}], union_by_name = true)`);
   return true;
 }
 

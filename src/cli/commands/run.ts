@@ -26,6 +26,7 @@ export interface RunFlags extends KafkaFlags {
   checkpointEvery?: number;
   checkpointInterval?: number;
   fresh?: boolean;
+  partitioned?: boolean;
 }
 
 /** --metrics-port: the Prometheus endpoint for the run, announced on stderr. */
@@ -55,7 +56,10 @@ export async function runCommand(f: RunFlags): Promise<number> {
   const name = f.scenario ?? scenarioOfWorkdir(f.dir);
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
   const scenario = loadScenario(name);
-  if (brokersOf(f) !== undefined || f.topic !== undefined) return runOnKafka(f, scenario);
+  if (brokersOf(f) !== undefined || f.topic !== undefined) {
+    if (f.partitioned) throw new UsageError('--partitioned writes the embedded run\'s files; on Kafka the outputs are topics (read them into a dataset with your sink of choice)');
+    return runOnKafka(f, scenario);
+  }
   const ac = new AbortController();
   let signal: NodeJS.Signals | undefined;
   const stop = (sig: NodeJS.Signals) => {
@@ -70,6 +74,7 @@ export async function runCommand(f: RunFlags): Promise<number> {
     checkpointEvery: f.checkpointEvery,
     checkpointIntervalMs: f.checkpointInterval,
     fresh: f.fresh,
+    partitioned: f.partitioned,
     scenario,
     dir: f.dir,
     follow: f.follow ?? false,

@@ -1,3 +1,4 @@
+import { PartitionedExport } from './partitioned.js';
 import { paths } from '../../core/workdir.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { LogReader } from '../../transport/log/reader.js';
@@ -27,6 +28,8 @@ export class FileOutputs implements Committer {
   readonly actions?: JsonlSink;
   readonly corrupted?: JsonlSink;
   readonly scoring?: ScoringPipeline;
+  /** --partitioned: the outputs as date-partitioned Parquet, cut at each checkpoint. */
+  readonly partitioned?: PartitionedExport;
   readonly tally;
   /** Valid, uncorrupted records (scenarios with reports: the reconciliation counts them). */
   validCount: number;
@@ -37,7 +40,7 @@ export class FileOutputs implements Committer {
   task?: Task;
 
   constructor(
-    readonly o: { scenario: Scenario; dir: string; every: number; intervalMs: number; resultLatency: Latency; scorer?: Scorer; reports?: ReportBuilder },
+    readonly o: { scenario: Scenario; dir: string; every: number; intervalMs: number; resultLatency: Latency; scorer?: Scorer; reports?: ReportBuilder; partitioned?: boolean },
     readonly reader: LogReader,
     readonly store: RunCheckpoints,
     readonly deadLetterKinds: Record<string, number>,
@@ -50,6 +53,11 @@ export class FileOutputs implements Committer {
     this.late = new JsonlSink(p.late, sink('late'));
     this.alerts = new JsonlSink(p.alerts, sink('alerts'));
     if (o.reports) this.corrupted = new JsonlSink(p.corrupted, sink('corrupted'));
+    if (o.partitioned) {
+      const at = (name: string) => cp?.sinks[name]?.bytes ?? 0;
+      this.partitioned = new PartitionedExport(o.dir, o.scenario, { results: p.results, late: p.late, deadLetters: p.deadLetters, corrupted: o.reports ? p.corrupted : undefined },
+        cp ? { results: at('results'), late: at('late'), 'dead-letters': at('deadLetters'), corrupted: at('corrupted') } : undefined);
+    }
     this.validCount = cp?.validCount ?? 0;
     this.#last.records = cp?.records ?? 0;
     const { tally, add } = scoringTally();
@@ -105,6 +113,8 @@ export class FileOutputs implements Committer {
     const sinks: Record<string, SinkState> = { results: this.results.state(), deadLetters: this.deadLetters.state(), late: this.late.state(), alerts: this.alerts.state() };
     if (this.actions) sinks.actions = this.actions.state();
     if (this.corrupted) sinks.corrupted = this.corrupted.state();
+    // The parts up to these lengths are in place before the checkpoint that names the lengths.
+    await this.partitioned?.commit(exportLengths(sinks));
     this.store.write(
       { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() },
       this.task!.op,
@@ -132,5 +142,17 @@ export class FileOutputs implements Committer {
   async close(): Promise<void> {
     await this.scoring?.drain();
     await Promise.all([this.results.close(), this.deadLetters.close(), this.late.close(), this.alerts.close(), this.actions?.close(), this.corrupted?.close()]);
+    if (this.partitioned) {
+      const length = (s: JsonlSink | ResultSink | undefined) => s?.state();
+      await this.partitioned.commit(exportLengths({ results: length(this.results)!, deadLetters: length(this.deadLetters)!, late: length(this.late)!, corrupted: length(this.corrupted) }));
+      this.partitioned.close();
+    }
   }
+}
+
+/** The JSONL lengths by the partitioned datasets' names. */
+function exportLengths(sinks: Record<string, SinkState | undefined>): Record<string, number> {
+  const out: Record<string, number> = { results: sinks.results!.bytes, late: sinks.late!.bytes, 'dead-letters': sinks.deadLetters!.bytes };
+  if (sinks.corrupted) out.corrupted = sinks.corrupted.bytes;
+  return out;
 }
