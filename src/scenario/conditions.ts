@@ -20,13 +20,15 @@ export function parseCondition(text: string): Condition | string {
   if (m) return { field: m[1], op: 'between', value: +m[2], value2: +m[3], text };
   m = IN.exec(text);
   if (m) {
-    const items = m[3].split(',');
+    // Items split on commas outside quotes: 'a, b' is one text.
+    const items = m[3].match(/'[^']*'|"[^"]*"|[^,]+/g) ?? [];
     const set: (number | string)[] = [];
     for (const item of items) {
       const i = ITEM.exec(item);
       if (i === null) return `"${text}": "${item.trim()}" is not a number or a quoted text`;
       set.push(valueOf(i[1]));
     }
+    if (set.length === 0) return `"${text}": in () needs at least one value`;
     if (new Set(set.map((v) => typeof v)).size > 1) return `"${text}": the values must be all numbers or all quoted texts`;
     return { field: m[1], op: m[2].toLowerCase().startsWith('not') ? 'not in' : 'in', value: 0, set, text };
   }

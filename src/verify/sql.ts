@@ -120,7 +120,13 @@ export function nearSql(x: string, y: string, tolerance: number): string {
   return `(${x} IS NOT DISTINCT FROM ${y} OR coalesce(abs(${x} - ${y}) <= ${tolerance} * greatest(1, abs(${y})), FALSE))`;
 }
 
-/** A field's text as the engine names it in a key or an id: an int by its decimal value (007 is 7). */
+/**
+ * A field's text as the engine tells values apart in a key or an id: an int by its decimal value
+ * (007 is 7), a float by its double (10.30 is 10.3; DuckDB prints doubles shortest-round-trip, so
+ * two texts are one id here exactly when the engine's numbers are equal).
+ */
 export function canonicalSql(f: FieldSpec | undefined, col: string): string {
-  return f?.type === 'int' ? `CAST(TRY_CAST(${col} AS BIGINT) AS VARCHAR)` : `CAST(${col} AS VARCHAR)`;
+  if (f?.type === 'int') return `CAST(TRY_CAST(${col} AS BIGINT) AS VARCHAR)`;
+  if (f?.type === 'float') return `CAST(TRY_CAST(${col} AS DOUBLE) + 0.0 AS VARCHAR)`; // + 0.0: -0 is 0, as in JS
+  return `CAST(${col} AS VARCHAR)`;
 }

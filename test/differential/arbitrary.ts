@@ -20,6 +20,7 @@ const scenarioArb: fc.Arbitrary<CaseScenario> = fc.record({
   corrupted: fc.boolean(),
   setCondition: fc.option(fc.constantFrom("c = 'ok'", "c != 'NONE'", "c in ('ok', 'NONE')", "c not in ('NONE')", 'v in (1, 2.5)', 'v not in (0.5, 3)', 'v = 2'), { nil: undefined }),
   intKey: fc.boolean(),
+  floatId: fc.boolean(),
 });
 
 /** An event time near a window edge (edge - 1, edge, edge + 1) or anywhere inside a unit. */

@@ -34,6 +34,8 @@ export interface CaseScenario {
   setCondition?: string;
   /** The key is an int field (its text may carry leading zeros or a sign: one key all the same). */
   intKey?: boolean;
+  /** The id is a float field, its text written several ways (7, 7.0, 7.00, -0 for 0: one id all the same). */
+  floatId?: boolean;
 }
 
 export interface CaseRow {
@@ -94,7 +96,7 @@ export function buildScenario(c: CaseScenario): Scenario {
       key: 'k',
       event_time: 'ts',
       id: ['id'],
-      fields: { id: 'string', k: c.intKey ? 'int' : 'string', ts: 'timestamp', v: 'float?', c: 'string?' },
+      fields: { id: c.floatId ? 'float' : 'string', k: c.intKey ? 'int' : 'string', ts: 'timestamp', v: 'float?', c: 'string?' },
       window: w,
       watermark: c.delay,
       allowed_lateness: c.lateness,
@@ -119,6 +121,7 @@ export interface Outcome {
 
 const cell = (v: number | null | 'bad') => (v === null ? '' : v === 'bad' ? 'x1' : String(v));
 /** A key's text: k<n>, or for an int key n written three ways (as one key) by its id's parity. */
+const idText = (c: DiffCase, r: CaseRow) => (c.scenario.floatId ? (r.id === 0 ? ['0', '-0', '0.0'] : [`${r.id}`, `${r.id}.0`, `${r.id}.00`])[r.key % 3] : `i${r.id}`);
 const keyText = (c: DiffCase, r: CaseRow) => (c.scenario.intKey ? [`${r.key}`, `00${r.key}`, `+${r.key}`][r.id % 3] : `k${r.key}`);
 const iso = (t: number) => new Date(BASE + t).toISOString();
 
@@ -168,7 +171,7 @@ export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), 
   const f = flatten(c);
   for (const p of place(c, f)) {
     const row = f.rows[p.row];
-    const payload = p.malformed ? '{"id": "trunc' : toOutgoing({ row: p.row, values: { id: `i${row.id}`, k: keyText(c, row), ts: iso(row.t), v: cell(row.v) || null, c: row.c || null } }, s).payload;
+    const payload = p.malformed ? '{"id": "trunc' : toOutgoing({ row: p.row, values: { id: idText(c, row), k: keyText(c, row), ts: iso(row.t), v: cell(row.v) || null, c: row.c || null } }, s).payload;
     const op = opFor(p.partition);
     const before = { ...op.stats };
     fate = 'dead';
@@ -190,7 +193,7 @@ export async function runOracleOn(db: DuckDBConnection, dir: string, c: DiffCase
   const file = join(dir, 'data.csv');
   const header = ['id', 'k', 'ts', 'v', 'c'];
   const f = flatten(c);
-  writeFileSync(file, `${header.join(',')}\n${f.rows.map((r) => `i${r.id},${keyText(c, r)},${iso(r.t)},${cell(r.v)},${r.c}`).join('\n')}\n`);
+  writeFileSync(file, `${header.join(',')}\n${f.rows.map((r) => `${idText(c, r)},${keyText(c, r)},${iso(r.t)},${cell(r.v)},${r.c}`).join('\n')}\n`);
   const ledger = join(dir, 'ledger.csv');
   const lines = place(c, f).map((p) => {
     const r = f.rows[p.row];

@@ -61,6 +61,9 @@ describe('scenario errors name the real problem', () => {
     expect(errorOf(withFilter("v = 'x'"))).toMatch(/compares text, but "v" is float \(write the values unquoted\)/);
     expect(errorOf(withFilter("flag < 'N'"))).toMatch(/a text compares with = or != only/);
     expect(errorOf(withFilter("flag in ('a', 2)"))).toMatch(/all numbers or all quoted texts/);
+    writeFileSync(file, `${withFilter("flag in ('a, b', 'c')").join('\n')}\n`);
+    expect(loadScenario(file).filter[0]).toMatchObject({ set: ['a, b', 'c'] });
+    expect(errorOf(withFilter('flag in ()'))).toMatch(/needs at least one value/);
   });
 
   it('a key is a string or an int field', () => {
