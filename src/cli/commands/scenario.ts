@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
 import { checkZone } from '../../core/zone.js';
 import { detectFormat, type SourceFormat } from '../../sources/index.js';
@@ -48,7 +48,8 @@ export async function inferFromFile(file: string, f: InferFlags): Promise<Inferr
     return inferScenario(file, header, rows, { zone: f.zone, quote: true, headerless: false });
   }
   const delimiter = format === 'tsv' ? '\t' : ',';
-  const firstLine = readFileSync(file, 'utf8').slice(0, 1 << 16).split('\n')[0].replace(/\r$/, '');
+  const text = head(file, 1 << 22); // the first 4 MiB: enough for the sample, whatever the file's size
+  const firstLine = text.split('\n')[0].replace(/\r$/, '');
   const first = splitLine(firstLine, delimiter, true);
   // A first line of numbers or dates is data: the columns get names col_1.. for the user to rename.
   const headerless = first.some(looksLikeData);
@@ -57,7 +58,7 @@ export async function inferFromFile(file: string, f: InferFlags): Promise<Inferr
   // Quoting on, unless the file's quote characters are data: every line splits into the right number
   // of cells without quoting, and some cell has a quote that does not wrap it (the Amazon reviews
   // TSV: a title like `"quoted" as love`). DuckDB's reader, the oracle's, refuses such a line quoted.
-  const lines = readFileSync(file, 'utf8').slice(0, 1 << 22).split('\n').slice(headerless ? 0 : 1, f.rows + 1).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  const lines = text.split('\n').slice(headerless ? 0 : 1, f.rows + 1).map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
   const width = first.length;
   const plainFits = lines.every((l) => l.split(delimiter).length === width);
   const strayQuote = lines.some((l) => l.split(delimiter).some((c) => c.includes('"') && !/^"([^"]|"")*"$/.test(c)));
@@ -79,4 +80,18 @@ export async function scenarioInferCommand(file: string, f: InferFlags): Promise
   if (f.json) process.stdout.write(`${JSON.stringify({ key: r.key ?? null, eventTime: r.eventTime ?? null, id: r.id, columns: r.columns, notes: r.notes, yaml: r.yaml })}\n`);
   else if (f.out === undefined) process.stdout.write(r.yaml);
   return 0;
+}
+
+/** The first whole lines of a file within `bytes`, as text. */
+function head(file: string, bytes: number): string {
+  const buf = Buffer.alloc(bytes);
+  const fd = openSync(file, 'r');
+  try {
+    const n = readSync(fd, buf, 0, bytes, 0);
+    // Cut at the last whole line when the file goes on.
+    const end = n === bytes ? buf.lastIndexOf(10, n - 1) + 1 : n;
+    return buf.subarray(0, end).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
