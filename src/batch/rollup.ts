@@ -62,7 +62,9 @@ export function rollupSql(r: Rollup, s: Scenario): string {
     return `, sum(${m} * ${n}) OVER g / sum(${n}) OVER g AS ${ident(`__mean_${f}`)}`;
   });
   const source = `(SELECT *, ${periodSql(r.every, 'ws')} AS period ${means.join('')} FROM act ${means.length ? 'WINDOW g AS (PARTITION BY period, k)' : ''})`;
-  const grouped = `SELECT period, k AS key, ${aggs} FROM ${source} GROUP BY period, k`;
+  let grouped = `SELECT period, k AS key, ${aggs} FROM ${source} GROUP BY period, k`;
+  // Alerts per key and unit, beside the results' rollup: a key may have alerts in a unit and no result.
+  if (r.alerts) grouped = `SELECT * REPLACE (coalesce(alerts, 0) AS alerts) FROM (${grouped}) FULL JOIN (SELECT ${periodSql(r.every, `(floor(et / ${s.window.size}) * ${s.window.size})::BIGINT`)} AS period, key, count(*) AS alerts FROM act_alerts GROUP BY ALL) USING (period, key)`;
   if (r.top === undefined) return `${grouped} ORDER BY period, key`;
   return `SELECT * FROM (${grouped}) QUALIFY row_number() OVER (PARTITION BY period ORDER BY ${ident(r.top.by)} DESC NULLS LAST, key) <= ${r.top.n} ORDER BY period, ${ident(r.top.by)} DESC, key`;
 }

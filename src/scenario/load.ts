@@ -122,7 +122,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
   }
 
   const score = scoreSpec(r, aggregations, fail);
-  const rollups = r.batch && rollupSpecs(r.batch.rollups, aggregations, fields, window, fail);
+  const rollups = r.batch && rollupSpecs(r.batch.rollups, aggregations, fields, window, Object.keys(r.alerts).length, fail);
 
   return {
     name: r.name,
@@ -168,7 +168,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
  * average and the count; first and last take the earliest and latest window. count_distinct is not
  * mergeable (a value in two windows counts once), and sliding windows hold a record several times.
  */
-function rollupSpecs(raw: Record<string, { every: Rollup['every']; aggregations: string[]; top?: { n: number; by: string } }>, aggregations: Aggregation[], fields: FieldSpec[], window: WindowSpec, fail: (msg: string) => never): Rollup[] {
+function rollupSpecs(raw: Record<string, { every: Rollup['every']; aggregations: string[]; top?: { n: number; by: string }; alerts: boolean }>, aggregations: Aggregation[], fields: FieldSpec[], window: WindowSpec, alerts: number, fail: (msg: string) => never): Rollup[] {
   if (window.kind !== 'tumbling') fail('batch.rollups: need tumbling windows (a sliding window holds each record in several results, so their sums count it several times)');
   const byName = new Map(aggregations.map((a) => [a.name, a]));
   return Object.entries(raw).map(([name, r]) => {
@@ -183,7 +183,9 @@ function rollupSpecs(raw: Record<string, { every: Rollup['every']; aggregations:
       return a;
     });
     if (r.top && !aggs.some((a) => a.name === r.top!.by)) fail(`${at}.top.by: "${r.top.by}" is not one of this rollup's aggregations`);
-    return { name, every: r.every, aggregations: aggs, top: r.top };
+    if (r.alerts && alerts === 0) fail(`${at}.alerts: the scenario raises no alerts`);
+    if (r.alerts && r.top) fail(`${at}: alerts and top go in separate rollups`);
+    return { name, every: r.every, aggregations: aggs, top: r.top, alerts: r.alerts };
   });
 }
 

@@ -115,6 +115,7 @@ export const RawScenario = z.strictObject({
             every: z.enum(['day', 'month', 'year', 'all']).describe('the calendar unit of the window starts (UTC) rolled up together, or all time'),
             aggregations: z.array(z.string()).min(1).describe("the scenario's aggregations to roll up, each merged by its kind: counts and sums add, an average is weighted by the count, min of mins, variance by Chan's formula"),
             top: z.strictObject({ n: z.number().int().min(1).max(1000), by: z.string() }).optional().describe('keep the n keys with the largest value of this rolled-up aggregation per unit'),
+            alerts: z.boolean().default(false).describe('also count the alerts raised per key and unit (from the alerts output), in a column alerts'),
           }),
         )
         .describe('name: {every, aggregations, top}; sat batch writes each as a table, verify reconciles it with the raw data'),

@@ -130,6 +130,8 @@ export interface Rollup {
   /** The scenario's aggregations rolled up, each merged by its op. */
   aggregations: Aggregation[];
   top?: { n: number; by: string };
+  /** Also count the alerts raised per key and unit (column `alerts`). */
+  alerts: boolean;
 }
 
 export interface Scenario {

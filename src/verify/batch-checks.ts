@@ -37,13 +37,17 @@ export async function batchChecks(db: DuckDBConnection, s: Scenario, batchDir: s
       continue;
     }
     const t = `batch_${r.name.replace(/\W/g, '_')}`;
-    await db.run(`CREATE OR REPLACE TABLE ${t} AS SELECT CAST(period AS VARCHAR) AS period, CAST(key AS VARCHAR) AS k, ${r.aggregations.map((a) => `TRY_CAST(${ident(a.name)} AS DOUBLE) AS ${ident(a.name)}`).join(', ')} FROM ${reader(file)}`);
+    const columns = [...r.aggregations.map((a) => a.name), ...(r.alerts ? ['alerts'] : [])];
+    await db.run(`CREATE OR REPLACE TABLE ${t} AS SELECT CAST(period AS VARCHAR) AS period, CAST(key AS VARCHAR) AS k, ${columns.map((c) => `TRY_CAST(${ident(c)} AS DOUBLE) AS ${ident(c)}`).join(', ')} FROM ${reader(file)}`);
 
     // The oracle's rollup: the counted deliveries, grouped by key and the unit of their window's start.
     const aggs = r.aggregations.map((a) => `${ORACLE_AGGREGATIONS[a.op].sql(a.field ? ident(`n_${a.field}`) : 'NULL')} AS ${ident(a.name)}`).join(', ');
-    const grouped = `SELECT ${period(r.every, `(floor(et / ${s.window.size}) * ${s.window.size})::BIGINT`)} AS period, k, ${aggs} FROM cls WHERE class = 'counted' GROUP BY ALL`;
+    const unit = period(r.every, `(floor(et / ${s.window.size}) * ${s.window.size})::BIGINT`);
+    let grouped = `SELECT ${unit} AS period, k, ${aggs} FROM cls WHERE class = 'counted' GROUP BY ALL`;
+    // Alerts: every alert the oracle expects (a kept delivery may raise several), by key and unit.
+    if (r.alerts) grouped = `SELECT * REPLACE (coalesce(alerts, 0) AS alerts) FROM (${grouped}) FULL JOIN (SELECT ${unit} AS period, k, count(*) AS alerts FROM (SELECT k, et, unnest(string_split(CAST(alerted AS VARCHAR), ',')) FROM cls WHERE alerted IS NOT NULL) GROUP BY ALL) USING (period, k)`;
     await db.run(`CREATE OR REPLACE TABLE exp_${t} AS ${r.top === undefined ? grouped : `SELECT * FROM (${grouped}) QUALIFY row_number() OVER (PARTITION BY period ORDER BY ${ident(r.top.by)} DESC NULLS LAST, k) <= ${r.top.n}`}`);
-    const differs = r.aggregations.map((a) => `NOT ${nearSql(`b.${ident(a.name)}`, `e.${ident(a.name)}`, tolerance)}`).join(' OR ');
+    const differs = columns.map((c) => `NOT ${nearSql(`b.${ident(c)}`, `e.${ident(c)}`, tolerance)}`).join(' OR ');
     const missing = await one(db, `SELECT count(*) FROM exp_${t} e ANTI JOIN ${t} b USING (period, k)`);
     const extra = await one(db, `SELECT count(*) FROM ${t} b ANTI JOIN exp_${t} e USING (period, k)`);
     const wrong = await one(db, `SELECT count(*) FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs}`);
@@ -51,7 +55,7 @@ export async function batchChecks(db: DuckDBConnection, s: Scenario, batchDir: s
     const examples = [
       ...(await rows(db, `SELECT 'missing' AS problem, period, k AS key FROM exp_${t} e ANTI JOIN ${t} b USING (period, k) ORDER BY period, k LIMIT 3`)),
       ...(await rows(db, `SELECT 'extra' AS problem, period, k AS key FROM ${t} b ANTI JOIN exp_${t} e USING (period, k) ORDER BY period, k LIMIT 3`)),
-      ...(await rows(db, `SELECT 'wrong' AS problem, period, k AS key, ${r.aggregations.map((a) => `b.${ident(a.name)} AS ${ident(`actual_${a.name}`)}, e.${ident(a.name)} AS ${ident(`expected_${a.name}`)}`).join(', ')}
+      ...(await rows(db, `SELECT 'wrong' AS problem, period, k AS key, ${columns.map((c) => `b.${ident(c)} AS ${ident(`actual_${c}`)}, e.${ident(c)} AS ${ident(`expected_${c}`)}`).join(', ')}
           FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs} ORDER BY period, k LIMIT 5`)),
     ];
     const bad = missing + extra + wrong;

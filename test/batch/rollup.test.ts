@@ -107,7 +107,21 @@ describe('the batch layer: rollups of the stream, reconciled with the raw data',
     expect(check(v.json, 'batch rollup daily matches the records counted')).toMatchObject({ pass: true });
     expect(v.json.counts.lambda_daily_unexplained).toBe(0);
     const daily = join(r.dir, 'batch', 'daily.parquet');
-    await rewrite(daily, `SELECT period, key, total_records + CASE WHEN row_number() OVER (ORDER BY period, key) = 1 THEN 1 ELSE 0 END AS total_records, avg_temperature, avg_acceleration FROM t`);
+    // The day's alerts per device are counted, and agree with the alerts the oracle expects.
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const alerts = Number((await db.runAndReadAll(`SELECT sum(alerts) FROM read_parquet('${daily}')`)).getRows()[0][0]);
+    db.closeSync();
+    expect(alerts).toBe(v.json.counts.alerts_expected);
+    expect(alerts).toBeGreaterThan(100);
+    const good = readFileSync(daily);
+    await rewrite(daily, `SELECT * REPLACE (alerts + CASE WHEN row_number() OVER (ORDER BY period, key) = 2 THEN 3 ELSE 0 END AS alerts) FROM t`);
+    const wrongAlerts = r.verify();
+    expect(wrongAlerts.code).toBe(1);
+    const c2 = check(wrongAlerts.json, 'batch rollup daily matches the records counted');
+    expect(c2.detail).toMatch(/1 with a wrong value/);
+    expect(c2.examples![0]).toHaveProperty('expected_alerts');
+    writeFileSync(daily, good);
+    await rewrite(daily, `SELECT * REPLACE (total_records + CASE WHEN row_number() OVER (ORDER BY period, key) = 1 THEN 1 ELSE 0 END AS total_records) FROM t`);
     const broken = r.verify();
     expect(broken.code).toBe(1);
     expect(check(broken.json, 'batch rollup daily matches the records counted').detail).toMatch(/1 with a wrong value/);

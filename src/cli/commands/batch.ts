@@ -1,18 +1,19 @@
-import { DuckDBInstance } from '@duckdb/node-api';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRollups } from '../../batch/rollup.js';
 import { UsageError } from '../../core/errors.js';
 import { paths } from '../../core/workdir.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
-import { loadActual, parseColumnMap } from '../../verify/actual.js';
+import { dataFiles, loadActual, parseColumnMap } from '../../verify/actual.js';
 import { say } from '../options.js';
 
 export interface BatchFlags {
   dir: string;
   scenario?: string;
   results?: string;
+  alerts?: string;
   map?: string;
   out?: string;
   json?: boolean;
@@ -37,6 +38,7 @@ export async function batchCommand(f: BatchFlags): Promise<number> {
   try {
     await db.run(`SET TimeZone = 'UTC'`);
     await loadActual(db, s, results, { ...s.resultColumns, ...parseColumnMap(f.map) });
+    await loadAlerts(db, f.alerts ?? paths(f.dir).alerts, (s.rollups ?? []).some((r) => r.alerts));
     const written = await writeRollups(db, s, out);
     const tables = written.map((w) => {
       const file = w.file.replace(/\.partial$/, '');
@@ -50,4 +52,15 @@ export async function batchCommand(f: BatchFlags): Promise<number> {
     db.closeSync();
     instance.closeSync();
   }
+}
+
+/** The alerts output (key, event_time per alert: JSONL, a file or a directory of parts) as act_alerts(key, et). */
+async function loadAlerts(db: DuckDBConnection, path: string, needed: boolean): Promise<void> {
+  await db.run(`CREATE OR REPLACE TABLE act_alerts (key VARCHAR, et BIGINT)`);
+  if (!needed) return;
+  if (!existsSync(path)) throw new UsageError(`alerts ${path} not found: a rollup counts alerts (pass --alerts, or run sat run first)`);
+  const files = statSync(path).isDirectory() ? dataFiles(path) : statSync(path).size > 0 ? [path] : [];
+  if (files.length === 0) return;
+  const list = files.map((x) => `'${x.replace(/'/g, "''")}'`).join(', ');
+  await db.run(`INSERT INTO act_alerts SELECT CAST(key AS VARCHAR), epoch_ms(CAST(event_time AS TIMESTAMP)) FROM read_json([${list}], format = 'newline_delimited', columns = {'key': 'VARCHAR', 'event_time': 'VARCHAR'})`);
 }
