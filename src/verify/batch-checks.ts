@@ -74,35 +74,39 @@ export async function batchChecks(db: DuckDBConnection, s: Scenario, batchDir: s
 /** Per key over all time: raw rows vs the speed layer's count, the difference split by cause. */
 async function lambdaCheck(db: DuckDBConnection, s: Scenario, t: string, name: string, count: string, counts: Counts, rollup: string): Promise<Check> {
   const filter = s.filter.length === 0 ? 'TRUE' : s.filter.map(conditionSql).join(' AND ');
-  // One row per source row that is a record the stream should hold: valid at source, not corrupted, meeting the filter.
+  // One row per source row valid at source: the bronze layer. The filter's rows are not the stream's
+  // to hold; corrupted rows (scenarios with reports) are, in their own silver table.
+  const corrupted = s.reports ? 'coalesce(r_corrupted, FALSE)' : 'FALSE';
   await db.run(`CREATE OR REPLACE TABLE lambda_rows AS
     SELECT row, k,
       count(*) FILTER (WHERE class = 'counted') AS counted,
       bool_or(class = 'late') AS late,
       bool_or(class = 'duplicate') AS dup,
-      bool_and(fault = 'malformed') AS only_malformed
+      bool_and(fault = 'malformed') AS only_malformed,
+      bool_or(${corrupted}) AS corrupted
     FROM cls
-    WHERE coalesce(valid, FALSE) AND coalesce(${filter}, FALSE) ${s.reports ? 'AND NOT coalesce(r_corrupted, FALSE)' : ''}
+    WHERE coalesce(valid, FALSE) AND (${corrupted} OR coalesce(${filter}, FALSE))
     GROUP BY row, k`);
   await db.run(`CREATE OR REPLACE TABLE lambda_keys AS
     WITH raw AS (
       SELECT k, count(*) AS raw,
-        count(*) FILTER (WHERE counted = 0 AND late) AS late,
-        count(*) FILTER (WHERE counted = 0 AND NOT late AND dup) AS deduplicated,
-        count(*) FILTER (WHERE counted = 0 AND NOT late AND NOT dup AND only_malformed) AS malformed,
+        count(*) FILTER (WHERE counted = 0 AND corrupted AND NOT only_malformed) AS corrupted,
+        count(*) FILTER (WHERE counted = 0 AND NOT corrupted AND late) AS late,
+        count(*) FILTER (WHERE counted = 0 AND NOT corrupted AND NOT late AND dup) AS deduplicated,
+        count(*) FILTER (WHERE counted = 0 AND only_malformed) AS malformed,
         sum(greatest(counted - 1, 0)) AS again
       FROM lambda_rows GROUP BY k),
     speed AS (SELECT k, sum(${ident(count)}) AS speed FROM ${t} GROUP BY k)
-    SELECT k, coalesce(raw, 0) AS raw, coalesce(speed, 0) AS speed, coalesce(late, 0) AS late, coalesce(deduplicated, 0) AS deduplicated,
+    SELECT k, coalesce(raw, 0) AS raw, coalesce(speed, 0) AS speed, coalesce(corrupted, 0) AS corrupted, coalesce(late, 0) AS late, coalesce(deduplicated, 0) AS deduplicated,
       coalesce(malformed, 0) AS malformed, coalesce(again, 0) AS again,
-      coalesce(raw, 0) - coalesce(late, 0) - coalesce(deduplicated, 0) - coalesce(malformed, 0) + coalesce(again, 0) - coalesce(speed, 0) AS unexplained
+      coalesce(raw, 0) - coalesce(corrupted, 0) - coalesce(late, 0) - coalesce(deduplicated, 0) - coalesce(malformed, 0) + coalesce(again, 0) - coalesce(speed, 0) AS unexplained
     FROM raw FULL JOIN speed USING (k)`);
-  const [raw, speed, late, dedup, malformed, again, unexplained, differing, bad] = (await db.runAndReadAll(`SELECT sum(raw), sum(speed), sum(late), sum(deduplicated), sum(malformed), sum(again), sum(abs(unexplained)),
+  const [raw, speed, corrupt, late, dedup, malformed, again, unexplained, differing, bad] = (await db.runAndReadAll(`SELECT sum(raw), sum(speed), sum(corrupted), sum(late), sum(deduplicated), sum(malformed), sum(again), sum(abs(unexplained)),
       count(*) FILTER (WHERE raw <> speed), count(*) FILTER (WHERE unexplained <> 0) FROM lambda_keys`)).getRows()[0].map((x) => Number(x ?? 0));
-  Object.assign(counts, { [`lambda_${rollup}_raw`]: raw, [`lambda_${rollup}_speed`]: speed, [`lambda_${rollup}_late`]: late, [`lambda_${rollup}_deduplicated`]: dedup, [`lambda_${rollup}_malformed`]: malformed, [`lambda_${rollup}_counted_again`]: again, [`lambda_${rollup}_unexplained`]: unexplained });
-  const examples = await rows(db, `SELECT k AS key, raw, speed, late, deduplicated, malformed, again AS counted_again, unexplained FROM lambda_keys
+  Object.assign(counts, { [`lambda_${rollup}_raw`]: raw, [`lambda_${rollup}_speed`]: speed, [`lambda_${rollup}_corrupted`]: corrupt, [`lambda_${rollup}_late`]: late, [`lambda_${rollup}_deduplicated`]: dedup, [`lambda_${rollup}_malformed`]: malformed, [`lambda_${rollup}_counted_again`]: again, [`lambda_${rollup}_unexplained`]: unexplained });
+  const examples = await rows(db, `SELECT k AS key, raw, speed, ${s.reports ? 'corrupted, ' : ''}late, deduplicated, malformed, again AS counted_again, unexplained FROM lambda_keys
       WHERE raw <> speed ORDER BY abs(unexplained) DESC, abs(raw - speed) DESC, k LIMIT 5`);
-  const detail = `raw data ${raw} records, speed layer ${speed}: ${differing} keys differ, by ${late} late, ${dedup} suppressed as duplicates, ${malformed} only ever sent malformed${again ? `, +${again} counted again (natural duplicates after their dedup hold)` : ''}; unexplained ${unexplained}${bad ? ` in ${bad} keys` : ''}`;
+  const detail = `raw data ${raw} records, speed layer ${speed}: ${differing} keys differ, by ${s.reports ? `${corrupt} corrupted (their own table), ` : ''}${late} late, ${dedup} suppressed as duplicates, ${malformed} only ever sent malformed${again ? `, +${again} counted again (natural duplicates after their dedup hold)` : ''}; unexplained ${unexplained}${bad ? ` in ${bad} keys` : ''}`;
   return { name, pass: bad === 0, expected: 0, actual: unexplained, detail, examples: examples.length ? examples : undefined };
 }
 

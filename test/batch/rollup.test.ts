@@ -129,6 +129,25 @@ describe('the batch layer: rollups of the stream, reconciled with the raw data',
   });
 });
 
+describe('the messages bronze and silver layers', () => {
+  it('bronze = silver messages + silver corrupted + what the stream was entitled to lose, per channel', () => {
+    const dir = tempDir('sat-batch-msg-');
+    expect(sat('gen', '--scenario', 'messages', '--dir', dir, '--events', '20000', '--days', '3', '--customers', '500', '--seed', '2').code).toBe(0);
+    expect(sat('replay', '--scenario', 'messages', '--dir', dir, '--rate', '0', '--malformed', '0.02', '--duplicates', '0.03', '--late', '0.03', '--seed', '2', '--no-progress').code).toBe(0);
+    expect(sat('run', '--dir', dir).code).toBe(0);
+    expect(sat('batch', '--dir', dir).code).toBe(0);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, JSON.stringify(v.json.checks.filter((c: CheckJson) => !c.pass))).toBe(0);
+    const c = v.json.counts;
+    expect(c.lambda_daily_corrupted).toBeGreaterThan(100);
+    // Rows, not deliveries: a corrupted row delivered twice is in the corrupted output twice.
+    expect(c.lambda_daily_corrupted).toBeLessThanOrEqual(c.corrupted_expected);
+    expect(c.lambda_daily_unexplained).toBe(0);
+    expect(c.lambda_daily_raw).toBe(c.lambda_daily_speed + c.lambda_daily_corrupted + c.lambda_daily_late + c.lambda_daily_deduplicated + c.lambda_daily_malformed - c.lambda_daily_counted_again);
+    expect(check(v.json, "batch rollup daily: the speed layer's losses are explained (Lambda)").detail).toMatch(/\d+ corrupted \(their own table\)/);
+  });
+});
+
 describe.skipIf(!haveShared)('the reviews rollup on the shared Amazon file', () => {
   it("reproduces the seed's all-time and per-year analytics, computed straight from the TSV", async () => {
     const file = shared('reviews/giftcard_head1452__roopeshn28.tsv');
