@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Aggregation, Rollup, Scenario } from '../scenario/types.js';
+import { ident, lit } from '../verify/sql.js';
 
 /**
  * The batch layer's rollups, over the stream's results in table act(ws, k, <aggregations>): each
@@ -7,8 +8,6 @@ import type { Aggregation, Rollup, Scenario } from '../scenario/types.js';
  * batch job, judged by verify against the raw data like any other engine's, so it shares nothing
  * with the oracle.
  */
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** The calendar unit of a window start (ms since the epoch), as text: 2015-08-31, 2015-08, 2015, or all. */
 export function periodSql(every: Rollup['every'], ms: string): string {
   if (every === 'all') return `'all'`;
@@ -75,8 +74,8 @@ export async function writeRollups(db: DuckDBConnection, s: Scenario, out: strin
   for (const r of s.rollups ?? []) {
     const file = `${out}/${r.name}.parquet`;
     const tmp = `${file}.partial`;
-    await db.run(`COPY (${rollupSql(r, s)}) TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet)`);
-    const rows = Number((await db.runAndReadAll(`SELECT count(*) FROM read_parquet('${tmp.replace(/'/g, "''")}')`)).getRows()[0][0]);
+    await db.run(`COPY (${rollupSql(r, s)}) TO ${lit(tmp)} (FORMAT parquet)`);
+    const rows = Number((await db.runAndReadAll(`SELECT count(*) FROM read_parquet(${lit(tmp)})`)).getRows()[0][0]);
     done.push({ name: r.name, rows, file: tmp });
   }
   return done;

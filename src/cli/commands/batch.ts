@@ -7,6 +7,7 @@ import { paths } from '../../core/workdir.js';
 import { scenarioOfWorkdir } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
 import { dataFiles, loadActual, parseColumnMap } from '../../verify/actual.js';
+import { lit } from '../../verify/sql.js';
 import { say } from '../options.js';
 
 export interface BatchFlags {
@@ -61,6 +62,6 @@ async function loadAlerts(db: DuckDBConnection, path: string, needed: boolean): 
   if (!existsSync(path)) throw new UsageError(`alerts ${path} not found: a rollup counts alerts (pass --alerts, or run sat run first)`);
   const files = statSync(path).isDirectory() ? dataFiles(path) : statSync(path).size > 0 ? [path] : [];
   if (files.length === 0) return;
-  const list = files.map((x) => `'${x.replace(/'/g, "''")}'`).join(', ');
+  const list = files.map(lit).join(', ');
   await db.run(`INSERT INTO act_alerts SELECT CAST(key AS VARCHAR), epoch_ms(CAST(event_time AS TIMESTAMP)) FROM read_json([${list}], format = 'newline_delimited', columns = {'key': 'VARCHAR', 'event_time': 'VARCHAR'})`);
 }

@@ -2,6 +2,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../scenario/types.js';
+import { lit } from '../../verify/sql.js';
 
 /**
  * `sat run --partitioned`: the run's outputs also as Hive-style date-partitioned Parquet datasets
@@ -91,9 +92,8 @@ export class PartitionedExport {
       writeFileSync(chunk, readRange(o.jsonl, from, to));
       const db = await this.#conn();
       const cols = `{${Object.entries(o.columns).map(([k, t]) => `'${k}': '${t}'`).join(', ')}}`;
-      const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
-      await db.run(`COPY (SELECT *, ${o.date} AS date FROM read_json(${q(chunk)}, format = 'newline_delimited', columns = ${cols}))
-        TO ${q(join(staging, 'out'))} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part-${from}-${to}-{i}')`);
+      await db.run(`COPY (SELECT *, ${o.date} AS date FROM read_json(${lit(chunk)}, format = 'newline_delimited', columns = ${cols}))
+        TO ${lit(join(staging, 'out'))} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part-${from}-${to}-{i}')`);
       for (const d of readdirSync(join(staging, 'out'))) {
         mkdirSync(join(root, d), { recursive: true });
         for (const f of readdirSync(join(staging, 'out', d))) renameSync(join(staging, 'out', d, f), join(root, d, f));
