@@ -80,7 +80,7 @@ async function once(scenario) {
     } else if (scenario === 'messages') {
       step(sat('gen', '--scenario', 'messages', '--dir', dir, '--events', String(int(2000, 8000)), '--days', String(int(1, 3)), '--customers', String(int(50, 500)), '--seed', String(seed)));
     } else {
-      step(sat('gen', '--dir', dir, '--customers', String(int(100, 600)), '--events', String(int(2000, 6000)), '--span', `${int(1, 3)}h`, '--seed', String(seed)));
+      step(sat('gen', '--dir', dir, '--customers', String(int(100, 600)), '--events', String(int(2000, 6000)), '--span', `${int(1, 30)}h`, '--seed', String(seed)));
     }
     step(sat('replay', ...file, '--scenario', scenario, ...mix, '--dir', dir));
     const online = [];
@@ -89,6 +89,8 @@ async function once(scenario) {
       online.push('--online', server.url);
     }
     step(sat('run', '--dir', dir, ...online));
+    // The batch layer too: every built-in scenario has rollups, and verify reconciles them.
+    step(sat('batch', '--dir', dir));
     const v = sat('verify', '--dir', dir, '--json');
     steps.push(v.cmd);
     if (v.code === 0) {

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Aggregation, Rollup, Scenario } from '../scenario/types.js';
 import { ident, lit } from '../verify/sql.js';
+import { scoreRollupSql } from './score-rollup.js';
 
 /**
  * The batch layer's rollups, over the stream's results in table act(ws, k, <aggregations>): each
@@ -12,7 +13,7 @@ import { ident, lit } from '../verify/sql.js';
 export function periodSql(every: Rollup['every'], ms: string): string {
   if (every === 'all') return `'all'`;
   const format = every === 'day' ? '%Y-%m-%d' : every === 'month' ? '%Y-%m' : '%Y';
-  return `strftime(make_timestamp(${ms} * 1000), '${format}')`;
+  return `strftime(make_timestamp((${ms}) * 1000), '${format}')`;
 }
 
 function mergeSql(a: Aggregation, s: Scenario): string {
@@ -74,7 +75,7 @@ export async function writeRollups(db: DuckDBConnection, s: Scenario, out: strin
   for (const r of s.rollups ?? []) {
     const file = `${out}/${r.name}.parquet`;
     const tmp = `${file}.partial`;
-    await db.run(`COPY (${rollupSql(r, s)}) TO ${lit(tmp)} (FORMAT parquet)`);
+    await db.run(`COPY (${r.segment ? scoreRollupSql(r, s) : rollupSql(r, s)}) TO ${lit(tmp)} (FORMAT parquet)`);
     const rows = Number((await db.runAndReadAll(`SELECT count(*) FROM read_parquet(${lit(tmp)})`)).getRows()[0][0]);
     done.push({ name: r.name, rows, file: tmp });
   }

@@ -268,6 +268,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--results <path>', "the results to roll up: sat run's (default: <dir>/results.jsonl), or another engine's file or directory")
     .option('--map <name=column,...>', "the results' column names, as verify --map")
     .option('--alerts <path>', "the alerts to count, for a rollup with alerts: true (default: <dir>/alerts.jsonl)")
+    .option('--snapshots <dir>', 'a score rollup (segment): where the daily batch snapshots are (default: beside the replayed events)')
     .option('--out <dir>', 'where the tables go (default: <dir>/batch)')
     .action(async (flags) => {
       const { batchCommand } = await import('./commands/batch.js');

@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import { describeIssues } from './issues.js';
 import { parseCondition } from './conditions.js';
 import { parseExpression, references, type Expr } from './expression.js';
+import { scoreRollupColumns } from './score-rollup.js';
 import type { Aggregation, Condition, FieldSpec, FieldType, Rollup, Scenario, ScoreSpec, WindowSpec } from './types.js';
 import { AGGREGATION_OPS, type FaultMix } from './types.js';
 import { INJECTED_FAULTS } from '../replay/faults/kinds.js';
@@ -122,7 +123,7 @@ export function parseScenario(raw: unknown, path: string): Scenario {
   }
 
   const score = scoreSpec(r, aggregations, fail);
-  const rollups = r.batch && rollupSpecs(r.batch.rollups, aggregations, fields, window, Object.keys(r.alerts).length, fail);
+  const rollups = r.batch && rollupSpecs(r.batch.rollups, aggregations, fields, window, Object.keys(r.alerts).length, score, fail);
 
   return {
     name: r.name,
@@ -168,11 +169,31 @@ export function parseScenario(raw: unknown, path: string): Scenario {
  * average and the count; first and last take the earliest and latest window. count_distinct is not
  * mergeable (a value in two windows counts once), and sliding windows hold a record several times.
  */
-function rollupSpecs(raw: Record<string, { every: Rollup['every']; aggregations: string[]; top?: { n: number; by: string }; alerts: boolean }>, aggregations: Aggregation[], fields: FieldSpec[], window: WindowSpec, alerts: number, fail: (msg: string) => never): Rollup[] {
-  if (window.kind !== 'tumbling') fail('batch.rollups: need tumbling windows (a sliding window holds each record in several results, so their sums count it several times)');
+function rollupSpecs(
+  raw: Record<string, { every: Rollup['every']; aggregations: string[]; segment?: string; top?: { n: number; by: string }; alerts: boolean }>,
+  aggregations: Aggregation[],
+  fields: FieldSpec[],
+  window: WindowSpec,
+  alerts: number,
+  score: ScoreSpec | undefined,
+  fail: (msg: string) => never,
+): Rollup[] {
   const byName = new Map(aggregations.map((a) => [a.name, a]));
   return Object.entries(raw).map(([name, r]) => {
     const at = `batch.rollups.${name}`;
+    if (r.segment !== undefined) {
+      // A score rollup: one score per result, so sliding windows are fine; the unit is the minute scored (the window's last slide).
+      if (score === undefined) fail(`${at}.segment: the scenario has no score to roll up`);
+      if (score.batch === undefined) fail(`${at}.segment: "${r.segment}" is a snapshot column, but join.batch is not set`);
+      if (r.aggregations.length || r.top || r.alerts) fail(`${at}: a score rollup (segment) takes no aggregations, top or alerts`);
+      if (!/^[A-Za-z_][\w]*$/.test(r.segment)) fail(`${at}.segment: "${r.segment}" is not a column name`);
+      const clash = score.actions.find((a) => ['period', 'key', ...scoreRollupColumns({ ...score, actions: [] })].includes(a.name));
+      if (clash) fail(`${at}: the action ${clash.name} would share its column name with a statistic of the rollup; rename the action`);
+      if (r.every !== 'all' && 86_400_000 % window.slide !== 0) fail(`${at}.every: ${r.every} needs a slide that divides a day; use every: all`);
+      return { name, every: r.every, aggregations: [], alerts: false, segment: r.segment };
+    }
+    if (r.aggregations.length === 0) fail(`${at}.aggregations: at least one (or segment, for a score rollup)`);
+    if (window.kind !== 'tumbling') fail(`${at}: needs tumbling windows (a sliding window holds each record in several results, so their sums count it several times); a score rollup (segment) takes any window`);
     if (r.every !== 'all' && 86_400_000 % window.size !== 0) fail(`${at}.every: ${r.every} needs windows that divide a day (a window would straddle two ${r.every}s); use every: all`);
     const aggs = r.aggregations.map((n) => {
       const a = byName.get(n) ?? fail(`${at}.aggregations: "${n}" is not one of the scenario's aggregations (${aggregations.map((x) => x.name).join(', ')})`);

@@ -113,12 +113,13 @@ export const RawScenario = z.strictObject({
           z.string().regex(/^[A-Za-z_][\w-]*$/),
           z.strictObject({
             every: z.enum(['day', 'month', 'year', 'all']).describe('the calendar unit of the window starts (UTC) rolled up together, or all time'),
-            aggregations: z.array(z.string()).min(1).describe("the scenario's aggregations to roll up, each merged by its kind: counts and sums add, an average is weighted by the count, min of mins, variance by Chan's formula"),
+            aggregations: z.array(z.string()).default([]).describe("the scenario's aggregations to roll up, each merged by its kind: counts and sums add, an average is weighted by the count, min of mins, variance by Chan's formula"),
+            segment: z.string().optional().describe("a score rollup instead (scenarios with a score): the distribution of the scores per value of this column of the batch snapshot (join.batch), by the unit of the minute scored"),
             top: z.strictObject({ n: z.number().int().min(1).max(1000), by: z.string() }).optional().describe('keep the n keys with the largest value of this rolled-up aggregation per unit'),
             alerts: z.boolean().default(false).describe('also count the alerts raised per key and unit (from the alerts output), in a column alerts'),
           }),
         )
-        .describe('name: {every, aggregations, top}; sat batch writes each as a table, verify reconciles it with the raw data'),
+        .describe('name: {every, aggregations, top} or {every, segment}; sat batch writes each as a table, verify reconciles it with the raw data'),
     })
     .optional()
     .describe('the batch layer: rollups of the stream\'s results (README, "The batch layer")'),

@@ -132,6 +132,11 @@ export interface Rollup {
   top?: { n: number; by: string };
   /** Also count the alerts raised per key and unit (column `alerts`). */
   alerts: boolean;
+  /**
+   * A score rollup instead: the distribution of the scores per value of this snapshot column (the
+   * customer's segment, from the snapshot day each result names), by the unit of the minute scored.
+   */
+  segment?: string;
 }
 
 export interface Scenario {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Rollup, Scenario } from '../scenario/types.js';
 import { ORACLE_AGGREGATIONS } from './aggregations/index.js';
 import { one, rows, type Check, type Counts } from './checks.js';
+import { scoreRollupChecks } from './score-rollup-checks.js';
 import { conditionSql, ident, lit, nearSql } from './sql.js';
 
 /**
@@ -16,19 +17,22 @@ import { conditionSql, ident, lit, nearSql } from './sql.js';
  *   twice (a natural duplicate kept again after its dedup hold) is entitled too.
  */
 const PERIOD: Record<Rollup['every'], string> = { day: '%Y-%m-%d', month: '%Y-%m', year: '%Y', all: '' };
-const period = (every: Rollup['every'], ms: string) => (every === 'all' ? `'all'` : `strftime(make_timestamp(${ms} * 1000), '${PERIOD[every]}')`);
+export const periodOf = (every: Rollup['every'], ms: string) => (every === 'all' ? `'all'` : `strftime(make_timestamp((${ms}) * 1000), '${PERIOD[every]}')`);
 
 /** The batch tables to judge: <dir>/<name>.parquet (sat batch), or .csv / .jsonl from another job. */
 function tableFile(dir: string, name: string): string | undefined {
   return ['parquet', 'csv', 'jsonl', 'json'].map((ext) => join(dir, `${name}.${ext}`)).find((f) => existsSync(f));
 }
 
+/** The first check of a rollup: its table against the oracle's. */
+export const rollupCheckName = (r: Rollup) => `batch rollup ${r.name} matches the ${r.segment ? 'scores' : 'records counted'}`;
+
 export async function batchChecks(db: DuckDBConnection, s: Scenario, batchDir: string | undefined, tolerance: number): Promise<{ checks: Check[]; counts: Counts }> {
   const checks: Check[] = [];
   const counts: Counts = {};
   const countAgg = s.aggregations.find((a) => a.op === 'count')!;
   for (const r of s.rollups ?? []) {
-    const name = `batch rollup ${r.name} matches the records counted`;
+    const name = rollupCheckName(r);
     const lambda = `batch rollup ${r.name}: the speed layer's losses are explained (Lambda)`;
     const file = batchDir === undefined ? undefined : tableFile(batchDir, r.name);
     if (file === undefined) {
@@ -37,30 +41,24 @@ export async function batchChecks(db: DuckDBConnection, s: Scenario, batchDir: s
       continue;
     }
     const t = `batch_${r.name.replace(/\W/g, '_')}`;
+    if (r.segment) {
+      checks.push(...(await scoreRollupChecks(db, s, r, file, t, tolerance, counts)));
+      continue;
+    }
     const columns = [...r.aggregations.map((a) => a.name), ...(r.alerts ? ['alerts'] : [])];
-    await db.run(`CREATE OR REPLACE TABLE ${t} AS SELECT CAST(period AS VARCHAR) AS period, CAST(key AS VARCHAR) AS k, ${columns.map((c) => `TRY_CAST(${ident(c)} AS DOUBLE) AS ${ident(c)}`).join(', ')} FROM ${reader(file)}`);
+    await db.run(`CREATE OR REPLACE TABLE ${t} AS SELECT CAST(period AS VARCHAR) AS period, CAST(key AS VARCHAR) AS k, ${columns.map((c) => `TRY_CAST(${ident(c)} AS DOUBLE) AS ${ident(c)}`).join(', ')} FROM ${tableReader(file)}`);
 
     // The oracle's rollup: the counted deliveries, grouped by key and the unit of their window's start.
     const aggs = r.aggregations.map((a) => `${ORACLE_AGGREGATIONS[a.op].sql(a.field ? ident(`n_${a.field}`) : 'NULL')} AS ${ident(a.name)}`).join(', ');
-    const unit = period(r.every, `(floor(et / ${s.window.size}) * ${s.window.size})::BIGINT`);
+    const unit = periodOf(r.every, `(floor(et / ${s.window.size}) * ${s.window.size})::BIGINT`);
     let grouped = `SELECT ${unit} AS period, k, ${aggs} FROM cls WHERE class = 'counted' GROUP BY ALL`;
     // Alerts: every alert the oracle expects (a kept delivery may raise several), by key and unit.
     if (r.alerts) grouped = `SELECT * REPLACE (coalesce(alerts, 0) AS alerts) FROM (${grouped}) FULL JOIN (SELECT ${unit} AS period, k, count(*) AS alerts FROM (SELECT k, et, unnest(string_split(CAST(alerted AS VARCHAR), ',')) FROM cls WHERE alerted IS NOT NULL) GROUP BY ALL) USING (period, k)`;
     await db.run(`CREATE OR REPLACE TABLE exp_${t} AS ${r.top === undefined ? grouped : `SELECT * FROM (${grouped}) QUALIFY row_number() OVER (PARTITION BY period ORDER BY ${ident(r.top.by)} DESC NULLS LAST, k) <= ${r.top.n}`}`);
     const differs = columns.map((c) => `NOT ${nearSql(`b.${ident(c)}`, `e.${ident(c)}`, tolerance)}`).join(' OR ');
-    const missing = await one(db, `SELECT count(*) FROM exp_${t} e ANTI JOIN ${t} b USING (period, k)`);
-    const extra = await one(db, `SELECT count(*) FROM ${t} b ANTI JOIN exp_${t} e USING (period, k)`);
-    const wrong = await one(db, `SELECT count(*) FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs}`);
-    const expectedRows = await one(db, `SELECT count(*) FROM exp_${t}`);
-    const examples = [
-      ...(await rows(db, `SELECT 'missing' AS problem, period, k AS key FROM exp_${t} e ANTI JOIN ${t} b USING (period, k) ORDER BY period, k LIMIT 3`)),
-      ...(await rows(db, `SELECT 'extra' AS problem, period, k AS key FROM ${t} b ANTI JOIN exp_${t} e USING (period, k) ORDER BY period, k LIMIT 3`)),
-      ...(await rows(db, `SELECT 'wrong' AS problem, period, k AS key, ${columns.map((c) => `b.${ident(c)} AS ${ident(`actual_${c}`)}, e.${ident(c)} AS ${ident(`expected_${c}`)}`).join(', ')}
-          FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs} ORDER BY period, k LIMIT 5`)),
-    ];
-    const bad = missing + extra + wrong;
-    checks.push({ name, pass: bad === 0, expected: 0, actual: bad, detail: `${expectedRows} (${r.every === 'all' ? 'all time' : r.every}, key) rows expected${r.top ? ` (top ${r.top.n} per ${r.every} by ${r.top.by})` : ''}: ${missing} missing, ${extra} extra, ${wrong} with a wrong value`, examples: examples.length ? examples : undefined });
-    counts[`batch_${r.name}_rows`] = expectedRows;
+    const cmp = await compareTables(db, t, columns, differs);
+    checks.push({ name, pass: cmp.bad === 0, expected: 0, actual: cmp.bad, detail: `${cmp.expectedRows} (${r.every === 'all' ? 'all time' : r.every}, key) rows expected${r.top ? ` (top ${r.top.n} per ${r.every} by ${r.top.by})` : ''}: ${cmp.summary}`, examples: cmp.examples });
+    counts[`batch_${r.name}_rows`] = cmp.expectedRows;
 
     if (r.top !== undefined || !r.aggregations.some((a) => a.name === countAgg.name)) {
       checks.push({ name: lambda, pass: true, skipped: true, detail: r.top ? 'a top-N table holds only some keys' : `the rollup does not carry the count (${countAgg.name})` });
@@ -110,7 +108,23 @@ async function lambdaCheck(db: DuckDBConnection, s: Scenario, t: string, name: s
   return { name, pass: bad === 0, expected: 0, actual: unexplained, detail, examples: examples.length ? examples : undefined };
 }
 
-function reader(file: string): string {
+/** The batch table t against the oracle's exp_t, row by (period, k): missing, extra and wrong rows, with examples. */
+export async function compareTables(db: DuckDBConnection, t: string, columns: string[], differs: string): Promise<{ bad: number; expectedRows: number; summary: string; examples?: Record<string, unknown>[] }> {
+  const missing = await one(db, `SELECT count(*) FROM exp_${t} e ANTI JOIN ${t} b USING (period, k)`);
+  const extra = await one(db, `SELECT count(*) FROM ${t} b ANTI JOIN exp_${t} e USING (period, k)`);
+  const wrong = await one(db, `SELECT count(*) FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs}`);
+  const expectedRows = await one(db, `SELECT count(*) FROM exp_${t}`);
+  const examples = [
+    ...(await rows(db, `SELECT 'missing' AS problem, period, k AS key FROM exp_${t} e ANTI JOIN ${t} b USING (period, k) ORDER BY period, k LIMIT 3`)),
+    ...(await rows(db, `SELECT 'extra' AS problem, period, k AS key FROM ${t} b ANTI JOIN exp_${t} e USING (period, k) ORDER BY period, k LIMIT 3`)),
+    ...(await rows(db, `SELECT 'wrong' AS problem, period, k AS key, ${columns.map((c) => `b.${ident(c)} AS ${ident(`actual_${c}`)}, e.${ident(c)} AS ${ident(`expected_${c}`)}`).join(', ')}
+        FROM ${t} b JOIN exp_${t} e USING (period, k) WHERE ${differs} ORDER BY period, k LIMIT 5`)),
+  ];
+  return { bad: missing + extra + wrong, expectedRows, summary: `${missing} missing, ${extra} extra, ${wrong} with a wrong value`, examples: examples.length ? examples : undefined };
+}
+
+/** A batch job's table as DuckDB reads it: Parquet, CSV with a header, or JSON lines. */
+export function tableReader(file: string): string {
   if (file.endsWith('.parquet')) return `read_parquet(${lit(file)})`;
   if (file.endsWith('.csv')) return `read_csv(${lit(file)}, header = true)`;
   return `read_json(${lit(file)}, format = 'newline_delimited')`;

@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario, ScoreSpec } from '../scenario/types.js';
+import { UsageError } from '../core/errors.js';
 import { ident, lit } from './sql.js';
 
 /**
@@ -13,7 +14,8 @@ import { ident, lit } from './sql.js';
  * What cannot be recomputed is which API calls failed: a result that says its online inputs were
  * missing is scored without them, and verify reports how many said so.
  *
- * Leaves exp_score(ws, k, day, batch_missing, online_claimed_missing, score) on the connection.
+ * Leaves exp_score(ws, k, day, batch_missing, online_claimed_missing, score) on the connection, and
+ * exp_seg(day, k, <segment columns>) for the score rollups.
  */
 export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshotsDir: string): Promise<{ days: string[]; latest: string | null }> {
   const spec = s.score as ScoreSpec;
@@ -31,6 +33,20 @@ export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshot
     for (const day of days) {
       for (const file of files.get(day) as string[]) {
         await db.run(`INSERT INTO batch SELECT ${lit(day)}, CAST(${ident(spec.batch.key)} AS VARCHAR)${batchCols.map((c) => `, ${c}`).join('')} FROM ${readerOf(file)}`);
+      }
+    }
+  }
+
+  // The snapshot columns the score rollups group by (the batch layer's segments), as text, the same days.
+  const segments = [...new Set((s.rollups ?? []).flatMap((r) => (r.segment ? [r.segment] : [])))];
+  await db.run(`CREATE OR REPLACE TABLE exp_seg (day VARCHAR, k VARCHAR${segments.map((c) => `, ${ident(c)} VARCHAR`).join('')})`);
+  if (spec.batch && segments.length) {
+    for (const day of days) {
+      for (const file of files.get(day) as string[]) {
+        const columns = (await db.runAndReadAll(`SELECT column_name FROM (DESCRIBE SELECT * FROM ${readerOf(file)})`)).getRows().map((r) => String(r[0]));
+        const absent = segments.find((c) => !columns.includes(c));
+        if (absent !== undefined) throw new UsageError(`snapshot ${file}: no column ${absent} (batch.rollups groups scores by it)`);
+        await db.run(`INSERT INTO exp_seg SELECT ${lit(day)}, CAST(${ident(spec.batch.key)} AS VARCHAR)${segments.map((c) => `, CAST(${ident(c)} AS VARCHAR)`).join('')} FROM ${readerOf(file)}`);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { batchChecks } from './batch-checks.js';
+import { batchChecks, rollupCheckName } from './batch-checks.js';
 import { provenanceOf, type Provenance } from './provenance.js';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,22 +205,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       Object.assign(counts, rc.counts);
     }
 
-    if (o.scenario.rollups?.length) {
-      // The batch layer: sat batch's tables in <dir>/batch (with sat run's results), or a user's job's.
-      const batchDir = o.actualBatch ?? (ownRun && existsSync(join(o.dir, 'batch')) ? join(o.dir, 'batch') : undefined);
-      const bc = bounded
-        ? { checks: (o.scenario.rollups ?? []).map((r) => ({ name: `batch rollup ${r.name} matches the records counted`, pass: true, skipped: true, detail: `watermark model ${model}: which records count is only bounded, so a rollup cannot be checked exactly` })), counts: {} }
-        : await batchChecks(db, o.scenario, batchDir, o.tolerance);
-      checks.push(...bc.checks);
-      Object.assign(counts, bc.counts);
-    }
-
     if (o.scenario.score) {
       const { days } = await runScoreOracle(db, o.scenario, o.snapshots ?? dirname(replay.file));
       const actionsGiven = await loadActions(db, await local(o.actions ?? (ownRun ? own(p.actions, 'actions') : undefined)));
       const sc = await scoreChecks(db, o.scenario.score, { tolerance: o.tolerance, actionsGiven, maxMissingOnline: o.maxMissingOnline, snapshotDays: days });
       checks.push(...sc.checks);
       Object.assign(counts, sc.counts);
+    }
+
+    if (o.scenario.rollups?.length) {
+      // The batch layer: sat batch's tables in <dir>/batch (with sat run's results), or a user's job's.
+      const batchDir = o.actualBatch ?? (ownRun && existsSync(join(o.dir, 'batch')) ? join(o.dir, 'batch') : undefined);
+      const bc = bounded
+        ? { checks: (o.scenario.rollups ?? []).map((r) => ({ name: rollupCheckName(r), pass: true, skipped: true, detail: `watermark model ${model}: which records count is only bounded, so a rollup cannot be checked exactly` })), counts: {} }
+        : await batchChecks(db, o.scenario, batchDir, o.tolerance);
+      checks.push(...bc.checks);
+      Object.assign(counts, bc.counts);
     }
 
     const dupExpected = await one(db, `SELECT count(*) FROM cls WHERE class = 'duplicate'`);

@@ -1,8 +1,12 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { rollupSql } from '../../src/batch/rollup.js';
 import { parseScenario } from '../../src/scenario/load.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../helpers.js';
 
 /**
  * The batch job's merging of window aggregates (src/batch/rollup.ts) against the same statistics
@@ -49,9 +53,22 @@ describe('rollups merge window aggregates exactly', () => {
     expect(load({ every: 'day', aggregations: ['d'] })).toThrow(/count_distinct, which windows cannot be merged/);
     expect(load({ every: 'day', aggregations: ['aw'] })).toThrow(/avg\(w\) of a nullable field/);
     expect(load({ every: 'day', aggregations: ['sd'] })).toThrow(/needs avg\(v\) among the scenario's aggregations/);
-    expect(load({ every: 'day', aggregations: ['n'] }, { sliding: '1h', every: '1m' })).toThrow(/need tumbling windows/);
+    expect(load({ every: 'day', aggregations: ['n'] }, { sliding: '1h', every: '1m' })).toThrow(/needs tumbling windows/);
+    expect(load({ every: 'day' })).toThrow(/aggregations: at least one \(or segment, for a score rollup\)/);
+    expect(load({ every: 'day', segment: 'plan' })).toThrow(/segment: the scenario has no score to roll up/);
     expect(load({ every: 'day', aggregations: ['n'] }, { tumbling: '7h' })).toThrow(/day needs windows that divide a day/);
     expect(load({ every: 'all', aggregations: ['n'] }, { tumbling: '7h' })).not.toThrow();
     expect(load({ every: 'day', aggregations: ['nope'] })).toThrow(/"nope" is not one of the scenario's aggregations/);
+  });
+
+  it('a score rollup: takes the sliding windows of a scored scenario, and refuses what it cannot group', () => {
+    const raw = parseYaml(readFileSync(join(ROOT, 'profiles', 'satisfaction.yaml'), 'utf8'));
+    const load = (rollup: object, actions?: object) => () => parseScenario({ ...raw, ...(actions && { actions }), batch: { rollups: { r: rollup } } }, 't');
+    expect(load({ every: 'day', segment: 'plan' })).not.toThrow();
+    expect(load({ every: 'day', segment: 'plan', aggregations: ['events'] })).toThrow(/a score rollup \(segment\) takes no aggregations, top or alerts/);
+    expect(load({ every: 'day', segment: 'plan' }, { p50: 'score < 30' })).toThrow(/the action p50 would share its column name/);
+    expect(load({ every: 'day', segment: 'plan; drop' })).toThrow(/is not a column name/);
+    const { join: _join, ...unjoined } = raw;
+    expect(() => parseScenario({ ...unjoined, score: { formula: 'events', range: [0, 100] }, actions: {}, batch: { rollups: { r: { every: 'day', segment: 'plan' } } } }, 't')).toThrow(/join.batch is not set/);
   });
 });

@@ -1,8 +1,8 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { haveShared, ROOT, sat, shared, tempDir } from '../helpers.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { haveShared, ROOT, sat, serve, shared, stopServers, tempDir } from '../helpers.js';
 
 type CheckJson = { name: string; pass: boolean; skipped?: boolean; detail: string; examples?: Record<string, unknown>[] };
 
@@ -145,6 +145,71 @@ describe('the messages bronze and silver layers', () => {
     expect(c.lambda_daily_unexplained).toBe(0);
     expect(c.lambda_daily_raw).toBe(c.lambda_daily_speed + c.lambda_daily_corrupted + c.lambda_daily_late + c.lambda_daily_deduplicated + c.lambda_daily_malformed - c.lambda_daily_counted_again);
     expect(check(v.json, "batch rollup daily: the speed layer's losses are explained (Lambda)").detail).toMatch(/\d+ corrupted \(their own table\)/);
+  });
+});
+
+describe('the satisfaction rollup: the daily score distribution per plan', () => {
+  afterAll(stopServers);
+
+  it('is right across midnight with unscored results; a wrong median, a bucket off by one and lost results are caught', async () => {
+    const dir = tempDir('sat-batch-sat-');
+    // 30 hours of events: the minutes scored fall on two days. The API fails 10% of calls, so some results go unscored.
+    expect(sat('gen', '--dir', dir, '--customers', '300', '--events', '12000', '--span', '30h', '--days', '2', '--seed', '3').code).toBe(0);
+    const api = await serve('--error-rate', '0.1');
+    expect(sat('replay', '--scenario', 'satisfaction', '--dir', dir, '--rate', '0', '--late', '0.05', '--malformed', '0.02', '--duplicates', '0.03', '--seed', '3', '--no-progress').code).toBe(0);
+    expect(sat('run', '--dir', dir, '--online', api.url, '--online-retries', '0').code).toBe(0);
+    const batch = sat('batch', '--dir', dir, '--json');
+    expect(batch.code, batch.stderr).toBe(0);
+    const v = sat('verify', '--dir', dir, '--json');
+    expect(v.code, JSON.stringify(v.json.checks.filter((c: CheckJson) => !c.pass))).toBe(0);
+    const table = join(dir, 'batch', 'daily_by_plan.parquet');
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const [days, plans, results, scored, actions] = (await db.runAndReadAll(`SELECT count(DISTINCT period), count(DISTINCT key), sum(results), sum(scored), sum(retention_call + care_followup) FROM read_parquet('${table}')`)).getRows()[0].map(Number);
+    db.closeSync();
+    expect(days).toBe(2);
+    expect(plans).toBeGreaterThan(3);
+    const c = v.json.counts;
+    // Every result is in the table once, and the actions it counts are the ones the oracle expects.
+    expect(results).toBe(c.scores_checked);
+    expect(results - scored).toBe(c.results_unscored);
+    expect(c.results_unscored).toBeGreaterThan(0);
+    expect(actions).toBe(c.actions_expected);
+    const judged = check(v.json, 'batch rollup daily_by_plan matches the scores');
+    expect(judged.pass && !judged.skipped, judged.detail).toBe(true);
+    expect(c.lambda_daily_by_plan_late).toBeGreaterThan(0);
+    expect(c.lambda_daily_by_plan_malformed).toBeGreaterThan(0);
+    expect(c.lambda_daily_by_plan_unexplained).toBe(0);
+    expect(c.lambda_daily_by_plan_raw).toBe(c.lambda_daily_by_plan_speed + c.lambda_daily_by_plan_late + c.lambda_daily_by_plan_deduplicated + c.lambda_daily_by_plan_malformed);
+
+    // A batch job that takes the mean for the median.
+    const good = readFileSync(table);
+    await rewrite(table, `SELECT * REPLACE (CASE WHEN row_number() OVER (ORDER BY period, key) = 1 THEN avg_score ELSE p50 END AS p50) FROM t`);
+    const median = sat('verify', '--dir', dir, '--json');
+    expect(median.code).toBe(1);
+    const wrong = check(median.json, 'batch rollup daily_by_plan matches the scores');
+    expect(wrong.detail).toMatch(/0 missing, 0 extra, 1 with a wrong value/);
+    expect(wrong.examples![0]).toHaveProperty('expected_p50');
+    // One score counted in the next bucket up.
+    writeFileSync(table, good);
+    await rewrite(table, `SELECT * REPLACE (score_40_50 - (row_number() OVER (ORDER BY period, key) = 2)::INT AS score_40_50, score_50_60 + (row_number() OVER (ORDER BY period, key) = 2)::INT AS score_50_60) FROM t`);
+    const bucket = sat('verify', '--dir', dir, '--json');
+    expect(bucket.code).toBe(1);
+    expect(check(bucket.json, 'batch rollup daily_by_plan matches the scores').detail).toMatch(/1 with a wrong value/);
+    writeFileSync(table, good);
+
+    // The speed layer loses every result of one plan's customer: the Lambda check names the plan and the count.
+    const resultsFile = join(dir, 'results.jsonl');
+    const lines = readFileSync(resultsFile, 'utf8').trim().split('\n');
+    const victim = (JSON.parse(lines[0]) as { key: string }).key;
+    const kept = lines.filter((l) => JSON.parse(l).key !== victim);
+    writeFileSync(resultsFile, `${kept.join('\n')}\n`);
+    expect(sat('batch', '--dir', dir).code).toBe(0);
+    const lost = sat('verify', '--dir', dir, '--json');
+    expect(lost.code).toBe(1);
+    const lambda = check(lost.json, "batch rollup daily_by_plan: the speed layer's losses are explained (Lambda)");
+    expect(lambda.pass).toBe(false);
+    expect(lambda.detail).toMatch(new RegExp(`unexplained ${lines.length - kept.length} in 1 plan values`));
+    expect(lambda.examples![0]).toMatchObject({ unexplained: lines.length - kept.length });
   });
 });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { writeRollups } from '../../batch/rollup.js';
 import { UsageError } from '../../core/errors.js';
 import { paths } from '../../core/workdir.js';
-import { scenarioOfWorkdir } from '../../engine/run.js';
+import { datasetDir, scenarioOfWorkdir } from '../../engine/run.js';
+import { loadSegments } from '../../batch/score-rollup.js';
 import { loadScenario } from '../../scenario/load.js';
 import { dataFiles, loadActual, parseColumnMap } from '../../verify/actual.js';
 import { lit } from '../../verify/sql.js';
@@ -16,6 +17,7 @@ export interface BatchFlags {
   results?: string;
   alerts?: string;
   map?: string;
+  snapshots?: string;
   out?: string;
   json?: boolean;
 }
@@ -40,6 +42,7 @@ export async function batchCommand(f: BatchFlags): Promise<number> {
     await db.run(`SET TimeZone = 'UTC'`);
     await loadActual(db, s, results, { ...s.resultColumns, ...parseColumnMap(f.map) });
     await loadAlerts(db, f.alerts ?? paths(f.dir).alerts, (s.rollups ?? []).some((r) => r.alerts));
+    if (s.rollups.some((r) => r.segment)) await loadSegments(db, s, f.snapshots ?? datasetDir(f.dir));
     const written = await writeRollups(db, s, out);
     const tables = written.map((w) => {
       const file = w.file.replace(/\.partial$/, '');

@@ -42,27 +42,29 @@ export interface SnapshotDay {
 const NAME = (prefix: string) => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d{4}-\\d{2}-\\d{2})\\.(parquet|csv|jsonl)$`);
 
 /**
- * The newest snapshot day in dir: <prefix>-YYYY-MM-DD.{parquet,csv,jsonl}, or a complete day of the
- * partitioned dataset <prefix>/date=YYYY-MM-DD/part-i-of-n.* (sat gen --shard), which wins over a flat
- * file of the same day. Undefined if none.
+ * The snapshot days in dir, oldest first: <prefix>-YYYY-MM-DD.{parquet,csv,jsonl}, or a complete day of
+ * the partitioned dataset <prefix>/date=YYYY-MM-DD/part-i-of-n.* (sat gen --shard), which wins over a
+ * flat file of the same day.
  */
-export function latestSnapshotDay(dir: string, prefix: string): SnapshotDay | undefined {
+export function snapshotDays(dir: string, prefix: string): SnapshotDay[] {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return undefined;
+    return [];
   }
+  const byDay = new Map<string, SnapshotDay>();
   const re = NAME(prefix);
-  let best: SnapshotDay | undefined;
   for (const n of names) {
     const m = re.exec(n);
-    if (m && (best === undefined || m[1] > best.day)) best = { day: m[1], files: [join(dir, n)] };
+    if (m) byDay.set(m[1], { day: m[1], files: [join(dir, n)] });
   }
-  const partitioned = completeDays(join(dir, prefix)).pop();
-  if (partitioned && (best === undefined || partitioned.day >= best.day)) best = partitioned;
-  return best;
+  for (const d of completeDays(join(dir, prefix))) byDay.set(d.day, d);
+  return [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : 1));
 }
+
+/** The newest snapshot day in dir (snapshotDays); undefined if none. */
+export const latestSnapshotDay = (dir: string, prefix: string): SnapshotDay | undefined => snapshotDays(dir, prefix).pop();
 
 /**
  * Loads the key and the given columns of a snapshot day; a missing or non-numeric column is a usage
