@@ -36,6 +36,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'sat chaos proxy --target 127.0.0.1:8787 --listen 18787 --cut-rate 0.01 --bandwidth 1000000',
   ],
   batch: ['sat batch                                 # the rollups of sat run\'s results in .sat', 'sat batch --dir /tmp/reviews --results spark-out/ --map window_start=window.start'],
+  sink: [
+    'sat sink --brokers 127.0.0.1:9092 --topic reviews --dir /tmp/sat-kafka      # results/, late/, dead-letters/ in /tmp/sat-kafka',
+    'sat sink --brokers 127.0.0.1:9092 --topic reviews --dir /tmp/sat-kafka --out /data/lake --follow',
+  ],
   'scenario infer': [
     'sat scenario infer datasets/iot-sample.csv',
     'sat scenario infer trips.csv --zone America/New_York --out trips.yaml && sat replay trips.csv --scenario trips.yaml',

@@ -275,6 +275,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
       setExit(await batchCommand(flags));
     });
 
+  common(program.command('sink'))
+    .description("a Kafka run's output topics (results, late rows, dead letters, corrupted rows) as date-partitioned Parquet datasets, exactly once: <out>/results/date=YYYY-MM-DD/part-<partition>-<from>-<to>-<i>.parquet")
+    .option('--scenario <name>', 'scenario (default: the one the replay in --dir used)')
+    .option('--brokers <host:port,...>', 'Apache Kafka')
+    .option('--bootstrap-server <host:port,...>', "the same as --brokers (Kafka's tools' name)")
+    .option('-X <key=value>', 'a Kafka client property, repeatable, as kcat -X (security.protocol, sasl.*, ssl.*); over --kafka-config', collect)
+    .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
+    .option('--topic <name>', "the run's input topic: its outputs are <topic>-results, -late, -dead-letters, -corrupted")
+    .option('--out <dir>', 'where the datasets go (default: --dir)')
+    .option('--follow', 'keep reading until stopped (SIGINT/SIGTERM), instead of ending at the offsets committed when it started')
+    .option('--flush-records <n>', 'write parts after this many records', positiveInt, 50_000)
+    .addOption(duration('--flush-interval <duration>', 'or this long after the first record not yet written', 1000))
+    .action(async (flags) => {
+      const { sinkCommand } = await import('./commands/sink.js');
+      setExit(await sinkCommand(flags));
+    });
+
   const scenarioCmd = program.command('scenario').description('scenarios: write one for your own file');
   scenarioCmd
     .command('infer')

@@ -57,7 +57,7 @@ export async function runCommand(f: RunFlags): Promise<number> {
   if (name === undefined) throw new UsageError(`--scenario is needed (no replay found in ${f.dir})`);
   const scenario = loadScenario(name);
   if (brokersOf(f) !== undefined || f.topic !== undefined) {
-    if (f.partitioned) throw new UsageError('--partitioned writes the embedded run\'s files; on Kafka the outputs are topics (read them into a dataset with your sink of choice)');
+    if (f.partitioned) throw new UsageError('--partitioned writes the embedded run\'s files; on Kafka the outputs are topics: sat sink --brokers B --topic T writes them as the same datasets, exactly once');
     return runOnKafka(f, scenario);
   }
   const ac = new AbortController();

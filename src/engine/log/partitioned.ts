@@ -13,13 +13,58 @@ import { lit } from '../../verify/sql.js';
  * every part reaching past it (written after the last checkpoint, whose results come again) is
  * deleted with any hidden leftovers: each output record is in exactly one committed part.
  */
-interface Exported {
-  name: string;
-  jsonl: string;
-  /** DuckDB's column types for the JSONL (read with these, so every part has one schema). */
+/** One output as a dataset: its name (the folder), DuckDB's column types for its JSON rows (so every part has one schema), and the SQL of a row's date. */
+export interface OutputTable {
+  name: 'results' | 'late' | 'dead-letters' | 'corrupted';
   columns: Record<string, string>;
-  /** SQL for the partition date of a row. */
   date: string;
+}
+
+/** The run's outputs as tables: results by window start, late rows by event time, the rest by the day written. */
+export function outputTables(s: Scenario): OutputTable[] {
+  const aggs = Object.fromEntries(s.aggregations.map((a) => [a.name, 'DOUBLE']));
+  const scored: Record<string, string> = s.score ? { score: 'DOUBLE', missing: 'VARCHAR[]', snapshot_day: 'VARCHAR' } : {};
+  // Dead letters and corrupted rows carry no trusted time: their date is the day they were written.
+  const today = `strftime(current_date, '%Y-%m-%d')`;
+  return [
+    { name: 'results', columns: { window_start: 'TIMESTAMP', window_end: 'TIMESTAMP', key: 'VARCHAR', ...aggs, ...scored, emit_time: 'TIMESTAMP' }, date: `strftime(window_start, '%Y-%m-%d')` },
+    { name: 'late', columns: { partition: 'INTEGER', offset: 'BIGINT', key: 'VARCHAR', event_time: 'VARCHAR', id: 'VARCHAR', watermark: 'VARCHAR', value: 'VARCHAR' }, date: 'substr(event_time, 1, 10)' },
+    { name: 'dead-letters', columns: { partition: 'INTEGER', offset: 'BIGINT', kind: 'VARCHAR', reason: 'VARCHAR', raw: 'VARCHAR' }, date: today },
+    ...(s.reports ? [{ name: 'corrupted' as const, columns: { partition: 'INTEGER', offset: 'BIGINT', reason: 'VARCHAR', value: 'VARCHAR' }, date: today }] : []),
+  ];
+}
+
+/**
+ * Writes JSON rows (one per line) as the table's date-partitioned parts under root, named
+ * <tag>-<i>.parquet in root/date=YYYY-MM-DD/: written in a hidden staging folder, then renamed into place.
+ */
+export async function writeParts(db: DuckDBConnection, table: OutputTable, rows: Buffer, root: string, tag: string): Promise<void> {
+  const staging = join(root, `.staging-${tag}`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const chunk = join(staging, 'chunk.jsonl');
+  writeFileSync(chunk, rows);
+  const cols = `{${Object.entries(table.columns).map(([k, t]) => `'${k}': '${t}'`).join(', ')}}`;
+  await db.run(`COPY (SELECT *, ${table.date} AS date FROM read_json(${lit(chunk)}, format = 'newline_delimited', columns = ${cols}))
+    TO ${lit(join(staging, 'out'))} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN '${tag}-{i}')`);
+  for (const d of readdirSync(join(staging, 'out'))) {
+    mkdirSync(join(root, d), { recursive: true });
+    for (const f of readdirSync(join(staging, 'out', d))) renameSync(join(staging, 'out', d, f), join(root, d, f));
+  }
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** A DuckDB connection for writing parts: UTC, one thread (it runs beside the engine). */
+export async function partWriter(): Promise<{ db: DuckDBConnection; close: () => void }> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const db = await instance.connect();
+  await db.run(`SET TimeZone = 'UTC'`);
+  await db.run(`SET threads = 1`);
+  return { db, close: () => (db.closeSync(), instance.closeSync()) };
+}
+
+interface Exported extends OutputTable {
+  jsonl: string;
 }
 
 const PART = /^part-(\d+)-(\d+)-\d+\.parquet$/;
@@ -27,8 +72,7 @@ const PART = /^part-(\d+)-(\d+)-\d+\.parquet$/;
 export class PartitionedExport {
   readonly #outputs: Exported[];
   readonly #from = new Map<string, number>();
-  #db: DuckDBConnection | undefined;
-  #instance: DuckDBInstance | undefined;
+  #writer: { db: DuckDBConnection; close: () => void } | undefined;
 
   constructor(
     readonly dir: string,
@@ -37,16 +81,8 @@ export class PartitionedExport {
     /** The JSONL lengths at the checkpoint resumed from (none: a fresh run). */
     resumed: Record<string, number> | undefined,
   ) {
-    const aggs = Object.fromEntries(s.aggregations.map((a) => [a.name, 'DOUBLE']));
-    const scored: Record<string, string> = s.score ? { score: 'DOUBLE', missing: 'VARCHAR[]', snapshot_day: 'VARCHAR' } : {};
-    // Dead letters and corrupted rows carry no trusted time: their date is the day they were written.
-    const today = `strftime(current_date, '%Y-%m-%d')`;
-    this.#outputs = [
-      { name: 'results', jsonl: files.results, columns: { window_start: 'TIMESTAMP', window_end: 'TIMESTAMP', key: 'VARCHAR', ...aggs, ...scored, emit_time: 'TIMESTAMP' }, date: `strftime(window_start, '%Y-%m-%d')` },
-      { name: 'late', jsonl: files.late, columns: { partition: 'INTEGER', offset: 'BIGINT', key: 'VARCHAR', event_time: 'VARCHAR', id: 'VARCHAR', watermark: 'VARCHAR', value: 'VARCHAR' }, date: 'substr(event_time, 1, 10)' },
-      { name: 'dead-letters', jsonl: files.deadLetters, columns: { partition: 'INTEGER', offset: 'BIGINT', kind: 'VARCHAR', reason: 'VARCHAR', raw: 'VARCHAR' }, date: today },
-      ...(files.corrupted ? [{ name: 'corrupted', jsonl: files.corrupted, columns: { partition: 'INTEGER', offset: 'BIGINT', reason: 'VARCHAR', value: 'VARCHAR' }, date: today }] : []),
-    ];
+    const jsonl = { results: files.results, late: files.late, 'dead-letters': files.deadLetters, corrupted: files.corrupted };
+    this.#outputs = outputTables(s).flatMap((t) => (jsonl[t.name] === undefined ? [] : [{ ...t, jsonl: jsonl[t.name]! }]));
     for (const o of this.#outputs) {
       const from = resumed?.[o.name] ?? 0;
       this.#from.set(o.name, from);
@@ -69,13 +105,8 @@ export class PartitionedExport {
   }
 
   async #conn(): Promise<DuckDBConnection> {
-    if (this.#db === undefined) {
-      this.#instance = await DuckDBInstance.create(':memory:');
-      this.#db = await this.#instance.connect();
-      await this.#db.run(`SET TimeZone = 'UTC'`);
-      await this.#db.run(`SET threads = 1`);
-    }
-    return this.#db;
+    this.#writer ??= await partWriter();
+    return this.#writer.db;
   }
 
   /** Exports each output's bytes since the last commit, up to its current length (flushed by the caller). */
@@ -84,28 +115,13 @@ export class PartitionedExport {
       const from = this.#from.get(o.name)!;
       const to = lengths[o.name];
       if (to === undefined || to <= from) continue;
-      const root = join(this.dir, o.name);
-      const staging = join(root, `.staging-${from}-${to}`);
-      rmSync(staging, { recursive: true, force: true });
-      mkdirSync(staging, { recursive: true });
-      const chunk = join(staging, 'chunk.jsonl');
-      writeFileSync(chunk, readRange(o.jsonl, from, to));
-      const db = await this.#conn();
-      const cols = `{${Object.entries(o.columns).map(([k, t]) => `'${k}': '${t}'`).join(', ')}}`;
-      await db.run(`COPY (SELECT *, ${o.date} AS date FROM read_json(${lit(chunk)}, format = 'newline_delimited', columns = ${cols}))
-        TO ${lit(join(staging, 'out'))} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN 'part-${from}-${to}-{i}')`);
-      for (const d of readdirSync(join(staging, 'out'))) {
-        mkdirSync(join(root, d), { recursive: true });
-        for (const f of readdirSync(join(staging, 'out', d))) renameSync(join(staging, 'out', d, f), join(root, d, f));
-      }
-      rmSync(staging, { recursive: true, force: true });
+      await writeParts(await this.#conn(), o, readRange(o.jsonl, from, to), join(this.dir, o.name), `part-${from}-${to}`);
       this.#from.set(o.name, to);
     }
   }
 
   close(): void {
-    this.#db?.closeSync();
-    this.#instance?.closeSync();
+    this.#writer?.close();
   }
 }
 

@@ -35,21 +35,7 @@ async function readAll(conn: KafkaConnection, topic: string, options: ReadTopicO
   const values: Buffer[] = [];
   try {
     const all = Array.from({ length: partitions }, (_, p) => p);
-    let end: bigint[] = [];
-    const settling = performance.now();
-    for (let said = false; ; ) {
-      const { open, lastStable } = await openTransactions(consumer, topic, all);
-      end = lastStable;
-      if (open.length === 0) break;
-      const waited = performance.now() - settling;
-      if (waited > settleMs) {
-        log(`${topic}: a transaction is still open on partitions [${open.join(', ')}] after ${Math.round(waited / 1000)} s: reading up to the last stable offsets, so records after them are not seen`);
-        break;
-      }
-      if (!said) log(`${topic}: waiting for an open transaction on partitions [${open.join(', ')}] to commit or abort`);
-      said = true;
-      await sleep(250);
-    }
+    const end = await settledEnds(consumer, topic, all, settleMs, log);
     if (all.every((p) => (end[p] ?? 0n) === 0n)) return values;
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: FetchIsolationLevels.READ_COMMITTED, maxWaitTime: 100 });
     const seen = new Map<number, bigint>();
@@ -67,6 +53,26 @@ async function readAll(conn: KafkaConnection, topic: string, options: ReadTopicO
     return values;
   } finally {
     await (consumer.close(true) as unknown as Promise<void>).catch(() => undefined);
+  }
+}
+
+/**
+ * The end a read_committed reader can reach on each partition: the last stable offsets, once no
+ * transaction is open (waiting up to settleMs; past that, the offsets as they are, said in the log).
+ */
+export async function settledEnds(consumer: Consumer, topic: string, partitions: number[], settleMs: number, log: (line: string) => void): Promise<bigint[]> {
+  const settling = performance.now();
+  for (let said = false; ; ) {
+    const { open, lastStable } = await openTransactions(consumer, topic, partitions);
+    if (open.length === 0) return lastStable;
+    const waited = performance.now() - settling;
+    if (waited > settleMs) {
+      log(`${topic}: a transaction is still open on partitions [${open.join(', ')}] after ${Math.round(waited / 1000)} s: reading up to the last stable offsets, so records after them are not seen`);
+      return lastStable;
+    }
+    if (!said) log(`${topic}: waiting for an open transaction on partitions [${open.join(', ')}] to commit or abort`);
+    said = true;
+    await sleep(250);
   }
 }
 
