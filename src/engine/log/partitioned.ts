@@ -38,7 +38,7 @@ export function outputTables(s: Scenario): OutputTable[] {
  * Writes JSON rows (one per line) as the table's date-partitioned parts under root, named
  * <tag>-<i>.parquet in root/date=YYYY-MM-DD/: written in a hidden staging folder, then renamed into place.
  */
-export async function writeParts(db: DuckDBConnection, table: OutputTable, rows: Buffer, root: string, tag: string): Promise<void> {
+export async function writeParts(db: DuckDBConnection, table: OutputTable, rows: Buffer, root: string, tag: string): Promise<number> {
   const staging = join(root, `.staging-${tag}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
@@ -47,11 +47,16 @@ export async function writeParts(db: DuckDBConnection, table: OutputTable, rows:
   const cols = `{${Object.entries(table.columns).map(([k, t]) => `'${k}': '${t}'`).join(', ')}}`;
   await db.run(`COPY (SELECT *, ${table.date} AS date FROM read_json(${lit(chunk)}, format = 'newline_delimited', columns = ${cols}))
     TO ${lit(join(staging, 'out'))} (FORMAT parquet, PARTITION_BY (date), FILENAME_PATTERN '${tag}-{i}')`);
+  let files = 0;
   for (const d of readdirSync(join(staging, 'out'))) {
     mkdirSync(join(root, d), { recursive: true });
-    for (const f of readdirSync(join(staging, 'out', d))) renameSync(join(staging, 'out', d, f), join(root, d, f));
+    for (const f of readdirSync(join(staging, 'out', d))) {
+      renameSync(join(staging, 'out', d, f), join(root, d, f));
+      files++;
+    }
   }
   rmSync(staging, { recursive: true, force: true });
+  return files;
 }
 
 /** A DuckDB connection for writing parts: UTC, one thread (it runs beside the engine). */

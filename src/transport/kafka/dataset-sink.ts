@@ -39,7 +39,7 @@ export interface DatasetSinkOptions {
 export interface SinkTableSummary {
   name: string;
   topic: string;
-  /** Records written by this run, and parts. */
+  /** Records written by this run, and part files (one per date per partition per flush). */
   records: number;
   parts: number;
   /** Next offset per partition after the last flush (the saved state). */
@@ -112,10 +112,9 @@ async function run(o: DatasetSinkOptions): Promise<SinkTableSummary[]> {
       for (const { t, runs } of batch) {
         if (runs.size === 0) continue;
         for (const [p, r] of runs) {
-          await writeParts(writer.db, t.table, Buffer.concat(r.rows.flatMap((row) => [row, NEWLINE])), t.root, `part-${p}-${r.from}-${r.to}`);
+          t.parts += await writeParts(writer.db, t.table, Buffer.concat(r.rows.flatMap((row) => [row, NEWLINE])), t.root, `part-${p}-${r.from}-${r.to}`);
           t.next[p] = r.to;
           t.records += r.rows.length;
-          t.parts++;
         }
         saveState(t.root, { topic: t.topic, next: t.next });
       }
