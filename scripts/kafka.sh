@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A real single-node Apache Kafka broker (KRaft) for tests and benchmarks, from Maven Central jars.
 #   scripts/kafka.sh fetch|up|down|start|restart|kill|status
+#   scripts/kafka.sh cluster up|down|status|brokers|kill N|stop N|start N   (three brokers: below)
 #   up: a fresh broker (empty data); down: stop it, keeping its data; start: start it again on its
 #   data; restart: down then start; kill: SIGKILL (a crash), keeping its data.
 # Jars are cached outside the repository in $SAT_KAFKA_HOME (default ~/.cache/sat/kafka-$VERSION);
@@ -150,6 +151,139 @@ status() {
   if running && answers; then say "running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; else say "not running"; exit 1; fi
 }
 
+# --- A three-broker KRaft cluster (issue 18) -------------------------------------------------------
+# scripts/kafka.sh cluster up|down|status|brokers|kill N|stop N|start N|pid N
+# Three nodes, each broker and controller (a quorum of three static voters), on 127.0.0.1 ports
+# $SAT_CLUSTER_PORT (default 19092), +100, +200 for clients and each +1 for its controller; data under
+# $SAT_KAFKA_HOME/cluster/node-N. Topics default to replication factor 3 with min.insync.replicas=2,
+# so one broker may die without a write being refused or a committed record lost; unclean leader
+# election is off, so a lagging replica never becomes leader. Heap 384 MB each (2 cores, 24 GB).
+CLUSTER_BASE="${SAT_CLUSTER_PORT:-19092}"
+CLUSTER_DIR="$HOME_DIR/cluster"
+node_port() { echo $((CLUSTER_BASE + ($1 - 1) * 100)); }
+node_run() { echo "$CLUSTER_DIR/node-$1"; }
+cluster_brokers() { echo "127.0.0.1:$(node_port 1),127.0.0.1:$(node_port 2),127.0.0.1:$(node_port 3)"; }
+
+node_props() {
+  local n=$1 port; port=$(node_port "$n")
+  local voters="1@127.0.0.1:$(( $(node_port 1) + 1 )),2@127.0.0.1:$(( $(node_port 2) + 1 )),3@127.0.0.1:$(( $(node_port 3) + 1 ))"
+  cat <<PROPS
+process.roles=broker,controller
+node.id=$n
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+controller.quorum.voters=$voters
+log.dirs=$(node_run "$n")/data
+num.partitions=1
+default.replication.factor=3
+min.insync.replicas=2
+unclean.leader.election.enable=false
+auto.create.topics.enable=false
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+transaction.max.timeout.ms=900000
+replica.lag.time.max.ms=10000
+num.network.threads=2
+num.io.threads=2
+num.replica.fetchers=1
+log.cleaner.dedupe.buffer.size=16777216
+PROPS
+}
+
+node_running() { local f; f="$(node_run "$1")/kafka.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+node_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$(node_port "$1")") 2>/dev/null; }
+
+node_launch() {
+  local n=$1 run; run=$(node_run "$n")
+  if node_running "$n"; then return 0; fi
+  if [ -f "$run/logs/server.log" ]; then mv "$run/logs/server.log" "$run/logs/server.log.prev"; fi
+  nohup java -Xms256m -Xmx384m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$run/log4j2.yaml" -Dkafka.logs.dir="$run/logs" \
+    -cp "$(java_cp)" kafka.Kafka "$run/server.properties" >"$run/logs/stdout.log" 2>&1 &
+  echo $! >"$run/kafka.pid"
+}
+
+# Waits until the given nodes have started and answer (a node starts once a quorum of controllers is up).
+node_wait() {
+  for _ in $(seq 1 180); do
+    local all=1
+    for n in "$@"; do
+      node_running "$n" || { say "node $n exited during start:"; tail -30 "$(node_run "$n")/logs/server.log" >&2 2>/dev/null; exit 3; }
+      if ! { grep -q "Kafka Server started" "$(node_run "$n")/logs/server.log" 2>/dev/null && node_answers "$n"; }; then all=0; fi
+    done
+    if [ $all = 1 ]; then say "nodes $* up ($(cluster_brokers))"; return 0; fi
+    sleep 1
+  done
+  say "nodes $* did not start within 180 s"; exit 3
+}
+
+cluster_up() {
+  fetch
+  for n in 1 2 3; do if node_running "$n"; then say "cluster already running ($(cluster_brokers))"; return 0; fi; done
+  rm -rf "$CLUSTER_DIR"
+  local id; id=$(java -cp "$(java_cp)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
+  for n in 1 2 3; do
+    local run; run=$(node_run "$n")
+    mkdir -p "$run/data" "$run/logs"
+    node_props "$n" >"$run/server.properties"
+    sed "s|\${sys:kafka.logs.dir}|$run/logs|" >"$run/log4j2.yaml" <<'LOG'
+Configuration:
+  Appenders:
+    File: { name: F, fileName: "${sys:kafka.logs.dir}/server.log", PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }
+  Loggers:
+    Root: { level: INFO, AppenderRef: [ { ref: F } ] }
+LOG
+    java -cp "$(java_cp)" -Dlog4j2.configurationFile="$run/log4j2.yaml" -Dkafka.logs.dir="$run/logs" \
+      kafka.tools.StorageTool format -t "$id" -c "$run/server.properties" >"$run/logs/format.out" 2>&1 \
+      || { say "storage format of node $n failed:"; cat "$run/logs/format.out" >&2; exit 3; }
+  done
+  for n in 1 2 3; do node_launch "$n"; done
+  node_wait 1 2 3
+}
+
+node_kill() {
+  local n=$1 f; f="$(node_run "$n")/kafka.pid"
+  if ! node_running "$n"; then say "node $n not running"; return 0; fi
+  kill -9 "$(cat "$f")"; rm -f "$f"; say "node $n killed (SIGKILL); data kept"
+}
+
+node_stop() {
+  local n=$1 f pid; f="$(node_run "$n")/kafka.pid"
+  if ! node_running "$n"; then rm -f "$f"; return 0; fi
+  pid=$(cat "$f"); kill "$pid"
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$f"; say "node $n stopped"; return 0; }; sleep 1; done
+  kill -9 "$pid" 2>/dev/null || true; rm -f "$f"; say "node $n did not stop in 60 s; killed"
+}
+
+cluster() {
+  local what="${1:-}" n="${2:-}"
+  case "$what" in
+    up) cluster_up ;;
+    down) for i in 1 2 3; do node_stop "$i"; done ;;
+    status) local up=0; for i in 1 2 3; do if node_running "$i" && node_answers "$i"; then up=$((up + 1)); say "node $i running on 127.0.0.1:$(node_port "$i")"; else say "node $i down"; fi; done; [ $up -gt 0 ] || exit 1 ;;
+    brokers) cluster_brokers ;;
+    kill|stop|start|pid)
+      [[ "$n" =~ ^[123]$ ]] || { echo "usage: scripts/kafka.sh cluster $what 1|2|3" >&2; exit 2; }
+      case "$what" in
+        kill) node_kill "$n" ;;
+        stop) node_stop "$n" ;;
+        start) [ -f "$(node_run "$n")/server.properties" ] || { say "no cluster to start node $n in: scripts/kafka.sh cluster up"; exit 3; }; fetch; node_launch "$n"; node_wait "$n" ;;
+        pid) node_running "$n" && cat "$(node_run "$n")/kafka.pid" ;;
+      esac ;;
+    *) echo "usage: scripts/kafka.sh cluster up|down|status|brokers|kill N|stop N|start N|pid N" >&2; exit 2 ;;
+  esac
+}
+
 # The jar folder, for tools run from the benchmark (ProducerPerformance, ConsumerPerformance).
 classpath() { fetch; java_cp; }
 
@@ -162,5 +296,6 @@ case "${1:-}" in
   kill) crash ;;
   status) status ;;
   classpath) classpath ;;
-  *) echo "usage: scripts/kafka.sh fetch|up|down|start|restart|kill|status|classpath" >&2; exit 2 ;;
+  cluster) shift; cluster "$@" ;;
+  *) echo "usage: scripts/kafka.sh fetch|up|down|start|restart|kill|status|classpath|cluster ..." >&2; exit 2 ;;
 esac

@@ -20,7 +20,7 @@ const PERIOD: Record<Rollup['every'], string> = { day: '%Y-%m-%d', month: '%Y-%m
 export const periodOf = (every: Rollup['every'], ms: string) => (every === 'all' ? `'all'` : `strftime(make_timestamp((${ms}) * 1000), '${PERIOD[every]}')`);
 
 /** The batch tables to judge: <dir>/<name>.parquet (sat batch), or .csv / .jsonl from another job. */
-function tableFile(dir: string, name: string): string | undefined {
+export function tableFile(dir: string, name: string): string | undefined {
   return ['parquet', 'csv', 'jsonl', 'json'].map((ext) => join(dir, `${name}.${ext}`)).find((f) => existsSync(f));
 }
 

@@ -17,7 +17,7 @@ import { ident, lit } from './sql.js';
  * Leaves exp_score(ws, k, day, batch_missing, online_claimed_missing, score) on the connection, and
  * exp_seg(day, k, <segment columns>) for the score rollups.
  */
-export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshotsDir: string): Promise<{ days: string[]; latest: string | null }> {
+export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshotsDir: string, segmentColumns: string[] = []): Promise<{ days: string[]; latest: string | null }> {
   const spec = s.score as ScoreSpec;
   const refs = formulaRefs(spec.formula);
   const size = s.window.size;
@@ -37,8 +37,8 @@ export async function runScoreOracle(db: DuckDBConnection, s: Scenario, snapshot
     }
   }
 
-  // The snapshot columns the score rollups group by (the batch layer's segments), as text, the same days.
-  const segments = [...new Set((s.rollups ?? []).flatMap((r) => (r.segment ? [r.segment] : [])))];
+  // The snapshot columns the score rollups to judge group by (the batch layer's segments), as text, the same days.
+  const segments = [...new Set(segmentColumns)];
   await db.run(`CREATE OR REPLACE TABLE exp_seg (day VARCHAR, k VARCHAR${segments.map((c) => `, ${ident(c)} VARCHAR`).join('')})`);
   if (spec.batch && segments.length) {
     for (const day of days) {

@@ -1,4 +1,4 @@
-import { batchChecks, rollupCheckName } from './batch-checks.js';
+import { batchChecks, rollupCheckName, tableFile } from './batch-checks.js';
 import { provenanceOf, type Provenance } from './provenance.js';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,8 +205,12 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
       Object.assign(counts, rc.counts);
     }
 
+    // The batch layer: sat batch's tables in <dir>/batch (with sat run's results), or a user's job's.
+    const batchDir = o.actualBatch ?? (ownRun && existsSync(join(o.dir, 'batch')) ? join(o.dir, 'batch') : undefined);
     if (o.scenario.score) {
-      const { days } = await runScoreOracle(db, o.scenario, o.snapshots ?? dirname(replay.file));
+      // Segments are read from the snapshots only for the score rollups whose tables are there to judge.
+      const segments = bounded || batchDir === undefined ? [] : (o.scenario.rollups ?? []).flatMap((r) => (r.segment && tableFile(batchDir, r.name) ? [r.segment] : []));
+      const { days } = await runScoreOracle(db, o.scenario, o.snapshots ?? dirname(replay.file), segments);
       const actionsGiven = await loadActions(db, await local(o.actions ?? (ownRun ? own(p.actions, 'actions') : undefined)));
       const sc = await scoreChecks(db, o.scenario.score, { tolerance: o.tolerance, actionsGiven, maxMissingOnline: o.maxMissingOnline, snapshotDays: days });
       checks.push(...sc.checks);
@@ -214,8 +218,6 @@ export async function verify(o: VerifyOptions): Promise<VerifyReport> {
     }
 
     if (o.scenario.rollups?.length) {
-      // The batch layer: sat batch's tables in <dir>/batch (with sat run's results), or a user's job's.
-      const batchDir = o.actualBatch ?? (ownRun && existsSync(join(o.dir, 'batch')) ? join(o.dir, 'batch') : undefined);
       const bc = bounded
         ? { checks: (o.scenario.rollups ?? []).map((r) => ({ name: rollupCheckName(r), pass: true, skipped: true, detail: `watermark model ${model}: which records count is only bounded, so a rollup cannot be checked exactly` })), counts: {} }
         : await batchChecks(db, o.scenario, batchDir, o.tolerance);

@@ -30,6 +30,17 @@ export async function partitionCount(conn: KafkaConnection, topic: string): Prom
   }
 }
 
+/** Each partition's leader (a node id; -1 while it has none) and in-sync replicas, fresh from the cluster. */
+export async function partitionLeaders(conn: KafkaConnection, topic: string): Promise<{ leader: number; isr: number[] }[]> {
+  const admin = new Admin(clientOptions(conn, 'sat-admin'));
+  try {
+    const t = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+    return (t?.partitions ?? []).map((p) => ({ leader: p.leader, isr: [...p.isr] }));
+  } finally {
+    await admin.close();
+  }
+}
+
 /** Creates the topics that are missing (replication factor 1 unless the cluster says otherwise). */
 export async function ensureTopics(conn: KafkaConnection, topics: { name: string; partitions: number; compact?: boolean }[]): Promise<void> {
   const admin = new Admin(clientOptions(conn, 'sat-admin'));
