@@ -193,6 +193,8 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 transaction.max.timeout.ms=900000
 replica.lag.time.max.ms=10000
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
 num.network.threads=2
 num.io.threads=2
 num.replica.fetchers=1
@@ -269,7 +271,8 @@ cluster() {
   local what="${1:-}" n="${2:-}"
   case "$what" in
     up) cluster_up ;;
-    down) for i in 1 2 3; do node_stop "$i"; done ;;
+    # All at once: the last node alone cannot finish a controlled shutdown (no controller quorum left).
+    down) for i in 1 2 3; do node_stop "$i" & done; wait ;;
     status) local up=0; for i in 1 2 3; do if node_running "$i" && node_answers "$i"; then up=$((up + 1)); say "node $i running on 127.0.0.1:$(node_port "$i")"; else say "node $i down"; fi; done; [ $up -gt 0 ] || exit 1 ;;
     brokers) cluster_brokers ;;
     kill|stop|start|pid)
