@@ -66,7 +66,8 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
     const conn = connectionOf(f, brokers);
     ensureBroker = () => ensureReachable(conn);
     const topic = f.topic;
-    kafka = { sink: (n, shard) => kafkaSink(conn, topic, n, f.compression ?? 'lz4', shard), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
+    const log = (line: string) => process.stderr.write(`\nsat replay: ${line}\n`);
+    kafka = { sink: (n, shard) => kafkaSink(conn, topic, n, f.compression ?? 'lz4', shard, log), transport: { kind: 'kafka', brokers: conn.brokers, topic } };
   }
   const pacing = [f.rateGiven && '--rate', f.profile !== undefined && '--profile', f.speedup !== undefined && '--speedup'].filter(Boolean);
   if (pacing.length > 1) throw new UsageError(`${pacing.join(' and ')} cannot be combined: pick one way to pace the sends`);

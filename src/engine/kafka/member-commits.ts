@@ -3,7 +3,7 @@ import type { Committer } from '../driver.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { MemberSource } from './member-source.js';
 import { unknownMember } from './member-stream.js';
-import type { KafkaOutputs, OutputCounters } from './outputs.js';
+import { CoordinatorGone, type KafkaOutputs, type OutputCounters } from './outputs.js';
 
 /** A commit (a transaction of a few requests) that takes longer than this is treated as failed. */
 const COMMIT_DEADLINE_MS = 20_000;
@@ -68,7 +68,7 @@ export class MemberCommits implements Committer {
       source.dropUncommitted();
       // The group no longer knows this member (its session expired, e.g. while the broker restarted):
       // a new consumer joins. An old generation is only a rebalance, which the heartbeat handles.
-      if (unknownMember(e)) return void (member.error = e as Error);
+      if (unknownMember(e) || e instanceof CoordinatorGone) return void (member.error = e as Error);
       // The stream re-reads committed offsets on a group join; announce one so it rewinds.
       member.rewind();
     }

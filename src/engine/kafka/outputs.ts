@@ -148,6 +148,7 @@ export class KafkaOutputs {
       try {
         await tx.addConsumer(consumer as Parameters<typeof tx.addConsumer>[0]);
         for (const chunk of requests(messages)) await tx.send({ messages: chunk });
+        await this.#coordinatorKnown(parts);
         for (const x of parts) await tx.addOffset(x.last);
         await tx.commit();
       } catch (e) {
@@ -168,6 +169,22 @@ export class KafkaOutputs {
     for (const t of this.#firedAt) this.resultLatency.record(now - t);
     this.#firedAt = [];
     this.counters.commits++;
+  }
+
+  /**
+   * The client (platformatic 1.35) looks the group coordinator of a record's consumer up in its
+   * cluster metadata when it commits the offset in the transaction, and throws an uncaught TypeError
+   * (ending the process) when that broker is not there: the coordinator was SIGKILLed and the
+   * cluster dropped it. Checked first, it is a failed commit instead: the member replaces its
+   * consumer, which finds the new coordinator, and re-reads from the commits.
+   */
+  async #coordinatorKnown(parts: CommitPart[]): Promise<void> {
+    for (const x of parts) {
+      const id = (x.last.metadata as { consumer?: { coordinatorId?: number } } | undefined)?.consumer?.coordinatorId;
+      if (id === undefined) continue;
+      const brokers = (await this.#producer.metadata({ topics: [x.last.topic] })).brokers;
+      if (!brokers.has(id)) throw new CoordinatorGone(id);
+    }
   }
 
   /** Drops everything held: after a rebalance or a failed commit, work restarts from the commits. */
@@ -191,5 +208,12 @@ export class KafkaOutputs {
 
   close(): Promise<void> {
     return this.#producer.close();
+  }
+}
+
+/** The consumer group's coordinator left the cluster metadata (its broker died): the member needs a new consumer. */
+export class CoordinatorGone extends Error {
+  constructor(readonly node: number) {
+    super(`the consumer group's coordinator, node ${node}, is not in the cluster metadata (its broker left)`);
   }
 }

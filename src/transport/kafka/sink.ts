@@ -1,10 +1,16 @@
 import { Producer, ProduceAcks } from '@platformatic/kafka';
-import { asKafkaError, atKafkaEdge } from './errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { endMarkValue, HEADER_END, HEADER_SEND_TIME, type OutRecord, type RecordSink } from '../types.js';
 import { clientOptions, describeConnection, type KafkaConnection } from './config.js';
 import { ensureTopics, partitionCount } from './topics.js';
+import { endOffsets, matchWritten, readPartitionTail } from './written.js';
+import { deadline } from '../../core/deadline.js';
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
+
+/** How long a request may keep failing before the replay gives up (retriable errors only). */
+const PRODUCE_GIVE_UP_MS = 5 * 60_000;
 
 /**
  * Kafka as a replay sink: an idempotent producer with acks=all. One request is in flight at a time
@@ -12,40 +18,100 @@ export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
  * record's partition itself with Kafka's murmur2, so Kafka and the embedded log agree (the library's
  * default partitioner differs from the Java client's).
  */
-export function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
-  return atKafkaEdge(() => openSink(conn, topic, partitions, compression, shard));
+export function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }, log?: (line: string) => void): Promise<RecordSink> {
+  return atKafkaEdge(() => openSink(conn, topic, partitions, compression, shard, log));
 }
 
-async function openSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }): Promise<RecordSink> {
+async function openSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard: { index: number; count: number } | undefined, log: ((line: string) => void) | undefined): Promise<RecordSink> {
   const existing = await partitionCount(conn, topic);
   if (existing === undefined) await ensureTopics(conn, [{ name: topic, partitions }]);
   const count = existing ?? partitions;
-  const producer = new Producer({ ...clientOptions(conn, 'sat-replay'), idempotent: true, acks: ProduceAcks.ALL, compression });
+  const newProducer = () => new Producer({ ...clientOptions(conn, 'sat-replay'), idempotent: true, acks: ProduceAcks.ALL, compression });
+  let producer = newProducer();
+  // Per partition, the offset after the last record acknowledged (from the topic's end at the start):
+  // where a read-back after a producer replacement begins.
+  const acknowledged = await endOffsets(conn, topic, Array.from({ length: count }, (_, p) => p));
   const sendTimeKey = Buffer.from(HEADER_SEND_TIME);
   type Waiting = { batch: OutRecord[]; resolve: (offsets: number[]) => void; reject: (e: unknown) => void };
   let queue: Waiting[] = [];
   let pumping = false;
 
-  /** Sends one request for these records; resolves with each record's offset, in order. */
+  /**
+   * Sends these records; resolves with each record's offset, in order. A request that fails (a leader
+   * killed, a connection cut, a timeout) is sent again with the same producer, for the partitions the
+   * broker did not acknowledge: the client advances a partition's sequence only on an acknowledgement,
+   * so a resend carries the same sequence numbers and the broker drops what it already wrote (the
+   * idempotent producer's guarantee). Acknowledged partitions are not sent again: their sequences
+   * moved on, and a resend would write them twice. Gives up on an error the client cannot retry, or
+   * after PRODUCE_GIVE_UP_MS of failures (Java's delivery.timeout.ms is 2 min).
+   */
   async function produce(records: OutRecord[]): Promise<number[]> {
-    const result = await producer.send({
-      messages: records.map((r) => ({
-        topic,
-        partition: r.partition,
-        key: r.key === null ? undefined : Buffer.from(r.key),
-        value: Buffer.from(r.value),
-        headers: new Map([[sendTimeKey, Buffer.from(String(r.sendTime))]]),
-      })),
-    });
-    // The broker acknowledges each partition's part of the request with its base offset.
-    const base = new Map<number, bigint>();
-    for (const o of result.offsets ?? []) base.set(o.partition, o.offset);
-    const next = new Map<number, number>();
-    return records.map((r) => {
-      const i = next.get(r.partition) ?? 0;
-      next.set(r.partition, i + 1);
-      return Number(base.get(r.partition) ?? -1n) + i;
-    });
+    const offsets = new Array<number>(records.length).fill(-1);
+    let left = records.map((_, i) => i);
+    const failingSince = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      const batch = left.map((i) => records[i]);
+      let acked: { partition: number; offset: bigint }[];
+      let failure: unknown;
+      try {
+        acked = (await producer.send({ messages: batch.map(message) })).offsets ?? [];
+      } catch (e) {
+        failure = e;
+        acked = (e as { produced?: { offsets?: { partition: number; offset: bigint }[] } }).produced?.offsets ?? [];
+      }
+      // The broker acknowledges each partition's part of the request with its base offset.
+      const base = new Map(acked.map((o) => [o.partition, o.offset]));
+      const next = new Map<number, number>();
+      for (const i of left) {
+        const b = base.get(records[i].partition);
+        if (b === undefined) continue;
+        const k = next.get(records[i].partition) ?? 0;
+        next.set(records[i].partition, k + 1);
+        offsets[i] = Number(b) + k;
+        acknowledged[records[i].partition] = Math.max(acknowledged[records[i].partition], offsets[i] + 1);
+      }
+      left = left.filter((i) => offsets[i] < 0);
+      if (failure === undefined || left.length === 0) return offsets;
+      const k = asKafkaError(failure);
+      if (!(k instanceof KafkaError) || !k.retriable || performance.now() - failingSince > PRODUCE_GIVE_UP_MS) throw k;
+      // The client has retried for a minute already; after a broker was SIGKILLed and came back it
+      // can keep failing on a dead connection ("Connection closed") for ever. A new producer gets
+      // new connections, and a new producer id: the broker cannot drop its resends as duplicates,
+      // so first read back what the failed request wrote, and send only the rest.
+      log?.(`a produce request failed after the client's retries (${k.message}): replacing the producer (attempt ${attempt + 1})`);
+      const old = producer;
+      producer = newProducer();
+      void deadline(old.close(true) as unknown as Promise<void>, 2000, 'close').catch(() => undefined);
+      await sleep(Math.min(2000, 250 * attempt));
+      left = await notWritten(records, left, offsets);
+    }
+  }
+
+  /** Of the records not acknowledged, those not in their partition's tail (found ones get their offsets). */
+  async function notWritten(records: OutRecord[], left: number[], offsets: number[]): Promise<number[]> {
+    const byPartition = new Map<number, number[]>();
+    for (const i of left) byPartition.set(records[i].partition, [...(byPartition.get(records[i].partition) ?? []), i]);
+    for (const [p, idx] of byPartition) {
+      const tail = await readPartitionTail(conn, topic, p, acknowledged[p], HEADER_SEND_TIME);
+      const found = matchWritten(idx.map((i) => ({ value: Buffer.from(records[i].value), sendTime: String(records[i].sendTime) })), tail);
+      idx.forEach((i, j) => {
+        if (found[j] >= 0) offsets[i] = found[j];
+      });
+      if (found[0] >= 0) log?.(`partition ${p}: ${found.filter((x) => x >= 0).length} of ${idx.length} records of the failed request were written; sending the rest`);
+      const last = Math.max(...found);
+      if (last >= 0) acknowledged[p] = Math.max(acknowledged[p], last + 1);
+    }
+    return left.filter((i) => offsets[i] < 0);
+  }
+
+  function message(r: OutRecord) {
+    return {
+      topic,
+      partition: r.partition,
+      key: r.key === null ? undefined : Buffer.from(r.key),
+      value: Buffer.from(r.value),
+      headers: new Map([[sendTimeKey, Buffer.from(String(r.sendTime))]]),
+    };
   }
 
   async function pump(): Promise<void> {
@@ -98,3 +164,4 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     },
   };
 }
+
