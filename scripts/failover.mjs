@@ -22,7 +22,7 @@ const kills = Number(opt('kills', '6'));
 const rows = Number(opt('rows', '200000'));
 const rate = Number(opt('rate', '4000'));
 const json = process.argv.includes('--json');
-const CLUSTER = process.env.SAT_TEST_CLUSTER ?? '127.0.0.1:19092,127.0.0.1:19192,127.0.0.1:19292';
+const CLUSTER = process.env.SAT_TEST_CLUSTER ?? '127.0.0.1:29092,127.0.0.1:29192,127.0.0.1:29292';
 if (![kills, rows, rate].every((x) => Number.isInteger(x) && x > 0)) {
   console.error('failover: --kills, --rows and --rate take positive integers');
   process.exit(2);

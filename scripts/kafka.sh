@@ -154,11 +154,11 @@ status() {
 # --- A three-broker KRaft cluster (issue 18) -------------------------------------------------------
 # scripts/kafka.sh cluster up|down|status|brokers|kill N|stop N|start N|pid N
 # Three nodes, each broker and controller (a quorum of three static voters), on 127.0.0.1 ports
-# $SAT_CLUSTER_PORT (default 19092), +100, +200 for clients and each +1 for its controller; data under
-# $SAT_KAFKA_HOME/cluster/node-N. Topics default to replication factor 3 with min.insync.replicas=2,
+# $SAT_CLUSTER_PORT (default 29092; 19092 is the broker-restart test's own broker), +100 and +200
+# for clients, each +1 for its controller; data under $SAT_KAFKA_HOME/cluster/node-N. Topics default to replication factor 3 with min.insync.replicas=2,
 # so one broker may die without a write being refused or a committed record lost; unclean leader
 # election is off, so a lagging replica never becomes leader. Heap 384 MB each (2 cores, 24 GB).
-CLUSTER_BASE="${SAT_CLUSTER_PORT:-19092}"
+CLUSTER_BASE="${SAT_CLUSTER_PORT:-29092}"
 CLUSTER_DIR="$HOME_DIR/cluster"
 node_port() { echo $((CLUSTER_BASE + ($1 - 1) * 100)); }
 node_run() { echo "$CLUSTER_DIR/node-$1"; }

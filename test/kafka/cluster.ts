@@ -7,7 +7,7 @@ import { ROOT } from '../helpers.js';
  * The three-broker cluster of `scripts/kafka.sh cluster up` (issue 18). Its tests skip with a message
  * when it is not running; in CI (CI=true) .ci/run starts it, so its absence fails the run.
  */
-export const CLUSTER = process.env.SAT_TEST_CLUSTER ?? '127.0.0.1:19092,127.0.0.1:19192,127.0.0.1:19292';
+export const CLUSTER = process.env.SAT_TEST_CLUSTER ?? '127.0.0.1:29092,127.0.0.1:29192,127.0.0.1:29292';
 const nodes = CLUSTER.split(',');
 export const haveCluster = (await Promise.all(nodes.map((b) => reachable(b)))).every(Boolean);
 if (!haveCluster) {
