@@ -29,8 +29,8 @@ if (![kills, rows, rate].every((x) => Number.isInteger(x) && x > 0)) {
 }
 
 const { partitionLeaders, partitionCount } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'topics.js'));
-const { kafkaConnection, clientOptions } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'config.js'));
-const { Consumer, FetchIsolationLevels, ListOffsetTimestamps } = await import('@platformatic/kafka');
+const { kafkaConnection } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'config.js'));
+const { endOffsets } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'written.js'));
 const conn = kafkaConnection(CLUSTER);
 const say = (line) => json || console.error(`failover: ${line}`);
 
@@ -42,14 +42,7 @@ const leaders = async (topic) => (await partitionLeaders(conn, topic)).map((p) =
 async function recordsIn(topic) {
   const n = await partitionCount(conn, topic);
   if (n === undefined) return 0;
-  const c = new Consumer({ ...clientOptions(conn, 'sat-failover'), groupId: `sat-failover-${process.pid}-${Date.now()}` });
-  try {
-    const all = Array.from({ length: n }, (_, p) => p);
-    const ends = (await c.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
-    return ends.reduce((a, b) => a + Number(b), 0);
-  } finally {
-    await c.close(true);
-  }
+  return (await endOffsets(conn, topic, Array.from({ length: n }, (_, p) => p))).reduce((a, b) => a + b, 0);
 }
 function start(args) {
   const child = spawn(process.execPath, [SAT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -58,6 +58,46 @@ answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
 
 java_cp() { echo "$LIBS/*"; }
 
+# The settings the single broker and the cluster's nodes share, at replication factor $1 and min ISR $2.
+shared_props() {
+  cat <<PROPS
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$1
+offsets.topic.num.partitions=$1
+transaction.state.log.replication.factor=$1
+transaction.state.log.min.isr=$2
+transaction.state.log.num.partitions=$1
+share.coordinator.state.topic.replication.factor=$1
+share.coordinator.state.topic.min.isr=$2
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+transaction.max.timeout.ms=900000
+num.network.threads=2
+num.io.threads=2
+PROPS
+}
+
+# The broker's log4j2 configuration in $1 (its server.log in $1/logs).
+write_log4j() {
+  sed "s|\${sys:kafka.logs.dir}|$1/logs|" >"$1/log4j2.yaml" <<'LOG'
+Configuration:
+  Appenders:
+    File: { name: F, fileName: "${sys:kafka.logs.dir}/server.log", PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }
+  Loggers:
+    Root: { level: INFO, AppenderRef: [ { ref: F } ] }
+LOG
+}
+
+# Starts a broker JVM (heap $2) on the configuration in $1, in the background; its pid in $1/kafka.pid.
+start_java() {
+  if [ -f "$1/logs/server.log" ]; then mv "$1/logs/server.log" "$1/logs/server.log.prev"; fi
+  nohup java -Xms256m -Xmx"$2" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$1/log4j2.yaml" -Dkafka.logs.dir="$1/logs" \
+    -cp "$(java_cp)" kafka.Kafka "$1/server.properties" >"$1/logs/stdout.log" 2>&1 &
+  echo $! >"$1/kafka.pid"
+}
+
 up() {
   fetch
   if running; then say "already running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT"; return 0; fi
@@ -78,29 +118,10 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT
 controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
 log.dirs=$RUN/data
-num.partitions=1
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-group.min.session.timeout.ms=1000
-transaction.max.timeout.ms=900000
-num.network.threads=2
-num.io.threads=2
+$(shared_props 1 1)
 log.cleaner.dedupe.buffer.size=33554432
 PROPS
-  cat > "$RUN/log4j2.yaml" <<'LOG'
-Configuration:
-  Appenders:
-    File: { name: F, fileName: "${sys:kafka.logs.dir}/server.log", PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }
-  Loggers:
-    Root: { level: INFO, AppenderRef: [ { ref: F } ] }
-LOG
+  write_log4j "$RUN"
   local id
   id=$(java -cp "$(java_cp)" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)
   java -cp "$(java_cp)" -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
@@ -111,11 +132,7 @@ LOG
 
 # Starts the broker on the data and configuration already in $RUN and waits until it answers.
 launch() {
-  if [ -f "$RUN/logs/server.log" ]; then mv "$RUN/logs/server.log" "$RUN/logs/server.log.prev"; fi
-  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$RUN/log4j2.yaml" -Dkafka.logs.dir="$RUN/logs" \
-    -cp "$(java_cp)" kafka.Kafka "$RUN/server.properties" >"$RUN/logs/stdout.log" 2>&1 &
-  echo $! >"$PIDFILE"
+  start_java "$RUN" 512m
   for _ in $(seq 1 120); do
     if grep -q "Kafka Server started" "$RUN/logs/server.log" 2>/dev/null && answers; then
       say "up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
@@ -159,7 +176,7 @@ status() {
 # so one broker may die without a write being refused or a committed record lost; unclean leader
 # election is off, so a lagging replica never becomes leader. Heap 384 MB each (2 cores, 24 GB).
 CLUSTER_BASE="${SAT_CLUSTER_PORT:-29092}"
-CLUSTER_DIR="$HOME_DIR/cluster"
+CLUSTER_DIR="${SAT_CLUSTER_DIR:-$HOME_DIR/cluster}"
 node_port() { echo $((CLUSTER_BASE + ($1 - 1) * 100)); }
 node_run() { echo "$CLUSTER_DIR/node-$1"; }
 cluster_brokers() { echo "127.0.0.1:$(node_port 1),127.0.0.1:$(node_port 2),127.0.0.1:$(node_port 3)"; }
@@ -177,26 +194,13 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 controller.quorum.voters=$voters
 log.dirs=$(node_run "$n")/data
-num.partitions=1
+$(shared_props 3 2)
 default.replication.factor=3
 min.insync.replicas=2
 unclean.leader.election.enable=false
-auto.create.topics.enable=false
-offsets.topic.replication.factor=3
-offsets.topic.num.partitions=3
-transaction.state.log.replication.factor=3
-transaction.state.log.min.isr=2
-transaction.state.log.num.partitions=3
-share.coordinator.state.topic.replication.factor=3
-share.coordinator.state.topic.min.isr=2
-group.initial.rebalance.delay.ms=0
-group.min.session.timeout.ms=1000
-transaction.max.timeout.ms=900000
 replica.lag.time.max.ms=10000
 broker.heartbeat.interval.ms=1000
 broker.session.timeout.ms=4000
-num.network.threads=2
-num.io.threads=2
 num.replica.fetchers=1
 log.cleaner.dedupe.buffer.size=16777216
 PROPS
@@ -208,11 +212,7 @@ node_answers() { (exec 3<>"/dev/tcp/127.0.0.1/$(node_port "$1")") 2>/dev/null; }
 node_launch() {
   local n=$1 run; run=$(node_run "$n")
   if node_running "$n"; then return 0; fi
-  if [ -f "$run/logs/server.log" ]; then mv "$run/logs/server.log" "$run/logs/server.log.prev"; fi
-  nohup java -Xms256m -Xmx384m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$run/log4j2.yaml" -Dkafka.logs.dir="$run/logs" \
-    -cp "$(java_cp)" kafka.Kafka "$run/server.properties" >"$run/logs/stdout.log" 2>&1 &
-  echo $! >"$run/kafka.pid"
+  start_java "$run" 384m
 }
 
 # Waits until the given nodes have started and answer (a node starts once a quorum of controllers is up).
@@ -238,13 +238,7 @@ cluster_up() {
     local run; run=$(node_run "$n")
     mkdir -p "$run/data" "$run/logs"
     node_props "$n" >"$run/server.properties"
-    sed "s|\${sys:kafka.logs.dir}|$run/logs|" >"$run/log4j2.yaml" <<'LOG'
-Configuration:
-  Appenders:
-    File: { name: F, fileName: "${sys:kafka.logs.dir}/server.log", PatternLayout: { pattern: "[%d] %p %m (%c)%n" } }
-  Loggers:
-    Root: { level: INFO, AppenderRef: [ { ref: F } ] }
-LOG
+    write_log4j "$run"
     java -cp "$(java_cp)" -Dlog4j2.configurationFile="$run/log4j2.yaml" -Dkafka.logs.dir="$run/logs" \
       kafka.tools.StorageTool format -t "$id" -c "$run/server.properties" >"$run/logs/format.out" 2>&1 \
       || { say "storage format of node $n failed:"; cat "$run/logs/format.out" >&2; exit 3; }

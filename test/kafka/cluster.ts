@@ -28,20 +28,13 @@ export async function leaders(topic: string): Promise<number[]> {
   return (await partitionLeaders(kafkaConnection(CLUSTER), topic)).map((p) => p.leader);
 }
 
-/** The records in a topic so far (the sum of its partitions' high watermarks; 0 before it exists). */
+/** The records in a topic so far (the sum of its partitions' end offsets; 0 before it exists). */
 export async function recordsIn(topic: string): Promise<number> {
-  const { Consumer, FetchIsolationLevels, ListOffsetTimestamps } = await import('@platformatic/kafka');
   const { partitionCount } = await import('../../src/transport/kafka/topics.js');
-  const { clientOptions, kafkaConnection } = await import('../../src/transport/kafka/config.js');
+  const { endOffsets } = await import('../../src/transport/kafka/written.js');
+  const { kafkaConnection } = await import('../../src/transport/kafka/config.js');
   const conn = kafkaConnection(CLUSTER);
   const n = await partitionCount(conn, topic);
   if (n === undefined) return 0;
-  const consumer = new Consumer({ ...clientOptions(conn, 'sat-test'), groupId: `sat-test-${process.pid}-${Date.now()}` });
-  try {
-    const all = Array.from({ length: n }, (_, p) => p);
-    const ends = (await consumer.listOffsets({ topics: [topic], partitions: { [topic]: all }, isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED, timestamp: ListOffsetTimestamps.LATEST })).get(topic) ?? [];
-    return ends.reduce((a, b) => a + Number(b), 0);
-  } finally {
-    await consumer.close(true);
-  }
+  return (await endOffsets(conn, topic, Array.from({ length: n }, (_, p) => p))).reduce((a, b) => a + b, 0);
 }
