@@ -37,13 +37,12 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
   let pumping = false;
 
   /**
-   * Sends these records; resolves with each record's offset, in order. A request that fails (a leader
-   * killed, a connection cut, a timeout) is sent again with the same producer, for the partitions the
-   * broker did not acknowledge: the client advances a partition's sequence only on an acknowledgement,
-   * so a resend carries the same sequence numbers and the broker drops what it already wrote (the
-   * idempotent producer's guarantee). Acknowledged partitions are not sent again: their sequences
-   * moved on, and a resend would write them twice. Gives up on an error the client cannot retry, or
-   * after PRODUCE_GIVE_UP_MS of failures (Java's delivery.timeout.ms is 2 min).
+   * Sends these records; resolves with each record's offset, in order. The client retries a failed
+   * request for a minute with the same producer (same sequence numbers: the broker drops what it
+   * already wrote). A request that still fails replaces the producer, whose new id the broker cannot
+   * match with the old one's writes, so what the request did write is read back first and only the
+   * rest is sent again. Partitions the broker acknowledged are never sent again. Gives up on an error
+   * the client cannot retry, or after PRODUCE_GIVE_UP_MS of failures (Java's delivery.timeout.ms is 2 min).
    */
   async function produce(records: OutRecord[]): Promise<number[]> {
     const offsets = new Array<number>(records.length).fill(-1);
@@ -83,7 +82,19 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
       producer = newProducer();
       void deadline(old.close(true) as unknown as Promise<void>, 2000, 'close').catch(() => undefined);
       await sleep(Math.min(2000, 250 * attempt));
-      left = await notWritten(records, left, offsets);
+      // Nothing is sent again before the read-back has said what is there.
+      for (let reads = 1; ; reads++) {
+        try {
+          left = await notWritten(records, left, offsets);
+          break;
+        } catch (e) {
+          const r = asKafkaError(e);
+          if (!(r instanceof KafkaError) || !r.retriable || performance.now() - failingSince > PRODUCE_GIVE_UP_MS) throw r;
+          log?.(`reading back what the failed request wrote failed (${r.message}); trying again`);
+          await sleep(Math.min(2000, 250 * reads));
+        }
+      }
+      if (left.length === 0) return offsets;
     }
   }
 
