@@ -1,11 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, sat, start, stopChildren, tempDir, until } from '../helpers.js';
-import { haveBroker } from './broker.js';
+import { sat, start, stopChildren, tempDir, until } from '../helpers.js';
+import { haveBroker, ownBroker } from './broker.js';
 
 /**
  * The broker is stopped and started under a replay and a run. Other test files share the broker on
@@ -13,15 +11,7 @@ import { haveBroker } from './broker.js';
  * with the same script (scripts/kafka.sh; the jars are those .ci/run fetched).
  */
 const PORT = Number(process.env.SAT_TEST_RESTART_PORT ?? 19092);
-const BROKER = `127.0.0.1:${PORT}`;
-const RUN_DIR = tempDir('sat-broker-');
-const env = {
-  ...process.env,
-  SAT_KAFKA_PORT: String(PORT),
-  SAT_KAFKA_CONTROLLER_PORT: String(PORT + 1),
-  SAT_KAFKA_RUN: RUN_DIR,
-};
-const kafkaSh = async (command: string) => (await promisify(execFile)('bash', [join(ROOT, 'scripts', 'kafka.sh'), command], { env })).stderr.trim();
+const { broker: BROKER, runDir: RUN_DIR, kafkaSh } = await ownBroker(PORT);
 
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '5'];
