@@ -257,8 +257,9 @@ node_stop() {
   local n=$1 f pid; f="$(node_run "$n")/kafka.pid"
   if ! node_running "$n"; then rm -f "$f"; return 0; fi
   pid=$(cat "$f"); kill "$pid"
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || { rm -f "$f"; say "node $n stopped"; return 0; }; sleep 1; done
-  kill -9 "$pid" 2>/dev/null || true; rm -f "$f"; say "node $n did not stop in 60 s; killed"
+  # 20 s: the last nodes of a cluster stopping together cannot finish a controlled shutdown (no quorum).
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || { rm -f "$f"; say "node $n stopped"; return 0; }; sleep 1; done
+  kill -9 "$pid" 2>/dev/null || true; rm -f "$f"; say "node $n did not stop in 20 s; killed"
 }
 
 cluster() {
