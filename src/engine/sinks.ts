@@ -79,9 +79,18 @@ const ROW_GROUP = 50_000;
  */
 export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggregations'], emitIso: string, iso = (ms: number) => new Date(ms).toISOString()): string {
   let line = `{"window_start":"${iso(r.windowStart)}","window_end":"${iso(r.windowEnd)}","key":${JSON.stringify(r.key)}`;
-  for (const a of aggs) line += `,${JSON.stringify(a.name)}:${r.values[a.name] ?? 'null'}`;
+  const names = quotedNames(aggs);
+  for (let i = 0; i < aggs.length; i++) line += `${names[i]}${r.values[aggs[i].name] ?? 'null'}`;
   if ('score' in r) line += `,"score":${r.score ?? 'null'},"missing":${JSON.stringify(r.missing)},"snapshot_day":${r.snapshotDay === null ? 'null' : `"${r.snapshotDay}"`}`;
   return `${line},"emit_time":"${emitIso}"}`;
+}
+
+const quoted = new WeakMap<Scenario['aggregations'], string[]>();
+/** `,"name":` of each aggregation, made once per scenario. */
+function quotedNames(aggs: Scenario['aggregations']): string[] {
+  let q = quoted.get(aggs);
+  if (q === undefined) quoted.set(aggs, (q = aggs.map((a) => `,${JSON.stringify(a.name)}:`)));
+  return q;
 }
 
 /** The results' Parquet file, encoded by a worker thread (parquet/worker.ts) from row groups handed over. */
@@ -165,7 +174,8 @@ export class ResultSink {
     this.#cols.end.push(r.windowEnd);
     this.#cols.key.push(r.key);
     this.#cols.emit.push(emitTime);
-    this.#aggs.forEach((a, i) => this.#cols.aggs[i].push(r.values[a.name] ?? null));
+    const aggs = this.#aggs;
+    for (let i = 0; i < aggs.length; i++) this.#cols.aggs[i].push(r.values[aggs[i].name] ?? null);
     if ('score' in r) {
       this.#cols.score.push(r.score);
       this.#cols.missing.push(r.missing.join(','));

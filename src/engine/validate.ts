@@ -42,6 +42,22 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     return undefined;
   };
 
+  /** The first field that is missing, empty or of the wrong type, in the scenario's order. */
+  const fieldProblem = (values: Record<string, unknown>): Rejected | undefined => {
+    for (const f of fieldList) {
+      if (values[f.name] === undefined && !(f.name in values)) return unexpected(values) ?? (f.name === s.key ? bad('missing-key', `missing key ${f.name}`) : bad('missing-field', `missing field ${f.name}`));
+      const v = values[f.name];
+      if (v === null) {
+        if (!f.nullable) return bad('empty-field', `empty ${f.name}`);
+        continue;
+      }
+      const problem = typeProblem(f, v);
+      if (problem !== undefined) return bad(f.name === s.eventTime ? 'bad-timestamp' : 'wrong-type', problem);
+    }
+    return undefined;
+  };
+  const wellFormed = compileWellFormed(fieldList);
+
   return (bytes) => {
     let text: string;
     try {
@@ -57,21 +73,16 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not-object', 'not a JSON object');
     const values = obj as Record<string, unknown>;
+    // The common case, a well-formed record, in one compiled pass; any problem is named below.
     // Every field must be present, so a record has an unexpected field exactly when it has more
-    // keys than the scenario has fields: counted here, named only when it happens.
-    // (An unexpected field is reported before a missing one, as the README's rules order them.)
-    let keys = 0;
-    for (const _ in values) keys++;
-    if (keys > fieldList.length) return unexpected(values)!;
-    for (const f of fieldList) {
-      if (values[f.name] === undefined && !(f.name in values)) return unexpected(values) ?? (f.name === s.key ? bad('missing-key', `missing key ${f.name}`) : bad('missing-field', `missing field ${f.name}`));
-      const v = values[f.name];
-      if (v === null) {
-        if (!f.nullable) return bad('empty-field', `empty ${f.name}`);
-        continue;
-      }
-      const problem = typeProblem(f, v);
-      if (problem !== undefined) return bad(f.name === s.eventTime ? 'bad-timestamp' : 'wrong-type', problem);
+    // keys than the scenario has fields: counted, named only when it happens. (An unexpected field
+    // is reported before a missing one, as the README's rules order them.)
+    if (!wellFormed(values)) {
+      let keys = 0;
+      for (const _ in values) keys++;
+      if (keys > fieldList.length) return unexpected(values)!;
+      const problem = fieldProblem(values);
+      if (problem !== undefined) return problem;
     }
     // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
     const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
@@ -88,6 +99,25 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
     for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
     return { key, time, id, values };
   };
+}
+
+/**
+ * A check compiled for the scenario's fields: true when the object has no other keys and every
+ * field is there with a value of its type (or null where nullable). Each field is read by its own
+ * name, so V8 loads it as a named property of the parsed object's shape instead of a keyed lookup
+ * by a name that changes every iteration (a third of the validator's time on the reviews shape).
+ * It must agree with fieldProblem(): false exactly when fieldProblem or the key count finds a problem.
+ */
+function compileWellFormed(fields: readonly FieldSpec[]): (values: Record<string, unknown>) => boolean {
+  const lines = ['let n = 0;', 'for (const _ in o) n++;', `if (n !== ${fields.length}) return false;`, 'let v;'];
+  for (const f of fields) {
+    const name = JSON.stringify(f.name);
+    const typed =
+      f.type === 'int' ? 'Number.isSafeInteger(v)' : f.type === 'float' ? "typeof v === 'number' && Number.isFinite(v)" : "typeof v === 'string'";
+    lines.push(`v = o[${name}];`, `if (${f.nullable ? `v !== null && !(${typed})` : `!(${typed})`}) return false;`);
+  }
+  lines.push('return true;');
+  return new Function('o', lines.join('\n')) as (values: Record<string, unknown>) => boolean;
 }
 
 function typeProblem(f: FieldSpec, v: unknown): string | undefined {

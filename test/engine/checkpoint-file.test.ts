@@ -4,6 +4,24 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/engine/checkpoint/
 import { decodeStrings, encodeStrings } from '../../src/engine/checkpoint/strings.js';
 
 describe('checkpoint file format 3: JSON and binary blocks under one checksum', () => {
+  it('a string column is the UTF-8 bytes and byte ends, on the ASCII fast path and off it', () => {
+    const reference = (ss: string[]) => {
+      const ends: number[] = [];
+      let end = 0;
+      for (const x of ss) ends.push((end += Buffer.byteLength(x)));
+      return { bytes: Buffer.from(ss.join('')), ends };
+    };
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.string({ unit: 'binary-ascii' }), { maxLength: 60 }), fc.array(fc.string({ unit: 'binary' }), { maxLength: 30 })), (ss) => {
+        const c = encodeStrings(ss);
+        const want = reference(ss);
+        expect(Buffer.from(c.bytes)).toEqual(want.bytes);
+        expect([...c.ends]).toEqual(want.ends);
+        expect(decodeStrings(c)).toEqual(ss);
+      }),
+    );
+  });
+
   it('typed arrays of every kind and string columns come back equal, nested anywhere in plain objects', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'grapheme' }), { maxLength: 40 }), fc.array(fc.double(), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 9 }), (ss, xs, ns) => {

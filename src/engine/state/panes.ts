@@ -194,7 +194,7 @@ export class PaneStore {
           this.#slot[id] = m;
           touched.push(id);
           if ((m + 1) * w > this.#merged.length) this.#merged = grown(this.#merged, Math.max((m + 1) * w, this.#merged.length * 2) - 1, 0);
-          this.#merged.set(b.vals.subarray(r * w, (r + 1) * w), m * w);
+          for (let j = 0, src = r * w, dst = m * w; j < w; j++) this.#merged[dst + j] = b.vals[src + j];
           if (b.sets) this.#mergedSets[m] = b.sets[r]!.map((x) => new Set(x));
         } else this.plan.mergeAt(this.#merged, m * w, this.#mergedSets[m], b.vals, r * w, b.sets?.[r]);
       }
@@ -284,7 +284,10 @@ export class PaneStore {
     const w = this.#width;
     const n = bs.length;
     const keys: string[] = [];
-    const local = new Map<number, number>();
+    // Per key id, its index in `keys` (-1: not yet): the merge scratch, left all -1 again after.
+    if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
+    const local = this.#slot;
+    const ids: number[] = [];
     const bucket = new Float64Array(n);
     const key = new Uint32Array(n);
     const values = new Float64Array(n * w);
@@ -293,17 +296,19 @@ export class PaneStore {
       const b = bs[i];
       const r = rs[i];
       const id = b.keyOf[r];
-      let k = local.get(id);
-      if (k === undefined) {
-        k = keys.length;
-        local.set(id, k);
+      let k = local[id];
+      if (k < 0) {
+        k = local[id] = keys.length;
+        ids.push(id);
         keys.push(this.#keys.name(id));
       }
       bucket[i] = b.start;
       key[i] = k;
-      values.set(b.vals.subarray(r * w, (r + 1) * w), i * w);
+      const from = b.vals;
+      for (let j = 0, src = r * w, dst = i * w; j < w; j++) values[dst + j] = from[src + j];
       if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
     }
+    for (let i = 0; i < ids.length; i++) local[ids[i]] = -1;
     return { width: w, setCount: this.plan.setCount, keys: encodeStrings(keys), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
