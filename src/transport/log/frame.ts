@@ -50,14 +50,25 @@ export function decodeFrame(buf: Buffer, at: number, end: number, partition: num
   if (end - at < HEADER + body) return 'incomplete';
   if (crc32(buf.subarray(at + HEADER, at + HEADER + body)) !== buf.readUInt32LE(at + 4)) return 'corrupt';
   const keyLen = buf.readInt32LE(at + 24);
-  const keyStart = at + 28;
-  const valueStart = keyStart + Math.max(0, keyLen);
-  return {
-    partition,
-    offset,
-    seq: buf.readDoubleLE(at + 8),
-    timestamp: buf.readDoubleLE(at + 16),
-    key: keyLen < 0 ? null : buf.subarray(keyStart, keyStart + keyLen),
-    value: buf.subarray(valueStart, at + HEADER + body),
-  };
+  const valueStart = at + 28 + Math.max(0, keyLen);
+  return new Frame(partition, offset, buf.readDoubleLE(at + 8), buf.readDoubleLE(at + 16), buf, keyLen, buf.subarray(valueStart, at + HEADER + body));
+}
+
+/** A decoded record whose key is viewed only when asked for: the engine reads values alone, and a view per frame costs. */
+class Frame implements LogRecord {
+  constructor(
+    readonly partition: number,
+    readonly offset: number,
+    readonly seq: number,
+    readonly timestamp: number,
+    readonly buf: Buffer,
+    readonly keyLength: number,
+    readonly value: Uint8Array,
+  ) {}
+
+  get key(): Uint8Array | null {
+    if (this.keyLength < 0) return null;
+    const start = this.value.byteOffset - this.buf.byteOffset - this.keyLength;
+    return this.buf.subarray(start, start + this.keyLength);
+  }
 }
