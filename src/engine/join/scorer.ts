@@ -6,6 +6,9 @@ import type { WindowResult } from '../operator.js';
 import type { Features, OnlineClient } from './online-client.js';
 import { latestSnapshotDay, type Snapshot, type SnapshotStore } from './snapshot.js';
 
+/** What a score lacked, shared by every result that lacked it (never changed): none, batch, online, both. */
+const MISSING: readonly string[][] = [[], ['batch'], ['online'], ['batch', 'online']].map((m) => Object.freeze(m) as string[]);
+
 /** A window result with its score and what the score could not use. */
 export interface ScoredResult extends WindowResult {
   score: number | null;
@@ -114,14 +117,13 @@ export class Scorer {
     for (const [end, group] of byEnd) {
       const online = features.get(end);
       for (const r of group) {
-        const missing: string[] = [];
         x.values = r.values;
         x.row = snapshot?.index.get(r.key) ?? -1;
-        if (this.snapshots && x.row < 0) missing.push('batch');
         x.features = online?.get(r.key);
-        if (this.online && x.features === undefined) missing.push('online');
+        const missing = MISSING[(this.snapshots && x.row < 0 ? 1 : 0) + (this.online && x.features === undefined ? 2 : 0)];
         const score = clampScore(this.#formula(x), this.spec.range);
-        results.push({ ...r, score, missing, snapshotDay: snapshot?.day ?? null });
+        // A literal, not a spread of r: this runs for every result.
+        results.push({ windowStart: r.windowStart, windowEnd: r.windowEnd, key: r.key, values: r.values, score, missing, snapshotDay: snapshot?.day ?? null });
         const action = actionFor(score, this.spec.actions);
         if (action !== undefined) actions.push({ window_start: this.#iso(r.windowStart), window_end: this.#iso(end), key: r.key, score: score as number, action });
       }

@@ -226,7 +226,7 @@ export class PaneStore {
         rows.push(pr);
         p = b.prev![pr];
       }
-      this.#merged.set(last.vals.subarray(r * w, (r + 1) * w), 0);
+      for (let j = 0, src = r * w; j < w; j++) this.#merged[j] = last.vals[src + j];
       const sets = last.sets?.[r]?.map((x) => new Set(x));
       for (let i = chain.length - 1; i >= 0; i--) this.plan.mergeAt(this.#merged, 0, sets, chain[i].vals, rows[i] * w, chain[i].sets?.[rows[i]]);
       emit(this.#keys.name(id), this.#merged, 0, sets);
