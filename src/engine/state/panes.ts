@@ -32,6 +32,8 @@ class Bucket {
   epoch: Int32Array;
   /** Per row, the start of the previous bucket holding a pane of the same key (NaN: none); emit: active only. */
   prev: Float64Array | undefined;
+  /** Per row, that pane's row in the previous bucket (-1: none): no lookup by key when a window merges the chain. */
+  prevRow: Int32Array | undefined;
   sets: (Set<number>[] | undefined)[] | undefined;
 
   constructor(
@@ -45,6 +47,7 @@ class Bucket {
     this.vals = new Float64Array(cap * width);
     this.epoch = new Int32Array(cap);
     this.prev = chained ? new Float64Array(cap) : undefined;
+    this.prevRow = chained ? new Int32Array(cap) : undefined;
     this.sets = withSets ? [] : undefined;
   }
 
@@ -72,6 +75,9 @@ class Bucket {
       const prev = new Float64Array(cap);
       prev.set(this.prev);
       this.prev = prev;
+      const prevRow = new Int32Array(cap);
+      prevRow.set(this.prevRow!);
+      this.prevRow = prevRow;
     }
   }
 }
@@ -92,6 +98,7 @@ export class PaneStore {
   readonly #withSets: boolean;
   /** Per key id, the newest bucket holding a pane of it (chained stores only). */
   #newest = new Float64Array(1024);
+  #newestRow = new Int32Array(1024);
   /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
   #epoch = 1; // new rows start at 0 and loaded ones at -1: neither is "changed in this epoch" until added to
   #dirtyBuckets: Bucket[] = [];
@@ -146,11 +153,16 @@ export class PaneStore {
 
   /** Puts the new pane (b, row) into its key's chain of panes, newest first. */
   #link(b: Bucket, row: number, id: number): void {
-    if (id >= this.#newest.length) this.#newest = grown(this.#newest, id, NaN);
+    if (id >= this.#newest.length) {
+      this.#newest = grown(this.#newest, id, NaN);
+      this.#newestRow = grown(this.#newestRow, id, -1);
+    }
     const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
     if (!(newest > b.start)) {
       b.prev![row] = newest;
+      b.prevRow![row] = Number.isNaN(newest) ? -1 : this.#newestRow[id];
       this.#newest[id] = b.start;
+      this.#newestRow[id] = row;
       return;
     }
     // Out of order: an older bucket than the key's newest. Walk back to where it belongs.
@@ -161,8 +173,10 @@ export class PaneStore {
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
       const pr = pb?.rowOf.get(id);
       if (pb === undefined || pr === undefined) {
-        cur.prev![curRow] = b.start;
         b.prev![row] = p > b.start ? NaN : p;
+        b.prevRow![row] = p > b.start ? -1 : cur.prevRow![curRow];
+        cur.prev![curRow] = b.start;
+        cur.prevRow![curRow] = row;
         return;
       }
       cur = pb;
@@ -218,13 +232,19 @@ export class PaneStore {
       const id = last.keyOf[r];
       chain.length = 0;
       rows.length = 0;
-      for (let p = last.prev![r]; p >= start; ) {
+      for (let p = last.prev![r], pr = last.prevRow![r]; p >= start; ) {
         const b = this.#buckets.get(p);
-        const pr = b?.rowOf.get(id);
-        if (b === undefined || pr === undefined) break;
+        if (b === undefined) break;
+        if (b.keyOf[pr] !== id) {
+          // Not where the link says (it cannot happen while the links are kept right): find it by key.
+          const found = b.rowOf.get(id);
+          if (found === undefined) break;
+          pr = found;
+        }
         chain.push(b);
         rows.push(pr);
         p = b.prev![pr];
+        pr = b.prevRow![pr];
       }
       for (let j = 0, src = r * w; j < w; j++) this.#merged[j] = last.vals[src + j];
       const sets = last.sets?.[r]?.map((x) => new Set(x));
