@@ -25,6 +25,41 @@ describe('embedded log', () => {
     expect(r.isDone()).toBe(true);
   });
 
+  it('reads logs of many chunks the same whether the chunks read ahead are ready in time or not, and after a seek', async () => {
+    const dir = join(tempDir(), 'log');
+    const w = new LogWriter(dir, 3);
+    // ~9 MB: each partition spans several 1 MB chunks; values of varied sizes, so frames straddle chunks.
+    const n = 12_000;
+    const value = (i: number) => `${i}:${'x'.repeat(200 + ((i * 7919) % 1200))}`;
+    for (let i = 0; i < n; i++) w.append(i % 3, i, i, null, enc.encode(value(i)));
+    w.finish();
+    w.close();
+    // yieldEvery: 0 never lets a read-ahead finish (every chunk read there and then); 1 always does.
+    for (const yieldEvery of [0, 1, 97]) {
+      const r = new LogReader(dir);
+      let i = 0;
+      let taken = 0;
+      let mid: ReturnType<LogReader['position']> | undefined;
+      let sought = false;
+      for (let rec = r.next(); rec; rec = r.next(), i++, taken++) {
+        expect(rec.seq).toBe(i);
+        expect(dec.decode(rec.value)).toBe(value(i));
+        if (i === 5000) mid = r.position();
+        if (yieldEvery > 0 && i % yieldEvery === 0) await new Promise(setImmediate);
+        if (i === 8000 && !sought) {
+          // Back to record 5001 while a chunk further on has been read ahead: it is not used for it.
+          await new Promise(setImmediate);
+          r.seek(mid!);
+          sought = true;
+          i = 5000;
+        }
+      }
+      expect(i).toBe(n);
+      expect(taken).toBe(n + 3000);
+      r.close();
+    }
+  });
+
   it('is readable while being written: the next send in line goes at once, a gap waits for the partition that may fill it', () => {
     const dir = join(tempDir(), 'log');
     const w = new LogWriter(dir, 3);

@@ -1,17 +1,34 @@
 import { readJson, SatError, UsageError } from '../../core/errors.js';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, read, readFileSync, readSync } from 'node:fs';
 import { decodeFrame, frameSize, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
 
 const CHUNK = 1 << 20;
 
-/** Reads one partition file from an offset, tolerating a frame still being written at the tail. */
+/** A chunk being read ahead in the background (the file's bytes at `pos`, `n` of them once done). */
+interface ReadAhead {
+  pos: number;
+  buf: Buffer;
+  n: number;
+  done: boolean;
+  failed: boolean;
+}
+
+/**
+ * Reads one partition file from an offset, tolerating a frame still being written at the tail.
+ * While the engine works through one chunk, the next is read in the background (a log that is not
+ * in the page cache costs a disk read per chunk: a third of a satisfaction run's time was spent
+ * waiting on it). A chunk not read ahead in time is read there and then, as before.
+ */
 class PartitionReader {
   #fd: number | undefined;
   #buf = Buffer.alloc(CHUNK);
   #start = 0; // unread bytes in #buf: [#start, #end)
   #end = 0;
   #filePos = 0;
+  #ahead: ReadAhead | undefined;
+  #spare: Buffer | undefined;
+  #closing = false;
   offset = 0;
   corrupt = false;
 
@@ -64,14 +81,47 @@ class PartitionReader {
       this.#buf.copy(bigger, 0, 0, this.#end);
       this.#buf = bigger;
     }
+    const a = this.#ahead;
+    if (a !== undefined && a.done) {
+      this.#ahead = undefined;
+      this.#spare = a.buf;
+      // Read ahead from where reading stands (not before a seek) and not empty (the tail may have grown since).
+      if (!a.failed && a.pos === this.#filePos && a.n > 0) {
+        const n = Math.min(a.n, this.#buf.length - this.#end);
+        a.buf.copy(this.#buf, this.#end, 0, n);
+        this.#filePos += n;
+        this.#end += n;
+        this.#readAhead();
+        return true;
+      }
+    }
     const n = readSync(this.#fd, this.#buf, this.#end, this.#buf.length - this.#end, this.#filePos);
     this.#filePos += n;
     this.#end += n;
+    if (n > 0) this.#readAhead();
     return n > 0;
   }
 
+  /** Starts reading the chunk after what #buf holds, unless a read is already under way. */
+  #readAhead(): void {
+    if (this.#fd === undefined || this.#ahead !== undefined) return;
+    const a: ReadAhead = { pos: this.#filePos, buf: this.#spare ?? Buffer.allocUnsafe(CHUNK), n: 0, done: false, failed: false };
+    this.#spare = undefined;
+    this.#ahead = a;
+    const fd = this.#fd;
+    read(fd, a.buf, 0, a.buf.length, a.pos, (err, n) => {
+      a.done = true;
+      a.failed = err !== null;
+      a.n = n;
+      // close() came while this read was under way: the descriptor is closed now, not under it.
+      if (this.#closing && this.#ahead === a) closeSync(fd);
+    });
+  }
+
   close(): void {
-    if (this.#fd !== undefined) closeSync(this.#fd);
+    if (this.#fd === undefined) return;
+    if (this.#ahead !== undefined && !this.#ahead.done) this.#closing = true;
+    else closeSync(this.#fd);
   }
 }
 
