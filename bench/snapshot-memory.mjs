@@ -7,7 +7,7 @@ const columns = list.split(',');
 global.gc();
 const before = process.memoryUsage();
 const t0 = performance.now();
-const s = await loadSnapshot(file, 'bench', 'customer_id', columns);
+const s = await loadSnapshot({ day: 'bench', files: [file] }, 'customer_id', columns);
 const loadMs = performance.now() - t0;
 for (let i = 0; i < 3; i++) {
   await new Promise((r) => setTimeout(r, 20));
