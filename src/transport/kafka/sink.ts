@@ -7,6 +7,9 @@ import { ensureTopics, partitionCount } from './topics.js';
 import { endOffsets, matchWritten, readPartitionTail } from './written.js';
 import { deadline } from '../../core/deadline.js';
 
+/** A Buffer over the same memory (Buffer.from(Uint8Array) would copy it). */
+const view = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4';
 
 /** How long a request may keep failing before the replay gives up (retriable errors only). */
@@ -115,13 +118,21 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     return left.filter((i) => offsets[i] < 0);
   }
 
+  // A batch's records share their send time: one header value per distinct time, not per record.
+  let headerTime = NaN;
+  let headerValue = Buffer.alloc(0);
+  /** The client's message for a record; its bytes are viewed, not copied. */
   function message(r: OutRecord) {
+    if (r.sendTime !== headerTime) {
+      headerTime = r.sendTime;
+      headerValue = Buffer.from(String(r.sendTime));
+    }
     return {
       topic,
       partition: r.partition,
-      key: r.key === null ? undefined : Buffer.from(r.key),
-      value: Buffer.from(r.value),
-      headers: new Map([[sendTimeKey, Buffer.from(String(r.sendTime))]]),
+      key: r.key === null ? undefined : view(r.key),
+      value: view(r.value),
+      headers: new Map([[sendTimeKey, headerValue]]),
     };
   }
 
