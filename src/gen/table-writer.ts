@@ -10,6 +10,8 @@ export interface Column {
   nullable?: boolean;
 }
 type Cell = string | number | boolean | null;
+/** n rows of one column: cells, or unboxed doubles (a non-null 'double' column), or 0/1 bytes (a non-null 'boolean' column). */
+export type ColumnData = Cell[] | Float64Array | Uint8Array;
 
 /**
  * Writes rows to Parquet, CSV or JSONL with flat memory. Parquet rows are buffered by column and
@@ -17,7 +19,11 @@ type Cell = string | number | boolean | null;
  * (5,000 feature columns get small groups, narrow tables large ones).
  */
 export interface TableWriter {
+  /** Rows per Parquet row group: the block size `writeColumns` writes best. */
+  readonly groupRows: number;
   write(row: Cell[]): Promise<void> | void;
+  /** Writes n rows given column by column (each column at least n long), after the rows written before. */
+  writeColumns(n: number, data: ColumnData[]): Promise<void> | void;
   close(): Promise<void>;
 }
 
@@ -29,7 +35,9 @@ export function openTable(path: string, format: TableFormat, columns: Column[]):
   const partial = `${path}.partial`;
   const t = format === 'parquet' ? parquetTable(partial, columns) : textTable(partial, format, columns);
   return {
+    groupRows: t.groupRows,
     write: (row) => t.write(row),
+    writeColumns: (n, data) => t.writeColumns(n, data),
     async close() {
       await t.close();
       renameSync(partial, path);
@@ -47,13 +55,17 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   const fresh = (): (Cell[] | Float64Array)[] => columns.map((_, i) => (unboxed[i] ? new Float64Array(groupRows) : []));
   let buffers = fresh();
   let rows = 0;
-  const source = (bufs: (Cell[] | Float64Array)[], n: number): ColumnSource[] =>
+  const source = (bufs: ColumnData[], n: number): ColumnSource[] =>
     columns.map((c, i) => {
       const b = bufs[i];
-      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false };
+      // Random doubles do not compress: snappy only spent time on them.
+      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false, codec: 'UNCOMPRESSED' };
+      // Flags: true and false in every group, so min/max prune nothing either.
+      if (b instanceof Uint8Array) return { name: c.name, data: Array.from(b.subarray(0, n), (v) => v === 1), type: 'BOOLEAN', nullable: false, statistics: false };
+      const cells = b.length === n ? b : b.slice(0, n);
       return {
         name: c.name,
-        data: c.type === 'timestamp' ? b.map((v) => (v === null ? null : new Date(v as number))) : c.type === 'int' ? b.map((v) => (v === null ? null : BigInt(v as number))) : b,
+        data: c.type === 'timestamp' ? cells.map((v) => (v === null ? null : new Date(v as number))) : c.type === 'int' ? cells.map((v) => (v === null ? null : BigInt(v as number))) : cells,
         type: c.type === 'string' ? 'STRING' : c.type === 'double' ? 'DOUBLE' : c.type === 'int' ? 'INT64' : c.type === 'boolean' ? 'BOOLEAN' : 'TIMESTAMP',
         nullable: c.nullable ?? false,
       };
@@ -66,6 +78,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
     rows = 0;
   };
   return {
+    groupRows,
     write(row) {
       for (let i = 0; i < row.length; i++) {
         const b = buffers[i];
@@ -73,6 +86,10 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
         else b.push(row[i]);
       }
       if (++rows >= groupRows) flush();
+    },
+    writeColumns(n, data) {
+      flush();
+      if (n > 0) writer.write({ columnData: source(data, n), rowGroupSize: groupRows });
     },
     async close() {
       flush();
@@ -106,10 +123,20 @@ function textTable(path: string, format: 'csv' | 'jsonl', columns: Column[]): Ta
     buf = [];
     if (!ok) await once(out, 'drain');
   };
+  const cell = (d: ColumnData, r: number, c: Column): Cell => (d instanceof Uint8Array && c.type === 'boolean' ? d[r] === 1 : d[r]);
   return {
+    groupRows: 4096,
     write(row) {
       buf.push(line(row));
       if (buf.length >= 4096) return drain();
+    },
+    async writeColumns(n, data) {
+      const row: Cell[] = new Array(columns.length);
+      for (let r = 0; r < n; r++) {
+        for (let i = 0; i < columns.length; i++) row[i] = cell(data[i], r, columns[i]);
+        buf.push(line(row));
+        if (buf.length >= 4096) await drain();
+      }
     },
     async close() {
       await drain();

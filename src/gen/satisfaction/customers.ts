@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { faker } from '@faker-js/faker/locale/en';
 import { partPath } from '../../core/partitioned.js';
-import { createRng, deriveSeed } from '../../core/rng.js';
+import { createRng } from '../../core/rng.js';
 import type { Shard } from '../../core/workdir.js';
-import { openTable, type Column, type TableFormat } from '../table-writer.js';
+import { openTable, type Column, type ColumnData, type TableFormat, type TableWriter } from '../table-writer.js';
 import { hash32 } from './online.js';
 import { ShardMembers } from './shard-members.js';
+import { FeatureDrawer, featureShapes, isFlag, type DrawnBlock } from './features.js';
 
 export const REGIONS = ['North', 'South', 'East', 'West', 'Central', 'Coastal', 'Mountain', 'Metro'];
 export const PLANS = ['prepaid-basic', 'prepaid-plus', 'postpaid-s', 'postpaid-m', 'postpaid-l', 'family', 'business'];
@@ -18,8 +19,9 @@ export const DAILY_CHANGE = 0.05;
 export const customerId = (i: number) => `C${String(i).padStart(9, '0')}`;
 export const dayLabel = (d: number) => new Date(FIRST_DAY + d * 86_400_000).toISOString().slice(0, 10);
 export const featureName = (j: number) => `f${String(j + 1).padStart(4, '0')}`;
-/** Every fifth feature is a flag, the rest numbers. */
-export const isFlag = (j: number) => j % 5 === 4;
+export { isFlag };
+/** From this many features a snapshot's are drawn on a worker thread (below, its start costs more than it saves). */
+const WORKER_FEATURES = 100;
 
 export interface SnapshotOptions {
   dir: string;
@@ -71,57 +73,78 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
     { name: 'monthly_spend', type: 'double' },
     ...Array.from({ length: o.features }, (_, j): Column => ({ name: featureName(j), type: isFlag(j) ? 'boolean' : 'double' })),
   ];
-  // Each feature has its own distribution, fixed by the seed: normal, log-normal or uniform.
-  const shape = createRng(deriveSeed(o.seed, 'feature-shapes'));
-  const dists = Array.from({ length: o.features }, () => ({ kind: shape.int(0, 2), a: shape.next() * 100, b: 1 + shape.next() * 20 }));
-  const kinds = Uint8Array.from(dists, (x) => x.kind);
-  const as = Float64Array.from(dists, (x) => x.a);
-  const bs = Float64Array.from(dists, (x) => x.b);
-  const row: (string | number | boolean | null)[] = new Array(columns.length).fill(null);
   const files: string[] = [];
   const members = o.members ?? (o.shard && new ShardMembers(o.customers, o.shard));
-  let visited = 0;
+  const visited = { n: 0 };
   let rows = 0;
   for (let d = 0; d < o.days; d++) {
     const file = snapshotPath(o.dir, d, o.format, o.shard);
     const table = openTable(file, o.format, columns);
-    for (let c = 0; c < o.customers; c++) {
-      if (++visited % 10_000 === 0) o.progress?.(visited);
-      if (members && !members.has(c)) continue;
-      const id = customerId(c);
-      rows++;
-      const base = createRng(hash32(id, o.seed));
-      const rng = createRng(hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729)));
-      // One row array for the whole file, filled in place (the writers copy or serialize it at once).
-      row[0] = id;
-      row[1] = names[base.int(0, names.length - 1)];
-      row[2] = REGIONS[base.int(0, REGIONS.length - 1)];
-      row[3] = PLANS[rng.int(0, PLANS.length - 1)];
-      row[4] = DEVICES[rng.int(0, DEVICES.length - 1)];
-      row[5] = base.int(1, 180) + d;
-      row[6] = Math.round((10 + rng.next() * 140) * 100) / 100;
-      for (let j = 0; j < o.features; j++) {
-        const at = 7 + j;
-        if (isFlag(j)) {
-          row[at] = rng.next() < 0.3;
-          continue;
-        }
-        const u = rng.next() || 1e-12;
-        const v = rng.next();
-        const kind = kinds[j];
-        if (kind === 2) {
-          row[at] = as[j] * v;
-          continue;
-        }
-        const gauss = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-        row[at] = kind === 0 ? as[j] + bs[j] * gauss : Math.exp(Math.log(1 + as[j]) / 4 + gauss * 0.5);
+    // A wide table's features are drawn on a worker while this thread writes the block before.
+    const drawer = new FeatureDrawer(featureShapes(o.seed, o.features), PLANS.length, DEVICES.length, table.groupRows, o.features >= WORKER_FEATURES);
+    try {
+      let customer = 0;
+      let pending: { fixed: FixedColumns; drawn: Promise<DrawnBlock> } | undefined;
+      for (;;) {
+        const fixed = nextCustomers(o, members, names, d, table.groupRows, customer, visited);
+        customer = fixed.nextCustomer;
+        const next = fixed.n > 0 ? { fixed, drawn: drawer.draw(fixed.seeds, fixed.n) } : undefined;
+        if (pending) await writeBlock(table, pending.fixed, await pending.drawn, o.features, drawer);
+        if (next === undefined) break;
+        pending = next;
+        rows += fixed.n;
       }
-      const pending = table.write(row);
-      if (pending) await pending;
+    } finally {
+      await drawer.close();
     }
     await table.close();
     files.push(file);
   }
-  o.progress?.(visited);
+  o.progress?.(visited.n);
   return { files, rows };
+}
+
+/** A block's columns drawn from the customers' base RNG (fixed for life), and each one's seed for the rest. */
+interface FixedColumns {
+  n: number;
+  nextCustomer: number;
+  ids: string[];
+  names: string[];
+  regions: string[];
+  tenure: number[];
+  seeds: Uint32Array;
+}
+
+/** The next `rows` customers of the shard from `from` on (all of them when unsharded). */
+function nextCustomers(o: SnapshotOptions, members: ShardMembers | undefined, names: string[], d: number, rows: number, from: number, visited: { n: number }): FixedColumns {
+  const f: FixedColumns = { n: 0, nextCustomer: from, ids: [], names: [], regions: [], tenure: [], seeds: new Uint32Array(rows) };
+  let c = from;
+  for (; c < o.customers && f.n < rows; c++) {
+    if (++visited.n % 10_000 === 0) o.progress?.(visited.n);
+    if (members && !members.has(c)) continue;
+    const id = customerId(c);
+    const base = createRng(hash32(id, o.seed));
+    f.ids.push(id);
+    f.names.push(names[base.int(0, names.length - 1)]);
+    f.regions.push(REGIONS[base.int(0, REGIONS.length - 1)]);
+    f.tenure.push(base.int(1, 180) + d);
+    // The features' RNG starts again on each day the customer changed.
+    f.seeds[f.n++] = hash32(id, o.seed ^ (lastChange(o.seed, c, d) * 104729));
+  }
+  f.nextCustomer = c;
+  return f;
+}
+
+/** Writes a block's rows, column by column in the snapshot's column order, and hands the block back. */
+async function writeBlock(table: TableWriter, fixed: FixedColumns, drawn: DrawnBlock, features: number, drawer: FeatureDrawer): Promise<void> {
+  const n = fixed.n;
+  const data: ColumnData[] = [fixed.ids, fixed.names, fixed.regions, Array.from(drawn.plan.subarray(0, n), (k) => PLANS[k]), Array.from(drawn.device.subarray(0, n), (k) => DEVICES[k]), fixed.tenure, drawn.spend];
+  let number = 0;
+  let flag = 0;
+  for (let j = 0; j < features; j++) {
+    const k = isFlag(j) ? flag++ : number++;
+    data.push(isFlag(j) ? drawn.flags.subarray(k * drawn.rows, (k + 1) * drawn.rows) : drawn.numbers.subarray(k * drawn.rows, (k + 1) * drawn.rows));
+  }
+  await table.writeColumns(n, data);
+  drawer.release(drawn);
 }
