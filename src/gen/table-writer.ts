@@ -45,8 +45,39 @@ export function openTable(path: string, format: TableFormat, columns: Column[]):
   };
 }
 
+/**
+ * Cells per Parquet row group: 16M (a 5,000-column group of ~3,200 rows, 128 MB of doubles, as Spark's
+ * default 128 MB groups). Fewer, larger groups keep the footer small: the writer holds every column
+ * chunk's metadata until the file is finished, and 1M rows of 5,000 columns in groups of 1,000 rows
+ * made 5M of them (~3 GB).
+ */
+const GROUP_CELLS = 16_000_000;
+
+/**
+ * The writer keeps each column chunk's metadata for the footer (~600 bytes each). Each row group's
+ * chunks get their own `encodings` and `path_in_schema` arrays, equal for a column in every group:
+ * sharing the first group's halves what a wide file holds, and chunks with no page index to write
+ * need no entry of their own in the pending indexes.
+ */
+function compactMetadata(writer: ParquetWriter): void {
+  const groups = writer.row_groups;
+  const first = groups[0]?.columns;
+  const last = groups[groups.length - 1]?.columns;
+  if (first === undefined || last === undefined || first === last || first.length !== last.length) return;
+  for (let j = 0; j < last.length; j++) {
+    const m = last[j].meta_data;
+    const f = first[j].meta_data;
+    if (m === undefined || f === undefined) continue;
+    if (sameStrings(m.encodings, f.encodings)) m.encodings = f.encodings;
+    if (sameStrings(m.path_in_schema, f.path_in_schema)) m.path_in_schema = f.path_in_schema;
+  }
+  writer.pendingIndexes = writer.pendingIndexes.filter((x) => x.columnIndex || x.offsetIndex || x.bloomFilter);
+}
+
+const sameStrings = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 function parquetTable(path: string, columns: Column[]): TableWriter {
-  const groupRows = Math.max(1000, Math.min(100_000, Math.floor(4_000_000 / columns.length)));
+  const groupRows = Math.max(1000, Math.min(100_000, Math.floor(GROUP_CELLS / columns.length)));
   // Non-null doubles are buffered unboxed (a 5,000-column table is mostly doubles: boxed, GC was a
   // quarter of the time) and written PLAIN: continuous values never win a dictionary, and sampling
   // one per column chunk cost 15%. No min/max statistics for them either (12% of the time): on
@@ -74,6 +105,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   const flush = () => {
     if (rows === 0) return;
     writer.write({ columnData: source(buffers, rows), rowGroupSize: groupRows });
+    compactMetadata(writer);
     buffers = fresh();
     rows = 0;
   };
@@ -90,6 +122,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
     writeColumns(n, data) {
       flush();
       if (n > 0) writer.write({ columnData: source(data, n), rowGroupSize: groupRows });
+      compactMetadata(writer);
     },
     async close() {
       flush();
