@@ -1,6 +1,6 @@
 // sat gen throughput and peak memory: customer snapshot rows/s and events/s at 1M customers (and
 // 10M with BENCH_GEN_10M=1; 100M takes ~10 min and 14 GB, run by hand), plus a wide snapshot
-// (100k customers x 5,000 features). Peak RSS comes from the child's own resource usage.
+// (100k customers x 5,000 features; 1M x 5,000 with BENCH_GEN_WIDE_1M=1). Peak RSS comes from the child's own resource usage.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ const runs = [
   { customers: 1_000_000, features: 20, events: 1_000_000 },
   ...(process.env.BENCH_GEN_10M ? [{ customers: 10_000_000, features: 20, events: 1_000 }] : []),
   { customers: 100_000, features: 5_000, events: 1_000 },
+  // The issue-15 goal: 5 billion cells (~32 GB of Parquet, ~6 min here).
+  ...(process.env.BENCH_GEN_WIDE_1M ? [{ customers: 1_000_000, features: 5_000, events: 1_000 }] : []),
 ];
 console.log('sat gen (parquet, 1 day)');
 for (const r of runs) {

@@ -8,6 +8,8 @@ export interface Column {
   name: string;
   type: ColumnType;
   nullable?: boolean;
+  /** Random doubles that snappy would not shrink: written uncompressed (a 'double' column only). */
+  incompressible?: boolean;
 }
 type Cell = string | number | boolean | null;
 /** n rows of one column: cells, or unboxed doubles (a non-null 'double' column), or 0/1 bytes (a non-null 'boolean' column). */
@@ -46,12 +48,13 @@ export function openTable(path: string, format: TableFormat, columns: Column[]):
 }
 
 /**
- * Cells per Parquet row group: 16M (a 5,000-column group of ~3,200 rows, 128 MB of doubles, as Spark's
- * default 128 MB groups). Fewer, larger groups keep the footer small: the writer holds every column
- * chunk's metadata until the file is finished, and 1M rows of 5,000 columns in groups of 1,000 rows
- * made 5M of them (~3 GB).
+ * Cells per Parquet row group: 32M (a 5,000-column group of ~6,400 rows, 256 MB of doubles; Parquet
+ * suggests groups of 512 MB to 1 GB). Few, large groups keep the footer small: the writer holds every
+ * column chunk's metadata until the file is finished, and every reader parses all of it. 1M rows of
+ * 5,000 columns in groups of 1,000 rows made 5M chunks (~3 GB in the writer); in groups of 3,200 the
+ * snapshot store peaked at 1.9 GB reading four columns back.
  */
-const GROUP_CELLS = 16_000_000;
+const GROUP_CELLS = 32_000_000;
 
 /**
  * The writer keeps each column chunk's metadata for the footer (~600 bytes each). Each row group's
@@ -89,8 +92,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   const source = (bufs: ColumnData[], n: number): ColumnSource[] =>
     columns.map((c, i) => {
       const b = bufs[i];
-      // Random doubles do not compress: snappy only spent time on them.
-      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false, codec: 'UNCOMPRESSED' };
+      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false, ...(c.incompressible && { codec: 'UNCOMPRESSED' as const }) };
       // Flags: true and false in every group, so min/max prune nothing either.
       if (b instanceof Uint8Array) return { name: c.name, data: Array.from(b.subarray(0, n), (v) => v === 1), type: 'BOOLEAN', nullable: false, statistics: false };
       const cells = b.length === n ? b : b.slice(0, n);
