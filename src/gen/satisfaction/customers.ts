@@ -19,7 +19,6 @@ export const DAILY_CHANGE = 0.05;
 export const customerId = (i: number) => `C${String(i).padStart(9, '0')}`;
 export const dayLabel = (d: number) => new Date(FIRST_DAY + d * 86_400_000).toISOString().slice(0, 10);
 export const featureName = (j: number) => `f${String(j + 1).padStart(4, '0')}`;
-export { isFlag };
 /** From this many features a snapshot's are drawn on a worker thread (below, its start costs more than it saves). */
 const WORKER_FEATURES = 100;
 
