@@ -51,7 +51,7 @@ export function decodeFrame(buf: Buffer, at: number, end: number, partition: num
   if (crc32(buf.subarray(at + HEADER, at + HEADER + body)) !== buf.readUInt32LE(at + 4)) return 'corrupt';
   const keyLen = buf.readInt32LE(at + 24);
   const valueStart = at + 28 + Math.max(0, keyLen);
-  return new Frame(partition, offset, buf.readDoubleLE(at + 8), buf.readDoubleLE(at + 16), buf, keyLen, buf.subarray(valueStart, at + HEADER + body));
+  return new Frame(partition, offset, buf.readDoubleLE(at + 8), buf.readDoubleLE(at + 16), buf, at + 28, keyLen, buf.subarray(valueStart, at + HEADER + body));
 }
 
 /** A decoded record whose key is viewed only when asked for: the engine reads values alone, and a view per frame costs. */
@@ -62,13 +62,13 @@ class Frame implements LogRecord {
     readonly seq: number,
     readonly timestamp: number,
     readonly buf: Buffer,
+    /** Where the key starts in buf. */
+    readonly keyStart: number,
     readonly keyLength: number,
     readonly value: Uint8Array,
   ) {}
 
   get key(): Uint8Array | null {
-    if (this.keyLength < 0) return null;
-    const start = this.value.byteOffset - this.buf.byteOffset - this.keyLength;
-    return this.buf.subarray(start, start + this.keyLength);
+    return this.keyLength < 0 ? null : this.buf.subarray(this.keyStart, this.keyStart + this.keyLength);
   }
 }
