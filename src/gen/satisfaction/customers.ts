@@ -89,6 +89,8 @@ export async function writeSnapshots(o: SnapshotOptions): Promise<{ files: strin
         const fixed = nextCustomers(o, members, names, d, table.groupRows, customer, visited);
         customer = fixed.nextCustomer;
         const next = fixed.n > 0 ? { fixed, drawn: drawer.draw(fixed.seeds, fixed.n) } : undefined;
+        // Awaited on the next turn; a worker's failure is raised there, by the block before it here.
+        next?.drawn.catch(() => undefined);
         if (pending) await writeBlock(table, pending.fixed, await pending.drawn, o.features, drawer);
         if (next === undefined) break;
         pending = next;
