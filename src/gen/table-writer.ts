@@ -10,6 +10,8 @@ export interface Column {
   nullable?: boolean;
   /** Random doubles that snappy would not shrink: written uncompressed (a 'double' column only). */
   incompressible?: boolean;
+  /** Doubles of few distinct values (one decimal in a range): dictionary-encoded (a 'double' column only). */
+  fewValues?: boolean;
 }
 type Cell = string | number | boolean | null;
 /** n rows of one column: cells, or unboxed doubles (a non-null 'double' column), or 0/1 bytes (a non-null 'boolean' column). */
@@ -92,7 +94,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   const source = (bufs: ColumnData[], n: number): ColumnSource[] =>
     columns.map((c, i) => {
       const b = bufs[i];
-      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: 'PLAIN', statistics: false, ...(c.incompressible && { codec: 'UNCOMPRESSED' as const }) };
+      if (b instanceof Float64Array) return { name: c.name, data: b.subarray(0, n), type: 'DOUBLE', nullable: false, encoding: c.fewValues ? 'RLE_DICTIONARY' : 'PLAIN', statistics: false, ...(c.incompressible && { codec: 'UNCOMPRESSED' as const }) };
       // Flags: true and false in every group, so min/max prune nothing either.
       if (b instanceof Uint8Array) return { name: c.name, data: Array.from(b.subarray(0, n), (v) => v === 1), type: 'BOOLEAN', nullable: false, statistics: false };
       const cells = b.length === n ? b : b.slice(0, n);

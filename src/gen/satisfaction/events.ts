@@ -53,9 +53,10 @@ export async function writeEvents(o: EventOptions): Promise<{ files: string[]; r
     { name: 'event_type', type: 'string' },
     { name: 'session_id', type: 'string' },
     { name: 'rating', type: 'int', nullable: true },
-    { name: 'duration_s', type: 'double' },
-    { name: 'amount', type: 'double' },
-    ...Array.from({ length: o.variables }, (_, k): Column => ({ name: `v${String(k + 1).padStart(2, '0')}`, type: 'double' })),
+    // Whole seconds, cents and tenths: a dictionary stores them in a few bits each.
+    { name: 'duration_s', type: 'double', fewValues: true },
+    { name: 'amount', type: 'double', fewValues: true },
+    ...Array.from({ length: o.variables }, (_, k): Column => ({ name: `v${String(k + 1).padStart(2, '0')}`, type: 'double', fewValues: true })),
   ];
   // A shard's events go to one part per date (a span past midnight opens the next date's part).
   const files: string[] = [];
