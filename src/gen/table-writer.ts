@@ -64,19 +64,28 @@ const GROUP_CELLS = 32_000_000;
  * sharing the first group's halves what a wide file holds, and chunks with no page index to write
  * need no entry of their own in the pending indexes.
  */
-function compactMetadata(writer: ParquetWriter): void {
+function compactMetadata(writer: ParquetWriter, from: number): void {
   const groups = writer.row_groups;
   const first = groups[0]?.columns;
-  const last = groups[groups.length - 1]?.columns;
-  if (first === undefined || last === undefined || first === last || first.length !== last.length) return;
-  for (let j = 0; j < last.length; j++) {
-    const m = last[j].meta_data;
-    const f = first[j].meta_data;
-    if (m === undefined || f === undefined) continue;
-    if (sameStrings(m.encodings, f.encodings)) m.encodings = f.encodings;
-    if (sameStrings(m.path_in_schema, f.path_in_schema)) m.path_in_schema = f.path_in_schema;
+  for (let g = Math.max(1, from); g < groups.length; g++) {
+    const cols = groups[g].columns;
+    if (first === undefined || cols.length !== first.length) continue;
+    for (let j = 0; j < cols.length; j++) {
+      const m = cols[j].meta_data;
+      const f = first[j].meta_data;
+      if (m === undefined || f === undefined) continue;
+      if (sameStrings(m.encodings, f.encodings)) m.encodings = f.encodings;
+      if (sameStrings(m.path_in_schema, f.path_in_schema)) m.path_in_schema = f.path_in_schema;
+    }
   }
   writer.pendingIndexes = writer.pendingIndexes.filter((x) => x.columnIndex || x.offsetIndex || x.bloomFilter);
+}
+
+/** Writes one or more row groups, then compacts their metadata. */
+function writeGroups(writer: ParquetWriter, columnData: ColumnSource[], rowGroupSize: number): void {
+  const from = writer.row_groups.length;
+  writer.write({ columnData, rowGroupSize });
+  compactMetadata(writer, from);
 }
 
 const sameStrings = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -108,8 +117,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   const writer = new ParquetWriter({ writer: fileWriter(path), schema: schemaFromColumnData({ columnData: source(buffers, 0) }) });
   const flush = () => {
     if (rows === 0) return;
-    writer.write({ columnData: source(buffers, rows), rowGroupSize: groupRows });
-    compactMetadata(writer);
+    writeGroups(writer, source(buffers, rows), groupRows);
     buffers = fresh();
     rows = 0;
   };
@@ -125,8 +133,7 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
     },
     writeColumns(n, data) {
       flush();
-      if (n > 0) writer.write({ columnData: source(data, n), rowGroupSize: groupRows });
-      compactMetadata(writer);
+      if (n > 0) writeGroups(writer, source(data, n), groupRows);
     },
     async close() {
       flush();

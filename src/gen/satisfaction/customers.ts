@@ -144,8 +144,8 @@ async function writeBlock(table: TableWriter, fixed: FixedColumns, drawn: DrawnB
   let number = 0;
   let flag = 0;
   for (let j = 0; j < features; j++) {
-    const k = isFlag(j) ? flag++ : number++;
-    data.push(isFlag(j) ? drawn.flags.subarray(k * drawn.rows, (k + 1) * drawn.rows) : drawn.numbers.subarray(k * drawn.rows, (k + 1) * drawn.rows));
+    const [column, k] = isFlag(j) ? [drawn.flags, flag++] : [drawn.numbers, number++];
+    data.push(column.subarray(k * drawn.rows, (k + 1) * drawn.rows));
   }
   await table.writeColumns(n, data);
   drawer.release(drawn);

@@ -92,16 +92,16 @@ function newBlock(rows: number, features: number): DrawnBlock {
 
 const blockBuffers = (b: DrawnBlock) => [b.plan.buffer, b.device.buffer, b.spend.buffer, b.numbers.buffer, b.flags.buffer] as ArrayBuffer[];
 
-/** The worker's whole program: drawBlock's own text and a loop that answers each request in turn. */
+/** The worker's whole program: drawBlock's and blockBuffers' own text and a loop that answers each request in turn. */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 var __name = (f) => f;
 const drawBlock = ${drawBlock.toString()};
+const blockBuffers = ${blockBuffers.toString()};
 const s = workerData;
 parentPort.on('message', (m) => {
   drawBlock(m.seeds, m.n, s.plans, s.devices, s.kinds, s.as, s.bs, m.block);
-  const b = m.block;
-  parentPort.postMessage(m, [b.plan.buffer, b.device.buffer, b.spend.buffer, b.numbers.buffer, b.flags.buffer]);
+  parentPort.postMessage(m, blockBuffers(m.block));
 });
 `;
 
