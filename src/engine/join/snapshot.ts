@@ -8,18 +8,21 @@ import { completeDays } from '../../core/partitioned.js';
 import { delimitedSource } from '../../sources/delimited.js';
 import { jsonlSource } from '../../sources/jsonl.js';
 import type { Source } from '../../sources/types.js';
+import { KeyIndex } from './key-index.js';
 
 /**
  * One day's batch snapshot, reduced to what the score reads: the key column and the referenced
- * numeric columns, each a Float64Array (booleans 1/0, NULL as NaN). Memory is rows x (columns + 1
- * map entry), whatever the width of the file: 5,000 feature columns cost nothing unless used.
+ * numeric columns, each a Float64Array (booleans 1/0, NULL as NaN). Memory is rows x (8 bytes a
+ * column + the key's bytes + ~20), whatever the width of the file: 5,000 feature columns cost nothing
+ * unless used.
  */
 export interface Snapshot {
   day: string;
   /** What was read: the flat file, or the parts of a partitioned day. */
   file: string;
   rows: number;
-  index: Map<string, number>;
+  /** Customer key → row (off the heap: a Map holds at most 2^24 keys). */
+  index: KeyIndex;
   columns: Map<string, Float64Array>;
   /** The input partitions whose customers it holds (all of them when undefined). */
   scope?: SnapshotScope;
@@ -82,18 +85,22 @@ export async function loadSnapshot(on: SnapshotDay, key: string, columns: string
     await (file.endsWith('.parquet') ? loadParquet(file, key, columns, into, keep) : loadText(file, key, columns, into, keep));
   }
   const file = on.files.length === 1 ? on.files[0] : `${dirname(on.files[0])} (${on.files.length} parts)`;
-  return { day: on.day, file, scope, ...into.done(file) };
+  return { day: on.day, file, scope, ...into.done() };
 }
 
 /** Accepted rows, appended in typed chunks (the count is known only at the end when rows are filtered). */
 class Rows {
-  readonly keys: string[] = [];
+  readonly index = new KeyIndex();
   readonly values: Growing<Float64Array>[];
   constructor(readonly columns: string[]) {
     this.values = columns.map(() => new Growing((n) => new Float64Array(n)));
   }
-  done(file: string): Pick<Snapshot, 'rows' | 'index' | 'columns'> {
-    return { rows: this.keys.length, index: indexOf(this.keys, file), columns: new Map(this.columns.map((c, j) => [c, this.values[j].done()])) };
+  /** The row's key; a key seen before is a usage error (which row would a join take?). */
+  key(k: string, file: string): void {
+    if (!this.index.add(k)) throw new UsageError(`snapshot ${file}: key ${k} appears twice`);
+  }
+  done(): Pick<Snapshot, 'rows' | 'index' | 'columns'> {
+    return { rows: this.index.size, index: this.index, columns: new Map(this.columns.map((c, j) => [c, this.values[j].done()])) };
   }
 }
 
@@ -143,7 +150,7 @@ async function loadParquet(file: string, key: string, columns: string[], into: R
     const values = columns.map((c) => cols.get(c) as Float64Array);
     for (let r = 0; r < rows; r++) {
       if (keep && !keep(keys[r])) continue;
-      into.keys.push(keys[r]);
+      into.key(keys[r], file);
       for (let j = 0; j < values.length; j++) into.values[j].push(values[j][r]);
     }
     groupStart = groupEnd;
@@ -164,19 +171,10 @@ async function loadText(file: string, key: string, columns: string[], into: Rows
       }
       const k = String(r.values[key]);
       if (keep && !keep(k)) continue;
-      into.keys.push(k);
+      into.key(k, file);
       for (let j = 0; j < columns.length; j++) into.values[j].push(cellNumber(r.values[columns[j]], file, columns[j]));
     }
   }
-}
-
-function indexOf(keys: string[], file: string): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) {
-    if (index.has(keys[i])) throw new UsageError(`snapshot ${file}: key ${keys[i]} appears twice`);
-    index.set(keys[i], i);
-  }
-  return index;
 }
 
 /**
