@@ -1,4 +1,5 @@
-import { ProduceAcks, Producer, type Consumer, type Message } from '@platformatic/kafka';
+import { ProduceAcks, type Consumer, type Message } from '@platformatic/kafka';
+import { FastProducer } from '../../transport/kafka/fast-producer.js';
 import { deadline } from '../../core/deadline.js';
 import type { Scenario } from '../../scenario/types.js';
 import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
@@ -39,7 +40,7 @@ export class KafkaOutputs {
   #unscored: { partition: number; rows: WindowResult[] }[] = [];
   /** When each held result's window fired: its result latency ends when the commit makes it readable. */
   #firedAt: number[] = [];
-  #producer: Producer;
+  #producer: FastProducer;
   readonly #byPartition = new Map<number, Outputs>();
   /** Scenarios with batch reports: each held task's reports (restored with the task, in its checkpoint). */
   readonly #reports = new Map<number, PartitionReports>();
@@ -57,8 +58,8 @@ export class KafkaOutputs {
     this.#producer = this.#newProducer();
   }
 
-  #newProducer(): Producer {
-    return new Producer({
+  #newProducer(): FastProducer {
+    return new FastProducer({
       ...clientOptions(this.o.conn, 'sat-run'),
       idempotent: true,
       acks: ProduceAcks.ALL,

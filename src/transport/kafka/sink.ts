@@ -1,4 +1,5 @@
-import { Producer, ProduceAcks } from '@platformatic/kafka';
+import { ProduceAcks } from '@platformatic/kafka';
+import { FastProducer } from './fast-producer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { endMarkValue, HEADER_END, HEADER_SEND_TIME, type OutRecord, type RecordSink } from '../types.js';
@@ -29,7 +30,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
   const existing = await partitionCount(conn, topic);
   if (existing === undefined) await ensureTopics(conn, [{ name: topic, partitions }]);
   const count = existing ?? partitions;
-  const newProducer = () => new Producer({ ...clientOptions(conn, 'sat-replay'), idempotent: true, acks: ProduceAcks.ALL, compression });
+  const newProducer = () => new FastProducer({ ...clientOptions(conn, 'sat-replay'), idempotent: true, acks: ProduceAcks.ALL, compression });
   let producer = newProducer();
   // Per partition, the offset after the last record acknowledged (from the topic's end at the start):
   // where a read-back after a producer replacement begins.
