@@ -18,7 +18,7 @@ export interface LedgerEntry {
 
 export const LEDGER_COLUMNS = 'seq,row,partition,offset,key,event_time,id,fault,detail,scheduled_time,send_time';
 
-const q = (s: string | null): string => (s === null ? '' : `"${s.replace(/"/g, '""')}"`);
+const q = (s: string | null): string => (s === null ? '' : s.includes('"') ? `"${s.replace(/"/g, '""')}"` : `"${s}"`);
 
 /** The ledger is CSV: compact to write at replay speed and read directly by DuckDB in verify. */
 export class LedgerWriter {
@@ -33,10 +33,20 @@ export class LedgerWriter {
     this.#out.write(`${LEDGER_COLUMNS}\n`);
   }
 
+  // A batch's records share their send time (and, unpaced, their scheduled time): formatted once.
+  #timeValue = NaN;
+  #timeText = '';
+  #time(t: number): string {
+    if (t !== this.#timeValue) {
+      this.#timeValue = t;
+      this.#timeText = t.toFixed(3);
+    }
+    return this.#timeText;
+  }
+
   add(e: LedgerEntry): void {
-    this.#buf.push(
-      `${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${e.scheduledTime.toFixed(3)},${e.sendTime.toFixed(3)}\n`,
-    );
+    const scheduled = e.scheduledTime === e.sendTime ? this.#time(e.sendTime) : e.scheduledTime.toFixed(3);
+    this.#buf.push(`${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${scheduled},${this.#time(e.sendTime)}\n`);
     if (this.#buf.length >= 4096) this.flush();
   }
 

@@ -250,8 +250,9 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
       batchSize: 1000,
       // Paced, up to 16 batches await their acknowledgement while the schedule goes on (the Kafka
       // sink coalesces them into one request at a time, as the Java producer's accumulator does).
-      // Unpaced, waiting for each acknowledgement is faster: queueing would only add latency.
-      maxInFlight: paced ? 16 : 1,
+      // Unpaced, as many as the sink says keep it busy (the Kafka sink's own thread encodes and waits
+      // on the broker while this one plans the next batches).
+      maxInFlight: paced ? 16 : (sink.unpacedInFlight ?? 1),
       clock: realClock,
       progress: (p) => {
         live = p;
@@ -265,7 +266,7 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
           made.push(d);
           // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
           const key = d.item.key;
-          batch.push({ partition: key === null ? 0 : partitionForKey(key, partitions), key: key === null ? null : enc.encode(key), value: d.payload ?? enc.encode(d.item.payload), seq, sendTime });
+          batch.push({ partition: key === null ? 0 : partitionForKey(key, partitions), key: key === null ? null : enc.encode(key), value: d.payload ?? d.item.bytes ?? enc.encode(d.item.payload), seq, sendTime });
           if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
           sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }

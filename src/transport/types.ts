@@ -18,6 +18,11 @@ export interface RecordSink {
   /** Short description for summaries (never with credentials). */
   readonly describe: string;
   send(batch: OutRecord[]): Promise<number[]>;
+  /**
+   * Unpaced, how many batches to hand over before the first is acknowledged (default 1: the embedded
+   * log writes as it is called, and queueing would only add latency).
+   */
+  readonly unpacedInFlight?: number;
   /** Marks the end of the stream for consumers (a DONE file, or an end marker in every partition). */
   finish(): Promise<void>;
   close(): Promise<void>;

@@ -62,7 +62,7 @@ export async function replayCommand(fileArg: string | undefined, f: ReplayFlags)
   if (brokers !== undefined || f.topic !== undefined) {
     if (brokers === undefined || f.topic === undefined) throw new UsageError('--brokers and --topic go together');
     const { ensureReachable } = await import('../../transport/kafka/config.js');
-    const { kafkaSink } = await import('../../transport/kafka/sink.js');
+    const { kafkaSink } = await import('../../transport/kafka/sink-thread.js');
     const conn = connectionOf(f, brokers);
     ensureBroker = () => ensureReachable(conn);
     const topic = f.topic;

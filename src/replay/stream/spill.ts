@@ -70,6 +70,24 @@ export class SpillWriter {
   }
 }
 
+/** A record read back from the spill; its payload text is decoded from its bytes when asked for. */
+class SpilledRecord implements Outgoing {
+  #payload: string | undefined;
+  constructor(
+    readonly row: number,
+    readonly bytes: Uint8Array,
+    readonly key: string | null,
+    readonly eventTime: number | undefined,
+    readonly id: string | null,
+    readonly problem: string | undefined,
+  ) {}
+  get payload(): string {
+    return (this.#payload ??= decoder.decode(this.bytes));
+  }
+}
+
+const decoder = new TextDecoder();
+
 export class SpillReader {
   #fd: number;
   #buf = Buffer.allocUnsafe(1 << 20);
@@ -109,11 +127,13 @@ export class SpillReader {
     const key = str(i + 20);
     const id = str(i + 24);
     const problem = str(i + 28);
-    const payload = str(i + 32) as string;
+    // The payload stays bytes (copied out of the reused buffer, from Node's small-buffer pool): sending
+    // needs them, not the text, which is decoded only if a fault reads it.
+    const n = b.readUInt32LE(i + 32);
+    const bytes = Buffer.allocUnsafe(n);
+    b.copy(bytes, 0, p, p + n);
     this.#next = offset + size;
-    const o: Outgoing = { row, payload, key, eventTime: Number.isNaN(t) ? undefined : t, id };
-    if (problem !== null) o.problem = problem;
-    return o;
+    return new SpilledRecord(row, bytes, key, Number.isNaN(t) ? undefined : t, id, problem ?? undefined);
   }
 
   /** The record after the last one read. */

@@ -22,7 +22,7 @@ const PRODUCE_GIVE_UP_MS = 5 * 60_000;
  * record's partition itself with Kafka's murmur2, so Kafka and the embedded log agree (the library's
  * default partitioner differs from the Java client's).
  */
-export function kafkaSink(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }, log?: (line: string) => void): Promise<RecordSink> {
+export function kafkaSinkInThread(conn: KafkaConnection, topic: string, partitions: number, compression: Compression, shard?: { index: number; count: number }, log?: (line: string) => void): Promise<RecordSink> {
   return atKafkaEdge(() => openSink(conn, topic, partitions, compression, shard, log));
 }
 
