@@ -53,3 +53,6 @@ export function partitionForKey(key: string, partitions: number): number {
   }
   return (murmur2(scratch, n) & 0x7fffffff) % partitions;
 }
+
+/** Partition for a key's UTF-8 bytes (as partitionForKey computes it for their text). */
+export const partitionForBytes = (key: Uint8Array, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions;

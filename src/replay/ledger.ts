@@ -23,7 +23,9 @@ const q = (s: string | null): string => (s === null ? '' : s.includes('"') ? `"$
 /** The ledger is CSV: compact to write at replay speed and read directly by DuckDB in verify. */
 export class LedgerWriter {
   readonly #out: WriteStream;
-  #buf: string[] = [];
+  /** Lines encoded as they are added (no array of strings to join, no conversion in the stream). */
+  #buf = Buffer.allocUnsafe(1 << 20);
+  #at = 0;
   /** A write that failed (the disk full): raised at the next flush or close, naming the file. */
   #failed: unknown;
 
@@ -46,14 +48,18 @@ export class LedgerWriter {
 
   add(e: LedgerEntry): void {
     const scheduled = e.scheduledTime === e.sendTime ? this.#time(e.sendTime) : e.scheduledTime.toFixed(3);
-    this.#buf.push(`${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${scheduled},${this.#time(e.sendTime)}\n`);
-    if (this.#buf.length >= 4096) this.flush();
+    const line = `${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${scheduled},${this.#time(e.sendTime)}\n`;
+    if (this.#at + line.length * 3 > this.#buf.length) {
+      this.flush();
+      if (line.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(line.length * 3);
+    }
+    this.#at += this.#buf.write(line, this.#at);
   }
 
   flush(): void {
     if (this.#failed !== undefined) throw this.#failed;
-    if (this.#buf.length > 0) this.#out.write(this.#buf.join(''));
-    this.#buf = [];
+    if (this.#at > 0) this.#out.write(Buffer.from(this.#buf.subarray(0, this.#at)));
+    this.#at = 0;
   }
 
   /** Waits while the file is behind (its stream's buffer full), so a fast replay holds no more than that in memory. */

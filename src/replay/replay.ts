@@ -7,7 +7,7 @@ import { SatError, UsageError } from '../core/errors.js';
 /** One open file per partition: beyond this the process runs out of file descriptors (EMFILE). */
 const MAX_LOG_PARTITIONS = 1024;
 import { join, resolve } from 'node:path';
-import { partitionForKey } from '../core/murmur2.js';
+import { partitionForBytes, partitionForKey } from '../core/murmur2.js';
 import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js';
 import type { FaultMix, Scenario } from '../scenario/types.js';
 import { openSource, type SourceOverrides } from '../sources/index.js';
@@ -266,7 +266,8 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
           made.push(d);
           // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
           const key = d.item.key;
-          batch.push({ partition: key === null ? 0 : partitionForKey(key, partitions), key: key === null ? null : enc.encode(key), value: d.payload ?? d.item.bytes ?? enc.encode(d.item.payload), seq, sendTime });
+          const keyBytes = key === null ? null : (d.item.keyBytes ?? enc.encode(key));
+          batch.push({ partition: keyBytes === null ? 0 : partitionForBytes(keyBytes, partitions), key: keyBytes, value: d.payload ?? d.item.bytes ?? enc.encode(d.item.payload), seq, sendTime });
           if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
           sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }

@@ -70,13 +70,14 @@ export class SpillWriter {
   }
 }
 
-/** A record read back from the spill; its payload text is decoded from its bytes when asked for. */
+/** A record read back from the spill, with its payload's and key's bytes; the payload's text is decoded only when asked for. */
 class SpilledRecord implements Outgoing {
   #payload: string | undefined;
   constructor(
     readonly row: number,
     readonly bytes: Uint8Array,
     readonly key: string | null,
+    readonly keyBytes: Uint8Array | null,
     readonly eventTime: number | undefined,
     readonly id: string | null,
     readonly problem: string | undefined,
@@ -124,6 +125,9 @@ export class SpillReader {
     };
     const row = b.readDoubleLE(i + 4);
     const t = b.readDoubleLE(i + 12);
+    const keyLength = b.readUInt32LE(i + 20);
+    const keyBytes = keyLength === NONE ? null : Buffer.allocUnsafe(keyLength);
+    if (keyBytes !== null) b.copy(keyBytes, 0, p, p + keyLength);
     const key = str(i + 20);
     const id = str(i + 24);
     const problem = str(i + 28);
@@ -133,7 +137,7 @@ export class SpillReader {
     const bytes = Buffer.allocUnsafe(n);
     b.copy(bytes, 0, p, p + n);
     this.#next = offset + size;
-    return new SpilledRecord(row, bytes, key, Number.isNaN(t) ? undefined : t, id, problem ?? undefined);
+    return new SpilledRecord(row, bytes, key, keyBytes, Number.isNaN(t) ? undefined : t, id, problem ?? undefined);
   }
 
   /** The record after the last one read. */
