@@ -26,7 +26,7 @@ const revived = (e: ThreadError): Error =>
   e.kind === 'kafka' ? new KafkaError(e.message, e.retriable ?? false) : e.kind === 'sat' ? new SatError(e.message, e.exitCode ?? 1) : new Error(`the Kafka producer thread failed: ${e.message}`);
 
 /** Batches of 1,000 handed over ahead of their acknowledgement, unpaced (~one request's worth waiting behind the one in flight). */
-const UNPACED_IN_FLIGHT = Number(process.env.SAT_KAFKA_IN_FLIGHT ?? 8);
+const UNPACED_IN_FLIGHT = 8;
 
 /**
  * Kafka as a replay sink, on a thread of its own: the producer (`sink.ts`) encodes, compresses and
