@@ -1,10 +1,11 @@
 import fc from 'fast-check';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Outgoing } from '../../src/replay/convert.js';
 import { FaultPlan, type Delivery } from '../../src/replay/faults/plan.js';
 import { scanSource, spilledInput } from '../../src/replay/stream/scan.js';
-import { SpillWriter } from '../../src/replay/stream/spill.js';
+import { removeSpill, SpillWriter } from '../../src/replay/stream/spill.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { Source, SourceRow } from '../../src/sources/types.js';
 import { tempDir } from '../helpers.js';
@@ -28,7 +29,8 @@ const row = (i: number, t: number | undefined, dev: string, broken: boolean): So
 /** Reads rows the way replay does (scan, spill, order) and plans them; the deliveries in send order. */
 async function streamed(rows: SourceRow[], mix: Parameters<typeof planFaultsV1>[2], seed: number, keep: (o: Outgoing) => boolean = () => true): Promise<Delivery[]> {
   const spill = join(tempDir('sat-spill-'), 'spill');
-  const scanned = await scanSource(rowsSource(rows), iot, new SpillWriter(spill), keep);
+  // Small segments: every case reads across many segment files (1 GiB each in a real replay).
+  const scanned = await scanSource(rowsSource(rows), iot, new SpillWriter(spill, 4096), keep);
   const input = spilledInput(scanned, spill);
   const plan = new FaultPlan(input, iot, mix, seed);
   const out: Delivery[] = [];
@@ -38,7 +40,8 @@ async function streamed(rows: SourceRow[], mix: Parameters<typeof planFaultsV1>[
   return out;
 }
 
-const shape = (ds: Delivery[]) => ds.map((d) => `${d.item.row}|${d.item.key}|${d.item.id}|${d.item.eventTime}|${d.item.problem}|${d.item.payload}|${d.fault}|${d.detail}|${d.payload ? Buffer.from(d.payload).toString('base64') : ''}`);
+// The key as sent: its bytes from the spill where there are any (they must be the key's own).
+const shape = (ds: Delivery[]) => ds.map((d) => `${d.item.row}|${d.item.keyBytes ? Buffer.from(d.item.keyBytes).toString() : d.item.key}|${d.item.id}|${d.item.eventTime}|${d.item.problem}|${d.item.payload}|${d.fault}|${d.detail}|${d.payload ? Buffer.from(d.payload).toString('base64') : ''}`);
 
 describe('replay reads through a spill file, in event-time order', () => {
   it('orders by event time, stably, keeping untimed rows after their predecessor', async () => {
@@ -66,6 +69,30 @@ describe('replay reads through a spill file, in event-time order', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('deletes each spill segment once read past in order, keeps them for reads out of order, and removes them all at the end', async () => {
+    const t0 = Date.UTC(2018, 3, 9);
+    const files = (dir: string) => readdirSync(dir).sort();
+    for (const ordered of [true, false]) {
+      const dir = tempDir('sat-spill-');
+      const spill = join(dir, 'spill');
+      const rows = Array.from({ length: 300 }, (_, i) => row(i, t0 + (ordered ? i : (i * 7919) % 300) * 1000, 'a', false));
+      const scanned = await scanSource(rowsSource(rows), iot, new SpillWriter(spill, 4096), () => true);
+      const segments = files(dir).length;
+      expect(segments).toBeGreaterThan(10);
+      expect(scanned.segments).toHaveLength(segments);
+      const input = spilledInput(scanned, spill);
+      const seen: number[] = [];
+      for (let k = 0; k < input.n; k++) {
+        seen.push(input.item(k).row);
+        if (k === 150) expect(files(dir).length, ordered ? 'half read: the first half is gone' : 'read out of order: all kept').toBe(ordered ? Math.ceil(segments / 2) : segments);
+      }
+      expect(seen).toEqual(Array.from({ length: 300 }, (_, i) => (ordered ? i : rows.findIndex((r) => r.values!.time === String(t0 + i * 1000)))));
+      input.close();
+      removeSpill(spill);
+      expect(files(dir)).toEqual([]);
+    }
   });
 
   it('reports rows read while reading, and the sort when the file is out of order', async () => {

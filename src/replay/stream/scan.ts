@@ -15,6 +15,8 @@ export interface Scanned {
   problem: Uint8Array;
   /** Spill offsets in event-time order; undefined when the file was in that order already (read straight through). */
   offsets?: Float64Array;
+  /** Where the spill's segment files start (SpillWriter.segments). */
+  segments: number[];
   header: string[] | null;
 }
 
@@ -58,7 +60,8 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
   const header = await source.header();
   spill.close();
   const n = eventTime.n;
-  if (ordered) return { n, eventTime: eventTime.done(), problem: problem.done(), header };
+  const segments = spill.segments;
+  if (ordered) return { n, eventTime: eventTime.done(), problem: problem.done(), segments, header };
   // Out of order: sort record numbers by (time, place). Only now are the times with the gaps filled
   // and the records' places in the spill needed, so an ordered file never holds them.
   // Said only where the reading was (a file that took under a second sorts in no time).
@@ -71,12 +74,13 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
   for (let i = 0; i < n; i++) idx[i] = i;
   idx.sort((a, b) => t[a] - t[b] || a - b);
   const pr = problem.done();
-  const off = spillOffsets(spill.path, n);
+  const off = spillOffsets(spill.path, segments, n);
   return {
     n,
     eventTime: Float64Array.from(idx, (i) => et[i]),
     problem: Uint8Array.from(idx, (i) => pr[i]),
     offsets: Float64Array.from(idx, (i) => off[i]),
+    segments,
     header,
   };
 }
@@ -84,7 +88,7 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
 /** The plan's view of a scanned file: its arrays, and each record read back from the spill in order. */
 export function spilledInput(x: Scanned, spillPath: string): PlanInput & { close(): void } {
   const offsets = x.offsets;
-  const reader = new SpillReader(spillPath, offsets !== undefined);
+  const reader = new SpillReader(spillPath, x.segments, offsets !== undefined);
   return {
     n: x.n,
     eventTime: x.eventTime,
