@@ -56,19 +56,19 @@ export async function runOracle(db: DuckDBConnection, s: Scenario, d: DatasetInf
       parts.push(i === 0 ? one.sql : `SELECT * REPLACE (__row + ${i * 2 ** 32} AS __row) FROM (${one.sql})`);
     }
     const numeric = s.fields.filter((f) => f.type === 'int' || f.type === 'float');
-    const valid = s.fields.map((f) => fieldValidSql(f, present.has(f.name), s)).join(' AND ');
+    const valid = s.fields.map((f) => fieldValidSql(f, present.has(f.name), s, '__et')).join(' AND ');
     const col = (name: string) => (present.has(name) ? ident(name) : 'NULL');
     const fieldOf = (name: string) => s.fields.find((f) => f.name === name);
     await csvRefusalNamed(d, () => db.run(`CREATE OR REPLACE TABLE data AS SELECT
         __row AS row,
         (${valid}) AS valid,
         ${canonicalSql(fieldOf(s.key), col(s.key))} AS k,
-        ${present.has(s.eventTime) ? eventTimeSql(s) : 'NULL'} AS et,
+        __et AS et,
         concat_ws('|', ${s.id.map((f) => canonicalSql(fieldOf(f), col(f))).join(', ')}) AS id
         ${numeric.map((f) => `, TRY_CAST(${col(f.name)} AS DOUBLE) AS ${ident(`n_${f.name}`)}`).join('')}
         ${textConditionFields(s).map((f) => `, ${col(f)} AS ${ident(`s_${f}`)}`).join('')}
         ${reportColumns(s, col)}
-      FROM (${parts.map((p) => `(${p})`).join(' UNION ALL ')})`));
+      FROM (SELECT *, ${present.has(s.eventTime) ? eventTimeSql(s) : 'NULL'} AS __et FROM (${parts.map((p) => `(${p})`).join(' UNION ALL ')}))`));
   } finally {
     for (const v of views) v.done();
   }

@@ -11,9 +11,13 @@ const ISO_DATE = `'[0-9]{4}-[0-9]{2}-[0-9]{2}'`;
 const CLOCK = `[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?`;
 const ISO_TIME = `'[0-9]{4}-[0-9]{2}-[0-9]{2}(${CLOCK}(Z|[+-][0-9]{2}:?[0-9]{2})?)?'`;
 const ISO_NAIVE = `'[0-9]{4}-[0-9]{2}-[0-9]{2}(${CLOCK})?'`;
+const ISO_UTC = `'[0-9]{4}-[0-9]{2}-[0-9]{2}${CLOCK}Z'`;
 
-/** The scenario's validity rule for one field, in SQL over the field's text (NULL = empty or absent). */
-export function fieldValidSql(f: FieldSpec, present: boolean, s: Scenario): string {
+/**
+ * The scenario's validity rule for one field, in SQL over the field's text (NULL = empty or absent).
+ * `eventTime`: a column that already holds eventTimeSql(s), so the event time is parsed once per row.
+ */
+export function fieldValidSql(f: FieldSpec, present: boolean, s: Scenario, eventTime = `(${eventTimeSql(s)})`): string {
   if (!present) return 'FALSE';
   const v = ident(f.name);
   let typed: string;
@@ -30,7 +34,7 @@ export function fieldValidSql(f: FieldSpec, present: boolean, s: Scenario): stri
     case 'date':
     case 'timestamp':
       // The event time by the scenario's format; any other time field as ISO in UTC.
-      typed = `(${f.name === s.eventTime ? eventTimeSql(s) : timeSql(v, f.type, 'iso', 'UTC')}) IS NOT NULL`;
+      typed = `${f.name === s.eventTime ? eventTime : `(${timeSql(v, f.type, 'iso', 'UTC')})`} IS NOT NULL`;
       break;
   }
   return `(CASE WHEN ${v} IS NULL THEN ${f.nullable} ELSE ${typed} END)`;
@@ -56,7 +60,10 @@ function timeSql(v: string, type: 'date' | 'timestamp', format: string, zone: st
     return `CASE WHEN regexp_full_match(${v}, ${ISO_DATE}) THEN ${zoned(`CAST(TRY_CAST(${v} AS DATE) AS TIMESTAMP)`, zone)} END`;
   }
   if (format === 'iso') {
+    // Text in UTC (a Z) is read as a plain timestamp: the same instant as the TIMESTAMPTZ cast gives
+    // it, without ICU's cast, which cost a quarter of the dataset step (0.36 µs a row).
     return `CASE WHEN regexp_full_match(${v}, ${ISO_NAIVE}) THEN ${zoned(`TRY_CAST(${v} AS TIMESTAMP)`, zone)}
+                 WHEN regexp_full_match(${v}, ${ISO_UTC}) THEN epoch_ms(date_trunc('millisecond', TRY_CAST(left(${v}, -1) AS TIMESTAMP)))
                  WHEN regexp_full_match(${v}, ${ISO_TIME}) THEN epoch_ms(date_trunc('millisecond', TRY_CAST(${v} AS TIMESTAMPTZ))) END`;
   }
   const { regex, offset } = patternSql(format);

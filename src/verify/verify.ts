@@ -324,7 +324,7 @@ function readReplay(dir: string): { replay: ReplaySummary; ledgers: string[] } {
   return { replay: summaries[0], ledgers: parts.map((x) => x.ledger) };
 }
 
-/** SAT_DEBUG=1: each statement that takes over half a second, with its time, to see where verify spends it. */
+/** SAT_DEBUG=1: each statement that takes over half a second, with its time, to see where verify spends it (SAT_DEBUG=sql: the whole statement). */
 function timeStatements(db: DuckDBConnection, log: (line: string) => void): void {
   for (const name of ['run', 'runAndReadAll'] as const) {
     const original = db[name].bind(db) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
@@ -338,7 +338,7 @@ function timeStatements(db: DuckDBConnection, log: (line: string) => void): void
         throw e;
       } finally {
         const ms = performance.now() - t0;
-        if (ms > 500 || failed) log(`${(ms / 1000).toFixed(1)} s${failed ? ' FAILED' : ''}  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`);
+        if (ms > 500 || failed) log(`${(ms / 1000).toFixed(1)} s${failed ? ' FAILED' : ''}  ${process.env.SAT_DEBUG === 'sql' ? sql : sql.replace(/\s+/g, ' ').slice(0, 110)}`);
       }
     };
   }
