@@ -1,4 +1,5 @@
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
+import { flatRowGroups, type RowGroup } from './parquet-groups.js';
 import { splitLine } from './split.js';
 import type { Source, SourceRow } from './types.js';
 
@@ -40,42 +41,20 @@ export function parquetSource(path: string, opts: ParquetOptions): Source {
   async function* batches(): AsyncGenerator<SourceRow[]> {
     const { file, metadata, names, splitValue, dates, nested } = await open;
     const read = splitValue ? [opts.valueColumn as string] : names;
-    // A row group at a time, each column decoded once, then handed on CHUNK rows at a time. Reading
-    // CHUNK rows per call decoded the whole row group's pages for every call (hyparquet slices after
-    // decoding): a 100k-row group was decoded 13 times, and replay read sat gen's events at ~10k rows/s.
-    let groupStart = 0;
-    for (const group of metadata.row_groups) {
-      const groupEnd = groupStart + Number(group.num_rows);
-      const columns = new Map<string, unknown[]>(read.map((c) => [c, new Array(groupEnd - groupStart)]));
-      if (nested) {
-        const objects = await parquetReadObjects({ file, metadata, columns: read, rowStart: groupStart, rowEnd: groupEnd });
-        for (const [c, col] of columns) for (let i = 0; i < objects.length; i++) col[i] = objects[i][c];
-      } else await parquetRead({
-        file,
-        metadata,
-        columns: read,
-        rowStart: groupStart,
-        rowEnd: groupEnd,
-        onChunk: ({ columnName, columnData, rowStart }) => {
-          const out = columns.get(columnName);
-          if (out === undefined) return;
-          const from = Math.max(groupStart, rowStart);
-          const to = Math.min(groupEnd, rowStart + columnData.length);
-          for (let r = from; r < to; r++) out[r - groupStart] = columnData[r - rowStart];
-        },
-      });
-      const cols = read.map((c) => [c, columns.get(c) as unknown[]] as const);
-      for (let start = groupStart; start < groupEnd; start += CHUNK) {
-        const end = Math.min(groupEnd, start + CHUNK);
+    // A row group at a time, each column decoded once (flatRowGroups), then handed on CHUNK rows at a time.
+    const groups = nested ? nestedRowGroups(file, metadata, read) : flatRowGroups(file, metadata, read);
+    for await (const group of groups) {
+      const cols = read.map((c) => [c, group.columns.get(c) as ArrayLike<unknown>] as const);
+      for (let start = 0; start < group.rows; start += CHUNK) {
+        const end = Math.min(group.rows, start + CHUNK);
         const batch: SourceRow[] = [];
-        for (let row = start; row < end; row++) batch.push(toRow(row, row - groupStart, cols, splitValue, dates));
+        for (let i = start; i < end; i++) batch.push(toRow(group.row + i, i, cols, splitValue, dates));
         yield batch;
       }
-      groupStart = groupEnd;
     }
   }
 
-  function toRow(row: number, i: number, cols: readonly (readonly [string, unknown[]])[], splitValue: boolean, dates: Set<string>): SourceRow {
+  function toRow(row: number, i: number, cols: readonly (readonly [string, ArrayLike<unknown>])[], splitValue: boolean, dates: Set<string>): SourceRow {
     if (!splitValue) {
       const values: Record<string, string | null> = {};
       for (const [k, col] of cols) {
@@ -101,4 +80,15 @@ export function parquetSource(path: string, opts: ParquetOptions): Source {
     },
     batches,
   };
+}
+
+/** Nested columns (lists, structs): a row group at a time as assembled objects, each column's cells taken from them. */
+async function* nestedRowGroups(file: AsyncBuffer, metadata: FileMetaData, columns: string[]): AsyncGenerator<RowGroup> {
+  let groupStart = 0;
+  for (const group of metadata.row_groups) {
+    const rows = Number(group.num_rows);
+    const objects = await parquetReadObjects({ file, metadata, columns, rowStart: groupStart, rowEnd: groupStart + rows });
+    yield { row: groupStart, rows, columns: new Map(columns.map((c) => [c, objects.map((o) => o[c])])) };
+    groupStart += rows;
+  }
 }

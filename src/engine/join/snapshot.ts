@@ -1,12 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from 'hyparquet';
 import { UsageError } from '../../core/errors.js';
 import { Growing } from '../../core/growing.js';
 import { partitionForKey } from '../../core/murmur2.js';
 import { completeDays } from '../../core/partitioned.js';
 import { delimitedSource } from '../../sources/delimited.js';
 import { jsonlSource } from '../../sources/jsonl.js';
+import { flatRowGroups } from '../../sources/parquet-groups.js';
 import type { Source } from '../../sources/types.js';
 import { KeyIndex } from './key-index.js';
 
@@ -123,37 +124,19 @@ async function loadParquet(file: string, key: string, columns: string[], into: R
   for (const c of [key, ...columns]) if (!names.has(c)) throw new UsageError(`snapshot ${file}: no column "${c}"`);
   // A row group at a time: the decoded pages of one group are garbage before the next is read,
   // which keeps the peak near the result's size (all groups at once peaked at 3.7x it).
-  let groupStart = 0;
-  for (const group of metadata.row_groups) {
-    const rows = Number(group.num_rows);
-    const groupEnd = groupStart + rows;
-    const keys: string[] = new Array(rows);
-    const cols = new Map(columns.map((c) => [c, new Float64Array(rows)]));
-    await parquetRead({
-      file: buf,
-      metadata,
-      columns: [key, ...columns],
-      rowStart: groupStart,
-      rowEnd: groupEnd,
-      onChunk: ({ columnName, columnData, rowStart }) => {
-        const from = Math.max(groupStart, rowStart);
-        const to = Math.min(groupEnd, rowStart + columnData.length);
-        if (columnName === key) {
-          for (let r = from; r < to; r++) keys[r - groupStart] = String(columnData[r - rowStart]);
-          return;
-        }
-        const out = cols.get(columnName);
-        if (out === undefined) return;
-        for (let r = from; r < to; r++) out[r - groupStart] = cellNumber(columnData[r - rowStart], file, columnName);
-      },
-    });
-    const values = columns.map((c) => cols.get(c) as Float64Array);
-    for (let r = 0; r < rows; r++) {
-      if (keep && !keep(keys[r])) continue;
-      into.key(keys[r], file);
+  // Keys as text, features converted to numbers as each chunk is copied (every cell is checked, kept
+  // or not, so every member of a group refuses the same file).
+  const columnInto = (c: string, rows: number) =>
+    c === key ? { out: new Array<string>(rows), convert: String } : { out: new Float64Array(rows), convert: (v: unknown) => cellNumber(v, file, c) };
+  for await (const group of flatRowGroups(buf, metadata, [key, ...columns], columnInto)) {
+    const keys = group.columns.get(key) as string[];
+    const values = columns.map((c) => group.columns.get(c) as Float64Array);
+    for (let r = 0; r < group.rows; r++) {
+      const k = keys[r];
+      if (keep && !keep(k)) continue;
+      into.key(k, file);
       for (let j = 0; j < values.length; j++) into.values[j].push(values[j][r]);
     }
-    groupStart = groupEnd;
   }
 }
 
