@@ -1,4 +1,4 @@
-import { createAPI, kGetApi, type API, type Callback as ClientCallback, Producer, ProduceAcks, produceV9, produceV10, produceV11, Writer, type ProducerOptions } from '@platformatic/kafka';
+import { createAPI, kGetApi, type API, type Callback as ClientCallback, Producer, ProduceAcks, produceV9, produceV10, produceV11, Writer } from '@platformatic/kafka';
 import { encodeRecordBatch, type BatchMessage } from './record-batch.js';
 
 type Api = ((...args: unknown[]) => void) & { key: number; version: number };
@@ -24,10 +24,6 @@ interface ProduceOptions {
  */
 export class FastProducer extends Producer {
   #produce: Api | undefined;
-
-  constructor(options: ProducerOptions<Buffer, Buffer, Buffer, Buffer>) {
-    super(options);
-  }
 
   override [kGetApi]<A extends Array<unknown>, R>(name: string, callback: ClientCallback<API<A, R>>): void {
     this.#getApi(name, callback as unknown as Callback);
