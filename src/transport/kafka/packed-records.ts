@@ -30,17 +30,21 @@ export function packRecords(batch: readonly OutRecord[]): ArrayBuffer {
   return buf;
 }
 
-/** The records of a packed batch, their bytes viewed in place (seq is the index in the batch). */
+/**
+ * The records of a packed batch, their bytes viewed in place as Buffers (what the Kafka client takes,
+ * so no second view is made per record; seq is the index in the batch).
+ */
 export function unpackRecords(buf: ArrayBuffer, n: number): OutRecord[] {
   const times = new Float64Array(buf, 0, n);
   const ints = new Int32Array(buf, n * 8, n * 3);
-  const data = new Uint8Array(buf, n * 20);
   const out: OutRecord[] = new Array(n);
-  let at = 0;
+  let at = n * 20;
   for (let i = 0; i < n; i++) {
     const keyLength = ints[n + i];
-    const key = keyLength < 0 ? null : data.subarray(at, (at += keyLength));
-    const value = data.subarray(at, (at += ints[2 * n + i]));
+    const key = keyLength < 0 ? null : Buffer.from(buf, at, keyLength);
+    if (keyLength > 0) at += keyLength;
+    const value = Buffer.from(buf, at, ints[2 * n + i]);
+    at += ints[2 * n + i];
     out[i] = { partition: ints[i], key, value, seq: i, sendTime: times[i] };
   }
   return out;

@@ -120,20 +120,21 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
   }
 
   // A batch's records share their send time: one header value per distinct time, not per record.
+  // The headers are only read (by sat's encoder or the client's), so records of one time share one Map.
   let headerTime = NaN;
-  let headerValue = Buffer.alloc(0);
+  let headers = new Map<Buffer, Buffer>();
   /** The client's message for a record; its bytes are viewed, not copied. */
   function message(r: OutRecord) {
     if (r.sendTime !== headerTime) {
       headerTime = r.sendTime;
-      headerValue = Buffer.from(String(r.sendTime));
+      headers = new Map([[sendTimeKey, Buffer.from(String(r.sendTime))]]);
     }
     return {
       topic,
       partition: r.partition,
       key: r.key === null ? undefined : view(r.key),
       value: view(r.value),
-      headers: new Map([[sendTimeKey, headerValue]]),
+      headers,
     };
   }
 
