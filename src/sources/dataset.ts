@@ -52,5 +52,14 @@ export function concatSource(files: string[], read: number[], open: (file: strin
         }
       }
     },
+    async rows() {
+      let sum = 0;
+      for (const i of read) {
+        const n = await open(files[i]).rows?.();
+        if (n === undefined) return undefined;
+        sum += n;
+      }
+      return sum;
+    },
   };
 }

@@ -79,6 +79,7 @@ export function parquetSource(path: string, opts: ParquetOptions): Source {
       return splitValue ? null : names;
     },
     batches,
+    rows: async () => Number((await open).metadata.num_rows),
   };
 }
 

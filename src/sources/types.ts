@@ -17,6 +17,8 @@ export interface Source {
   /** Column names from the file's own header, or null when it has none (scenario order applies). */
   header(): Promise<string[] | null>;
   batches(): AsyncIterable<SourceRow[]>;
+  /** How many data rows, where the file says without being read (Parquet's footer): replay sizes its arrays by it. */
+  rows?(): Promise<number | undefined>;
 }
 
 export interface DelimitedOptions {

@@ -31,8 +31,9 @@ export interface ScanProgress {
  * order, as every `sat gen` stream is, is not sorted at all.
  */
 export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void, progressEveryMs = 1000): Promise<Scanned> {
-  const eventTime = new Growing((n) => new Float64Array(n));
-  const problem = new Growing((n) => new Uint8Array(n));
+  const expected = await source.rows?.();
+  const eventTime = new Growing((n) => new Float64Array(n), expected);
+  const problem = new Growing((n) => new Uint8Array(n), expected);
   let last = -Infinity;
   let ordered = true;
   // A record without a time sorts with its predecessor (t = the last time seen).
