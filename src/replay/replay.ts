@@ -142,7 +142,7 @@ export async function replay(o: ReplayOptions): Promise<ReplaySummary> {
   try {
     let scanned: Scanned;
     try {
-      scanned = await scanSource(source, o.scenario, new SpillWriter(spillPath), shard ? (it) => shardOf(it, shard.count) === shard.index - 1 : () => true, o.reading);
+      scanned = await scanSource(source, o.scenario, new SpillWriter(spillPath), shard ? (it) => shardOf(it, shard.count) === shard.index - 1 : undefined, o.reading);
     } catch (e) {
       if (e instanceof SatError || typeof (e as NodeJS.ErrnoException).code === 'string') throw e;
       // The reader's own complaint (a CSV given --format parquet, a truncated Parquet file), named.

@@ -30,8 +30,9 @@ export interface ScanProgress {
  * (stable; a record without a time keeps its place after its predecessor). A file already in that
  * order, as every `sat gen` stream is, is not sorted at all.
  */
-export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void, progressEveryMs = 1000): Promise<Scanned> {
-  const expected = await source.rows?.();
+export async function scanSource(source: Source, s: Scenario, spill: SpillWriter, keep?: (o: Outgoing) => boolean, progress?: (p: ScanProgress) => void, progressEveryMs = 1000): Promise<Scanned> {
+  // The file's row count sizes the arrays only when every row is kept: a shard keeps 1/n of them.
+  const expected = keep === undefined ? await source.rows?.() : undefined;
   const eventTime = new Growing((n) => new Float64Array(n), expected);
   const problem = new Growing((n) => new Uint8Array(n), expected);
   let last = -Infinity;
@@ -43,7 +44,7 @@ export async function scanSource(source: Source, s: Scenario, spill: SpillWriter
   for await (const batch of source.batches()) {
     for (const r of batch) {
       const o = toOutgoing(r, s);
-      if (!keep(o)) continue;
+      if (keep !== undefined && !keep(o)) continue;
       const t = o.eventTime ?? last;
       if (t < last) ordered = false;
       last = t;
