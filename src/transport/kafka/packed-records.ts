@@ -3,7 +3,7 @@ import type { OutRecord } from '../types.js';
 /**
  * A batch of records in one ArrayBuffer, to hand to the producer thread without cloning an object
  * and two byte arrays per record: send times (f64), partitions, key lengths (-1: none) and value
- * lengths (i32), then the keys' and values' bytes. The receiver's records view those bytes.
+ * lengths (i32), then the keys' and values' bytes. The producer thread reads them in place (`viewPacked`).
  */
 export function packRecords(batch: readonly OutRecord[]): ArrayBuffer {
   const n = batch.length;
@@ -30,22 +30,26 @@ export function packRecords(batch: readonly OutRecord[]): ArrayBuffer {
   return buf;
 }
 
-/**
- * The records of a packed batch, their bytes viewed in place as Buffers (what the Kafka client takes,
- * so no second view is made per record; seq is the index in the batch).
- */
-export function unpackRecords(buf: ArrayBuffer, n: number): OutRecord[] {
-  const times = new Float64Array(buf, 0, n);
+/** A packed batch's columns, read in place: where each record's key starts in `data` (its value follows it). */
+export interface PackedView {
+  n: number;
+  times: Float64Array;
+  partitions: Int32Array;
+  keyLengths: Int32Array;
+  valueLengths: Int32Array;
+  starts: Int32Array;
+  data: Uint8Array;
+}
+
+export function viewPacked(buf: ArrayBuffer, n: number): PackedView {
   const ints = new Int32Array(buf, n * 8, n * 3);
-  const out: OutRecord[] = new Array(n);
-  let at = n * 20;
+  const keyLengths = ints.subarray(n, 2 * n);
+  const valueLengths = ints.subarray(2 * n, 3 * n);
+  const starts = new Int32Array(n);
+  let at = 0;
   for (let i = 0; i < n; i++) {
-    const keyLength = ints[n + i];
-    const key = keyLength < 0 ? null : Buffer.from(buf, at, keyLength);
-    if (keyLength > 0) at += keyLength;
-    const value = Buffer.from(buf, at, ints[2 * n + i]);
-    at += ints[2 * n + i];
-    out[i] = { partition: ints[i], key, value, seq: i, sendTime: times[i] };
+    starts[i] = at;
+    at += Math.max(keyLengths[i], 0) + valueLengths[i];
   }
-  return out;
+  return { n, times: new Float64Array(buf, 0, n), partitions: ints.subarray(0, n), keyLengths, valueLengths, starts, data: new Uint8Array(buf, n * 20) };
 }

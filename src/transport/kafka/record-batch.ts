@@ -34,33 +34,74 @@ let at = 0;
  */
 export function encodeRecordBatch(messages: readonly BatchMessage[], o: BatchOptions): Buffer {
   const now = Date.now();
-  const first = messages.length > 0 && messages[0].timestamp !== undefined ? Number(messages[0].timestamp) : now;
-  let max = first;
-  at = HEADER;
+  beginBatch();
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
-    const ts = m.timestamp === undefined ? now : Number(m.timestamp);
-    if (ts > max) max = ts;
     const key = m.key ?? null;
     const value = m.value ?? null;
-    // The record's length comes first: measure, then write.
-    let size = 1 + zigzagSize(ts - first) + zigzagSize(i) + bytesSize(key) + bytesSize(value) + zigzagSize(m.headers?.size ?? 0);
-    if (m.headers) for (const [hk, hv] of m.headers) size += bytesSize(hk) + bytesSize(hv);
-    room(size + 5);
-    writeZigzag(size);
-    scratch[at++] = 0;
-    writeZigzag(ts - first);
-    writeZigzag(i);
-    writeBytes(key);
-    writeBytes(value);
-    writeZigzag(m.headers?.size ?? 0);
-    if (m.headers) {
-      for (const [hk, hv] of m.headers) {
-        writeBytes(hk);
-        writeBytes(hv);
-      }
+    const ts = m.timestamp === undefined ? now : Number(m.timestamp);
+    const s = startRecord(ts, key === null ? -1 : key.length, value === null ? -1 : value.length, m.headers);
+    if (key !== null) scratch.set(key, s.key);
+    if (value !== null) scratch.set(value, s.value);
+  }
+  return finishBatch(o);
+}
+
+/** The batch being written: its record count and first and largest timestamps. */
+let count = 0;
+let first = 0;
+let max = 0;
+
+/** Starts a batch in the scratch buffer (one at a time). */
+export function beginBatch(): void {
+  at = HEADER;
+  count = 0;
+}
+
+/** Where startRecord left room for the key's and the value's bytes. */
+const slots = { key: 0, value: 0 };
+
+/**
+ * Appends a record's framing (length, delta timestamp and offset, key and value lengths, headers) and
+ * leaves room for its key's and value's bytes at the returned positions of `batchScratch()`: the
+ * caller copies them straight from wherever they are (a packed buffer), with no view per record.
+ * Lengths of -1 are null.
+ */
+export function startRecord(ts: number, keyLength: number, valueLength: number, headers?: ReadonlyMap<Uint8Array, Uint8Array>): { key: number; value: number } {
+  if (count === 0) first = max = ts;
+  else if (ts > max) max = ts;
+  const i = count++;
+  const headerCount = headers?.size ?? 0;
+  let size = 1 + zigzagSize(ts - first) + zigzagSize(i) + lengthSize(keyLength) + lengthSize(valueLength) + zigzagSize(headerCount);
+  size += Math.max(keyLength, 0) + Math.max(valueLength, 0);
+  if (headers) for (const [hk, hv] of headers) size += bytesSize(hk) + bytesSize(hv);
+  room(size + 5);
+  writeZigzag(size);
+  scratch[at++] = 0;
+  writeZigzag(ts - first);
+  writeZigzag(i);
+  writeZigzag(keyLength);
+  slots.key = at;
+  if (keyLength > 0) at += keyLength;
+  writeZigzag(valueLength);
+  slots.value = at;
+  if (valueLength > 0) at += valueLength;
+  writeZigzag(headerCount);
+  if (headers) {
+    for (const [hk, hv] of headers) {
+      writeBytes(hk);
+      writeBytes(hv);
     }
   }
+  return slots;
+}
+
+/** The buffer startRecord's positions are in (it may be replaced as it grows: ask after each call). */
+export const batchScratch = (): Buffer => scratch;
+
+/** Closes the batch begun last: compresses its records, fills in the header and the CRC. */
+export function finishBatch(o: BatchOptions): Buffer {
+  if (count === 0) first = max = Date.now();
   let attributes = o.transactional ? IS_TRANSACTIONAL : 0;
   let out: Buffer;
   const compression = o.compression ?? 'none';
@@ -80,13 +121,13 @@ export function encodeRecordBatch(messages: readonly BatchMessage[], o: BatchOpt
   out.writeInt32BE(-1, 12);
   out.writeInt8(2, 16);
   out.writeInt16BE(attributes, 21);
-  out.writeInt32BE(messages.length - 1, 23);
+  out.writeInt32BE(count - 1, 23);
   out.writeBigInt64BE(BigInt(first), 27);
   out.writeBigInt64BE(BigInt(max), 35);
   out.writeBigInt64BE(o.producerId ?? -1n, 43);
   out.writeInt16BE(o.producerEpoch ?? -1, 51);
   out.writeInt32BE(o.baseSequence ?? -1, 53);
-  out.writeInt32BE(messages.length, 57);
+  out.writeInt32BE(count, 57);
   out.writeUInt32BE(crc32c(out.subarray(CRC_FROM)), CRC_AT);
   return out;
 }
@@ -110,6 +151,7 @@ function varintSize(u: number): number {
 }
 
 const bytesSize = (b: Uint8Array | null): number => (b === null ? 1 : zigzagSize(b.length) + b.length);
+const lengthSize = (n: number): number => (n < 0 ? 1 : zigzagSize(n));
 
 /** A signed varint (zigzag), exact up to 2^52 (timestamps deltas, lengths). */
 function writeZigzag(v: number): void {

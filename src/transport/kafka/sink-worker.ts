@@ -3,7 +3,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SatError } from '../../core/errors.js';
 import { KafkaError } from './errors.js';
-import { unpackRecords } from './packed-records.js';
 import { kafkaSinkInThread } from './sink.js';
 import type { SinkThreadData, ThreadError } from './sink-thread.js';
 
@@ -21,10 +20,7 @@ try {
   port.on('message', (m: { id: number; op: 'send' | 'finish' | 'close'; buf?: ArrayBuffer; n?: number }) => {
     const done =
       m.op === 'send'
-        ? sink.send(unpackRecords(m.buf!, m.n!)).then((offsets) => {
-            const f = Float64Array.from(offsets);
-            port.postMessage({ id: m.id, offsets: f }, [f.buffer]);
-          })
+        ? sink.send(m.buf!, m.n!).then((offsets) => port.postMessage({ id: m.id, offsets }, [offsets.buffer as ArrayBuffer]))
         : (m.op === 'finish' ? sink.finish() : sink.close()).then(() => port.postMessage({ id: m.id }));
     done.catch((e: unknown) => port.postMessage({ id: m.id, error: described(e) }));
   });
