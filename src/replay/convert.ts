@@ -16,9 +16,10 @@ export interface Outgoing {
   id: string | null;
   /** Why the source row itself is unusable (then payload is the raw line, not JSON). */
   problem?: string;
-  /** The payload's and the key's UTF-8 bytes, where they are at hand already (a record read back from the spill). */
+  /** The payload's, the key's and the id's UTF-8 bytes, where they are at hand already (a record read back from the spill). */
   readonly bytes?: Uint8Array;
   readonly keyBytes?: Uint8Array | null;
+  readonly idBytes?: Uint8Array | null;
 }
 
 /**

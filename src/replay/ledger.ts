@@ -7,9 +7,10 @@ export interface LedgerEntry {
   row: number;
   partition: number;
   offset: number;
-  key: string | null;
+  /** Text, or its UTF-8 bytes where they are at hand (a record read back from the spill): written as they are. */
+  key: string | Uint8Array | null;
   eventTime: number | undefined;
-  id: string | null;
+  id: string | Uint8Array | null;
   fault: string;
   detail: string;
   scheduledTime: number;
@@ -18,7 +19,11 @@ export interface LedgerEntry {
 
 export const LEDGER_COLUMNS = 'seq,row,partition,offset,key,event_time,id,fault,detail,scheduled_time,send_time';
 
-const q = (s: string | null): string => (s === null ? '' : s.includes('"') ? `"${s.replace(/"/g, '""')}"` : `"${s}"`);
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
+/** Room for a line's numbers, commas and quotes (the texts are measured on their own). */
+const FIXED_ROOM = 256;
 
 /** The ledger is CSV: compact to write at replay speed and read directly by DuckDB in verify. */
 export class LedgerWriter {
@@ -37,23 +42,99 @@ export class LedgerWriter {
 
   // A batch's records share their send time (and, unpaced, their scheduled time): formatted once.
   #timeValue = NaN;
-  #timeText = '';
-  #time(t: number): string {
+  #timeBytes = Buffer.alloc(0);
+  #time(t: number): Buffer {
     if (t !== this.#timeValue) {
       this.#timeValue = t;
-      this.#timeText = t.toFixed(3);
+      this.#timeBytes = Buffer.from(t.toFixed(3), 'latin1');
     }
-    return this.#timeText;
+    return this.#timeBytes;
+  }
+  /** The fault kinds' names, as bytes. */
+  readonly #faults = new Map<string, Buffer>();
+
+  /**
+   * One line, written field by field into the buffer: numbers as digits, texts quoted (quotes doubled)
+   * straight from their bytes or as UTF-8. The same characters as formatting the line as a template
+   * (`test/replay/ledger.test.ts` holds them equal), without making the line as a string first.
+   */
+  add(e: LedgerEntry): void {
+    const room = FIXED_ROOM + 6 * (textLength(e.key) + textLength(e.id) + textLength(e.detail));
+    if (this.#at + room > this.#buf.length) {
+      this.flush();
+      if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
+    }
+    const b = this.#buf;
+    this.#number(e.seq);
+    b[this.#at++] = COMMA;
+    this.#number(e.row);
+    b[this.#at++] = COMMA;
+    this.#number(e.partition);
+    b[this.#at++] = COMMA;
+    this.#number(e.offset);
+    b[this.#at++] = COMMA;
+    this.#text(e.key);
+    b[this.#at++] = COMMA;
+    if (e.eventTime !== undefined) this.#number(e.eventTime);
+    b[this.#at++] = COMMA;
+    this.#text(e.id);
+    b[this.#at++] = COMMA;
+    let fault = this.#faults.get(e.fault);
+    if (fault === undefined) this.#faults.set(e.fault, (fault = Buffer.from(e.fault, 'latin1')));
+    this.#bytes(fault);
+    b[this.#at++] = COMMA;
+    this.#text(e.detail);
+    b[this.#at++] = COMMA;
+    if (e.scheduledTime === e.sendTime) this.#bytes(this.#time(e.sendTime));
+    else this.#at += b.write(e.scheduledTime.toFixed(3), this.#at, 'latin1');
+    b[this.#at++] = COMMA;
+    this.#bytes(this.#time(e.sendTime));
+    b[this.#at++] = NEWLINE;
   }
 
-  add(e: LedgerEntry): void {
-    const scheduled = e.scheduledTime === e.sendTime ? this.#time(e.sendTime) : e.scheduledTime.toFixed(3);
-    const line = `${e.seq},${e.row},${e.partition},${e.offset},${q(e.key)},${e.eventTime ?? ''},${q(e.id)},${e.fault},${q(e.detail)},${scheduled},${this.#time(e.sendTime)}\n`;
-    if (this.#at + line.length * 3 > this.#buf.length) {
-      this.flush();
-      if (line.length * 3 > this.#buf.length) this.#buf = Buffer.allocUnsafe(line.length * 3);
+  /** A number as `${x}` writes it: an integer's digits here, anything else (fractions, huge values) by String. */
+  #number(x: number): void {
+    const b = this.#buf;
+    if (!Number.isSafeInteger(x)) {
+      this.#at += b.write(String(x), this.#at, 'latin1');
+      return;
     }
-    this.#at += this.#buf.write(line, this.#at);
+    let v = x;
+    if (v < 0) {
+      b[this.#at++] = 0x2d;
+      v = -v;
+    }
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    let at = this.#at + digits;
+    this.#at = at;
+    do {
+      b[--at] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+  }
+
+  /** Short bytes, copied one by one (cheaper than a copy call for a few bytes). */
+  #bytes(x: Uint8Array): void {
+    const b = this.#buf;
+    for (let i = 0; i < x.length; i++) b[this.#at++] = x[i];
+  }
+
+  /** A text field: empty for null, else quoted with its quotes doubled. */
+  #text(t: string | Uint8Array | null): void {
+    if (t === null) return;
+    const b = this.#buf;
+    b[this.#at++] = QUOTE;
+    if (typeof t === 'string') {
+      this.#at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, this.#at, 'utf8');
+    } else {
+      for (let i = 0; i < t.length; i++) {
+        const c = t[i];
+        b[this.#at++] = c;
+        if (c === QUOTE) b[this.#at++] = QUOTE;
+      }
+    }
+    b[this.#at++] = QUOTE;
   }
 
   flush(): void {
@@ -83,3 +164,6 @@ export class LedgerWriter {
     if (this.#failed !== undefined) throw this.#failed;
   }
 }
+
+/** A text's length in UTF-16 units or bytes (UTF-8 takes at most 3 bytes a unit; doubled quotes twice that). */
+const textLength = (t: string | Uint8Array | null): number => (t === null ? 0 : t.length);

@@ -265,9 +265,9 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
           const d = take();
           made.push(d);
           // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
-          const key = d.item.key;
-          const keyBytes = key === null ? null : (d.item.keyBytes ?? enc.encode(key));
-          batch.push({ partition: keyBytes === null ? 0 : partitionForBytes(keyBytes, partitions), key: keyBytes, value: d.payload ?? d.item.bytes ?? enc.encode(d.item.payload), seq, sendTime });
+          const item = d.item;
+          const keyBytes = item.keyBytes !== undefined ? item.keyBytes : item.key === null ? null : enc.encode(item.key);
+          batch.push({ partition: keyBytes === null ? 0 : partitionForBytes(keyBytes, partitions), key: keyBytes, value: d.payload ?? item.bytes ?? enc.encode(item.payload), seq, sendTime });
           if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
           sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }
@@ -297,9 +297,10 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
             row: d.item.row,
             partition: r.partition,
             offset: offsets[i],
-            key: d.item.key,
+            // The bytes where the record has them (read back from the spill): no text decoded per record.
+            key: d.item.keyBytes !== undefined ? d.item.keyBytes : d.item.key,
             eventTime: d.eventTime ?? d.item.eventTime,
-            id: d.item.id,
+            id: d.item.idBytes !== undefined ? d.item.idBytes : d.item.id,
             fault: d.fault,
             detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
             scheduledTime: paced ? intended[i] : sendTime,

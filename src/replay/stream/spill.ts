@@ -18,6 +18,8 @@ const FIXED = 4 + 8 + 8 + 4 * 4; // frame length, row, event time, four string l
 const NONE = 0xffffffff; // a null string
 
 const SEGMENT_BYTES = 2 ** 30;
+/** Bytes read at a time in order (a new buffer each time: the records read view it). */
+const FILL_BYTES = 1 << 20;
 
 /** Segment i's file. */
 const segmentPath = (path: string, i: number) => (i === 0 ? path : `${path}.${i}`);
@@ -100,20 +102,32 @@ export class SpillWriter {
   }
 }
 
-/** A record read back from the spill, with its payload's and key's bytes; the payload's text is decoded only when asked for. */
+/**
+ * A record read back from the spill, with its payload's, key's and id's bytes; their text is decoded
+ * only when asked for (the send path and the ledger take the bytes).
+ */
 class SpilledRecord implements Outgoing {
   #payload: string | undefined;
+  #key: string | null | undefined;
+  #id: string | null | undefined;
   constructor(
     readonly row: number,
     readonly bytes: Uint8Array,
-    readonly key: string | null,
     readonly keyBytes: Uint8Array | null,
     readonly eventTime: number | undefined,
-    readonly id: string | null,
+    readonly idBytes: Uint8Array | null,
     readonly problem: string | undefined,
   ) {}
   get payload(): string {
     return (this.#payload ??= decoder.decode(this.bytes));
+  }
+  get key(): string | null {
+    if (this.#key === undefined) this.#key = this.keyBytes === null ? null : decoder.decode(this.keyBytes);
+    return this.#key;
+  }
+  get id(): string | null {
+    if (this.#id === undefined) this.#id = this.idBytes === null ? null : decoder.decode(this.idBytes);
+    return this.#id;
   }
 }
 
@@ -167,7 +181,7 @@ class Segments {
 
 export class SpillReader {
   readonly #file: Segments;
-  #buf = Buffer.allocUnsafe(1 << 20);
+  #buf = Buffer.allocUnsafe(FILL_BYTES);
   /** The buffer holds the file's bytes [#from, #from + #len). */
   #from = 0;
   #len = 0;
@@ -197,28 +211,25 @@ export class SpillReader {
     }
     const b = this.#buf;
     let p = i + FIXED;
-    const str = (lenAt: number): string | null => {
+    // Read in order, each fill is a buffer of its own (never refilled), so the key's, id's and payload's
+    // bytes are views of it: no copy per record. Read at random, the reused buffer's bytes are copied.
+    const field = (lenAt: number): Uint8Array | null => {
       const n = b.readUInt32LE(lenAt);
       if (n === NONE) return null;
-      const s = b.toString('utf8', p, p + n);
+      const v = this.random ? Buffer.from(b.subarray(p, p + n)) : b.subarray(p, p + n);
       p += n;
-      return s;
+      return v;
     };
     const row = b.readDoubleLE(i + 4);
     const t = b.readDoubleLE(i + 12);
-    const keyLength = b.readUInt32LE(i + 20);
-    const keyBytes = keyLength === NONE ? null : Buffer.allocUnsafe(keyLength);
-    if (keyBytes !== null) b.copy(keyBytes, 0, p, p + keyLength);
-    const key = str(i + 20);
-    const id = str(i + 24);
-    const problem = str(i + 28);
-    // The payload stays bytes (copied out of the reused buffer, from Node's small-buffer pool): sending
-    // needs them, not the text, which is decoded only if a fault reads it.
-    const n = b.readUInt32LE(i + 32);
-    const bytes = Buffer.allocUnsafe(n);
-    b.copy(bytes, 0, p, p + n);
+    const keyBytes = field(i + 20);
+    const idBytes = field(i + 24);
+    const problemLength = b.readUInt32LE(i + 28);
+    const problem = problemLength === NONE ? undefined : b.toString('utf8', p, p + problemLength);
+    if (problemLength !== NONE) p += problemLength;
+    const bytes = field(i + 32)!;
     this.#next = offset + size;
-    return new SpilledRecord(row, bytes, key, keyBytes, Number.isNaN(t) ? undefined : t, id, problem ?? undefined);
+    return new SpilledRecord(row, bytes, keyBytes, Number.isNaN(t) ? undefined : t, idBytes, problem);
   }
 
   /** The record after the last one read. */
@@ -227,7 +238,8 @@ export class SpillReader {
   }
 
   #fill(offset: number, need: number): void {
-    if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
+    if (!this.random) this.#buf = Buffer.allocUnsafe(Math.max(need * 2, FILL_BYTES));
+    else if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
     this.#from = offset;
     this.#len = this.#file.read(this.#buf, this.random ? Math.min(this.#buf.length, Math.max(need, 4096)) : this.#buf.length, offset);
     if (!this.random) this.#file.dropBefore(this.#file.indexOf(offset));
