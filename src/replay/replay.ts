@@ -16,7 +16,7 @@ import { placeBoundaryProbes } from './faults/boundary.js';
 import { FaultPlan, type Delivery, type PlanInput, type PlanSummary } from './faults/plan.js';
 import { scanSource, spilledInput, type ScanProgress, type Scanned } from './stream/scan.js';
 import { removeSpill, SpillWriter } from './stream/spill.js';
-import { LedgerWriter } from './ledger.js';
+import { LedgerWriter, type LedgerEntry } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
 import type { OutRecord, RecordSink } from '../transport/types.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
@@ -217,6 +217,7 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
   const inputFacts = describeInput(files ?? [o.file]);
   inputFacts.catch(() => undefined);
   const ledger = new LedgerWriter(own.ledger);
+  const entry: LedgerEntry = { seq: 0, row: 0, partition: 0, offset: 0, key: null, eventTime: undefined, id: null, fault: 'none', detail: '', scheduledTime: 0, sendTime: 0 };
   const malformedKinds: Record<string, number> = {};
   // Until it has finished, the summary claims nothing sent.
   writeJsonAtomic(own.replay, { ...describe(false, 0), sent: 0, recordsPerSecond: 0 });
@@ -291,21 +292,22 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
             // The phase of the record's place in the schedule (not of the wall clock: start-up under load shifts that).
             if (byPhase) byPhase[schedule.phaseAt!(schedule.timeOf(r.seq))]?.record(acked - from);
           }
-          ledger.add({
-            // Sharded, sequence numbers interleave so the merged ledgers stay unique.
-            seq: shard ? r.seq * shard.count + shard.index - 1 : r.seq,
-            row: d.item.row,
-            partition: r.partition,
-            offset: offsets[i],
-            // The bytes where the record has them (read back from the spill): no text decoded per record.
-            key: d.item.keyBytes !== undefined ? d.item.keyBytes : d.item.key,
-            eventTime: d.eventTime ?? d.item.eventTime,
-            id: d.item.idBytes !== undefined ? d.item.idBytes : d.item.id,
-            fault: d.fault,
-            detail: d.fault === 'source' ? (d.item.problem ?? '') : d.detail,
-            scheduledTime: paced ? intended[i] : sendTime,
-            sendTime,
-          });
+          // One entry object filled in for every line (the ledger copies what it writes).
+          const e = entry;
+          // Sharded, sequence numbers interleave so the merged ledgers stay unique.
+          e.seq = shard ? r.seq * shard.count + shard.index - 1 : r.seq;
+          e.row = d.item.row;
+          e.partition = r.partition;
+          e.offset = offsets[i];
+          // The bytes where the record has them (read back from the spill): no text decoded per record.
+          e.key = d.item.keyBytes !== undefined ? d.item.keyBytes : d.item.key;
+          e.eventTime = d.eventTime ?? d.item.eventTime;
+          e.id = d.item.idBytes !== undefined ? d.item.idBytes : d.item.id;
+          e.fault = d.fault;
+          e.detail = d.fault === 'source' ? (d.item.problem ?? '') : d.detail;
+          e.scheduledTime = paced ? intended[i] : sendTime;
+          e.sendTime = sendTime;
+          ledger.add(e);
         }
       },
     });

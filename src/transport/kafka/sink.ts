@@ -136,7 +136,9 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
         const at = startRecord(now, keyLength, valueLength, headersOf(u, i));
         const to = batchScratch();
         const s = u.v.starts[i];
-        if (keyLength > 0) u.bytes.copy(to, at.key, s, s + keyLength);
+        // Keys are short: copied byte by byte (a copy call costs ~60 ns whatever its length).
+        if (keyLength > 16) u.bytes.copy(to, at.key, s, s + keyLength);
+        else for (let k = 0; k < keyLength; k++) to[at.key + k] = u.bytes[s + k];
         const vs = s + Math.max(keyLength, 0);
         if (valueLength > 0) u.bytes.copy(to, at.value, vs, vs + valueLength);
       }
