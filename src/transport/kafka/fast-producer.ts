@@ -1,4 +1,4 @@
-import { createAPI, kGetApi, kGetConnection, kMetadata, type API, type Callback as ClientCallback, type Connection, type ClusterMetadata, Producer, ProduceAcks, type Reader, ResponseError, Writer } from '@platformatic/kafka';
+import { type Broker, createAPI, kGetApi, kGetConnection, kMetadata, NetworkError, type API, type Callback as ClientCallback, type Connection, type ClusterMetadata, Producer, ProduceAcks, produceV9, produceV10, produceV11, type Reader, ResponseError, Writer } from '@platformatic/kafka';
 import { encodeRecordBatch, type BatchMessage } from './record-batch.js';
 
 type Api = ((...args: unknown[]) => void) & { key: number; version: number };
@@ -46,9 +46,9 @@ export class FastProducer extends Producer {
   produceBatches(leader: number, topic: string, parts: readonly PartitionBatch[], acks: number, timeoutMs: number, transactionalId?: string): Promise<Map<number, bigint>> {
     return new Promise((resolve, reject) => {
       this[kMetadata]({ topics: [topic] }, (error: Error | null, metadata?: ClusterMetadata) => {
-        const broker = metadata?.brokers.get(leader);
-        if (error || !broker) return reject(error ?? new Error(`no broker ${leader} in the metadata`));
-        this[kGetConnection](broker, (error: Error | null, connection?: Connection) => {
+        if (error || !metadata) return reject(error);
+        // A leader that died and has no successor yet gets a retriable error (see kGetConnection).
+        this[kGetConnection](metadata.brokers.get(leader), (error: Error | null, connection?: Connection) => {
           if (error || !connection) return reject(error);
           this.#rawApi((error, api) => {
             if (error || !api) return reject(error);
@@ -71,6 +71,17 @@ export class FastProducer extends Producer {
     }) as never);
   }
 
+  /**
+   * A connection to a broker, or a retriable error when there is no such broker: the metadata can
+   * name a partition's dead leader after dropping it from the brokers (during a failover), and the
+   * client then looks it up unchecked and throws a TypeError from a callback ("reading 'host'"),
+   * which ends the process. Marked stale, the client reads the metadata again and retries.
+   */
+  override [kGetConnection](broker: Broker | undefined, callback: ClientCallback<Connection>): void {
+    if (!broker) return void callback(new NetworkError('a partition\'s leader is not among the brokers in the metadata (a new leader is being elected)', { hasStaleMetadata: true }), undefined as never);
+    super[kGetConnection](broker, callback);
+  }
+
   override [kGetApi]<A extends Array<unknown>, R>(name: string, callback: ClientCallback<API<A, R>>): void {
     this.#getApi(name, callback as unknown as Callback);
   }
@@ -80,12 +91,19 @@ export class FastProducer extends Producer {
     if (this.#produce) return void callback(null, this.#produce);
     super[kGetApi](name, ((error: Error | null, api?: Api) => {
       if (error || !api || api.version < 9) return void callback(error, api);
-      this.#produce = createAPI(0, api.version, produceRequest as never, parseProduceResponse as never) as unknown as Api;
+      // The client's own parser here: its retries of a NOT_LEADER answer, read correctly, look the new
+      // leader up before the metadata has it and fail ("reading 'host'"); unparsed, it retries later.
+      const parse = PARSERS[api.version];
+      if (!parse) return void callback(null, api);
+      this.#produce = createAPI(0, api.version, produceRequest as never, parse as never) as unknown as Api;
       callback(null, this.#produce);
     }) as never);
   }
 }
 
+
+/** The client's own response parsers, by Produce version. */
+const PARSERS: Record<number, unknown> = { 9: produceV9.parseResponse, 10: produceV10.parseResponse, 11: produceV11.parseResponse };
 
 /** A partition's record batch, encoded (`record-batch.ts`). */
 export interface PartitionBatch {
