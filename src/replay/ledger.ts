@@ -65,95 +65,32 @@ export class LedgerWriter {
       if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
     }
     const b = this.#buf;
-    this.#number(e.seq);
-    b[this.#at++] = COMMA;
-    this.#number(e.row);
-    b[this.#at++] = COMMA;
-    this.#number(e.partition);
-    b[this.#at++] = COMMA;
-    this.#number(e.offset);
-    b[this.#at++] = COMMA;
-    this.#text(e.key);
-    b[this.#at++] = COMMA;
-    if (e.eventTime !== undefined) this.#number(e.eventTime);
-    b[this.#at++] = COMMA;
-    this.#text(e.id);
-    b[this.#at++] = COMMA;
+    let at = writeNumber(b, this.#at, e.seq);
+    b[at++] = COMMA;
+    at = writeNumber(b, at, e.row);
+    b[at++] = COMMA;
+    at = writeNumber(b, at, e.partition);
+    b[at++] = COMMA;
+    at = writeNumber(b, at, e.offset);
+    b[at++] = COMMA;
+    at = writeText(b, at, e.key);
+    b[at++] = COMMA;
+    if (e.eventTime !== undefined) at = writeNumber(b, at, e.eventTime);
+    b[at++] = COMMA;
+    at = writeText(b, at, e.id);
+    b[at++] = COMMA;
     let fault = this.#faults.get(e.fault);
     if (fault === undefined) this.#faults.set(e.fault, (fault = Buffer.from(e.fault, 'latin1')));
-    this.#bytes(fault);
-    b[this.#at++] = COMMA;
-    this.#text(e.detail);
-    b[this.#at++] = COMMA;
-    if (e.scheduledTime === e.sendTime) this.#bytes(this.#time(e.sendTime));
-    else this.#at += b.write(e.scheduledTime.toFixed(3), this.#at, 'latin1');
-    b[this.#at++] = COMMA;
-    this.#bytes(this.#time(e.sendTime));
-    b[this.#at++] = NEWLINE;
-  }
-
-  /** A number as `${x}` writes it: an integer's digits here, anything else (fractions, huge values) by String. */
-  #number(x: number): void {
-    const b = this.#buf;
-    if (!Number.isSafeInteger(x)) {
-      this.#at += b.write(String(x), this.#at, 'latin1');
-      return;
-    }
-    let v = x;
-    if (v < 0) {
-      b[this.#at++] = 0x2d;
-      v = -v;
-    }
-    this.#digits(v);
-  }
-
-  /** A non-negative safe integer's digits: in 32-bit steps (a division of doubles per digit cost 13% of a replay). */
-  #digits(v: number): void {
-    const b = this.#buf;
-    if (v >= 2 ** 31) {
-      // The digits above the last eight, then those eight, leading zeros kept.
-      const high = Math.floor(v / 1e8);
-      this.#digits(high);
-      let low = v - high * 1e8;
-      let at = (this.#at += 8);
-      for (let k = 0; k < 8; k++) {
-        const q = (low / 10) | 0;
-        b[--at] = 0x30 + low - q * 10;
-        low = q;
-      }
-      return;
-    }
-    let digits = 1;
-    for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
-    let at = (this.#at += digits);
-    do {
-      const q = (v / 10) | 0;
-      b[--at] = 0x30 + v - q * 10;
-      v = q;
-    } while (v > 0);
-  }
-
-  /** Short bytes, copied one by one (cheaper than a copy call for a few bytes). */
-  #bytes(x: Uint8Array): void {
-    const b = this.#buf;
-    for (let i = 0; i < x.length; i++) b[this.#at++] = x[i];
-  }
-
-  /** A text field: empty for null, else quoted with its quotes doubled. */
-  #text(t: string | Uint8Array | null): void {
-    if (t === null) return;
-    const b = this.#buf;
-    b[this.#at++] = QUOTE;
-    if (typeof t === 'string') {
-      this.#at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, this.#at, 'utf8');
-    } else {
-      for (let i = 0; i < t.length; i++) {
-        const c = t[i];
-        b[this.#at++] = c;
-        if (c === QUOTE) b[this.#at++] = QUOTE;
-      }
-    }
-    b[this.#at++] = QUOTE;
+    at = writeBytes(b, at, fault);
+    b[at++] = COMMA;
+    at = writeText(b, at, e.detail);
+    b[at++] = COMMA;
+    if (e.scheduledTime === e.sendTime) at = writeBytes(b, at, this.#time(e.sendTime));
+    else at += b.write(e.scheduledTime.toFixed(3), at, 'latin1');
+    b[at++] = COMMA;
+    at = writeBytes(b, at, this.#time(e.sendTime));
+    b[at++] = NEWLINE;
+    this.#at = at;
   }
 
   flush(): void {
@@ -186,3 +123,62 @@ export class LedgerWriter {
 
 /** A text's length in UTF-16 units or bytes (UTF-8 takes at most 3 bytes a unit; doubled quotes twice that). */
 const textLength = (t: string | Uint8Array | null): number => (t === null ? 0 : t.length);
+
+/** A number as `${x}` writes it: an integer's digits here, anything else (fractions, huge values) by String. Returns the position after it. */
+function writeNumber(b: Buffer, at: number, x: number): number {
+  if (!Number.isSafeInteger(x)) return at + b.write(String(x), at, 'latin1');
+  if (x < 0) {
+    b[at++] = 0x2d;
+    x = -x;
+  }
+  return writeDigits(b, at, x);
+}
+
+/** A non-negative safe integer's digits, in 32-bit steps (a division of doubles per digit cost 13% of a replay). */
+function writeDigits(b: Buffer, at: number, v: number): number {
+  if (v >= 2 ** 31) {
+    // The digits above the last eight, then those eight, leading zeros kept.
+    const high = Math.floor(v / 1e8);
+    const end = writeDigits(b, at, high) + 8;
+    let low = v - high * 1e8;
+    for (let p = end; p > end - 8; ) {
+      const q = (low / 10) | 0;
+      b[--p] = 0x30 + low - q * 10;
+      low = q;
+    }
+    return end;
+  }
+  let digits = 1;
+  for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+  const end = at + digits;
+  let p = end;
+  do {
+    const q = (v / 10) | 0;
+    b[--p] = 0x30 + v - q * 10;
+    v = q;
+  } while (v > 0);
+  return end;
+}
+
+/** Short bytes, copied one by one (cheaper than a copy call for a few bytes). */
+function writeBytes(b: Buffer, at: number, x: Uint8Array): number {
+  for (let i = 0; i < x.length; i++) b[at++] = x[i];
+  return at;
+}
+
+/** A text field: empty for null, else quoted with its quotes doubled. */
+function writeText(b: Buffer, at: number, t: string | Uint8Array | null): number {
+  if (t === null) return at;
+  b[at++] = QUOTE;
+  if (typeof t === 'string') {
+    at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, at, 'utf8');
+  } else {
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      b[at++] = c;
+      if (c === QUOTE) b[at++] = QUOTE;
+    }
+  }
+  b[at++] = QUOTE;
+  return at;
+}
