@@ -171,7 +171,7 @@ function writeText(b: Buffer, at: number, t: string | Uint8Array | null): number
   if (t === null) return at;
   b[at++] = QUOTE;
   if (typeof t === 'string') {
-    at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, at, 'utf8');
+    if (t.length > 0) at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, at, 'utf8');
   } else {
     for (let i = 0; i < t.length; i++) {
       const c = t[i];
