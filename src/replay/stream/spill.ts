@@ -182,6 +182,7 @@ class Segments {
 export class SpillReader {
   readonly #file: Segments;
   #buf = Buffer.allocUnsafe(FILL_BYTES);
+  #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
   /** The buffer holds the file's bytes [#from, #from + #len). */
   #from = 0;
   #len = 0;
@@ -204,33 +205,39 @@ export class SpillReader {
   at(offset: number): Outgoing {
     if (offset < this.#from || offset + FIXED > this.#from + this.#len) this.#fill(offset, FIXED);
     let i = offset - this.#from;
-    const size = this.#buf.readUInt32LE(i);
+    const size = this.#view.getUint32(i, true);
     if (offset + size > this.#from + this.#len) {
       this.#fill(offset, size);
       i = 0;
     }
     const b = this.#buf;
+    const v = this.#view;
+    const row = v.getFloat64(i + 4, true);
+    const t = v.getFloat64(i + 12, true);
+    const keyLength = v.getUint32(i + 20, true);
+    const idLength = v.getUint32(i + 24, true);
+    const problemLength = v.getUint32(i + 28, true);
+    const n = v.getUint32(i + 32, true);
     let p = i + FIXED;
-    // Read in order, each fill is a buffer of its own (never refilled), so the key's, id's and payload's
-    // bytes are views of it: no copy per record. Read at random, the reused buffer's bytes are copied.
-    const field = (lenAt: number): Uint8Array | null => {
-      const n = b.readUInt32LE(lenAt);
-      if (n === NONE) return null;
-      // A plain Uint8Array view costs less to make than a Buffer's subarray.
-      const v = this.random ? Uint8Array.prototype.slice.call(b, p, p + n) : new Uint8Array(b.buffer, b.byteOffset + p, n);
-      p += n;
-      return v;
-    };
-    const row = b.readDoubleLE(i + 4);
-    const t = b.readDoubleLE(i + 12);
-    const keyBytes = field(i + 20);
-    const idBytes = field(i + 24);
-    const problemLength = b.readUInt32LE(i + 28);
+    const keyBytes = keyLength === NONE ? null : this.#bytes(p, keyLength);
+    if (keyLength !== NONE) p += keyLength;
+    const idBytes = idLength === NONE ? null : this.#bytes(p, idLength);
+    if (idLength !== NONE) p += idLength;
     const problem = problemLength === NONE ? undefined : b.toString('utf8', p, p + problemLength);
     if (problemLength !== NONE) p += problemLength;
-    const bytes = field(i + 32)!;
+    const bytes = this.#bytes(p, n);
     this.#next = offset + size;
     return new SpilledRecord(row, bytes, keyBytes, Number.isNaN(t) ? undefined : t, idBytes, problem);
+  }
+
+  /**
+   * Bytes of the buffer. Read in order, each fill is a buffer of its own (never refilled), so they are
+   * a view of it, no copy per record (a plain Uint8Array costs less to make than a Buffer's subarray).
+   * Read at random, the reused buffer's bytes are copied.
+   */
+  #bytes(p: number, n: number): Uint8Array {
+    const b = this.#buf;
+    return this.random ? Uint8Array.prototype.slice.call(b, p, p + n) : new Uint8Array(b.buffer, b.byteOffset + p, n);
   }
 
   /** The record after the last one read. */
@@ -241,6 +248,7 @@ export class SpillReader {
   #fill(offset: number, need: number): void {
     if (!this.random) this.#buf = Buffer.allocUnsafe(Math.max(need * 2, FILL_BYTES));
     else if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
     this.#from = offset;
     this.#len = this.#file.read(this.#buf, this.random ? Math.min(this.#buf.length, Math.max(need, 4096)) : this.#buf.length, offset);
     if (!this.random) this.#file.dropBefore(this.#file.indexOf(offset));

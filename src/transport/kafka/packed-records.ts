@@ -20,9 +20,12 @@ export function packRecords(batch: readonly OutRecord[]): ArrayBuffer {
     ints[i] = r.partition;
     ints[n + i] = r.key === null ? -1 : r.key.length;
     ints[2 * n + i] = r.value.length;
-    if (r.key !== null) {
-      data.set(r.key, at);
-      at += r.key.length;
+    const key = r.key;
+    if (key !== null) {
+      // Keys are short: byte by byte costs less than a set() call.
+      if (key.length > 16) data.set(key, at);
+      else for (let k = 0; k < key.length; k++) data[at + k] = key[k];
+      at += key.length;
     }
     data.set(r.value, at);
     at += r.value.length;
