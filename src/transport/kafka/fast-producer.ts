@@ -91,8 +91,8 @@ export class FastProducer extends Producer {
     if (this.#produce) return void callback(null, this.#produce);
     super[kGetApi](name, ((error: Error | null, api?: Api) => {
       if (error || !api || api.version < 9) return void callback(error, api);
-      // The client's own parser here: its retries of a NOT_LEADER answer, read correctly, look the new
-      // leader up before the metadata has it and fail ("reading 'host'"); unparsed, it retries later.
+      // The client's own response parser on the client's own send path (sat run's results), as it
+      // has been tested under failover; replay's requests are read by parseProduceResponse.
       const parse = PARSERS[api.version];
       if (!parse) return void callback(null, api);
       this.#produce = createAPI(0, api.version, produceRequest as never, parse as never) as unknown as Api;
@@ -100,7 +100,6 @@ export class FastProducer extends Producer {
     }) as never);
   }
 }
-
 
 /** The client's own response parsers, by Produce version. */
 const PARSERS: Record<number, unknown> = { 9: produceV9.parseResponse, 10: produceV10.parseResponse, 11: produceV11.parseResponse };
