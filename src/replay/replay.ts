@@ -250,7 +250,7 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
       warmupMs: o.warmupMs,
       batchSize: 1000,
       // Paced, up to 16 batches await their acknowledgement while the schedule goes on (the Kafka
-      // sink coalesces them into one request at a time, as the Java producer's accumulator does).
+      // sink's next request takes all that waits, as the Java producer's accumulator does).
       // Unpaced, as many as the sink says keep it busy (the Kafka sink's own thread encodes and waits
       // on the broker while this one plans the next batches).
       maxInFlight: paced ? 16 : (sink.unpacedInFlight ?? 1),
