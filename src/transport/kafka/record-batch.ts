@@ -35,12 +35,19 @@ let at = 0;
 export function encodeRecordBatch(messages: readonly BatchMessage[], o: BatchOptions): Buffer {
   const now = Date.now();
   beginBatch();
+  // Messages often share one headers Map: encoded once for a run of them.
+  let lastHeaders: BatchMessage['headers'];
+  let encoded: EncodedHeaders = NO_HEADERS;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i];
     const key = m.key ?? null;
     const value = m.value ?? null;
     const ts = m.timestamp === undefined ? now : Number(m.timestamp);
-    const s = startRecord(ts, key === null ? -1 : key.length, value === null ? -1 : value.length, m.headers);
+    if (m.headers !== lastHeaders) {
+      lastHeaders = m.headers;
+      encoded = m.headers ? encodeHeaders(m.headers) : NO_HEADERS;
+    }
+    const s = startRecord(ts, key === null ? -1 : key.length, value === null ? -1 : value.length, encoded);
     if (key !== null) scratch.set(key, s.key);
     if (value !== null) scratch.set(value, s.value);
   }
@@ -67,14 +74,12 @@ const slots = { key: 0, value: 0 };
  * caller copies them straight from wherever they are (a packed buffer), with no view per record.
  * Lengths of -1 are null.
  */
-export function startRecord(ts: number, keyLength: number, valueLength: number, headers?: ReadonlyMap<Uint8Array, Uint8Array>): { key: number; value: number } {
+export function startRecord(ts: number, keyLength: number, valueLength: number, headers?: ReadonlyMap<Uint8Array, Uint8Array> | EncodedHeaders): { key: number; value: number } {
+  const encoded = headers instanceof Uint8Array ? headers : headers ? encodeHeaders(headers) : NO_HEADERS;
   if (count === 0) first = max = ts;
   else if (ts > max) max = ts;
   const i = count++;
-  const headerCount = headers?.size ?? 0;
-  let size = 1 + zigzagSize(ts - first) + zigzagSize(i) + lengthSize(keyLength) + lengthSize(valueLength) + zigzagSize(headerCount);
-  size += Math.max(keyLength, 0) + Math.max(valueLength, 0);
-  if (headers) for (const [hk, hv] of headers) size += bytesSize(hk) + bytesSize(hv);
+  const size = 1 + zigzagSize(ts - first) + zigzagSize(i) + lengthSize(keyLength) + lengthSize(valueLength) + Math.max(keyLength, 0) + Math.max(valueLength, 0) + encoded.length;
   room(size + 5);
   writeZigzag(size);
   scratch[at++] = 0;
@@ -86,14 +91,33 @@ export function startRecord(ts: number, keyLength: number, valueLength: number, 
   writeZigzag(valueLength);
   slots.value = at;
   if (valueLength > 0) at += valueLength;
-  writeZigzag(headerCount);
-  if (headers) {
-    for (const [hk, hv] of headers) {
-      writeBytes(hk);
-      writeBytes(hv);
-    }
-  }
+  for (let k = 0; k < encoded.length; k++) scratch[at++] = encoded[k];
   return slots;
+}
+
+/** A record's headers as they are written (their count, then each key and value with its length): made once, written into many records. */
+export type EncodedHeaders = Uint8Array;
+
+const NO_HEADERS: EncodedHeaders = new Uint8Array([0]);
+
+export function encodeHeaders(headers: ReadonlyMap<Uint8Array, Uint8Array>): EncodedHeaders {
+  const saved = scratch;
+  const savedAt = at;
+  // Written through the same helpers, into a buffer of its own.
+  scratch = Buffer.allocUnsafe(64);
+  at = 0;
+  let size = zigzagSize(headers.size);
+  for (const [hk, hv] of headers) size += bytesSize(hk) + bytesSize(hv);
+  room(size);
+  writeZigzag(headers.size);
+  for (const [hk, hv] of headers) {
+    writeBytes(hk);
+    writeBytes(hv);
+  }
+  const out = Buffer.from(scratch.subarray(0, at));
+  scratch = saved;
+  at = savedAt;
+  return out;
 }
 
 /** The buffer startRecord's positions are in (it may be replaced as it grows: ask after each call). */

@@ -6,7 +6,7 @@ import { clientOptions, describeConnection, type KafkaConnection } from './confi
 import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { baseOffsets, FastProducer, type PartitionBatch } from './fast-producer.js';
 import { packRecords, viewPacked, type PackedView } from './packed-records.js';
-import { batchScratch, beginBatch, finishBatch, startRecord } from './record-batch.js';
+import { batchScratch, beginBatch, encodeHeaders, finishBatch, startRecord, type EncodedHeaders } from './record-batch.js';
 import { ensureTopics, partitionCount } from './topics.js';
 import { endOffsets, matchWritten, readPartitionTail } from './written.js';
 
@@ -35,8 +35,8 @@ interface Unit {
   v: PackedView;
   bytes: Buffer;
   offsets: Float64Array;
-  /** Headers of every record of the unit instead of the send time (the end markers). */
-  headers?: Map<Buffer, Buffer>;
+  /** Headers of every record of the unit instead of the send time (the end markers), encoded. */
+  headers?: EncodedHeaders;
   resolve: (offsets: Float64Array) => void;
   reject: (e: unknown) => void;
 }
@@ -97,15 +97,16 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     if (recent.length > 8 * MAX_IN_FLIGHT * count) recent.splice(0, recent.length - 4 * MAX_IN_FLIGHT * count);
   };
 
+  // A record's header is its send time: encoded once per distinct time, as records of a batch share it.
   const sendTimeKey = Buffer.from(HEADER_SEND_TIME);
   let headerTime = NaN;
-  let headers = new Map<Buffer, Buffer>();
-  const headersOf = (u: Unit, i: number): Map<Buffer, Buffer> => {
+  let headers: EncodedHeaders = encodeHeaders(new Map());
+  const headersOf = (u: Unit, i: number): EncodedHeaders => {
     if (u.headers) return u.headers;
     const t = u.v.times[i];
     if (t !== headerTime) {
       headerTime = t;
-      headers = new Map([[sendTimeKey, Buffer.from(String(t))]]);
+      headers = encodeHeaders(new Map([[sendTimeKey, Buffer.from(String(t))]]));
     }
     return headers;
   };
@@ -208,6 +209,8 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
       const tail = (await readPartitionTail(conn, topic, p, from[p], HEADER_SEND_TIME)).filter((w) => !claimed.some((r) => w.offset >= r.base && w.offset < r.base + r.n));
       const sent = records.map(({ u, i }) => {
         const s = u.v.starts[i] + Math.max(u.v.keyLengths[i], 0);
+        // End markers (empty, no send time) are never matched: another shard's look the same, and a
+        // marker sent twice is harmless (the engine counts each shard's once).
         return { value: u.bytes.subarray(s, s + u.v.valueLengths[i]), sendTime: u.headers ? '' : String(u.v.times[i]) };
       });
       const found = matchWritten(sent, tail);
@@ -304,7 +307,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
       },
     );
   }
-  const enqueue = (buf: ArrayBuffer, n: number, unitHeaders?: Map<Buffer, Buffer>) =>
+  const enqueue = (buf: ArrayBuffer, n: number, unitHeaders?: EncodedHeaders) =>
     new Promise<Float64Array>((resolve, reject) => {
       if (dead !== undefined) return reject(dead);
       const v = viewPacked(buf, n);
@@ -321,7 +324,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     async finish() {
       // "i/n": a partition has ended once the engine has seen the markers of all n shards.
       const marks = packRecords(Array.from({ length: count }, (_, p) => ({ partition: p, key: null, value: new Uint8Array(0), seq: p, sendTime: 0 })));
-      await enqueue(marks, count, new Map([[Buffer.from(HEADER_END), Buffer.from(endMarkValue(shard))]]));
+      await enqueue(marks, count, encodeHeaders(new Map([[Buffer.from(HEADER_END), Buffer.from(endMarkValue(shard))]])));
     },
     async close() {
       await atKafkaEdge(() => producer.close());
