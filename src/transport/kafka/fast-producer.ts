@@ -43,7 +43,7 @@ export class FastProducer extends Producer {
    * client's error, whose `response` has the partitions that did succeed. Several may be in flight on
    * one connection; the broker answers them in order.
    */
-  produceBatches(leader: number, topic: string, parts: readonly PartitionBatch[], acks: number, timeoutMs: number, transactionalId?: string): Promise<Map<number, bigint>> {
+  produceBatches(leader: number, topic: string, parts: readonly PartitionBatch[], acks: number, timeoutMs: number): Promise<Map<number, bigint>> {
     return new Promise((resolve, reject) => {
       this[kMetadata]({ topics: [topic] }, (error: Error | null, metadata?: ClusterMetadata) => {
         if (error || !metadata) return reject(error);
@@ -52,7 +52,7 @@ export class FastProducer extends Producer {
           if (error || !connection) return reject(error);
           this.#rawApi((error, api) => {
             if (error || !api) return reject(error);
-            api(connection, acks, timeoutMs, topic, parts, transactionalId ?? null, api.version, (error: Error | null, response?: ProduceResponse) => {
+            api(connection, acks, timeoutMs, topic, parts, api.version, (error: Error | null, response?: ProduceResponse) => {
               if (error) return reject(error);
               resolve(baseOffsets(response!));
             });
@@ -178,10 +178,10 @@ export function parseProduceResponse(_correlationId: number, apiKey: number, ver
  * Produce request of one topic's ready-made batches: versions 7-8 (transactional_id acks timeout_ms
  * [name [index records]], int32 lengths) and 9-11 (the same, flexible: compact lengths, tagged fields).
  */
-export function batchesRequest(acks: number, timeout: number, topic: string, parts: readonly PartitionBatch[], transactionalId: string | null, version: number): Writer {
+export function batchesRequest(acks: number, timeout: number, topic: string, parts: readonly PartitionBatch[], version: number): Writer {
   const flexible = version >= 9;
   const writer = Writer.create()
-    .appendString(transactionalId, flexible)
+    .appendString(null, flexible) // transactional_id: replay's producer is not transactional
     .appendInt16(acks)
     .appendInt32(timeout)
     .appendArray([topic], (w: Writer, name: string) => {

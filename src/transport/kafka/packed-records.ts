@@ -41,7 +41,7 @@ export interface PackedView {
   keyLengths: Int32Array;
   valueLengths: Int32Array;
   starts: Int32Array;
-  data: Uint8Array;
+  data: Buffer;
 }
 
 export function viewPacked(buf: ArrayBuffer, n: number): PackedView {
@@ -54,5 +54,5 @@ export function viewPacked(buf: ArrayBuffer, n: number): PackedView {
     starts[i] = at;
     at += Math.max(keyLengths[i], 0) + valueLengths[i];
   }
-  return { n, times: new Float64Array(buf, 0, n), partitions: ints.subarray(0, n), keyLengths, valueLengths, starts, data: new Uint8Array(buf, n * 20) };
+  return { n, times: new Float64Array(buf, 0, n), partitions: ints.subarray(0, n), keyLengths, valueLengths, starts, data: Buffer.from(buf, n * 20) };
 }

@@ -72,10 +72,9 @@ const slots = { key: 0, value: 0 };
  * Appends a record's framing (length, delta timestamp and offset, key and value lengths, headers) and
  * leaves room for its key's and value's bytes at the returned positions of `batchScratch()`: the
  * caller copies them straight from wherever they are (a packed buffer), with no view per record.
- * Lengths of -1 are null.
+ * Lengths of -1 are null; the headers come encoded (`encodeHeaders`), made once for many records.
  */
-export function startRecord(ts: number, keyLength: number, valueLength: number, headers?: ReadonlyMap<Uint8Array, Uint8Array> | EncodedHeaders): { key: number; value: number } {
-  const encoded = headers instanceof Uint8Array ? headers : headers ? encodeHeaders(headers) : NO_HEADERS;
+export function startRecord(ts: number, keyLength: number, valueLength: number, encoded: EncodedHeaders = NO_HEADERS): { key: number; value: number } {
   if (count === 0) first = max = ts;
   else if (ts > max) max = ts;
   const i = count++;

@@ -33,7 +33,6 @@ export interface PackedSink {
 /** A batch handed over: its records in place, the offsets they get (-1 until acknowledged). */
 interface Unit {
   v: PackedView;
-  bytes: Buffer;
   offsets: Float64Array;
   /** Headers of every record of the unit instead of the send time (the end markers), encoded. */
   headers?: EncodedHeaders;
@@ -138,10 +137,10 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
         const to = batchScratch();
         const s = u.v.starts[i];
         // Keys are short: copied byte by byte (a copy call costs ~60 ns whatever its length).
-        if (keyLength > 16) u.bytes.copy(to, at.key, s, s + keyLength);
-        else for (let k = 0; k < keyLength; k++) to[at.key + k] = u.bytes[s + k];
+        if (keyLength > 16) u.v.data.copy(to, at.key, s, s + keyLength);
+        else for (let k = 0; k < keyLength; k++) to[at.key + k] = u.v.data[s + k];
         const vs = s + Math.max(keyLength, 0);
-        if (valueLength > 0) u.bytes.copy(to, at.value, vs, vs + valueLength);
+        if (valueLength > 0) u.v.data.copy(to, at.value, vs, vs + valueLength);
       }
       const batch = finishBatch({ compression, producerId, producerEpoch, baseSequence: sequences[p] });
       sequences[p] = nextSequence(sequences[p], c);
@@ -211,7 +210,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
         const s = u.v.starts[i] + Math.max(u.v.keyLengths[i], 0);
         // End markers (empty, no send time) are never matched: another shard's look the same, and a
         // marker sent twice is harmless (the engine counts each shard's once).
-        return { value: u.bytes.subarray(s, s + u.v.valueLengths[i]), sendTime: u.headers ? '' : String(u.v.times[i]) };
+        return { value: u.v.data.subarray(s, s + u.v.valueLengths[i]), sendTime: u.headers ? '' : String(u.v.times[i]) };
       });
       const found = matchWritten(sent, tail);
       records.forEach(({ u, i }, j) => {
@@ -311,7 +310,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     new Promise<Float64Array>((resolve, reject) => {
       if (dead !== undefined) return reject(dead);
       const v = viewPacked(buf, n);
-      queue.push({ v, bytes: Buffer.from(buf, n * 20), offsets: new Float64Array(n).fill(-1), headers: unitHeaders, resolve, reject });
+      queue.push({ v, offsets: new Float64Array(n).fill(-1), headers: unitHeaders, resolve, reject });
       pump();
     });
 
