@@ -52,6 +52,16 @@ POM
   touch "$LIBS/.complete"
 }
 
+# Why a broker that exited during start did: its first ERROR lines (a port in use, a bad setting)
+# and the end of what the JVM printed, from the run folder $1.
+why_exited() {
+  grep -m 5 -E "ERROR|Address already in use" "$1/logs/server.log" >&2 2>/dev/null || true
+  tail -n 20 "$1/logs/stdout.log" >&2 2>/dev/null || true
+  if grep -q "Address already in use" "$1/logs/server.log" 2>/dev/null; then
+    say "a port the broker listens on is taken (see above): stop what holds it, or pick other ports"
+  fi
+}
+
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 answers() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
@@ -138,10 +148,10 @@ launch() {
       say "up on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"
       return 0
     fi
-    running || { say "broker exited during start:"; tail -30 "$RUN/logs/stdout.log" "$RUN/logs/server.log" >&2 2>/dev/null; exit 3; }
+    running || { say "broker exited during start:"; why_exited "$RUN"; exit 3; }
     sleep 1
   done
-  say "broker did not start within 120 s"; tail -30 "$RUN/logs/server.log" >&2 2>/dev/null; exit 3
+  say "broker did not start within 120 s"; tail -n 30 "$RUN/logs/server.log" >&2 2>/dev/null; exit 3
 }
 
 start() {
@@ -220,7 +230,7 @@ node_wait() {
   for _ in $(seq 1 180); do
     local all=1
     for n in "$@"; do
-      node_running "$n" || { say "node $n exited during start:"; tail -30 "$(node_run "$n")/logs/server.log" >&2 2>/dev/null; exit 3; }
+      node_running "$n" || { say "node $n exited during start:"; why_exited "$(node_run "$n")"; exit 3; }
       if ! { grep -q "Kafka Server started" "$(node_run "$n")/logs/server.log" 2>/dev/null && node_answers "$n"; }; then all=0; fi
     done
     if [ $all = 1 ]; then say "nodes $* up ($(cluster_brokers))"; return 0; fi

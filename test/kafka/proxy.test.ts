@@ -13,8 +13,10 @@ import { expectExact, haveBroker, ownBroker } from './broker.js';
  * advertises, so this file starts its own broker (kafka.sh, other ports, its own data) advertising
  * the proxy's address on an EXTERNAL listener.
  */
-const PORT = Number(process.env.SAT_TEST_PROXY_BROKER_PORT ?? 39092);
-const PROXY = PORT + 408; // 39500
+// Below Linux's ephemeral range (32768-60999): a port there may be any client socket's local port
+// when the broker starts, and the broker then cannot bind it (CI saw that once).
+const PORT = Number(process.env.SAT_TEST_PROXY_BROKER_PORT ?? 19292);
+const PROXY = PORT + 408; // 19700
 const { kafkaSh, runDir } = await ownBroker(PORT, `127.0.0.1:${PROXY}`);
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--seed', '9'];
 
