@@ -16,10 +16,19 @@ export interface Outgoing {
   id: string | null;
   /** Why the source row itself is unusable (then payload is the raw line, not JSON). */
   problem?: string;
-  /** The payload's, the key's and the id's UTF-8 bytes, where they are at hand already (a record read back from the spill). */
-  readonly bytes?: Uint8Array;
-  readonly keyBytes?: Uint8Array | null;
-  readonly idBytes?: Uint8Array | null;
+  /** Set where the payload's, key's and id's UTF-8 bytes are at hand already (a record read back from the spill: `SpilledBytes`). */
+  readonly src?: Uint8Array;
+}
+
+/** A record's UTF-8 bytes as ranges of one buffer: payload src[at, at + length), key and id likewise (length -1: none). */
+export interface SpilledBytes {
+  readonly src: Uint8Array;
+  readonly at: number;
+  readonly length: number;
+  readonly keyAt: number;
+  readonly keyLength: number;
+  readonly idAt: number;
+  readonly idLength: number;
 }
 
 /**

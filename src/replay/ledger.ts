@@ -7,10 +7,18 @@ export interface LedgerEntry {
   row: number;
   partition: number;
   offset: number;
-  /** Text, or its UTF-8 bytes where they are at hand (a record read back from the spill): written as they are. */
+  /**
+   * Text, or its UTF-8 bytes where they are at hand (a record read back from the spill): written as
+   * they are, key[keyAt, keyAt + keyLength) of a larger buffer when those are given.
+   */
   key: string | Uint8Array | null;
+  keyAt?: number;
+  keyLength?: number;
   eventTime: number | undefined;
+  /** Likewise. */
   id: string | Uint8Array | null;
+  idAt?: number;
+  idLength?: number;
   fault: string;
   detail: string;
   scheduledTime: number;
@@ -59,7 +67,11 @@ export class LedgerWriter {
    * (`test/replay/ledger.test.ts` holds them equal), without making the line as a string first.
    */
   add(e: LedgerEntry): void {
-    const room = FIXED_ROOM + 6 * (textLength(e.key) + textLength(e.id) + textLength(e.detail));
+    const keyAt = e.keyAt ?? 0;
+    const keyLength = e.key === null ? 0 : typeof e.key === 'string' ? e.key.length : (e.keyLength ?? e.key.length);
+    const idAt = e.idAt ?? 0;
+    const idLength = e.id === null ? 0 : typeof e.id === 'string' ? e.id.length : (e.idLength ?? e.id.length);
+    const room = FIXED_ROOM + 6 * (keyLength + idLength + e.detail.length);
     if (this.#at + room > this.#buf.length) {
       this.flush();
       if (room > this.#buf.length) this.#buf = Buffer.allocUnsafe(room);
@@ -73,17 +85,17 @@ export class LedgerWriter {
     b[at++] = COMMA;
     at = writeNumber(b, at, e.offset);
     b[at++] = COMMA;
-    at = writeText(b, at, e.key);
+    at = writeText(b, at, e.key, keyAt, keyLength);
     b[at++] = COMMA;
     if (e.eventTime !== undefined) at = writeNumber(b, at, e.eventTime);
     b[at++] = COMMA;
-    at = writeText(b, at, e.id);
+    at = writeText(b, at, e.id, idAt, idLength);
     b[at++] = COMMA;
     let fault = this.#faults.get(e.fault);
     if (fault === undefined) this.#faults.set(e.fault, (fault = Buffer.from(e.fault, 'latin1')));
     at = writeBytes(b, at, fault);
     b[at++] = COMMA;
-    at = writeText(b, at, e.detail);
+    at = writeText(b, at, e.detail, 0, e.detail.length);
     b[at++] = COMMA;
     if (e.scheduledTime === e.sendTime) at = writeBytes(b, at, this.#time(e.sendTime));
     else at += b.write(e.scheduledTime.toFixed(3), at, 'latin1');
@@ -120,9 +132,6 @@ export class LedgerWriter {
     if (this.#failed !== undefined) throw this.#failed;
   }
 }
-
-/** A text's length in UTF-16 units or bytes (UTF-8 takes at most 3 bytes a unit; doubled quotes twice that). */
-const textLength = (t: string | Uint8Array | null): number => (t === null ? 0 : t.length);
 
 /** A number as `${x}` writes it: an integer's digits here, anything else (fractions, huge values) by String. Returns the position after it. */
 function writeNumber(b: Buffer, at: number, x: number): number {
@@ -166,14 +175,14 @@ function writeBytes(b: Buffer, at: number, x: Uint8Array): number {
   return at;
 }
 
-/** A text field: empty for null, else quoted with its quotes doubled. */
-function writeText(b: Buffer, at: number, t: string | Uint8Array | null): number {
+/** A text field: empty for null, else quoted with its quotes doubled (bytes: t[from, from + length)). */
+function writeText(b: Buffer, at: number, t: string | Uint8Array | null, from: number, length: number): number {
   if (t === null) return at;
   b[at++] = QUOTE;
   if (typeof t === 'string') {
     if (t.length > 0) at += b.write(t.includes('"') ? t.replace(/"/g, '""') : t, at, 'utf8');
   } else {
-    for (let i = 0; i < t.length; i++) {
+    for (let i = from; i < from + length; i++) {
       const c = t[i];
       b[at++] = c;
       if (c === QUOTE) b[at++] = QUOTE;

@@ -7,18 +7,19 @@ import { SatError, UsageError } from '../core/errors.js';
 /** One open file per partition: beyond this the process runs out of file descriptors (EMFILE). */
 const MAX_LOG_PARTITIONS = 1024;
 import { join, resolve } from 'node:path';
-import { partitionForBytes, partitionForKey } from '../core/murmur2.js';
+import { partitionForBytes, partitionForKey, partitionForRange } from '../core/murmur2.js';
 import { paths, replayFiles, replayParts, type Shard } from '../core/workdir.js';
 import type { FaultMix, Scenario } from '../scenario/types.js';
 import { openSource, type SourceOverrides } from '../sources/index.js';
-import type { Outgoing } from './convert.js';
+import type { Outgoing, SpilledBytes } from './convert.js';
 import { placeBoundaryProbes } from './faults/boundary.js';
 import { FaultPlan, type Delivery, type PlanInput, type PlanSummary } from './faults/plan.js';
 import { scanSource, spilledInput, type ScanProgress, type Scanned } from './stream/scan.js';
 import { removeSpill, SpillWriter } from './stream/spill.js';
 import { LedgerWriter, type LedgerEntry } from './ledger.js';
 import { logSink } from '../transport/log/sink.js';
-import type { OutRecord, RecordSink } from '../transport/types.js';
+import type { RecordSink } from '../transport/types.js';
+import { PackedWriter } from '../transport/packed-records.js';
 import { Latency, type LatencySummary } from '../report/latency.js';
 import { quantiles, type MetricsSink } from '../report/metrics.js';
 import type { Encoding } from '../sources/lines.js';
@@ -217,7 +218,8 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
   const inputFacts = describeInput(files ?? [o.file]);
   inputFacts.catch(() => undefined);
   const ledger = new LedgerWriter(own.ledger);
-  const entry: LedgerEntry = { seq: 0, row: 0, partition: 0, offset: 0, key: null, eventTime: undefined, id: null, fault: 'none', detail: '', scheduledTime: 0, sendTime: 0 };
+  const entry: LedgerEntry = { seq: 0, row: 0, partition: 0, offset: 0, key: null, keyAt: 0, keyLength: 0, eventTime: undefined, id: null, idAt: 0, idLength: 0, fault: 'none', detail: '', scheduledTime: 0, sendTime: 0 };
+  let bytesPerRecord = 128;
   const malformedKinds: Record<string, number> = {};
   // Until it has finished, the summary claims nothing sent.
   writeJsonAtomic(own.replay, { ...describe(false, 0), sent: 0, recordsPerSecond: 0 });
@@ -260,20 +262,41 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
         o.progress?.(p);
       },
       send: async (from, to, intended, sendTime) => {
-        const batch: OutRecord[] = [];
+        const n = to - from;
+        // Packed straight from the records' bytes (no object per record); room for about as many bytes
+        // a record as the last batch had.
+        const packed = new PackedWriter(n, Math.ceil(bytesPerRecord * n * 1.25) + 1024);
         const made: Delivery[] = [];
-        for (let seq = from; seq < to; seq++) {
+        // Each record's partition, for the ledger (the packed buffer moves to the producer's thread).
+        const partitionOf = new Int32Array(n);
+        for (let k = 0; k < n; k++) {
           const d = take();
           made.push(d);
-          // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
           const item = d.item;
-          const keyBytes = item.keyBytes !== undefined ? item.keyBytes : item.key === null ? null : enc.encode(item.key);
-          batch.push({ partition: keyBytes === null ? 0 : partitionForBytes(keyBytes, partitions), key: keyBytes, value: d.payload ?? item.bytes ?? enc.encode(item.payload), seq, sendTime });
+          const payload = d.payload;
+          let partition = 0;
+          if (item.src !== undefined) {
+            // A record read back from the spill: its key and value are ranges of its read buffer.
+            const r = item as Outgoing & SpilledBytes;
+            const src = r.src;
+            const key = r.keyLength < 0 ? null : src;
+            if (key !== null) partition = partitionForRange(src, r.keyAt, r.keyLength, partitions);
+            if (payload !== undefined) packed.add(partition, sendTime, key, r.keyAt, r.keyLength, payload, 0, payload.length);
+            else packed.add(partition, sendTime, key, r.keyAt, r.keyLength, src, r.at, r.length);
+          } else {
+            // A missing-key corruption is still produced with its key, as a producer would: only the value is bad.
+            const key = item.key === null ? null : enc.encode(item.key);
+            const value = payload ?? enc.encode(item.payload);
+            if (key !== null) partition = partitionForBytes(key, partitions);
+            packed.add(partition, sendTime, key, 0, key?.length ?? 0, value, 0, value.length);
+          }
+          partitionOf[k] = partition;
           if (d.fault === 'malformed') malformedKinds[d.detail] = (malformedKinds[d.detail] ?? 0) + 1;
           sent[d.fault] = (sent[d.fault] ?? 0) + 1;
         }
+        if (n > 0) bytesPerRecord = packed.dataBytes / n;
         const token = o.acks?.sending(performance.now());
-        const offsets = await sink.send(batch);
+        const offsets = await sink.send(packed.finish(), n, from);
         if (token !== undefined) o.acks!.acked(token);
         const acked = now();
         // Let timers and I/O in now and then, even when sending flat out: the ledger's file stream (which
@@ -282,30 +305,41 @@ async function send(o: ReplayOptions, format: string, header: string[] | null, i
           await new Promise(setImmediate);
           await ledger.drained();
         }
-        for (let i = 0; i < batch.length; i++) {
-          const r = batch[i];
-          const d = made[i];
+        for (let k = 0; k < n; k++) {
+          const seq = from + k;
+          const d = made[k];
           // From the intended send time when paced: a stall delays every record behind it, and they all count.
-          const from = paced ? intended[i] : sendTime;
-          if (from >= warmupEnd) {
-            latency.record(acked - from);
+          const start = paced ? intended[k] : sendTime;
+          if (start >= warmupEnd) {
+            latency.record(acked - start);
             // The phase of the record's place in the schedule (not of the wall clock: start-up under load shifts that).
-            if (byPhase) byPhase[schedule.phaseAt!(schedule.timeOf(r.seq))]?.record(acked - from);
+            if (byPhase) byPhase[schedule.phaseAt!(schedule.timeOf(seq))]?.record(acked - start);
           }
           // One entry object filled in for every line (the ledger copies what it writes).
           const e = entry;
+          const item = d.item;
           // Sharded, sequence numbers interleave so the merged ledgers stay unique.
-          e.seq = shard ? r.seq * shard.count + shard.index - 1 : r.seq;
-          e.row = d.item.row;
-          e.partition = r.partition;
-          e.offset = offsets[i];
-          // The bytes where the record has them (read back from the spill): no text decoded per record.
-          e.key = d.item.keyBytes !== undefined ? d.item.keyBytes : d.item.key;
-          e.eventTime = d.eventTime ?? d.item.eventTime;
-          e.id = d.item.idBytes !== undefined ? d.item.idBytes : d.item.id;
+          e.seq = shard ? seq * shard.count + shard.index - 1 : seq;
+          e.row = item.row;
+          e.partition = partitionOf[k];
+          e.offset = offsets[k];
+          if (item.src !== undefined) {
+            // The bytes where the record has them (read back from the spill): no text decoded per record.
+            const r = item as Outgoing & SpilledBytes;
+            e.key = r.keyLength < 0 ? null : r.src;
+            e.keyAt = r.keyAt;
+            e.keyLength = r.keyLength;
+            e.id = r.idLength < 0 ? null : r.src;
+            e.idAt = r.idAt;
+            e.idLength = r.idLength;
+          } else {
+            e.key = item.key;
+            e.id = item.id;
+          }
+          e.eventTime = d.eventTime ?? item.eventTime;
           e.fault = d.fault;
-          e.detail = d.fault === 'source' ? (d.item.problem ?? '') : d.detail;
-          e.scheduledTime = paced ? intended[i] : sendTime;
+          e.detail = d.fault === 'source' ? (item.problem ?? '') : d.detail;
+          e.scheduledTime = paced ? intended[k] : sendTime;
           e.sendTime = sendTime;
           ledger.add(e);
         }

@@ -17,7 +17,11 @@ export interface RecordSink {
   readonly partitions: number;
   /** Short description for summaries (never with credentials). */
   readonly describe: string;
-  send(batch: OutRecord[]): Promise<number[]>;
+  /**
+   * A batch packed by `PackedWriter` (n records, sequence numbers firstSeq, firstSeq + 1, ...); the
+   * buffer is handed over (the Kafka sink moves it to its thread).
+   */
+  send(packed: ArrayBuffer, n: number, firstSeq: number): Promise<ArrayLike<number>>;
   /**
    * Unpaced, how many batches to hand over before the first is acknowledged (default 1: the embedded
    * log writes as it is called, and queueing would only add latency).

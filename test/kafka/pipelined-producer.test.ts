@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaConnection } from '../../src/transport/kafka/config.js';
 import { FastProducer } from '../../src/transport/kafka/fast-producer.js';
-import { packRecords } from '../../src/transport/kafka/packed-records.js';
+import { packRecords } from '../../src/transport/packed-records.js';
 import { kafkaSinkInThread } from '../../src/transport/kafka/sink.js';
 import { readPartitionTail } from '../../src/transport/kafka/written.js';
 import { HEADER_SEND_TIME, type OutRecord } from '../../src/transport/types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packRecords, viewPacked } from '../../src/transport/kafka/packed-records.js';
+import { packRecords, viewPacked } from '../../src/transport/packed-records.js';
 import type { OutRecord } from '../../src/transport/types.js';
 
 describe('packRecords: a batch in one buffer for the producer thread', () => {

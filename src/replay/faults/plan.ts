@@ -137,8 +137,8 @@ export class FaultPlan {
     // delivery with a slot below k is final.
     while (this.#k < this.input.n && (heap.length === 0 || heap[0].slot >= this.#k)) this.#planNext();
     if (heap.length === 0) return undefined;
-    const { item, fault, detail, payload } = this.#pop();
-    return { item, fault, detail, payload };
+    // The heap's entry itself (its slot and order ride along): no second object per delivery.
+    return this.#pop();
   }
 
   #planNext(): void {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fsError } from '../../core/fs-errors.js';
-import type { Outgoing } from '../convert.js';
+import type { Outgoing, SpilledBytes } from '../convert.js';
 
 /**
  * Replay's read records on disk instead of in memory: each record a frame of its fields
@@ -103,30 +103,39 @@ export class SpillWriter {
 }
 
 /**
- * A record read back from the spill, with its payload's, key's and id's bytes; their text is decoded
- * only when asked for (the send path and the ledger take the bytes).
+ * A record read back from the spill: its payload's, key's and id's bytes are ranges of `src` (the read
+ * buffer, or the frame's own copy when read at random; length -1: none), so reading it makes one
+ * object. Their text, and views of them, are made only when asked for (the send path packs and the
+ * ledger writes the ranges).
  */
-class SpilledRecord implements Outgoing {
+class SpilledRecord implements Outgoing, SpilledBytes {
   #payload: string | undefined;
   #key: string | null | undefined;
   #id: string | null | undefined;
   constructor(
     readonly row: number,
-    readonly bytes: Uint8Array,
-    readonly keyBytes: Uint8Array | null,
     readonly eventTime: number | undefined,
-    readonly idBytes: Uint8Array | null,
     readonly problem: string | undefined,
+    readonly src: Uint8Array,
+    readonly at: number,
+    readonly length: number,
+    readonly keyAt: number,
+    readonly keyLength: number,
+    readonly idAt: number,
+    readonly idLength: number,
   ) {}
+  get bytes(): Uint8Array {
+    return this.src.subarray(this.at, this.at + this.length);
+  }
   get payload(): string {
     return (this.#payload ??= decoder.decode(this.bytes));
   }
   get key(): string | null {
-    if (this.#key === undefined) this.#key = this.keyBytes === null ? null : decoder.decode(this.keyBytes);
+    if (this.#key === undefined) this.#key = this.keyLength < 0 ? null : decoder.decode(this.src.subarray(this.keyAt, this.keyAt + this.keyLength));
     return this.#key;
   }
   get id(): string | null {
-    if (this.#id === undefined) this.#id = this.idBytes === null ? null : decoder.decode(this.idBytes);
+    if (this.#id === undefined) this.#id = this.idLength < 0 ? null : decoder.decode(this.src.subarray(this.idAt, this.idAt + this.idLength));
     return this.#id;
   }
 }
@@ -183,6 +192,8 @@ export class SpillReader {
   readonly #file: Segments;
   #buf = Buffer.allocUnsafe(FILL_BYTES);
   #view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
+  /** The buffer as a plain Uint8Array, what records refer to (one kind of array on the hot paths that read them). */
+  #src = new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
   /** The buffer holds the file's bytes [#from, #from + #len). */
   #from = 0;
   #len = 0;
@@ -210,7 +221,6 @@ export class SpillReader {
       this.#fill(offset, size);
       i = 0;
     }
-    const b = this.#buf;
     const v = this.#view;
     const row = v.getFloat64(i + 4, true);
     const t = v.getFloat64(i + 12, true);
@@ -218,26 +228,22 @@ export class SpillReader {
     const idLength = v.getUint32(i + 24, true);
     const problemLength = v.getUint32(i + 28, true);
     const n = v.getUint32(i + 32, true);
-    let p = i + FIXED;
-    const keyBytes = keyLength === NONE ? null : this.#bytes(p, keyLength);
-    if (keyLength !== NONE) p += keyLength;
-    const idBytes = idLength === NONE ? null : this.#bytes(p, idLength);
-    if (idLength !== NONE) p += idLength;
-    const problem = problemLength === NONE ? undefined : b.toString('utf8', p, p + problemLength);
-    if (problemLength !== NONE) p += problemLength;
-    const bytes = this.#bytes(p, n);
     this.#next = offset + size;
-    return new SpilledRecord(row, bytes, keyBytes, Number.isNaN(t) ? undefined : t, idBytes, problem);
-  }
-
-  /**
-   * Bytes of the buffer. Read in order, each fill is a buffer of its own (never refilled), so they are
-   * a view of it, no copy per record (a plain Uint8Array costs less to make than a Buffer's subarray).
-   * Read at random, the reused buffer's bytes are copied.
-   */
-  #bytes(p: number, n: number): Uint8Array {
-    const b = this.#buf;
-    return this.random ? Uint8Array.prototype.slice.call(b, p, p + n) : new Uint8Array(b.buffer, b.byteOffset + p, n);
+    // Read in order, each fill is a buffer of its own (never refilled): the record's ranges are of it.
+    // Read at random, the reused buffer's frame is copied first.
+    let src = this.#src;
+    if (this.random) {
+      src = src.slice(i, i + size);
+      i = 0;
+    }
+    let p = i + FIXED;
+    const keyAt = p;
+    if (keyLength !== NONE) p += keyLength;
+    const idAt = p;
+    if (idLength !== NONE) p += idLength;
+    const problem = problemLength === NONE ? undefined : decoder.decode(src.subarray(p, p + problemLength));
+    if (problemLength !== NONE) p += problemLength;
+    return new SpilledRecord(row, Number.isNaN(t) ? undefined : t, problem, src, p, n, keyAt, keyLength === NONE ? -1 : keyLength, idAt, idLength === NONE ? -1 : idLength);
   }
 
   /** The record after the last one read. */
@@ -249,6 +255,7 @@ export class SpillReader {
     if (!this.random) this.#buf = Buffer.allocUnsafe(Math.max(need * 2, FILL_BYTES));
     else if (need > this.#buf.length) this.#buf = Buffer.allocUnsafe(need * 2);
     this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
+    this.#src = new Uint8Array(this.#buf.buffer, this.#buf.byteOffset, this.#buf.length);
     this.#from = offset;
     this.#len = this.#file.read(this.#buf, this.random ? Math.min(this.#buf.length, Math.max(need, 4096)) : this.#buf.length, offset);
     if (!this.random) this.#file.dropBefore(this.#file.indexOf(offset));

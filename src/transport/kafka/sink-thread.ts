@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { SatError } from '../../core/errors.js';
-import type { OutRecord, RecordSink } from '../types.js';
+import type { RecordSink } from '../types.js';
 import type { KafkaConnection } from './config.js';
 import { KafkaError } from './errors.js';
-import { packRecords } from './packed-records.js';
 import type { Compression } from './sink.js';
 
 export interface SinkThreadData {
@@ -67,7 +66,7 @@ export function kafkaSink(conn: KafkaConnection, topic: string, partitions: numb
           partitions: m.partitions!,
           describe: m.describe!,
           unpacedInFlight: UNPACED_IN_FLIGHT,
-          send: async (batch: OutRecord[]) => Array.from((await call('send', packRecords(batch), batch.length))!),
+          send: async (packed, n) => (await call('send', packed, n))!,
           finish: async () => void (await call('finish')),
           close: async () => {
             try {

@@ -5,7 +5,7 @@ import { endMarkValue, HEADER_END, HEADER_SEND_TIME } from '../types.js';
 import { clientOptions, describeConnection, type KafkaConnection } from './config.js';
 import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { baseOffsets, FastProducer, type PartitionBatch } from './fast-producer.js';
-import { packRecords, viewPacked, type PackedView } from './packed-records.js';
+import { packRecords, viewPacked, type PackedView } from '../packed-records.js';
 import { batchScratch, beginBatch, encodeHeaders, finishBatch, startRecord, type EncodedHeaders } from './record-batch.js';
 import { ensureTopics, partitionCount } from './topics.js';
 import { endOffsets, matchWritten, readPartitionTail } from './written.js';

@@ -1,4 +1,5 @@
-import type { OutRecord, RecordSink } from '../types.js';
+import { viewPacked } from '../packed-records.js';
+import type { RecordSink } from '../types.js';
 import { LogWriter } from './writer.js';
 
 /** The embedded log as a replay sink: appends are synchronous, so acknowledgement is immediate. */
@@ -7,8 +8,16 @@ export function logSink(dir: string, partitions: number): RecordSink {
   return {
     partitions,
     describe: `embedded log ${dir}`,
-    async send(batch: OutRecord[]) {
-      const offsets = batch.map((r) => log.append(r.partition, r.seq, r.sendTime, r.key, r.value));
+    async send(packed, n, firstSeq) {
+      const v = viewPacked(packed, n);
+      const offsets = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const at = v.starts[i];
+        const keyLength = v.keyLengths[i];
+        const key = keyLength < 0 ? null : v.data.subarray(at, at + keyLength);
+        const valueAt = at + Math.max(keyLength, 0);
+        offsets[i] = log.append(v.partitions[i], firstSeq + i, v.times[i], key, v.data.subarray(valueAt, valueAt + v.valueLengths[i]));
+      }
       log.flush();
       return offsets;
     },
