@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../core/crc32.js';
 
 /**
  * One record on the embedded log:
@@ -18,18 +18,27 @@ export interface LogRecord {
   value: Uint8Array;
 }
 
-export function encodeFrame(seq: number, timestamp: number, key: Uint8Array | null, value: Uint8Array): Buffer {
-  const keyLen = key === null ? 0 : key.length;
-  const body = FIXED + keyLen + value.length;
-  const buf = Buffer.allocUnsafe(HEADER + body);
-  buf.writeUInt32LE(body, 0);
-  buf.writeDoubleLE(seq, 8);
-  buf.writeDoubleLE(timestamp, 16);
-  buf.writeInt32LE(key === null ? -1 : key.length, 24);
-  if (key !== null) buf.set(key, 28);
-  buf.set(value, 28 + keyLen);
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER)), 4);
-  return buf;
+/** The bytes a frame of a key and value of these lengths takes (key length -1: none). */
+export const frameBytes = (keyLength: number, valueLength: number): number => HEADER + FIXED + Math.max(keyLength, 0) + valueLength;
+
+/**
+ * Writes one frame into buf at `at` (room for frameBytes of it), its key and value copied from ranges
+ * of larger buffers (key null: none); returns the position after it.
+ */
+export function writeFrame(buf: Buffer, at: number, seq: number, timestamp: number, key: Uint8Array | null, keyAt: number, keyLength: number, value: Uint8Array, valueAt: number, valueLength: number): number {
+  const keyLen = key === null ? 0 : keyLength;
+  buf.writeUInt32LE(FIXED + keyLen + valueLength, at);
+  buf.writeDoubleLE(seq, at + 8);
+  buf.writeDoubleLE(timestamp, at + 16);
+  buf.writeInt32LE(key === null ? -1 : keyLength, at + 24);
+  let p = at + HEADER + FIXED;
+  // Short ranges byte by byte: a set() needs a view of the range first.
+  for (let k = 0; k < keyLen; k++) buf[p++] = key![keyAt + k];
+  if (valueLength > 128) buf.set(value.subarray(valueAt, valueAt + valueLength), p);
+  else for (let k = 0; k < valueLength; k++) buf[p + k] = value[valueAt + k];
+  p += valueLength;
+  buf.writeUInt32LE(crc32(buf, at + HEADER, p), at + 4);
+  return p;
 }
 
 export type Decoded = LogRecord | 'incomplete' | 'corrupt';
@@ -48,7 +57,7 @@ export function decodeFrame(buf: Buffer, at: number, end: number, partition: num
   const body = buf.readUInt32LE(at);
   if (body < FIXED) return 'corrupt';
   if (end - at < HEADER + body) return 'incomplete';
-  if (crc32(buf.subarray(at + HEADER, at + HEADER + body)) !== buf.readUInt32LE(at + 4)) return 'corrupt';
+  if (crc32(buf, at + HEADER, at + HEADER + body) !== buf.readUInt32LE(at + 4)) return 'corrupt';
   const keyLen = buf.readInt32LE(at + 24);
   const valueStart = at + 28 + Math.max(0, keyLen);
   return new Frame(partition, offset, buf.readDoubleLE(at + 8), buf.readDoubleLE(at + 16), buf, at + 28, keyLen, buf.subarray(valueStart, at + HEADER + body));

@@ -14,9 +14,7 @@ export function logSink(dir: string, partitions: number): RecordSink {
       for (let i = 0; i < n; i++) {
         const at = v.starts[i];
         const keyLength = v.keyLengths[i];
-        const key = keyLength < 0 ? null : v.data.subarray(at, at + keyLength);
-        const valueAt = at + Math.max(keyLength, 0);
-        offsets[i] = log.append(v.partitions[i], firstSeq + i, v.times[i], key, v.data.subarray(valueAt, valueAt + v.valueLengths[i]));
+        offsets[i] = log.appendRange(v.partitions[i], firstSeq + i, v.times[i], keyLength < 0 ? null : v.data, at, keyLength, v.data, at + Math.max(keyLength, 0), v.valueLengths[i]);
       }
       log.flush();
       return offsets;

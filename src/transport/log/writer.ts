@@ -2,7 +2,7 @@ import { readJson, UsageError } from '../../core/errors.js';
 import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeFrame, encodeFrame, frameSize } from './frame.js';
+import { decodeFrame, frameBytes, frameSize, writeFrame } from './frame.js';
 
 export interface LogMeta {
   partitions: number;
@@ -19,7 +19,8 @@ export const doneFile = (dir: string) => join(dir, 'DONE');
  */
 export class LogWriter {
   readonly #fds: number[] = [];
-  readonly #pending: Buffer[][] = [];
+  /** Each partition's frames not yet written: written into its buffer as they are appended. */
+  readonly #pending: Buffer[] = [];
   readonly #pendingBytes: number[] = [];
   readonly #offsets: number[] = [];
 
@@ -37,17 +38,26 @@ export class LogWriter {
       const fd = openSync(partitionFile(dir, p), 'a+');
       this.#offsets.push(recover(fd));
       this.#fds.push(fd);
-      this.#pending.push([]);
+      this.#pending.push(Buffer.allocUnsafe(0));
       this.#pendingBytes.push(0);
     }
   }
 
   /** Buffers one record; returns its offset in the partition. */
   append(partition: number, seq: number, timestamp: number, key: Uint8Array | null, value: Uint8Array): number {
-    const frame = encodeFrame(seq, timestamp, key, value);
-    this.#pending[partition].push(frame);
-    this.#pendingBytes[partition] += frame.length;
-    if (this.#pendingBytes[partition] > 1 << 20) this.#flushPartition(partition);
+    return this.appendRange(partition, seq, timestamp, key, 0, key?.length ?? 0, value, 0, value.length);
+  }
+
+  /** Buffers one record whose key and value are ranges of larger buffers (key null: none); returns its offset. */
+  appendRange(partition: number, seq: number, timestamp: number, key: Uint8Array | null, keyAt: number, keyLength: number, value: Uint8Array, valueAt: number, valueLength: number): number {
+    const need = frameBytes(key === null ? -1 : keyLength, valueLength);
+    let at = this.#pendingBytes[partition];
+    if (at + need > this.#pending[partition].length) {
+      if (at > 0) this.#flushPartition(partition);
+      at = 0;
+      if (need > this.#pending[partition].length) this.#pending[partition] = Buffer.allocUnsafe(Math.max(need, 1 << 20));
+    }
+    this.#pendingBytes[partition] = writeFrame(this.#pending[partition], at, seq, timestamp, key, keyAt, keyLength, value, valueAt, valueLength);
     return this.#offsets[partition]++;
   }
 
@@ -56,9 +66,8 @@ export class LogWriter {
   }
 
   #flushPartition(p: number): void {
-    if (this.#pending[p].length === 0) return;
-    writeAll(this.#fds[p], Buffer.concat(this.#pending[p]), partitionFile(this.dir, p));
-    this.#pending[p] = [];
+    if (this.#pendingBytes[p] === 0) return;
+    writeAll(this.#fds[p], this.#pending[p].subarray(0, this.#pendingBytes[p]), partitionFile(this.dir, p));
     this.#pendingBytes[p] = 0;
   }
 
