@@ -67,11 +67,12 @@ export class PackedWriter {
 }
 
 /**
- * Copies src[from, from + length) to dst at `at`; returns the position after it. Short ranges byte by
- * byte: a set() needs a view of the range first, which costs more than copying ~100 bytes.
+ * Copies src[from, from + length) to dst at `at`; returns the position after it. Up to 32 bytes byte
+ * by byte; longer by set() of a view of the range (~50 ns whatever the length; a loop takes ~1.4 ns
+ * a byte, measured on plain Uint8Arrays).
  */
-function copyRange(dst: Uint8Array, at: number, src: Uint8Array, from: number, length: number): number {
-  if (length > 128) dst.set(src.subarray(from, from + length), at);
+export function copyRange(dst: Uint8Array, at: number, src: Uint8Array, from: number, length: number): number {
+  if (length > 32) dst.set(src.subarray(from, from + length), at);
   else for (let k = 0; k < length; k++) dst[at + k] = src[from + k];
   return at + length;
 }
@@ -93,7 +94,7 @@ export interface PackedView {
   keyLengths: Int32Array;
   valueLengths: Int32Array;
   starts: Int32Array;
-  data: Buffer;
+  data: Uint8Array;
 }
 
 export function viewPacked(buf: ArrayBuffer, n: number): PackedView {
@@ -106,5 +107,5 @@ export function viewPacked(buf: ArrayBuffer, n: number): PackedView {
     starts[i] = at;
     at += Math.max(keyLengths[i], 0) + valueLengths[i];
   }
-  return { n, times: new Float64Array(buf, 0, n), partitions: ints.subarray(0, n), keyLengths, valueLengths, starts, data: Buffer.from(buf, n * 20) };
+  return { n, times: new Float64Array(buf, 0, n), partitions: ints.subarray(0, n), keyLengths, valueLengths, starts, data: new Uint8Array(buf, n * 20) };
 }

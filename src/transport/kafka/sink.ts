@@ -5,7 +5,7 @@ import { endMarkValue, HEADER_END, HEADER_SEND_TIME } from '../types.js';
 import { clientOptions, describeConnection, type KafkaConnection } from './config.js';
 import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { baseOffsets, FastProducer, type PartitionBatch } from './fast-producer.js';
-import { packRecords, viewPacked, type PackedView } from '../packed-records.js';
+import { copyRange, packRecords, viewPacked, type PackedView } from '../packed-records.js';
 import { batchScratch, beginBatch, encodeHeaders, finishBatch, startRecord, type EncodedHeaders } from './record-batch.js';
 import { ensureTopics, partitionCount } from './topics.js';
 import { endOffsets, matchWritten, readPartitionTail } from './written.js';
@@ -136,11 +136,9 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
         const at = startRecord(now, keyLength, valueLength, headersOf(u, i));
         const to = batchScratch();
         const s = u.v.starts[i];
-        // Keys are short: copied byte by byte (a copy call costs ~60 ns whatever its length).
-        if (keyLength > 16) u.v.data.copy(to, at.key, s, s + keyLength);
-        else for (let k = 0; k < keyLength; k++) to[at.key + k] = u.v.data[s + k];
-        const vs = s + Math.max(keyLength, 0);
-        if (valueLength > 0) u.v.data.copy(to, at.value, vs, vs + valueLength);
+        const data = u.v.data;
+        if (keyLength > 0) copyRange(to, at.key, data, s, keyLength);
+        if (valueLength > 0) copyRange(to, at.value, data, s + Math.max(keyLength, 0), valueLength);
       }
       const batch = finishBatch({ compression, producerId, producerEpoch, baseSequence: sequences[p] });
       sequences[p] = nextSequence(sequences[p], c);

@@ -61,7 +61,7 @@ function headerText(headers: Map<unknown, unknown>, name: string): string | unde
  * for after the last one found, by its value and send time (a tail may hold other writers' records,
  * e.g. another shard's, in between). Returns the offset found for each, or -1.
  */
-export function matchWritten(sent: { value: Buffer; sendTime: string }[], tail: WrittenRecord[]): number[] {
+export function matchWritten(sent: { value: Uint8Array; sendTime: string }[], tail: WrittenRecord[]): number[] {
   const found = new Array<number>(sent.length).fill(-1);
   let at = 0;
   for (let i = 0; i < sent.length; i++) {

@@ -1,4 +1,5 @@
 import { crc32 } from '../../core/crc32.js';
+import { copyRange } from '../packed-records.js';
 
 /**
  * One record on the embedded log:
@@ -32,11 +33,8 @@ export function writeFrame(buf: Buffer, at: number, seq: number, timestamp: numb
   buf.writeDoubleLE(timestamp, at + 16);
   buf.writeInt32LE(key === null ? -1 : keyLength, at + 24);
   let p = at + HEADER + FIXED;
-  // Short ranges byte by byte: a set() needs a view of the range first.
-  for (let k = 0; k < keyLen; k++) buf[p++] = key![keyAt + k];
-  if (valueLength > 128) buf.set(value.subarray(valueAt, valueAt + valueLength), p);
-  else for (let k = 0; k < valueLength; k++) buf[p + k] = value[valueAt + k];
-  p += valueLength;
+  if (key !== null) p = copyRange(buf, p, key, keyAt, keyLen);
+  p = copyRange(buf, p, value, valueAt, valueLength);
   buf.writeUInt32LE(crc32(buf, at + HEADER, p), at + 4);
   return p;
 }
