@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Outgoing } from '../../src/replay/convert.js';
+import type { Outgoing, SpilledBytes } from '../../src/replay/convert.js';
 import { FaultPlan, type Delivery } from '../../src/replay/faults/plan.js';
 import { scanSource, spilledInput } from '../../src/replay/stream/scan.js';
 import { removeSpill, SpillWriter } from '../../src/replay/stream/spill.js';
@@ -41,7 +41,12 @@ async function streamed(rows: SourceRow[], mix: Parameters<typeof planFaultsV1>[
 }
 
 // The key as sent: its bytes from the spill where there are any (they must be the key's own).
-const shape = (ds: Delivery[]) => ds.map((d) => `${d.item.row}|${d.item.keyBytes ? Buffer.from(d.item.keyBytes).toString() : d.item.key}|${d.item.id}|${d.item.eventTime}|${d.item.problem}|${d.item.payload}|${d.fault}|${d.detail}|${d.payload ? Buffer.from(d.payload).toString('base64') : ''}`);
+const keySent = (o: Outgoing): string | null => {
+  if (o.src === undefined) return o.key;
+  const r = o as Outgoing & SpilledBytes;
+  return r.keyLength < 0 ? null : Buffer.from(r.src.subarray(r.keyAt, r.keyAt + r.keyLength)).toString();
+};
+const shape = (ds: Delivery[]) => ds.map((d) => `${d.item.row}|${keySent(d.item)}|${d.item.id}|${d.item.eventTime}|${d.item.problem}|${d.item.payload}|${d.fault}|${d.detail}|${d.payload ? Buffer.from(d.payload).toString('base64') : ''}`);
 
 describe('replay reads through a spill file, in event-time order', () => {
   it('orders by event time, stably, keeping untimed rows after their predecessor', async () => {
