@@ -25,6 +25,21 @@ describe('embedded log', () => {
     expect(r.isDone()).toBe(true);
   });
 
+  it('keeps records larger than its write buffer whole, between small ones, with keys as ranges of larger buffers', () => {
+    const dir = join(tempDir(), 'log');
+    const w = new LogWriter(dir, 2);
+    const sizes = [10, 3 << 20, 5, 70_000, 1 << 20, 0, 200_000];
+    const text = (i: number, n: number) => String(i).padEnd(n, String.fromCharCode(97 + (i % 26))).slice(0, n);
+    const around = enc.encode('..k..');
+    sizes.forEach((n, i) => w.appendRange(i % 2, i, i, around, 2, 1, enc.encode(`<${text(i, n)}>`), 1, n));
+    w.finish();
+    w.close();
+    const r = new LogReader(dir);
+    const got: string[] = [];
+    for (let rec = r.next(); rec; rec = r.next()) got.push(`${dec.decode(rec.key!)}|${dec.decode(rec.value)}`);
+    expect(got).toEqual(sizes.map((n, i) => `k|${text(i, n)}`));
+  });
+
   it('reads logs of many chunks the same whether the chunks read ahead are ready in time or not, and after a seek', async () => {
     const dir = join(tempDir(), 'log');
     const w = new LogWriter(dir, 3);

@@ -9,6 +9,9 @@ export interface LogMeta {
   created: string;
 }
 
+/** A partition's frames are written out once this many bytes wait (and at every flush). */
+const PENDING_MAX = 1 << 20;
+
 export const partitionFile = (dir: string, p: number) => join(dir, `partition-${p}.log`);
 export const metaFile = (dir: string) => join(dir, 'meta.json');
 export const doneFile = (dir: string) => join(dir, 'DONE');
@@ -52,12 +55,20 @@ export class LogWriter {
   appendRange(partition: number, seq: number, timestamp: number, key: Uint8Array | null, keyAt: number, keyLength: number, value: Uint8Array, valueAt: number, valueLength: number): number {
     const need = frameBytes(key === null ? -1 : keyLength, valueLength);
     let at = this.#pendingBytes[partition];
-    if (at + need > this.#pending[partition].length) {
-      if (at > 0) this.#flushPartition(partition);
-      at = 0;
-      if (need > this.#pending[partition].length) this.#pending[partition] = Buffer.allocUnsafe(Math.max(need, 1 << 20));
+    let buf = this.#pending[partition];
+    if (at + need > buf.length) {
+      // Written out once it holds a MB; until then it grows (a partition that gets few records keeps a small buffer).
+      if (buf.length >= PENDING_MAX) {
+        this.#flushPartition(partition);
+        at = 0;
+      }
+      if (at + need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(at + need, Math.min(PENDING_MAX, buf.length * 2), 1 << 16));
+        buf.copy(grown, 0, 0, at);
+        buf = this.#pending[partition] = grown;
+      }
     }
-    this.#pendingBytes[partition] = writeFrame(this.#pending[partition], at, seq, timestamp, key, keyAt, keyLength, value, valueAt, valueLength);
+    this.#pendingBytes[partition] = writeFrame(buf, at, seq, timestamp, key, keyAt, keyLength, value, valueAt, valueLength);
     return this.#offsets[partition]++;
   }
 
