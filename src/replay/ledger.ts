@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { copyRange } from '../core/bytes.js';
 import { fsError } from '../core/fs-errors.js';
 
 /** One line of the truth ledger: what was sent, where it landed, and the fault it carries. */
@@ -93,14 +94,15 @@ export class LedgerWriter {
     b[at++] = COMMA;
     let fault = this.#faults.get(e.fault);
     if (fault === undefined) this.#faults.set(e.fault, (fault = Buffer.from(e.fault, 'latin1')));
-    at = writeBytes(b, at, fault);
+    at = copyRange(b, at, fault, 0, fault.length);
     b[at++] = COMMA;
     at = writeText(b, at, e.detail, 0, e.detail.length);
     b[at++] = COMMA;
-    if (e.scheduledTime === e.sendTime) at = writeBytes(b, at, this.#time(e.sendTime));
+    const sent = this.#time(e.sendTime);
+    if (e.scheduledTime === e.sendTime) at = copyRange(b, at, sent, 0, sent.length);
     else at += b.write(e.scheduledTime.toFixed(3), at, 'latin1');
     b[at++] = COMMA;
-    at = writeBytes(b, at, this.#time(e.sendTime));
+    at = copyRange(b, at, sent, 0, sent.length);
     b[at++] = NEWLINE;
     this.#at = at;
   }
@@ -169,11 +171,6 @@ function writeDigits(b: Buffer, at: number, v: number): number {
   return end;
 }
 
-/** Short bytes, copied one by one (cheaper than a copy call for a few bytes). */
-function writeBytes(b: Buffer, at: number, x: Uint8Array): number {
-  for (let i = 0; i < x.length; i++) b[at++] = x[i];
-  return at;
-}
 
 /** A text field: empty for null, else quoted with its quotes doubled (bytes: t[from, from + length)). */
 function writeText(b: Buffer, at: number, t: string | Uint8Array | null, from: number, length: number): number {

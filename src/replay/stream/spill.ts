@@ -124,11 +124,8 @@ class SpilledRecord implements Outgoing, SpilledBytes {
     readonly idAt: number,
     readonly idLength: number,
   ) {}
-  get bytes(): Uint8Array {
-    return this.src.subarray(this.at, this.at + this.length);
-  }
   get payload(): string {
-    return (this.#payload ??= decoder.decode(this.bytes));
+    return (this.#payload ??= decoder.decode(this.src.subarray(this.at, this.at + this.length)));
   }
   get key(): string | null {
     if (this.#key === undefined) this.#key = this.keyLength < 0 ? null : decoder.decode(this.src.subarray(this.keyAt, this.keyAt + this.keyLength));

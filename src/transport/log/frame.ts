@@ -1,5 +1,5 @@
 import { crc32 } from '../../core/crc32.js';
-import { copyRange } from '../packed-records.js';
+import { copyRange } from '../../core/bytes.js';
 
 /**
  * One record on the embedded log:
