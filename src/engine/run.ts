@@ -13,6 +13,7 @@ import { openScorer, type ScoringOptions } from './join/open.js';
 import { loadCountries, pivotLines, ReportBuilder, topUserLines } from './reports.js';
 import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
+import { ThreadWriter } from './checkpoint/writer.js';
 import { createProcessor } from './process.js';
 import { Task } from './task.js';
 import { LogSource } from './log/source.js';
@@ -62,7 +63,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const reader = new LogReader(p.log);
   const log = o.log ?? (() => undefined);
   // Resume from the newest good checkpoint unless told to start afresh.
-  const cps = new RunCheckpoints(p.checkpoints);
+  const cps = new RunCheckpoints(p.checkpoints, new ThreadWriter());
   if (o.fresh) cps.clear();
   const found = o.fresh ? { corrupt: [] as string[] } : cps.latest();
   const cp = found.checkpoint;
@@ -90,29 +91,36 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const task = (files.task = new Task(-1, op, files.outputs, processor));
   const source = new LogSource(reader, task, { dir: o.dir, follow: o.follow, idleTimeoutMs: o.idleTimeoutMs });
   const driver = new Driver(source, files, { signal: o.signal, records: cp?.records, metrics: o.metrics, resultLatency, scoring: scorer && (() => files.tally) });
-  const d = await driver.run();
-  // An interruption is not the end of the stream: nothing fires early, and a checkpoint of exactly
-  // this point lets the next start resume where this one stopped.
-  const interrupted = d.stop === 'interrupted' || source.writerGone;
-  if (interrupted) await files.commit(d.records);
-  reader.close();
-  if (!interrupted) task.end();
-  else task.emit();
-  await files.close();
-  const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: d.records, valid: files.validCount, corrupted: files.corrupted!.count, malformed: files.deadLetters.count });
-  const summary: RunSummary = {
-    ...driver.figures(o.scenario.name, d, { ...op.stats }, processor.deadLetterKinds, scorer && { ...files.tally, online: scorer.online?.stats }),
-    reconciliation,
-    resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
-    corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
-    interrupted: interrupted || undefined,
-    writerGone: source.writerGone || undefined,
-  };
-  writeJsonAtomic(p.run, summary);
-  // Finished and written: a later run starts afresh rather than resuming.
-  if (!interrupted) cps.clear();
-  driver.latency.save(p.runLatency);
-  return summary;
+  try {
+    const d = await driver.run();
+    // An interruption is not the end of the stream: nothing fires early, and a checkpoint of exactly
+    // this point lets the next start resume where this one stopped.
+    const interrupted = d.stop === 'interrupted' || source.writerGone;
+    if (interrupted) await files.commit(d.records);
+    reader.close();
+    if (!interrupted) task.end();
+    else task.emit();
+    await files.close();
+    // Every checkpoint on disk (a write that failed is raised here, before the summary says done).
+    await cps.flush();
+    const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: d.records, valid: files.validCount, corrupted: files.corrupted!.count, malformed: files.deadLetters.count });
+    const summary: RunSummary = {
+      ...driver.figures(o.scenario.name, d, { ...op.stats }, processor.deadLetterKinds, scorer && { ...files.tally, online: scorer.online?.stats }),
+      reconciliation,
+      resumedFrom: cp ? { checkpoint: basename(found.file!), records: cp.records } : undefined,
+      corruptCheckpoints: found.corrupt.length ? found.corrupt : undefined,
+      interrupted: interrupted || undefined,
+      writerGone: source.writerGone || undefined,
+    };
+    writeJsonAtomic(p.run, summary);
+    // Finished and written: a later run starts afresh rather than resuming.
+    if (!interrupted) cps.clear();
+    driver.latency.save(p.runLatency);
+    return summary;
+  } finally {
+    // A run failing (a full disk, a bad answer) leaves no checkpoint half-written behind it.
+    await cps.settle();
+  }
 }
 
 export interface Reconciliation {

@@ -17,7 +17,7 @@ function feed(op: WindowOperator, from: number, to: number): void {
 }
 
 describe('run checkpoints: a full snapshot, then changelogs', () => {
-  it('writes full first, changelogs after; resuming composes the chain, and a corrupt file ends it before itself', () => {
+  it('writes full first, changelogs after; resuming composes the chain, and a corrupt file ends it before itself', async () => {
     const dir = tempDir('sat-cps-');
     const cps = new RunCheckpoints(dir);
     const op = new WindowOperator(s);
@@ -26,7 +26,7 @@ describe('run checkpoints: a full snapshot, then changelogs', () => {
     const at = [0, 400, 410, 420, 430, 440, 450];
     for (let c = 0; c < 6; c++) {
       feed(op, at[c], at[c + 1]);
-      cps.write(state(at[c + 1]), op);
+      await cps.write(state(at[c + 1]), op);
       // What the operator holds now (a copy through a snapshot; it resets the change tracking at this same point).
       states.push(JSON.stringify(op.snapshot()));
     }
@@ -100,5 +100,44 @@ describe('checkpoints of an older sat (window state in another layout)', () => {
     const found = new RunCheckpoints(dir).latest();
     expect(found.checkpoint).toBeUndefined();
     expect(found.corrupt).toEqual(['cp-000000000000.json']);
+  });
+});
+
+describe('the checkpoint writer thread (the embedded run writes its checkpoints on it)', () => {
+  // The thread runs compiled code: the build's (npm test builds first).
+  const built = '../../dist/engine/checkpoint/writer.js';
+  const load = async () => (await import(built)) as typeof import('../../src/engine/checkpoint/writer.js');
+
+  it('writes the chain as the inline writer does, each durable before the next starts; resuming reads it back', async () => {
+    const { ThreadWriter } = await load();
+    const dir = tempDir('sat-cpt-');
+    const cps = new RunCheckpoints(dir, new ThreadWriter());
+    const op = new WindowOperator(s);
+    const at = [0, 400, 410, 420];
+    const states: string[] = [];
+    for (let c = 0; c < 3; c++) {
+      feed(op, at[c], at[c + 1]);
+      await cps.write(state(at[c + 1]), op);
+      states.push(JSON.stringify(op.snapshot()));
+    }
+    await cps.flush();
+    expect(readdirSync(dir).sort()).toEqual(['cp-000000000000.json', 'cp-000000000001.json', 'cp-000000000002.json']);
+    const back = new RunCheckpoints(dir).latest();
+    expect(back.corrupt).toEqual([]);
+    expect(back.checkpoint!.records).toBe(420);
+    expect(JSON.stringify(WindowOperator.restore(s, back.checkpoint!.operator, {}, back.checkpoint!.changes).snapshot())).toBe(states[2]);
+  });
+
+  it('a write that fails is raised by the next call, naming the file (exit 3), and leaves no temporary file', async () => {
+    const { ThreadWriter } = await load();
+    const dir = tempDir('sat-cpt-');
+    const w = new ThreadWriter();
+    const file = join(dir, 'gone', 'cp-000000000000.json');
+    await w.write(file, { records: 1 });
+    await expect(w.flush()).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^writing .*gone\/cp-000000000000\.json.*: no such file or directory \(ENOENT\)$/) });
+    // Raised once; the writer goes on.
+    await w.write(join(dir, 'cp-000000000001.json'), { records: 1 });
+    await w.flush();
+    expect(readdirSync(dir).sort()).toEqual(['cp-000000000001.json']);
   });
 });

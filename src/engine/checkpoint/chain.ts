@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { OperatorChanges, OperatorSnapshot } from '../operator.js';
-import { readCheckpointFile, writeCheckpointFile } from './file.js';
+import { bodyBytes, encodeCheckpoint, readCheckpointFile, writeCheckpointParts } from './file.js';
 
 /** What a checkpoint file holds beside the caller's state: all window state, or what changed since its base. */
 export interface ChainFields {
@@ -84,12 +84,24 @@ export class CheckpointChain<S extends object> {
 
   /** Writes file n: the state with all window state, or only what changed since the last write. */
   write(n: number, state: S, op: Checkpointable): string {
+    const { file, body } = this.take(n, state, op);
+    writeCheckpointParts(file, encodeCheckpoint(body));
+    return file;
+  }
+
+  /**
+   * File n's body as of now (all window state, or what changed since the last one), for a writer to
+   * put on disk (checkpoint/writer.ts); the chain counts it as written. Its columns are copies of the
+   * state (snapshot() and changes() build them), so the writer may take them.
+   */
+  take(n: number, state: S, op: Checkpointable): { file: string; body: S & ChainFields } {
     mkdirSync(this.dir, { recursive: true });
     const file = this.file(n);
     const full = this.#last === undefined || this.#deltas >= MAX_DELTAS || this.#deltaBytes > this.#fullBytes;
-    const bytes = full
-      ? writeCheckpointFile(file, { ...state, version: 1, kind: 'full', operator: op.snapshot() } satisfies S & ChainFields)
-      : writeCheckpointFile(file, { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() } satisfies S & ChainFields);
+    const body: S & ChainFields = full
+      ? { ...state, version: 1, kind: 'full', operator: op.snapshot() }
+      : { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() };
+    const bytes = bodyBytes(body);
     if (full) {
       this.#full = n;
       this.#fullBytes = bytes;
@@ -100,7 +112,7 @@ export class CheckpointChain<S extends object> {
       this.#deltas++;
     }
     this.#last = n;
-    return file;
+    return { file, body };
   }
 
   /** The newest file's body alone (its state; no chain composed), or undefined when missing or corrupt. */

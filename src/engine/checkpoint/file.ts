@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAll } from '../../core/fs-errors.js';
+import { encodeStrings, isStringList } from './strings.js';
 
 /**
  * The one checkpoint file format of both transports: a header line with the SHA-256 of the rest and
@@ -14,7 +15,7 @@ import { writeAll } from '../../core/fs-errors.js';
 const HEADER_V3 = 'sat-checkpoint 3 sha256=';
 const HEADER_V2 = 'sat-checkpoint 2 sha256=';
 
-type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
+export type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
 const KINDS = { f64: Float64Array, u32: Uint32Array, i32: Int32Array, u8: Uint8Array } as const;
 type Kind = keyof typeof KINDS;
 interface BinRef {
@@ -40,6 +41,7 @@ function lift(x: unknown, blocks: Column[], at: { bytes: number }): unknown {
     return ref;
   }
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return x;
+  if (isStringList(x)) return lift(encodeStrings(x.$strings), blocks, at);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(x)) out[k] = lift(v, blocks, at);
   return out;
@@ -61,11 +63,56 @@ function lower(x: unknown, bin: Buffer): unknown {
   return o;
 }
 
+/** A body lifted for the file: its JSON (typed arrays and string lists swapped for references) and the blocks. */
+export interface LiftedCheckpoint {
+  json: string;
+  blocks: Column[];
+}
+
+export function liftCheckpoint(body: unknown): LiftedCheckpoint {
+  const blocks: Column[] = [];
+  return { json: JSON.stringify(lift(body, blocks, { bytes: 0 })), blocks };
+}
+
+/**
+ * The buffers of a body's typed arrays that own them whole (found where lift() finds them): a
+ * checkpoint body's columns are its own copies, so a writer thread can take them without a copy.
+ */
+export function ownedBuffers(x: unknown, into: ArrayBuffer[] = []): ArrayBuffer[] {
+  if (ArrayBuffer.isView(x)) {
+    if (x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && x.buffer instanceof ArrayBuffer && !into.includes(x.buffer)) into.push(x.buffer);
+    return into;
+  }
+  if (x === null || typeof x !== 'object' || Array.isArray(x) || isStringList(x)) return into;
+  for (const v of Object.values(x)) ownedBuffers(v, into);
+  return into;
+}
+
+/**
+ * About the file's bytes, without encoding it: what the chain weighs full checkpoints against
+ * changelogs by (typed arrays and string lists; the small JSON around them is left out).
+ */
+export function bodyBytes(x: unknown): number {
+  if (ArrayBuffer.isView(x)) return x.byteLength;
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return 0;
+  if (isStringList(x)) {
+    // From the first strings' lengths: reading every string here would cost what handing them over saves.
+    const ss = x.$strings;
+    const m = Math.min(ss.length, 64);
+    let sample = 0;
+    for (let i = 0; i < m; i++) sample += ss[i].length;
+    return ss.length * 4 + (m === 0 ? 0 : Math.round((sample / m) * ss.length));
+  }
+  let n = 0;
+  for (const v of Object.values(x)) n += bodyBytes(v);
+  return n;
+}
+
 /** A body in the file format: the header line, the JSON, the blocks (written one after another). */
 export function encodeCheckpoint(body: unknown): Buffer[] {
-  const blocks: Column[] = [];
-  const json = Buffer.from(JSON.stringify(lift(body, blocks, { bytes: 0 })));
-  const parts = [json, ...blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))];
+  const c = liftCheckpoint(body);
+  const json = Buffer.from(c.json);
+  const parts = [json, ...c.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))];
   const hash = createHash('sha256');
   for (const p of parts) hash.update(p);
   return [Buffer.from(`${HEADER_V3}${hash.digest('hex')} json=${json.length}\n`), ...parts];
@@ -73,7 +120,11 @@ export function encodeCheckpoint(body: unknown): Buffer[] {
 
 /** Writes the file whole or not at all; returns its size in bytes. */
 export function writeCheckpointFile(file: string, body: unknown): number {
-  const parts = encodeCheckpoint(body);
+  return writeCheckpointParts(file, encodeCheckpoint(body));
+}
+
+/** Writes a framed checkpoint to a temporary file, fsyncs, renames it over `file`, fsyncs the directory. */
+export function writeCheckpointParts(file: string, parts: Buffer[]): number {
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {

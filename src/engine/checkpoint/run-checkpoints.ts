@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import type { LogPosition } from '../../transport/log/reader.js';
 import type { InFlight } from '../join/scorer.js';
 import type { SinkState } from '../sinks.js';
+import { inlineWriter, type CheckpointWriter } from './writer.js';
 import { CheckpointChain, type ChainFields, type Checkpointable, type Resumed } from './chain.js';
 
 /** Everything `sat run` on the embedded log needs to continue exactly where it stood, but the window state. */
@@ -34,23 +35,52 @@ export class RunCheckpoints {
   #next = 0;
   /** Full checkpoints this run wrote: the one before the last marks what may be deleted. */
   readonly #fulls: number[] = [];
+  #prunedBelow: number | undefined;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    readonly writer: CheckpointWriter = inlineWriter,
+  ) {
     this.#chain = new CheckpointChain<RunState>(dir, 'cp-');
     const last = this.#chain.numbers().pop();
     if (last !== undefined) this.#next = last + 1;
   }
 
-  /** Writes the run's state with all window state or only what changed; returns the file. */
-  write(state: RunState, op: Checkpointable): string {
+  /**
+   * Takes the run's state with all window state or only what changed, now, and hands it to the
+   * writer; resolves once the previous checkpoint is durable and this one is under way. Returns the file.
+   */
+  async write(state: RunState, op: Checkpointable): Promise<string> {
     const n = this.#next++;
-    const file = this.#chain.write(n, state, op);
-    if (this.#chain.fullAt === n) {
-      this.#fulls.push(n);
-      // Keep this chain and the one before it.
-      if (this.#fulls.length >= 2) this.#chain.pruneBelow(this.#fulls[this.#fulls.length - 2]);
-    }
+    const { file, body } = this.#chain.take(n, state, op);
+    await this.writer.write(file, body);
+    // The previous write is durable now: a chain it made obsolete can go.
+    this.#prune();
+    if (this.#chain.fullAt === n) this.#fulls.push(n);
     return file;
+  }
+
+  /** Every checkpoint so far durable (a write that failed is raised here). */
+  async flush(): Promise<void> {
+    await this.writer.flush();
+    this.#prune();
+  }
+
+  /** Waits for a write under way, whatever its outcome: nothing half-written is left when the run fails. */
+  settle(): Promise<void> {
+    return this.writer.settle();
+  }
+
+  /**
+   * Keeps the chains of the last two full checkpoints handed over before the write in flight (all
+   * durable, called once the writes before it are) and what follows; deletes the files before them.
+   */
+  #prune(): void {
+    const fulls = this.#fulls;
+    const below = fulls.length >= 2 ? fulls[fulls.length - 2] : undefined;
+    if (below === undefined || below === this.#prunedBelow) return;
+    this.#chain.pruneBelow(below);
+    this.#prunedBelow = below;
   }
 
   /** The newest chain whose files check out, and the names of the files that did not. */

@@ -115,7 +115,7 @@ export class FileOutputs implements Committer {
     if (this.corrupted) sinks.corrupted = this.corrupted.state();
     // The parts up to these lengths are in place before the checkpoint that names the lengths.
     await this.partitioned?.commit(exportLengths(sinks));
-    this.store.write(
+    await this.store.write(
       { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() },
       this.task!.op,
     );

@@ -1,11 +1,12 @@
-import { decodeStrings, encodeStrings, type StringColumn } from '../checkpoint/strings.js';
+import { decodeStrings, stringList, type StringColumn, type StringList } from '../checkpoint/strings.js';
 import { insertSorted } from './panes.js';
 
 /** Ids held until the watermark reaches their close, as columns: count[i] ids (in order) close at close[i]. */
 export interface DedupColumns {
   close: Float64Array;
   count: Uint32Array;
-  ids: StringColumn;
+  /** A list when taken, the encoded column when read back from a file. */
+  ids: StringColumn | StringList;
 }
 
 /**
@@ -73,7 +74,7 @@ export class DedupStore {
       }
       this.#saved.set(close, held.length);
     }
-    return { close: Float64Array.from(closes), count: Uint32Array.from(counts), ids: encodeStrings(ids) };
+    return { close: Float64Array.from(closes), count: Uint32Array.from(counts), ids: stringList(ids) };
   }
 
   /** Adds entries (a snapshot's, then each changelog's in order). */

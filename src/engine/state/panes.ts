@@ -1,5 +1,5 @@
 import type { AggregationPlan } from '../aggregations/index.js';
-import { decodeStrings, encodeStrings, type StringColumn } from '../checkpoint/strings.js';
+import { decodeStrings, stringList, type StringColumn, type StringList } from '../checkpoint/strings.js';
 import { KeyIds } from './key-ids.js';
 
 /** Panes as columns: what a snapshot or a changelog of the window state holds (binary in a checkpoint). */
@@ -7,7 +7,8 @@ export interface PaneColumns {
   /** Slots and sets per pane: a checkpoint made for other aggregations is refused. */
   width: number;
   setCount: number;
-  keys: StringColumn;
+  /** A list when taken, the encoded column when read back from a file. */
+  keys: StringColumn | StringList;
   /** Per pane: its bucket's start, its key (an index into keys), its slots (width each). */
   bucket: Float64Array;
   key: Uint32Array;
@@ -290,9 +291,16 @@ export class PaneStore {
   changes(): PaneColumns {
     const bs: Bucket[] = [];
     const rs: number[] = [];
+    let checked: Bucket | undefined;
+    let held = false;
     for (let i = 0; i < this.#dirtyBuckets.length; i++) {
       const b = this.#dirtyBuckets[i];
-      if (this.#buckets.get(b.start) !== b) continue; // fired and dropped since
+      // Dirty rows come in runs of one bucket: look each up once per run.
+      if (b !== checked) {
+        checked = b;
+        held = this.#buckets.get(b.start) === b;
+      }
+      if (!held) continue; // fired and dropped since
       bs.push(b);
       rs.push(this.#dirtyRows[i]);
     }
@@ -312,24 +320,30 @@ export class PaneStore {
     const key = new Uint32Array(n);
     const values = new Float64Array(n * w);
     const sets: number[][][] | undefined = this.#withSets ? [] : undefined;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n; ) {
+      // A run of consecutive rows of one bucket (a whole bucket in a snapshot) is copied at once.
       const b = bs[i];
-      const r = rs[i];
-      const id = b.keyOf[r];
-      let k = local[id];
-      if (k < 0) {
-        k = local[id] = keys.length;
-        ids.push(id);
-        keys.push(this.#keys.name(id));
-      }
-      bucket[i] = b.start;
-      key[i] = k;
+      const r0 = rs[i];
+      let end = i + 1;
+      while (end < n && bs[end] === b && rs[end] === r0 + (end - i)) end++;
       const from = b.vals;
-      for (let j = 0, src = r * w, dst = i * w; j < w; j++) values[dst + j] = from[src + j];
-      if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
+      if (end - i > 4) values.set(from.subarray(r0 * w, (r0 + end - i) * w), i * w);
+      else for (let j = 0, src = r0 * w, dst = i * w, m = (end - i) * w; j < m; j++) values[dst + j] = from[src + j];
+      for (let r = r0; i < end; i++, r++) {
+        const id = b.keyOf[r];
+        let k = local[id];
+        if (k < 0) {
+          k = local[id] = keys.length;
+          ids.push(id);
+          keys.push(this.#keys.name(id));
+        }
+        bucket[i] = b.start;
+        key[i] = k;
+        if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
+      }
     }
     for (let i = 0; i < ids.length; i++) local[ids[i]] = -1;
-    return { width: w, setCount: this.plan.setCount, keys: encodeStrings(keys), bucket, key, values, ...(sets ? { sets } : {}) };
+    return { width: w, setCount: this.plan.setCount, keys: stringList(keys), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
   /** Puts the panes of a snapshot or changelog in (a changelog's replace what is held). */
