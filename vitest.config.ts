@@ -12,6 +12,7 @@ const UNIT = [
   'test/differential/**/*.test.ts',
   'test/engine/operator.test.ts',
   'test/engine/score.test.ts',
+  'test/engine/string-table.test.ts',
   'test/replay/faults.test.ts',
   'test/sources/**/*.test.ts',
   'test/transport/log.test.ts',

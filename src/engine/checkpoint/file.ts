@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeAll } from '../../core/fs-errors.js';
-import { encodeStrings, isStringList } from './strings.js';
 
 /**
  * The one checkpoint file format of both transports: a header line with the SHA-256 of the rest and
@@ -41,7 +40,6 @@ function lift(x: unknown, blocks: Column[], at: { bytes: number }): unknown {
     return ref;
   }
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return x;
-  if (isStringList(x)) return lift(encodeStrings(x.$strings), blocks, at);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(x)) out[k] = lift(v, blocks, at);
   return out;
@@ -83,26 +81,18 @@ export function ownedBuffers(x: unknown, into: ArrayBuffer[] = []): ArrayBuffer[
     if (x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && x.buffer instanceof ArrayBuffer && !into.includes(x.buffer)) into.push(x.buffer);
     return into;
   }
-  if (x === null || typeof x !== 'object' || Array.isArray(x) || isStringList(x)) return into;
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return into;
   for (const v of Object.values(x)) ownedBuffers(v, into);
   return into;
 }
 
 /**
  * About the file's bytes, without encoding it: what the chain weighs full checkpoints against
- * changelogs by (typed arrays and string lists; the small JSON around them is left out).
+ * changelogs by (its typed arrays; the small JSON around them is left out).
  */
 export function bodyBytes(x: unknown): number {
   if (ArrayBuffer.isView(x)) return x.byteLength;
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return 0;
-  if (isStringList(x)) {
-    // From the first strings' lengths: reading every string here would cost what handing them over saves.
-    const ss = x.$strings;
-    const m = Math.min(ss.length, 64);
-    let sample = 0;
-    for (let i = 0; i < m; i++) sample += ss[i].length;
-    return ss.length * 4 + (m === 0 ? 0 : Math.round((sample / m) * ss.length));
-  }
   let n = 0;
   for (const v of Object.values(x)) n += bodyBytes(v);
   return n;

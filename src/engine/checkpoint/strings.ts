@@ -7,21 +7,6 @@ export interface StringColumn {
   ends: Uint32Array;
 }
 
-/**
- * Strings as a state snapshot hands them over: encoded into a StringColumn only where the checkpoint
- * file is written (checkpoint/file.ts lifts them), which may be another thread. Reading a file gives
- * the StringColumn back; a snapshot used in memory stays a list.
- */
-export interface StringList {
-  $strings: string[];
-}
-
-export const stringList = (ss: string[]): StringList => ({ $strings: ss });
-
-export function isStringList(x: object): x is StringList {
-  return Array.isArray((x as StringList).$strings);
-}
-
 export function encodeStrings(ss: readonly string[]): StringColumn {
   const ends = new Uint32Array(ss.length);
   // Keys and ids are mostly ASCII: one join and one encoding, then a byte is a character (half the
@@ -44,8 +29,7 @@ export function encodeStrings(ss: readonly string[]): StringColumn {
   return { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, total), ends };
 }
 
-export function decodeStrings(c: StringColumn | StringList): string[] {
-  if (isStringList(c)) return c.$strings;
+export function decodeStrings(c: StringColumn): string[] {
   const buf = Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength);
   const out = new Array<string>(c.ends.length);
   const whole = buf.toString('utf8');

@@ -1,5 +1,5 @@
 import type { AggregationPlan } from '../aggregations/index.js';
-import { decodeStrings, stringList, type StringColumn, type StringList } from '../checkpoint/strings.js';
+import { decodeStrings, type StringColumn } from '../checkpoint/strings.js';
 import { KeyIds } from './key-ids.js';
 
 /** Panes as columns: what a snapshot or a changelog of the window state holds (binary in a checkpoint). */
@@ -7,8 +7,7 @@ export interface PaneColumns {
   /** Slots and sets per pane: a checkpoint made for other aggregations is refused. */
   width: number;
   setCount: number;
-  /** A list when taken, the encoded column when read back from a file. */
-  keys: StringColumn | StringList;
+  keys: StringColumn;
   /** Per pane: its bucket's start, its key (an index into keys), its slots (width each). */
   bucket: Float64Array;
   key: Uint32Array;
@@ -311,8 +310,7 @@ export class PaneStore {
   #columns(bs: Bucket[], rs: number[]): PaneColumns {
     const w = this.#width;
     const n = bs.length;
-    const keys: string[] = [];
-    // Per key id, its index in `keys` (-1: not yet): the merge scratch, left all -1 again after.
+    // Per key id, its index in `ids` (-1: not yet): the merge scratch, left all -1 again after.
     if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
     const local = this.#slot;
     const ids: number[] = [];
@@ -333,9 +331,8 @@ export class PaneStore {
         const id = b.keyOf[r];
         let k = local[id];
         if (k < 0) {
-          k = local[id] = keys.length;
+          k = local[id] = ids.length;
           ids.push(id);
-          keys.push(this.#keys.name(id));
         }
         bucket[i] = b.start;
         key[i] = k;
@@ -343,7 +340,7 @@ export class PaneStore {
       }
     }
     for (let i = 0; i < ids.length; i++) local[ids[i]] = -1;
-    return { width: w, setCount: this.plan.setCount, keys: stringList(keys), bucket, key, values, ...(sets ? { sets } : {}) };
+    return { width: w, setCount: this.plan.setCount, keys: this.#keys.column(ids), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
   /** Puts the panes of a snapshot or changelog in (a changelog's replace what is held). */

@@ -1,0 +1,111 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeStrings, encodeStrings } from '../../src/engine/checkpoint/strings.js';
+import { DedupStore } from '../../src/engine/state/dedup.js';
+import { StringTable } from '../../src/engine/state/string-table.js';
+
+// Few distinct characters and short strings, so the same strings come back often; some not ASCII.
+const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', '€', '𝄞', '|'), maxLength: 6 });
+const op = fc.oneof(
+  fc.record({ add: text }),
+  fc.record({ find: text }),
+  fc.record({ remove: fc.nat() }),
+  fc.record({ addBytes: text }),
+);
+
+describe('StringTable: a set of strings as UTF-8 bytes behind an open-addressing table', () => {
+  it('answers as a Map<string, entry> does, through adds, removals (backward shifts), reuse of entries and compaction', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 600 }), (ops) => {
+        const t = new StringTable();
+        const model = new Map<string, number>();
+        for (const o of ops) {
+          if ('add' in o) {
+            const e = t.add(o.add);
+            if (model.has(o.add)) expect(e).toBe(model.get(o.add));
+            else {
+              expect([...model.values()]).not.toContain(e);
+              model.set(o.add, e);
+            }
+          } else if ('addBytes' in o) {
+            const bytes = Buffer.concat([Buffer.from('xx'), Buffer.from(o.addBytes), Buffer.from('y')]);
+            const e = t.addBytes(bytes, 2, bytes.length - 1);
+            if (model.has(o.addBytes)) expect(e).toBe(model.get(o.addBytes));
+            else model.set(o.addBytes, e);
+          } else if ('find' in o) {
+            expect(t.find(o.find)).toBe(model.get(o.find) ?? -1);
+          } else if (model.size > 0) {
+            const [s, e] = [...model][o.remove % model.size];
+            t.remove(e);
+            model.delete(s);
+          }
+          expect(t.size).toBe(model.size);
+        }
+        for (const [s, e] of model) {
+          expect(t.find(s)).toBe(e);
+          expect(t.text(e)).toBe(s);
+        }
+        const entries = [...model.values()];
+        const col = t.column(entries);
+        expect(decodeStrings(col)).toEqual([...model.keys()]);
+        expect(Buffer.from(col.bytes)).toEqual(Buffer.from(encodeStrings([...model.keys()]).bytes));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds a million ids, with many removed and added again (compaction and growth), and finds each', () => {
+    const t = new StringTable();
+    const entry = new Map<string, number>();
+    for (let i = 0; i < 1_000_000; i++) entry.set(`R${i.toString(36).padStart(12, '0')}`, t.add(`R${i.toString(36).padStart(12, '0')}`));
+    for (let i = 0; i < 1_000_000; i += 2) t.remove(entry.get(`R${i.toString(36).padStart(12, '0')}`)!);
+    for (let i = 0; i < 1_000_000; i += 4) entry.set(`R${i.toString(36).padStart(12, '0')}`, t.add(`R${i.toString(36).padStart(12, '0')}`));
+    expect(t.size).toBe(750_000);
+    for (let i = 0; i < 1_000_000; i++) {
+      const s = `R${i.toString(36).padStart(12, '0')}`;
+      expect(t.find(s)).toBe(i % 2 === 1 || i % 4 === 0 ? entry.get(s) : -1);
+    }
+  });
+});
+
+describe('DedupStore on the table', () => {
+  it('holds ids until the watermark passes their close, as a Set with close times does; snapshot + changelogs load back to the same', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ id: fc.integer({ min: 0, max: 40 }), close: fc.integer({ min: 0, max: 20 }), wm: fc.integer({ min: -1, max: 20 }), cut: fc.boolean() }), { maxLength: 300 }),
+        (steps) => {
+          const d = new DedupStore();
+          const held = new Map<string, number>();
+          let restored = new DedupStore();
+          restored.load(d.snapshot());
+          let watermark = -1;
+          for (const s of steps) {
+            const id = `id${s.id}é`;
+            expect(d.has(id)).toBe(held.has(id));
+            // As the operator does: an id is held (once) when has() says it is not, at a close after the watermark.
+            if (!held.has(id) && s.close > watermark) {
+              d.hold(id, s.close);
+              held.set(id, s.close);
+            }
+            if (s.wm > watermark) {
+              watermark = s.wm;
+              d.drain(watermark);
+              for (const [k, c] of held) if (c <= watermark) held.delete(k);
+            }
+            if (s.cut) {
+              // Every few steps a changelog onto the restored copy, sometimes a whole new snapshot.
+              if (s.id % 5 === 0) {
+                restored = new DedupStore();
+                restored.load(d.snapshot());
+              } else restored.load(d.changes());
+              restored.drain(watermark);
+              for (let i = 0; i <= 40; i++) expect(restored.has(`id${i}é`)).toBe(held.has(`id${i}é`));
+            }
+          }
+          expect(d.size).toBe(held.size);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
