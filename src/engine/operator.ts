@@ -247,6 +247,7 @@ export class WindowOperator {
     }
     // Windows that closed with no state never fire; a record arriving later must not reopen them.
     if (Number.isFinite(watermark)) {
+      this.#panes.sealThrough(watermark - slide);
       const firstOpen = (Math.floor((watermark - size - this.#lateness) / slide) + 1) * slide;
       if (firstOpen > this.#fireFrom) this.#fireFrom = firstOpen;
     }

@@ -24,12 +24,6 @@ export class DedupStore {
   readonly #order: number[] = [];
   /** How many ids of each close time the last snapshot or changelog already holds. */
   readonly #saved = new Map<number, number>();
-  /**
-   * Per entry, the close it is held until. A restore can meet an id twice (in a snapshot under a
-   * close since drained, then in a changelog held again under a later one): the later wins, and the
-   * earlier list's reference is skipped when it drains.
-   */
-  #closeOf = new Float64Array(256);
 
   has(id: string): boolean {
     return this.#ids.find(id) >= 0;
@@ -37,17 +31,7 @@ export class DedupStore {
 
   /** Holds an id (not held yet: has() said so) until the watermark reaches `close`. */
   hold(id: string, close: number): void {
-    this.#keep(this.#ids.add(id), close);
-  }
-
-  #keep(e: number, close: number): void {
-    if (e >= this.#closeOf.length) {
-      const grown = new Float64Array(Math.max(e + 1, this.#closeOf.length * 2));
-      grown.set(this.#closeOf);
-      this.#closeOf = grown;
-    }
-    this.#closeOf[e] = close;
-    this.#list(close).push(e);
+    this.#list(close).push(this.#ids.add(id));
   }
 
   get size(): number {
@@ -68,12 +52,7 @@ export class DedupStore {
     const order = this.#order;
     let n = 0;
     while (n < order.length && order[n] <= watermark) {
-      const close = order[n];
-      for (const e of this.#byClose.get(close)!) {
-        if (this.#closeOf[e] !== close) continue; // held again under a later close (a restore's)
-        this.#closeOf[e] = NaN;
-        this.#ids.remove(e);
-      }
+      for (const e of this.#byClose.get(order[n])!) this.#ids.remove(e);
       this.#byClose.delete(order[n]);
       this.#saved.delete(order[n]);
       n++;
@@ -99,7 +78,7 @@ export class DedupStore {
       const held = this.#byClose.get(close)!;
       const saved = savedOf(close);
       const before = entries.length;
-      for (let i = saved; i < held.length; i++) if (this.#closeOf[held[i]] === close) entries.push(held[i]);
+      for (let i = saved; i < held.length; i++) entries.push(held[i]);
       if (entries.length > before) {
         closes.push(close);
         counts.push(entries.length - before);
@@ -109,16 +88,23 @@ export class DedupStore {
     return { close: Float64Array.from(closes), count: Uint32Array.from(counts), ids: this.#ids.column(entries) };
   }
 
-  /** Adds entries (a snapshot's, then each changelog's in order). */
+  /**
+   * Adds entries (a snapshot's, then each changelog's in order, each after draining to the watermark
+   * it was taken at, as WindowOperator.restore does: an id then appears once). An id already held is
+   * left where it is, so no entry is ever in two lists.
+   */
   load(c: DedupColumns): void {
-    let at = 0;
     const ids = c.ids;
+    let at = 0;
     for (let i = 0; i < c.close.length; i++) {
       const close = c.close[i];
+      const list = this.#list(close);
       for (let j = 0; j < c.count[i]; j++, at++) {
-        this.#keep(this.#ids.addBytes(ids.bytes, at === 0 ? 0 : ids.ends[at - 1], ids.ends[at]), close);
+        const size = this.#ids.size;
+        const e = this.#ids.addBytes(ids.bytes, at === 0 ? 0 : ids.ends[at - 1], ids.ends[at]);
+        if (this.#ids.size > size) list.push(e);
       }
-      this.#saved.set(close, this.#list(close).length);
+      this.#saved.set(close, list.length);
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { AggregationPlan } from '../aggregations/index.js';
 import { decodeStrings, type StringColumn } from '../checkpoint/strings.js';
 import { KeyIds } from './key-ids.js';
+import { RowIndex } from './row-index.js';
 
 /** Panes as columns: what a snapshot or a changelog of the window state holds (binary in a checkpoint). */
 export interface PaneColumns {
@@ -26,7 +27,9 @@ export type FireFn = (key: string, v: Float64Array, off: number, sets: Set<numbe
 class Bucket {
   rows = 0;
   keyOf: Int32Array;
-  readonly rowOf = new Map<number, number>();
+  readonly rowOf = new RowIndex();
+  /** No longer the bucket in-order records go to: its arrays are trimmed and grow slowly if at all. */
+  sealed = false;
   vals: Float64Array;
   /** The store's change epoch when the row last changed (-1: loaded, unchanged). */
   epoch: Int32Array;
@@ -61,22 +64,38 @@ class Bucket {
   }
 
   #grow(): void {
-    const cap = this.keyOf.length * 2;
+    // Doubling while records arrive in order; a sealed bucket takes only stragglers.
+    const cap = this.sealed ? this.keyOf.length + Math.max(8, this.keyOf.length >> 3) : this.keyOf.length * 2;
+    this.#resize(cap);
+  }
+
+  /**
+   * Trims the columns to the rows held: up to half of a doubled array is otherwise empty, for as
+   * long as the bucket lives (an hour of sliding windows holds 60 of them).
+   */
+  seal(): void {
+    this.sealed = true;
+    if (this.rows < this.keyOf.length) this.#resize(Math.max(this.rows, 1));
+    this.rowOf.trim();
+  }
+
+  #resize(cap: number): void {
+    const n = Math.min(this.rows, cap);
     const keyOf = new Int32Array(cap);
-    keyOf.set(this.keyOf);
+    keyOf.set(this.keyOf.subarray(0, n));
     this.keyOf = keyOf;
     const vals = new Float64Array(cap * this.width);
-    vals.set(this.vals);
+    vals.set(this.vals.subarray(0, n * this.width));
     this.vals = vals;
     const epoch = new Int32Array(cap);
-    epoch.set(this.epoch);
+    epoch.set(this.epoch.subarray(0, n));
     this.epoch = epoch;
     if (this.prev) {
       const prev = new Float64Array(cap);
-      prev.set(this.prev);
+      prev.set(this.prev.subarray(0, n));
       this.prev = prev;
       const prevRow = new Int32Array(cap);
-      prevRow.set(this.prevRow!);
+      prevRow.set(this.prevRow!.subarray(0, n));
       this.prevRow = prevRow;
     }
   }
@@ -107,6 +126,8 @@ export class PaneStore {
   #slot = new Int32Array(1024).fill(-1);
   #merged = new Float64Array(64);
   #mergedSets: (Set<number>[] | undefined)[] = [];
+  /** The first bucket start sealThrough() has not sealed yet (a lower bound). */
+  #nextSeal = Infinity;
 
   /** chained: link each key's panes (only emit: active windows read the links). */
   constructor(
@@ -135,6 +156,7 @@ export class PaneStore {
       b = new Bucket(start, this.#width, this.chained, this.#withSets);
       this.#buckets.set(start, b);
       insertSorted(this.starts, start);
+      if (start < this.#nextSeal) this.#nextSeal = start;
     }
     return b;
   }
@@ -142,7 +164,7 @@ export class PaneStore {
   #rowFor(b: Bucket, key: string): number {
     const id = this.#keys.id(key);
     const found = b.rowOf.get(id);
-    if (found !== undefined) return found;
+    if (found >= 0) return found;
     const row = b.append(id);
     this.plan.initAt(b.vals, row * this.#width);
     if (b.sets) b.sets[row] = this.plan.newSets();
@@ -167,12 +189,12 @@ export class PaneStore {
     }
     // Out of order: an older bucket than the key's newest. Walk back to where it belongs.
     let cur = this.#buckets.get(newest)!;
-    let curRow = cur.rowOf.get(id)!;
+    let curRow = cur.rowOf.get(id);
     for (;;) {
       const p = cur.prev![curRow];
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
-      const pr = pb?.rowOf.get(id);
-      if (pb === undefined || pr === undefined) {
+      const pr = pb === undefined ? -1 : pb.rowOf.get(id);
+      if (pb === undefined || pr < 0) {
         b.prev![row] = p > b.start ? NaN : p;
         b.prevRow![row] = p > b.start ? -1 : cur.prevRow![curRow];
         cur.prev![curRow] = b.start;
@@ -238,7 +260,7 @@ export class PaneStore {
         if (b.keyOf[pr] !== id) {
           // Not where the link says (it cannot happen while the links are kept right): find it by key.
           const found = b.rowOf.get(id);
-          if (found === undefined) break;
+          if (found < 0) break;
           pr = found;
         }
         chain.push(b);
@@ -252,6 +274,23 @@ export class PaneStore {
       emit(this.#keys.name(id), this.#merged, 0, sets);
     }
     return last.rows;
+  }
+
+  /**
+   * Seals the buckets starting at or before `through` (the watermark is past them, so only
+   * out-of-order records still add panes there): their columns are trimmed to the panes held.
+   */
+  sealThrough(through: number): void {
+    if (through < this.#nextSeal) return;
+    this.#nextSeal = Infinity;
+    for (const s of this.starts) {
+      if (s > through) {
+        this.#nextSeal = s;
+        break;
+      }
+      const b = this.#buckets.get(s)!;
+      if (!b.sealed) b.seal();
+    }
   }
 
   /** Drops the buckets before `start` (no window still to fire holds them). */
