@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeStrings, encodeStrings } from '../../src/engine/checkpoint/strings.js';
 import { DedupStore } from '../../src/engine/state/dedup.js';
+import { KeyIds } from '../../src/engine/state/key-ids.js';
 import { RowIndex } from '../../src/engine/state/row-index.js';
 import { StringTable } from '../../src/engine/state/string-table.js';
 
@@ -132,5 +133,44 @@ describe('RowIndex: key id to row within a bucket', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('KeyIds: a few keys through a Map, many through the table alone', () => {
+  it('gives each live key one id, its name back and its bytes, across the switch at 4,096 keys, releases and reuse', () => {
+    const ids = new KeyIds();
+    const live = new Map<string, number>();
+    const key = (i: number) => `k${i}${i % 7 === 0 ? 'é' : ''}`;
+    const check = () => {
+      for (const [k, id] of live) {
+        expect(ids.id(k)).toBe(id);
+        expect(ids.name(id)).toBe(k);
+      }
+      expect(new Set(live.values()).size).toBe(live.size);
+      const some = [...live.entries()].slice(0, 50);
+      expect(decodeStrings(ids.column(some.map(([, id]) => id)))).toEqual(some.map(([k]) => k));
+    };
+    for (let i = 0; i < 3000; i++) {
+      live.set(key(i), ids.id(key(i)));
+      ids.hold(live.get(key(i))!);
+    }
+    check();
+    // Release a third, then add past the switch: freed ids are handed out again.
+    for (let i = 0; i < 3000; i += 3) {
+      ids.release(live.get(key(i))!);
+      live.delete(key(i));
+    }
+    for (let i = 3000; i < 9000; i++) {
+      live.set(key(i), ids.id(key(i)));
+      ids.hold(live.get(key(i))!);
+    }
+    check();
+    expect(ids.capacity).toBeLessThan(9000);
+    for (let i = 1; i < 3000; i += 3) {
+      ids.release(live.get(key(i))!);
+      live.delete(key(i));
+    }
+    for (let i = 0; i < 3000; i += 3) live.set(key(i), ids.id(key(i)));
+    check();
   });
 });
