@@ -72,6 +72,15 @@ export class JsonlSink {
 }
 
 const ROW_GROUP = 50_000;
+/** A row group is also cut at this many characters of text (keys, missing lists): it bounds the writer thread's heap. */
+const ROW_GROUP_CHARS = 8 << 20;
+/**
+ * The Parquet writer thread's old generation, in MB. Its live data is one row group (bounded above)
+ * and the encoder's working copies; without a limit V8 let that thread's heap grow to 150–270 MB of
+ * garbage at a million active customers (a fifth of the run's peak RSS), with it the heap is
+ * collected before it grows past this.
+ */
+const PARQUET_THREAD_HEAP_MB = 256;
 
 /**
  * One result as a JSON line: window bounds as ISO timestamps, aggregates by name, emit time.
@@ -102,12 +111,17 @@ class ParquetInWorker {
     readonly path: string,
     s: Scenario,
   ) {
-    this.#worker = new Worker(new URL('./parquet/worker.js', import.meta.url), { workerData: { path, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: s.score !== undefined } });
+    this.#worker = new Worker(new URL('./parquet/worker.js', import.meta.url), {
+      workerData: { path, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: s.score !== undefined },
+      resourceLimits: { maxOldGenerationSizeMb: PARQUET_THREAD_HEAP_MB },
+    });
     // It must not hold the process open while the engine runs; finish() holds it until it answers.
     this.#worker.unref();
     this.#done = new Promise((resolve) => {
       this.#worker.once('message', resolve);
-      this.#worker.once('error', (e) => resolve({ failed: { message: e.message } }));
+      this.#worker.once('error', (e) =>
+        resolve({ failed: { message: (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? `the Parquet writer thread ran out of its ${PARQUET_THREAD_HEAP_MB} MB heap` : e.message } }),
+      );
       this.#worker.once('exit', (code) => resolve({ failed: { message: `the Parquet writer thread exited (${code})` } }));
     });
   }
@@ -138,6 +152,8 @@ export class ResultSink {
   readonly #aggs: Scenario['aggregations'];
   readonly #scored: boolean;
   #cols: ResultRows;
+  /** Characters of text in #cols (keys and missing lists). */
+  #chars = 0;
   readonly #iso = cachedIso();
 
   constructor(jsonlPath: string, parquetPath: string, s: Scenario, resume?: SinkState) {
@@ -163,9 +179,11 @@ export class ResultSink {
     for (const r of results) {
       this.#jsonl.writeLine(resultLine(r, this.#aggs, emit, this.#iso));
       // Resumed from a checkpoint, Parquet is rebuilt from the JSONL at the end instead.
-      if (this.#parquet) this.#push(r, emitTime);
+      if (this.#parquet) {
+        this.#push(r, emitTime);
+        if (this.#cols.key.length >= ROW_GROUP || this.#chars >= ROW_GROUP_CHARS) this.#flushRowGroup();
+      }
     }
-    if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
   }
 
   /** One result into the Parquet column buffers. */
@@ -173,12 +191,15 @@ export class ResultSink {
     this.#cols.start.push(r.windowStart);
     this.#cols.end.push(r.windowEnd);
     this.#cols.key.push(r.key);
+    this.#chars += r.key.length;
     this.#cols.emit.push(emitTime);
     const aggs = this.#aggs;
     for (let i = 0; i < aggs.length; i++) this.#cols.aggs[i].push(r.values[aggs[i].name] ?? null);
     if ('score' in r) {
       this.#cols.score.push(r.score);
-      this.#cols.missing.push(r.missing.join(','));
+      const missing = r.missing.join(',');
+      this.#cols.missing.push(missing);
+      this.#chars += missing.length;
       this.#cols.snapshotDay.push(r.snapshotDay);
     }
   }
@@ -204,7 +225,7 @@ export class ResultSink {
       const base: WindowResult = { windowStart: Date.parse(o.window_start), windowEnd: Date.parse(o.window_end), key: o.key, values: o as Record<string, number | null> };
       const r = this.#scored ? { ...base, score: (o.score as number | null) ?? null, missing: (o.missing as string[]) ?? [], snapshotDay: (o.snapshot_day as string | null) ?? null } : base;
       this.#push(r, Date.parse(o.emit_time));
-      if (this.#cols.key.length >= ROW_GROUP) this.#flushRowGroup();
+      if (this.#cols.key.length >= ROW_GROUP || this.#chars >= ROW_GROUP_CHARS) this.#flushRowGroup();
     }
     this.#flushRowGroup();
     await this.#parquet.finish();
@@ -219,5 +240,6 @@ export class ResultSink {
     if (this.#cols.key.length === 0 || !this.#parquet) return;
     this.#parquet.write(this.#cols);
     this.#cols = emptyRows(this.#aggs.length);
+    this.#chars = 0;
   }
 }
