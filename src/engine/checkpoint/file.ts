@@ -14,7 +14,7 @@ import { writeAll } from '../../core/fs-errors.js';
 const HEADER_V3 = 'sat-checkpoint 3 sha256=';
 const HEADER_V2 = 'sat-checkpoint 2 sha256=';
 
-export type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
+type Column = Float64Array | Uint32Array | Int32Array | Uint8Array;
 const KINDS = { f64: Float64Array, u32: Uint32Array, i32: Int32Array, u8: Uint8Array } as const;
 type Kind = keyof typeof KINDS;
 interface BinRef {
@@ -61,17 +61,6 @@ function lower(x: unknown, bin: Buffer): unknown {
   return o;
 }
 
-/** A body lifted for the file: its JSON (typed arrays and string lists swapped for references) and the blocks. */
-export interface LiftedCheckpoint {
-  json: string;
-  blocks: Column[];
-}
-
-export function liftCheckpoint(body: unknown): LiftedCheckpoint {
-  const blocks: Column[] = [];
-  return { json: JSON.stringify(lift(body, blocks, { bytes: 0 })), blocks };
-}
-
 /**
  * The buffers of a body's typed arrays that own them whole (found where lift() finds them): a
  * checkpoint body's columns are its own copies, so a writer thread can take them without a copy.
@@ -100,9 +89,9 @@ export function bodyBytes(x: unknown): number {
 
 /** A body in the file format: the header line, the JSON, the blocks (written one after another). */
 export function encodeCheckpoint(body: unknown): Buffer[] {
-  const c = liftCheckpoint(body);
-  const json = Buffer.from(c.json);
-  const parts = [json, ...c.blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))];
+  const blocks: Column[] = [];
+  const json = Buffer.from(JSON.stringify(lift(body, blocks, { bytes: 0 })));
+  const parts = [json, ...blocks.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength))];
   const hash = createHash('sha256');
   for (const p of parts) hash.update(p);
   return [Buffer.from(`${HEADER_V3}${hash.digest('hex')} json=${json.length}\n`), ...parts];

@@ -31,9 +31,9 @@ interface Answer {
 
 /**
  * Writes on a thread of its own (writer-thread.ts), as Flink's asynchronous snapshot phase: the
- * engine takes the state at the checkpoint (copies, handed over: typed arrays move, lists of strings
- * are cloned, both at once, so later work cannot change them) and goes on processing while the
- * thread encodes, hashes, writes and fsyncs it, in the order handed over. The outputs a checkpoint
+ * engine takes the state at the checkpoint (typed-array columns copied from it there, keys and ids
+ * as bytes; handed over whole, their buffers moved, so later work cannot change them) and goes on
+ * processing while the thread encodes, hashes, writes and fsyncs it, in the order handed over. The outputs a checkpoint
  * names are already flushed, so a crash before it lands resumes from the one before, whose lengths
  * the outputs are truncated to.
  */
