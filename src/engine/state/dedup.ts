@@ -29,9 +29,11 @@ export class DedupStore {
     return this.#ids.find(id) >= 0;
   }
 
-  /** Holds an id (not held yet: has() said so) until the watermark reaches `close`. */
+  /** Holds an id until the watermark reaches `close` (an id already held stays as it is: has() is asked first). */
   hold(id: string, close: number): void {
-    this.#list(close).push(this.#ids.add(id));
+    const size = this.#ids.size;
+    const e = this.#ids.add(id);
+    if (this.#ids.size > size) this.#list(close).push(e);
   }
 
   get size(): number {

@@ -73,7 +73,10 @@ export class StringTable {
     const mask = this.#mask;
     const slots = this.#slots;
     let i = this.#hash[e] & mask;
-    while (slots[2 * i] !== e + 1) i = (i + 1) & mask;
+    while (slots[2 * i] !== e + 1) {
+      if (slots[2 * i] === EMPTY) return; // not held (never reached while callers keep their entries right)
+      i = (i + 1) & mask;
+    }
     // Backward-shift deletion: move later members of the probe run into the hole, so a lookup never
     // stops early at an emptied slot (no tombstones to clean up later).
     let hole = i;
@@ -97,11 +100,6 @@ export class StringTable {
   /** The entry's string (decoded from its bytes). */
   text(e: number): string {
     return decodeUtf8(this.#pool, this.#at[e], this.#at[e] + this.#len[e]);
-  }
-
-  /** Byte length of the entry's string. */
-  byteLength(e: number): number {
-    return this.#len[e];
   }
 
   /** Copies the entry's bytes to `out` at `at`; returns the position after them. */
