@@ -140,4 +140,36 @@ describe('the checkpoint writer thread (the embedded run writes its checkpoints 
     await w.flush();
     expect(readdirSync(dir).sort()).toEqual(['cp-000000000001.json']);
   });
+
+  it('a write handed over with `ready` is written once it resolves, with the part it filled in, still in order; a failed `ready` fails that write alone', async () => {
+    const { ThreadWriter } = await load();
+    const dir = tempDir('sat-cpt-');
+    const w = new ThreadWriter();
+    let fill!: () => void;
+    const body: { records: number; results?: number } = { records: 1 };
+    const ready = new Promise<void>((resolve) => (fill = () => {
+      body.results = 7;
+      resolve();
+    }));
+    await w.write(join(dir, 'cp-000000000000.json'), body, ready);
+    // The next write waits for the first to be durable, which waits for its `ready`.
+    let second = false;
+    const next = w.write(join(dir, 'cp-000000000001.json'), { records: 2 }).then(() => (second = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    fill();
+    await next;
+    await w.flush();
+    expect(readCheckpointFile(join(dir, 'cp-000000000000.json'))).toEqual({ records: 1, results: 7 });
+    expect(readCheckpointFile(join(dir, 'cp-000000000001.json'))).toEqual({ records: 2 });
+
+    const refused = Object.assign(new Error('writing results.jsonl: the disk is full (ENOSPC)'), { exitCode: 3 });
+    await w.write(join(dir, 'cp-000000000002.json'), { records: 3 }, Promise.reject(refused));
+    await expect(w.flush()).rejects.toMatchObject({ exitCode: 3, message: 'writing results.jsonl: the disk is full (ENOSPC)' });
+    expect(readdirSync(dir).sort()).toEqual(['cp-000000000000.json', 'cp-000000000001.json']);
+    await w.write(join(dir, 'cp-000000000003.json'), { records: 4 });
+    await w.flush();
+    expect(readdirSync(dir).sort()).toEqual(['cp-000000000000.json', 'cp-000000000001.json', 'cp-000000000003.json']);
+  });
 });

@@ -48,12 +48,14 @@ export class RunCheckpoints {
 
   /**
    * Takes the run's state with all window state or only what changed, now, and hands it to the
-   * writer; resolves once the previous checkpoint is durable and this one is under way. Returns the file.
+   * writer; resolves once the previous checkpoint is durable and this one is under way. Returns the
+   * file. With `ready`, a part of `state` is filled in when it resolves (the results' length, answered
+   * by their thread): the file is written after that, while the engine reads on.
    */
-  async write(state: RunState, op: Checkpointable): Promise<string> {
+  async write(state: RunState, op: Checkpointable, ready?: Promise<unknown>): Promise<string> {
     const n = this.#next++;
     const { file, body } = this.#chain.take(n, state, op);
-    await this.writer.write(file, body);
+    await this.writer.write(file, body, ready);
     // The previous write is durable now: a chain it made obsolete can go.
     this.#prune();
     if (this.#chain.fullAt === n) this.#fulls.push(n);

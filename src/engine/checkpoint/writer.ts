@@ -9,8 +9,12 @@ import { encodeCheckpoint, ownedBuffers, writeCheckpointParts } from './file.js'
  * write so far is. A failure is raised by the next call.
  */
 export interface CheckpointWriter {
-  /** `body` is the writer's from here on: a thread writer takes its typed arrays' buffers. */
-  write(file: string, body: unknown): Promise<void>;
+  /**
+   * `body` is the writer's from here on: a thread writer takes its typed arrays' buffers. With
+   * `ready`, the body is not complete yet: it is put on disk once `ready` resolves (a part filled in
+   * by then), still in order; if `ready` fails, so does this write.
+   */
+  write(file: string, body: unknown, ready?: Promise<unknown>): Promise<void>;
   flush(): Promise<void>;
   /** Waits for a write under way, keeping quiet about its failure (the run is already failing). */
   settle(): Promise<void>;
@@ -18,7 +22,8 @@ export interface CheckpointWriter {
 
 /** Writes on the calling thread, before returning (the Kafka member and unit tests). */
 export const inlineWriter: CheckpointWriter = {
-  async write(file, body) {
+  async write(file, body, ready) {
+    await ready;
     writeCheckpointParts(file, encodeCheckpoint(body));
   },
   async flush() {},
@@ -39,17 +44,30 @@ interface Answer {
  */
 export class ThreadWriter implements CheckpointWriter {
   #worker: Worker | undefined;
-  /** Answers still to come, in the order the writes were handed over. */
-  readonly #waiting: ((a: Answer) => void)[] = [];
+  /** Writes handed over and not answered yet, by id. */
+  readonly #waiting = new Map<number, (a: Answer) => void>();
+  #ids = 0;
   #last: Promise<Answer> | undefined;
+  /** The last hand-over (they happen in order, each after the `ready` of its write). */
+  #handedOver: Promise<void> = Promise.resolve();
 
-  async write(file: string, body: unknown): Promise<void> {
+  async write(file: string, body: unknown, ready?: Promise<unknown>): Promise<void> {
     const w = (this.#worker ??= this.#start());
     const previous = this.#last;
-    this.#last = new Promise<Answer>((resolve) => this.#waiting.push(resolve));
+    const id = ++this.#ids;
+    this.#last = new Promise<Answer>((resolve) => this.#waiting.set(id, resolve));
     w.ref(); // a write under way holds the process open
     // The body is the checkpoint's own (chain.take copies the state): its columns move, not copied.
-    w.postMessage({ file, body }, ownedBuffers(body));
+    const fail = (e: unknown) => this.#answer({ id, failed: { message: (e as Error).message, exitCode: (e as SatError).exitCode } });
+    const handOver = () => {
+      try {
+        w.postMessage({ id, file, body }, ownedBuffers(body));
+      } catch (e) {
+        fail(e);
+      }
+    };
+    ready?.catch(() => {}); // its failure is this write's, answered in order below
+    this.#handedOver = this.#handedOver.then(() => ready).then(handOver, fail);
     if (previous !== undefined) raise(await previous);
   }
 
@@ -65,16 +83,18 @@ export class ThreadWriter implements CheckpointWriter {
     await this.#last;
   }
 
+  #answer(a: Answer & { id: number }): void {
+    this.#waiting.get(a.id)?.(a);
+    this.#waiting.delete(a.id);
+    if (this.#waiting.size === 0) this.#worker?.unref(); // idle: it must not hold the process open
+  }
+
   #start(): Worker {
     const w = new Worker(new URL('./writer-thread.js', import.meta.url));
-    const answer = (a: Answer) => {
-      this.#waiting.shift()?.(a);
-      if (this.#waiting.length === 0) w.unref(); // idle: it must not hold the process open
-    };
-    w.on('message', answer);
+    w.on('message', (a: Answer & { id: number }) => this.#answer(a));
     // The thread itself failed: every write still waiting fails with it.
     w.on('error', (e) => {
-      while (this.#waiting.length > 0) answer({ failed: { message: `the checkpoint writer thread failed: ${e.message}` } });
+      for (const id of [...this.#waiting.keys()]) this.#answer({ id, failed: { message: `the checkpoint writer thread failed: ${e.message}` } });
     });
     w.unref();
     return w;

@@ -9,7 +9,7 @@ import type { openScorer } from '../join/open.js';
 import type { scoringTally } from '../join/tally.js';
 import type { WindowResult } from '../operator.js';
 import type { Outputs } from '../process.js';
-import { resultLine } from '../sinks.js';
+import { resultLine } from '../results/line.js';
 import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 

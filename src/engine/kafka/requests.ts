@@ -2,7 +2,7 @@ import type { Scenario } from '../../scenario/types.js';
 import type { topicsOf } from '../../transport/kafka/topics.js';
 import type { ActionRecord, ScoredResult } from '../join/scorer.js';
 import type { WindowResult } from '../operator.js';
-import { resultLine } from '../sinks.js';
+import { resultLine } from '../results/line.js';
 
 /** One record a member produces in a commit: results, side outputs, progress. */
 export type OutMessage = { topic: string; partition?: number; key?: Buffer; value: Buffer };

@@ -10,7 +10,8 @@ import { scoringTally } from '../join/tally.js';
 import type { Outputs } from '../process.js';
 import type { ReportBuilder } from '../reports.js';
 import type { Resume, RunCheckpoints } from '../checkpoint/run-checkpoints.js';
-import { JsonlSink, ResultSink, type SinkState } from '../sinks.js';
+import { ResultSink } from '../results/sink.js';
+import { JsonlSink, type SinkState } from '../sinks.js';
 import type { Task } from '../task.js';
 
 /**
@@ -91,7 +92,8 @@ export class FileOutputs implements Committer {
       results: (rows, emitTime) => {
         if (scoring) return scoring.submit(rows, emitTime);
         results.write(rows, emitTime);
-        for (let i = 0; i < rows.length; i++) resultLatency.record(Date.now() - emitTime);
+        const lag = Date.now() - emitTime;
+        for (let i = 0; i < rows.length; i++) resultLatency.record(lag);
       },
     };
   }
@@ -110,15 +112,24 @@ export class FileOutputs implements Committer {
     // Windows still being scored are saved as such, not waited for: their results are not in the
     // outputs' lengths below, and a resume scores them again (a failure so far surfaces here).
     this.scoring?.check();
-    const sinks: Record<string, SinkState> = { results: this.results.state(), deadLetters: this.deadLetters.state(), late: this.late.state(), alerts: this.alerts.state() };
-    if (this.actions) sinks.actions = this.actions.state();
-    if (this.corrupted) sinks.corrupted = this.corrupted.state();
-    // The parts up to these lengths are in place before the checkpoint that names the lengths.
-    await this.partitioned?.commit(exportLengths(sinks));
-    await this.store.write(
-      { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() },
-      this.task!.op,
-    );
+    // Everything the checkpoint holds is taken here, at one point. The results' length is answered
+    // by their thread for the rows handed over by now; a scoring answer that lands meanwhile writes
+    // after this point, and is neither in that length nor taken out of inFlight below.
+    const rest: Record<string, SinkState> = { deadLetters: this.deadLetters.state(), late: this.late.state(), alerts: this.alerts.state() };
+    if (this.actions) rest.actions = this.actions.state();
+    if (this.corrupted) rest.corrupted = this.corrupted.state();
+    const sinks = { results: { bytes: -1, count: -1 }, ...rest };
+    const results = this.results.state().then((r) => void (sinks.results = r));
+    const state = { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() };
+    if (this.partitioned) {
+      // The parts up to these lengths are in place before the checkpoint that names the lengths.
+      await results;
+      await this.partitioned.commit(exportLengths(sinks));
+      await this.store.write(state, this.task!.op);
+    } else {
+      // The checkpoint is written once the results' length is in, and the engine reads on meanwhile.
+      await this.store.write(state, this.task!.op, results);
+    }
     this.checkpoints.count++;
     this.#last = { records, at: performance.now() };
     this.checkpoints.ms += this.#last.at - t0;
@@ -131,6 +142,7 @@ export class FileOutputs implements Committer {
   }
 
   pressure(records: number): Promise<void> | undefined {
+    if ((records & 255) === 0 && this.results.behind) return this.results.catchUp();
     const s = this.scoring;
     if (s === undefined || !s.busy) return undefined;
     if (s.full) return s.drain();
@@ -141,10 +153,9 @@ export class FileOutputs implements Committer {
 
   async close(): Promise<void> {
     await this.scoring?.drain();
-    await Promise.all([this.results.close(), this.deadLetters.close(), this.late.close(), this.alerts.close(), this.actions?.close(), this.corrupted?.close()]);
+    const [results] = await Promise.all([this.results.close(), this.deadLetters.close(), this.late.close(), this.alerts.close(), this.actions?.close(), this.corrupted?.close()]);
     if (this.partitioned) {
-      const length = (s: JsonlSink | ResultSink | undefined) => s?.state();
-      await this.partitioned.commit(exportLengths({ results: length(this.results)!, deadLetters: length(this.deadLetters)!, late: length(this.late)!, corrupted: length(this.corrupted) }));
+      await this.partitioned.commit(exportLengths({ results, deadLetters: this.deadLetters.state(), late: this.late.state(), corrupted: this.corrupted?.state() }));
       this.partitioned.close();
     }
   }

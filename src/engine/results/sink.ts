@@ -1,0 +1,171 @@
+import { closeSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { SatError } from '../../core/errors.js';
+import { FileSystemError } from '../../core/fs-errors.js';
+import type { Aggregation, Scenario } from '../../scenario/types.js';
+import type { ScoredResult } from '../join/scorer.js';
+import type { WindowResult } from '../operator.js';
+import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
+import { openOutput, type SinkState } from '../sinks.js';
+
+/** What the results thread is started with. */
+export interface ResultsThreadData {
+  /** results.jsonl, opened (and truncated to `resume`) by the engine's thread. */
+  fd: number;
+  jsonlPath: string;
+  parquetPath: string;
+  aggs: Pick<Aggregation, 'name' | 'op'>[];
+  scored: boolean;
+  resume?: SinkState;
+  /** One Int32: the chunks of rows written so far (the engine's backpressure reads it). */
+  progress: SharedArrayBuffer;
+}
+export interface ResultsMessage {
+  rows?: ResultRows;
+  sync?: true;
+  finish?: true;
+}
+export interface ResultsFailure {
+  message: string;
+  code?: string;
+  file: string;
+}
+export interface ResultsAnswer {
+  bytes?: number;
+  count?: number;
+  failed?: ResultsFailure;
+  done?: true;
+}
+
+/** Results handed to the thread at a time (and at every flush): about as often as the JSONL was written before. */
+const CHUNK = 1024;
+/** Chunks handed over and not written yet past which the engine waits for the thread (bounds the memory between them). */
+const MAX_BEHIND = 64;
+
+/**
+ * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
+ * (timestamps in ms, counts INT64, other aggregates DOUBLE, a row group every 50k results so memory
+ * stays bounded however many windows fire). The engine's thread only puts each result into columns;
+ * the results thread (thread.ts) makes the lines, writes them and feeds the Parquet encoder: those
+ * were a tenth of the engine's time on reviews and more on satisfaction. A checkpoint asks the
+ * thread for the file's length through the rows handed over so far (state()).
+ */
+export class ResultSink {
+  readonly #thread: Worker;
+  readonly #aggs: Scenario['aggregations'];
+  readonly #scored: boolean;
+  #rows: ResultRows;
+  count: number;
+  /** The thread's first failure, sent as it happened: the next write raises it. */
+  #failed: ResultsFailure | undefined;
+  /** Answers still to come, in the order asked. */
+  readonly #waiting: ((a: ResultsAnswer) => void)[] = [];
+  /** close() was asked: the thread's exit is then its end, not a failure. */
+  #closing = false;
+  /** results.jsonl, opened here and written by the thread (a descriptor is the process's). */
+  readonly #fd: number;
+  /** Chunks handed over, and (shared with the thread) written. */
+  #handedOver = 0;
+  readonly #written = new Int32Array(new SharedArrayBuffer(4));
+
+  constructor(
+    readonly path: string,
+    parquetPath: string,
+    s: Scenario,
+    resume?: SinkState,
+  ) {
+    this.#aggs = s.aggregations;
+    this.#scored = s.score !== undefined;
+    this.#rows = emptyRows(this.#aggs.length);
+    this.count = resume?.count ?? 0;
+    const workerData: ResultsThreadData = { fd: (this.#fd = openOutput(path, resume)), jsonlPath: path, parquetPath, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: this.#scored, resume, progress: this.#written.buffer as SharedArrayBuffer };
+    const t = (this.#thread = new Worker(new URL('./thread.js', import.meta.url), { workerData }));
+    t.on('message', (a: ResultsAnswer) => {
+      if (a.failed) this.#failed ??= a.failed;
+      // A failure is also sent unasked, the moment it happens; only answers with a length are awaited.
+      if (a.bytes !== undefined) this.#waiting.shift()?.(a);
+      if (this.#waiting.length === 0) t.unref();
+    });
+    const gone = (message: string) => {
+      this.#failed ??= { message, file: path };
+      while (this.#waiting.length > 0) this.#waiting.shift()!({ failed: this.#failed });
+    };
+    t.on('error', (e) => gone(`the results writer thread failed: ${e.message}`));
+    t.on('exit', (code) => {
+      if (!this.#closing || code !== 0) gone(`the results writer thread exited (${code})`);
+    });
+    // It must not hold the process open while the engine runs; an answer awaited holds it.
+    t.unref();
+  }
+
+  write(results: (WindowResult | ScoredResult)[], emitTime: number): void {
+    if (this.#failed) throw raise(this.#failed);
+    const aggs = this.#aggs;
+    for (const r of results) {
+      const c = this.#rows; // a new one after each hand-over
+      c.start.push(r.windowStart);
+      c.end.push(r.windowEnd);
+      c.key.push(r.key);
+      c.emit.push(emitTime);
+      for (let i = 0; i < aggs.length; i++) c.aggs[i].push(r.values[aggs[i].name] ?? null);
+      if ('score' in r) {
+        c.score.push(r.score);
+        c.missing.push(r.missing.join(','));
+        c.snapshotDay.push(r.snapshotDay);
+      }
+      if (c.key.length >= CHUNK) this.flush();
+    }
+    this.count += results.length;
+  }
+
+  /** Hands what is collected to the thread, which writes it at once (an idle run's results become readable). */
+  flush(): void {
+    if (this.#rows.key.length === 0) return;
+    this.#thread.postMessage({ rows: this.#rows } satisfies ResultsMessage);
+    this.#rows = emptyRows(this.#aggs.length);
+    this.#handedOver++;
+  }
+
+  /** The thread is far behind: the engine should wait for it (catchUp) before handing over more. */
+  get behind(): boolean {
+    return this.#handedOver - Atomics.load(this.#written, 0) > MAX_BEHIND;
+  }
+
+  /** Resolves once the thread has written everything handed over. */
+  async catchUp(): Promise<void> {
+    await this.state();
+  }
+
+  /** The file's length and line count through every result written so far: for a checkpoint. */
+  async state(): Promise<SinkState> {
+    this.flush();
+    return this.#ask({ sync: true });
+  }
+
+  /** The last rows, then the Parquet file finished (or rebuilt from the JSONL after a resume). */
+  async close(): Promise<SinkState> {
+    this.flush();
+    this.#closing = true;
+    try {
+      return await this.#ask({ finish: true });
+    } finally {
+      closeSync(this.#fd);
+    }
+  }
+
+  async #ask(m: ResultsMessage): Promise<SinkState> {
+    if (this.#failed) throw raise(this.#failed);
+    const answered = new Promise<ResultsAnswer>((resolve) => this.#waiting.push(resolve));
+    this.#thread.ref();
+    this.#thread.postMessage(m);
+    const a = await answered;
+    if (a.failed) throw raise(a.failed);
+    return { bytes: a.bytes!, count: a.count! };
+  }
+}
+
+/** The thread's failure as the engine raises it: a file-system error names the file and errno (exit 3). */
+function raise(f: ResultsFailure): Error {
+  if (f.code !== undefined && /^E[A-Z]+$/.test(f.code)) return new FileSystemError(f.file, f.code, 'writing');
+  return new SatError(f.message.startsWith('writing ') ? f.message : `writing ${f.file}: ${f.message}`, 1);
+}

@@ -1,0 +1,109 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parentPort, workerData } from 'node:worker_threads';
+import { writeAll } from '../../core/fs-errors.js';
+import { cachedIso } from '../../core/time.js';
+import type { Aggregation } from '../../scenario/types.js';
+import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
+import { quotedNames, rowLine } from './line.js';
+import { ParquetResults } from './parquet.js';
+import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData } from './sink.js';
+
+/**
+ * The results thread: the engine hands over result rows as columns; this thread makes their JSON
+ * lines, appends them to results.jsonl (the descriptor the engine opened, truncated there to the
+ * checkpoint on resume, and closed there at the end) and collects them into the Parquet file's row groups, which its own thread
+ * encodes. Messages are handled in the order sent, so the length answered to a `sync` is the file
+ * through exactly the rows handed over before it: what the engine's checkpoint records. The first
+ * failure is kept: answered to every sync and at the end, and sent at once so the engine stops.
+ */
+const o = workerData as ResultsThreadData;
+const names = quotedNames(o.aggs as Pick<Aggregation, 'name'>[]);
+const iso = cachedIso();
+const written = new Int32Array(o.progress);
+let bytes = o.resume?.bytes ?? 0;
+let count = o.resume?.count ?? 0;
+let failed: ResultsFailure | undefined;
+// Resumed from a checkpoint, the Parquet file is rebuilt from the JSONL at the end instead.
+const parquet = o.resume ? undefined : new ParquetResults(o.parquetPath, o.aggs, o.scored);
+
+function attempt(f: () => void): void {
+  if (failed) return;
+  try {
+    f();
+  } catch (e) {
+    failed = failure(e, o.jsonlPath);
+    answer({ failed });
+  }
+}
+
+/** What the engine's thread needs to raise the same error (FileSystemError names its file and errno). */
+function failure(e: unknown, file: string): ResultsFailure {
+  const err = e as Error & { code?: unknown; file?: unknown };
+  return { message: err.message, code: typeof err.code === 'string' ? err.code : undefined, file: typeof err.file === 'string' ? err.file : file };
+}
+
+function answer(a: ResultsAnswer): void {
+  parentPort!.postMessage(a);
+}
+
+function append(rows: ResultRows): void {
+  const n = rows.key.length;
+  let text = '';
+  let emitMs = NaN;
+  let emitIso = '';
+  for (let i = 0; i < n; i++) {
+    if (rows.emit[i] !== emitMs) emitIso = iso((emitMs = rows.emit[i]));
+    text += `${rowLine(rows, i, names, o.scored, emitIso, iso)}\n`;
+  }
+  const data = Buffer.from(text);
+  writeAll(o.fd, data, o.jsonlPath);
+  bytes += data.length;
+  count += n;
+  parquet?.add(rows);
+  Atomics.add(written, 0, 1);
+}
+
+/** After a resume: the Parquet results again from the whole JSONL, a row group at a time. */
+async function rebuildParquet(): Promise<void> {
+  const p = new ParquetResults(o.parquetPath, o.aggs, o.scored);
+  const rows = emptyRows(o.aggs.length);
+  for await (const line of createInterface({ input: createReadStream(o.jsonlPath), crlfDelay: Infinity })) {
+    if (line === '') continue;
+    const r = JSON.parse(line) as Record<string, unknown> & { window_start: string; window_end: string; key: string; emit_time: string };
+    rows.start.push(Date.parse(r.window_start));
+    rows.end.push(Date.parse(r.window_end));
+    rows.key.push(r.key);
+    rows.emit.push(Date.parse(r.emit_time));
+    o.aggs.forEach((a, j) => rows.aggs[j].push((r[a.name] as number | null) ?? null));
+    if (o.scored) {
+      rows.score.push((r.score as number | null) ?? null);
+      rows.missing.push(((r.missing as string[]) ?? []).join(','));
+      rows.snapshotDay.push((r.snapshot_day as string | null) ?? null);
+    }
+    if (rows.key.length >= 4096) {
+      p.add(rows);
+      Object.assign(rows, emptyRows(o.aggs.length));
+    }
+  }
+  p.add(rows);
+  await p.finish();
+}
+
+async function finish(): Promise<void> {
+  if (!failed) {
+    try {
+      await (parquet ? parquet.finish() : rebuildParquet());
+    } catch (e) {
+      failed = failure(e, o.parquetPath);
+    }
+  }
+  answer({ bytes, count, failed, done: true });
+  parentPort!.close();
+}
+
+parentPort!.on('message', (m: ResultsMessage) => {
+  if (m.rows) attempt(() => append(m.rows!));
+  if (m.sync) answer({ bytes, count, failed });
+  if (m.finish) void finish();
+});

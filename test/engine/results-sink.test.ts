@@ -1,0 +1,150 @@
+import fc from 'fast-check';
+import { parquetReadObjects } from 'hyparquet';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ScoredResult } from '../../src/engine/join/scorer.js';
+import type { WindowResult } from '../../src/engine/operator.js';
+import { emptyRows } from '../../src/engine/parquet/result-columns.js';
+import { quotedNames, resultLine, rowLine } from '../../src/engine/results/line.js';
+import { parseScenario } from '../../src/scenario/load.js';
+import type { Scenario } from '../../src/scenario/types.js';
+import { tempDir } from '../helpers.js';
+
+const scenario = (): Scenario =>
+  parseScenario(
+    {
+      name: 'r',
+      key: 'k',
+      event_time: 't',
+      id: ['k', 't'],
+      fields: { k: 'string', t: 'timestamp', v: 'float?' },
+      window: { tumbling: '1m' },
+      watermark: '0s',
+      aggregations: { n: 'count()', total: 'sum(v)', mean: 'avg(v)' },
+    },
+    'test',
+  );
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const resultArb = fc.record({
+  windowStart: fc.integer({ min: 0, max: 4e12 }),
+  key: fc.string({ maxLength: 12 }),
+  n: fc.nat(1e6),
+  total: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+  mean: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
+  score: fc.option(fc.double({ min: 0, max: 100, noNaN: true }), { nil: null }),
+  missing: fc.subarray(['batch', 'online']),
+  snapshotDay: fc.option(fc.constant('2024-06-01'), { nil: null }),
+});
+const asResult = (x: { windowStart: number; key: string; n: number; total: number | null; mean: number | null }): WindowResult => ({
+  windowStart: x.windowStart,
+  windowEnd: x.windowStart + 60_000,
+  key: x.key,
+  values: { n: x.n, total: x.total, mean: x.mean },
+});
+
+/** The columns a ResultSink hands its thread, for these results (as its write() fills them). */
+function columns(rs: (WindowResult | ScoredResult)[], emit: number, s: Scenario) {
+  const c = emptyRows(s.aggregations.length);
+  for (const r of rs) {
+    c.start.push(r.windowStart);
+    c.end.push(r.windowEnd);
+    c.key.push(r.key);
+    c.emit.push(emit);
+    s.aggregations.forEach((a, j) => c.aggs[j].push(r.values[a.name] ?? null));
+    if ('score' in r) {
+      c.score.push(r.score);
+      c.missing.push(r.missing.join(','));
+      c.snapshotDay.push(r.snapshotDay);
+    }
+  }
+  return c;
+}
+
+describe('a result as a JSON line', () => {
+  it('is the same text from a result object (Kafka) and from a row of result columns (the results thread), scored or not', () => {
+    const s = scenario();
+    const names = quotedNames(s.aggregations);
+    fc.assert(
+      fc.property(fc.array(resultArb, { minLength: 1, maxLength: 20 }), fc.boolean(), fc.integer({ min: 0, max: 4e12 }), (xs, scored, emit) => {
+        const rs = xs.map((x) => (scored ? { ...asResult(x), score: x.score, missing: x.missing, snapshotDay: x.snapshotDay } : asResult(x)));
+        const c = columns(rs, emit, s);
+        rs.forEach((r, i) => {
+          const line = resultLine(r, s.aggregations, iso(emit));
+          expect(rowLine(c, i, names, scored, iso(emit), iso)).toBe(line);
+          // and it is JSON whose fields are the result's
+          const o = JSON.parse(line);
+          expect(o.key).toBe(r.key);
+          expect(o.total === r.values.total).toBe(true); // -0 is written as 0
+          if (scored) expect(o.missing).toEqual((r as ScoredResult).missing);
+        });
+      }),
+    );
+  });
+});
+
+describe('the results sink (its thread writes the JSONL and feeds the Parquet encoder)', () => {
+  // The thread runs compiled code: the build's (npm test builds first).
+  const built = '../../dist/engine/results/sink.js';
+  const load = async () => (await import(built)) as typeof import('../../src/engine/results/sink.js');
+  const s = scenario();
+  const many = (from: number, n: number): WindowResult[] =>
+    Array.from({ length: n }, (_, i) => ({ windowStart: (from + i) * 60_000, windowEnd: (from + i + 1) * 60_000, key: `k"${(from + i) % 97}é`, values: { n: from + i, total: i % 5 === 0 ? null : (from + i) / 8, mean: 1.5 } }));
+  const expected = (rs: WindowResult[], emit: number) => rs.map((r) => `${resultLine(r, s.aggregations, iso(emit))}\n`).join('');
+
+  it('writes what resultLine makes, in order; a checkpoint length is the file through every result written before it; Parquet holds the same rows', async () => {
+    const { ResultSink } = await load();
+    const dir = tempDir('sat-results-');
+    const sink = new ResultSink(join(dir, 'results.jsonl'), join(dir, 'results.parquet'), s);
+    const a = many(0, 2500);
+    const b = many(2500, 3);
+    sink.write(a.slice(0, 1500), 1000);
+    sink.write(a.slice(1500), 2000);
+    const at = await sink.state();
+    const first = expected(a.slice(0, 1500), 1000) + expected(a.slice(1500), 2000);
+    expect(at).toEqual({ bytes: Buffer.byteLength(first), count: 2500 });
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8')).toBe(first);
+    sink.write(b, 3000);
+    expect(sink.count).toBe(2503);
+    const end = await sink.close();
+    const text = first + expected(b, 3000);
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8')).toBe(text);
+    expect(end).toEqual({ bytes: Buffer.byteLength(text), count: 2503 });
+    const rows = await parquetReadObjects({ file: new Uint8Array(readFileSync(join(dir, 'results.parquet'))).buffer });
+    expect(rows).toHaveLength(2503);
+    expect(rows[2502]).toMatchObject({ key: b[2].key, n: BigInt(2502), total: b[2].values.total, mean: 1.5 });
+    expect(Number((rows[0].window_start as Date).getTime())).toBe(0);
+  });
+
+  it('resumed from a checkpoint, cuts the file back to its length, appends after it, and rebuilds Parquet from the whole JSONL', async () => {
+    const { ResultSink } = await load();
+    const dir = tempDir('sat-results-');
+    const jsonl = join(dir, 'results.jsonl');
+    const parquet = join(dir, 'results.parquet');
+    const one = new ResultSink(jsonl, parquet, s);
+    one.write(many(0, 10), 1000);
+    const cp = await one.state();
+    one.write(many(10, 5), 2000); // after the checkpoint: written again on resume
+    await one.close();
+    const two = new ResultSink(jsonl, parquet, s, cp);
+    two.write(many(10, 7), 3000);
+    expect(two.count).toBe(17);
+    await two.close();
+    expect(readFileSync(jsonl, 'utf8')).toBe(expected(many(0, 10), 1000) + expected(many(10, 7), 3000));
+    const rows = await parquetReadObjects({ file: new Uint8Array(readFileSync(parquet)).buffer });
+    expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: 17 }, (_, i) => i));
+  });
+
+  it('a write that fails stops the next checkpoint (and the next write) with the file and errno, exit 3', async () => {
+    const { ResultSink } = await load();
+    const dir = tempDir('sat-results-');
+    const jsonl = join(dir, 'results.jsonl');
+    symlinkSync('/dev/full', jsonl);
+    const sink = new ResultSink(jsonl, join(dir, 'results.parquet'), s);
+    sink.write(many(0, 3), 1000);
+    await expect(sink.state()).rejects.toMatchObject({ exitCode: 3, message: `writing ${jsonl}: the disk is full (ENOSPC)` });
+    expect(() => sink.write(many(3, 1), 1000)).toThrow(`writing ${jsonl}: the disk is full (ENOSPC)`);
+    await expect(sink.close()).rejects.toMatchObject({ exitCode: 3 });
+  });
+});
