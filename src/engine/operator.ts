@@ -102,6 +102,7 @@ export class WindowOperator {
   #fireFrom = -Infinity;
   readonly #dedup = new DedupStore();
   #fired: WindowResult[] = [];
+  readonly #outcome: { outcome: Outcome; alerts: string[] } = { outcome: 'counted', alerts: [] };
   readonly #plan: AggregationPlan;
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
@@ -121,8 +122,11 @@ export class WindowOperator {
     this.#activeOnly = spec.window.emit === 'active';
   }
 
-  /** Processes one record; returns what became of it and the alerts it raised. */
-  process(r: ValidRecord): { outcome: Outcome; alerts: string[] } {
+  /**
+   * Processes one record; returns what became of it and the alerts it raised, in one object reused
+   * by every call (read it before the next: no object per record).
+   */
+  process(r: ValidRecord): { readonly outcome: Outcome; readonly alerts: string[] } {
     this.#observe(r.time);
 
     // The record's bucket is also the start of the last window holding it.
@@ -148,7 +152,10 @@ export class WindowOperator {
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
     this.#fire(this.watermark);
-    return { outcome, alerts };
+    const out = this.#outcome;
+    out.outcome = outcome;
+    out.alerts = alerts;
+    return out;
   }
 
   /**

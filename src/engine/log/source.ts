@@ -13,6 +13,8 @@ export class LogSource implements RecordSource {
   /** The replay writing the log died before its end marker: everything there was has been read. */
   writerGone = false;
   #idleSince = performance.now();
+  /** A record was taken since idle() last looked: the idle time starts again there. */
+  #took = false;
   // One object reused per record: the driver reads it before asking for the next.
   readonly #d: Delivery;
 
@@ -36,11 +38,15 @@ export class LogSource implements RecordSource {
   }
 
   advance(): void {
-    this.#idleSince = performance.now();
+    this.#took = true;
   }
 
   async idle(): Promise<'wait' | 'end' | 'stop'> {
     const { reader, o } = this;
+    if (this.#took) {
+      this.#idleSince = performance.now();
+      this.#took = false;
+    }
     if (!o.follow && reader.isDone()) return 'end';
     // Everything there is has been read, no end marker, and the replay that writes the log is gone
     // (SIGKILL, disk full): waiting would be for ever. Stop here, resumable, and say why.

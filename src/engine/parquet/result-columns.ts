@@ -18,12 +18,14 @@ export function emptyRows(aggs: number): ResultRows {
   return { start: [], end: [], key: [], emit: [], aggs: Array.from({ length: aggs }, () => []), score: [], missing: [], snapshotDay: [] };
 }
 
-/** The results' Parquet columns: timestamps in ms, counts INT64, other aggregates DOUBLE. */
+/**
+ * The results' Parquet columns: timestamps in ms, counts INT64, other aggregates DOUBLE. Timestamps
+ * go in as epoch milliseconds (the writer takes numbers as they are; a Date per value was garbage).
+ */
 export function resultColumns(c: ResultRows, aggs: Pick<Aggregation, 'name' | 'op'>[], scored: boolean): ColumnSource[] {
-  const dates = (xs: number[]) => xs.map((x) => new Date(x));
   return [
-    { name: 'window_start', data: dates(c.start), type: 'TIMESTAMP', nullable: false },
-    { name: 'window_end', data: dates(c.end), type: 'TIMESTAMP', nullable: false },
+    { name: 'window_start', data: c.start, type: 'TIMESTAMP', nullable: false },
+    { name: 'window_end', data: c.end, type: 'TIMESTAMP', nullable: false },
     { name: 'key', data: c.key, type: 'STRING', nullable: false },
     ...aggs.map(
       (a, i): ColumnSource =>
@@ -39,6 +41,6 @@ export function resultColumns(c: ResultRows, aggs: Pick<Aggregation, 'name' | 'o
           { name: 'snapshot_day', data: c.snapshotDay, type: 'STRING', nullable: true } as ColumnSource,
         ]
       : []),
-    { name: 'emit_time', data: dates(c.emit), type: 'TIMESTAMP', nullable: false },
+    { name: 'emit_time', data: c.emit, type: 'TIMESTAMP', nullable: false },
   ];
 }
