@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,22 @@ describe('the results sink (its thread writes the JSONL and feeds the Parquet en
     expect(rows).toHaveLength(2503);
     expect(rows[2502]).toMatchObject({ key: b[2].key, n: BigInt(2502), total: b[2].values.total, mean: 1.5 });
     expect(Number((rows[0].window_start as Date).getTime())).toBe(0);
+  });
+
+  it('past a row group (50k results), every result is in the Parquet file once, in order, in row groups of 10k to 50k but the last', async () => {
+    const { ResultSink } = await load();
+    const dir = tempDir('sat-results-');
+    const sink = new ResultSink(join(dir, 'results.jsonl'), join(dir, 'results.parquet'), s);
+    const N = 123_457;
+    for (let from = 0; from < N; from += 3_000) sink.write(many(from, Math.min(3_000, N - from)), from);
+    await sink.close();
+    const file = new Uint8Array(readFileSync(join(dir, 'results.parquet'))).buffer;
+    const rows = await parquetReadObjects({ file, columns: ['n'] });
+    expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: N }, (_, i) => i));
+    const groups = parquetMetadata(file).row_groups.map((g) => Number(g.num_rows));
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const g of groups.slice(0, -1)) expect(g >= 10_000 && g <= 50_000, `${groups}`).toBe(true);
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n')).toHaveLength(N + 1);
   });
 
   it('resumed from a checkpoint, cuts the file back to its length, appends after it, and rebuilds Parquet from the whole JSONL', async () => {

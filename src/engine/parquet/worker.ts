@@ -29,6 +29,7 @@ parentPort!.on('message', (m: { rows?: ResultRows; finish?: true }) => {
   if (m.rows) {
     const rows = m.rows;
     attempt(() => writer!.write({ columnData: resultColumns(rows, o.aggs, o.scored), rowGroupSize: rows.key.length }));
+    parentPort!.postMessage({ wrote: rows.key.length });
   }
   if (m.finish) {
     attempt(() => writer!.finish());
