@@ -6,9 +6,37 @@ import { copyRange } from '../../core/bytes.js';
  *   u32 bodyLength | u32 crc32(body) | body
  *   body = f64 seq | f64 timestamp (send time, ms) | i32 keyLength (-1: null) | key | value
  * The CRC lets a reader stop cleanly at a record torn by a crash of the writer.
+ *
+ * Each write of frames starts with a batch header (as a Kafka record batch has one CRC):
+ *   u32 BATCH_MARK | u32 length of the frames after it | u32 crc32 of those bytes
+ * A reader that has the whole batch checks its CRC once and then decodes its frames without theirs
+ * (a CRC per frame was 4-7% of the engine's time). The header is only a shortcut: when the batch is
+ * not all there (still being written, torn by a crash and appended to after recovery) or its CRC
+ * does not match, the frames are checked one by one as before, so a log without headers (an
+ * earlier sat's) reads the same. No frame body is BATCH_MARK bytes long.
  */
 export const HEADER = 8;
 const FIXED = 20;
+export const BATCH_MARK = 0xffffffff;
+export const BATCH_HEADER = 12;
+
+/** True when a batch header starts at `at` (its first four bytes are there). */
+export const isBatchHeader = (buf: Buffer, at: number, end: number): boolean => end - at >= 4 && buf.readUInt32LE(at) === BATCH_MARK;
+
+/** Fills in the batch header at `at` for the frames in buf[at + BATCH_HEADER, end). */
+export function writeBatchHeader(buf: Buffer, at: number, end: number): void {
+  buf.writeUInt32LE(BATCH_MARK, at);
+  buf.writeUInt32LE(end - at - BATCH_HEADER, at + 4);
+  buf.writeUInt32LE(crc32(buf, at + BATCH_HEADER, end), at + 8);
+}
+
+/** Where the batch whose header is at `at` ends, when all of it is in buf[.., end) and its CRC matches; else -1. */
+export function verifiedBatchEnd(buf: Buffer, at: number, end: number): number {
+  if (end - at < BATCH_HEADER) return -1;
+  const to = at + BATCH_HEADER + buf.readUInt32LE(at + 4);
+  if (to > end) return -1;
+  return crc32(buf, at + BATCH_HEADER, to) === buf.readUInt32LE(at + 8) ? to : -1;
+}
 
 export interface LogRecord {
   partition: number;
@@ -48,14 +76,15 @@ export function frameSize(buf: Buffer, at: number): number {
 
 /**
  * Decodes the frame at `at` into one record object (key and value are views of `buf`, no copy);
- * 'incomplete' when the bytes end inside it (still being written).
+ * 'incomplete' when the bytes end inside it (still being written). Inside a batch whose CRC was
+ * checked, its own CRC is not checked again.
  */
-export function decodeFrame(buf: Buffer, at: number, end: number, partition: number, offset: number): Decoded {
+export function decodeFrame(buf: Buffer, at: number, end: number, partition: number, offset: number, inVerifiedBatch = false): Decoded {
   if (end - at < HEADER) return 'incomplete';
   const body = buf.readUInt32LE(at);
   if (body < FIXED) return 'corrupt';
   if (end - at < HEADER + body) return 'incomplete';
-  if (crc32(buf, at + HEADER, at + HEADER + body) !== buf.readUInt32LE(at + 4)) return 'corrupt';
+  if (!inVerifiedBatch && crc32(buf, at + HEADER, at + HEADER + body) !== buf.readUInt32LE(at + 4)) return 'corrupt';
   const keyLen = buf.readInt32LE(at + 24);
   const valueStart = at + 28 + Math.max(0, keyLen);
   // A plain Uint8Array view: a third of what a Buffer's subarray costs to make, per record.

@@ -1,9 +1,11 @@
 import { readJson, SatError, UsageError } from '../../core/errors.js';
 import { closeSync, existsSync, openSync, read, readFileSync, readSync } from 'node:fs';
-import { decodeFrame, frameSize, type LogRecord } from './frame.js';
+import { BATCH_HEADER, decodeFrame, frameSize, isBatchHeader, verifiedBatchEnd, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
 
 const CHUNK = 1 << 20;
+/** The largest batch read whole to check its CRC once (the writer's are 256 KB, or one larger frame). */
+const MAX_BATCH = 4 * CHUNK;
 
 /** A chunk being read ahead in the background (the file's bytes at `pos`, `n` of them once done). */
 interface ReadAhead {
@@ -31,6 +33,8 @@ class PartitionReader {
   #closing = false;
   offset = 0;
   corrupt = false;
+  /** #buf up to here is a batch whose CRC matched: its frames' own CRCs are not checked again. */
+  #verifiedTo = 0;
 
   constructor(readonly path: string, readonly partition: number) {}
 
@@ -44,13 +48,24 @@ class PartitionReader {
     this.#filePos = position;
     this.#start = 0;
     this.#end = 0;
+    this.#verifiedTo = 0;
     this.offset = offset;
   }
 
   /** The next record, or undefined when none is complete yet. */
   next(): LogRecord | undefined {
     for (;;) {
-      const d = decodeFrame(this.#buf, this.#start, this.#end, this.partition, this.offset);
+      if (isBatchHeader(this.#buf, this.#start, this.#end)) {
+        const to = this.#start + BATCH_HEADER + (this.#end - this.#start >= BATCH_HEADER ? this.#buf.readUInt32LE(this.#start + 4) : 0);
+        // Read on until the whole batch is here, if it is in the file (and of a size a writer makes: a
+        // damaged length must not pull the file into memory); else its frames are checked one by one.
+        if ((this.#end - this.#start < BATCH_HEADER || (to > this.#end && to - this.#start <= MAX_BATCH)) && this.#fill()) continue;
+        if (this.#end - this.#start < BATCH_HEADER) return undefined;
+        this.#verifiedTo = Math.max(this.#verifiedTo, verifiedBatchEnd(this.#buf, this.#start, this.#end));
+        this.#start += BATCH_HEADER;
+        continue;
+      }
+      const d = decodeFrame(this.#buf, this.#start, this.#end, this.partition, this.offset, this.#start < this.#verifiedTo);
       if (d === 'corrupt') {
         this.corrupt = true;
         return undefined;
@@ -72,6 +87,7 @@ class PartitionReader {
     const left = this.#end - this.#start;
     if (this.#start > 0) {
       this.#buf.copy(this.#buf, 0, this.#start, this.#end);
+      this.#verifiedTo = Math.max(0, this.#verifiedTo - this.#start);
       this.#start = 0;
       this.#end = left;
     }

@@ -2,15 +2,18 @@ import { readJson, UsageError } from '../../core/errors.js';
 import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeFrame, frameBytes, frameSize, writeFrame } from './frame.js';
+import { BATCH_HEADER, decodeFrame, frameBytes, frameSize, isBatchHeader, writeBatchHeader, writeFrame } from './frame.js';
 
 export interface LogMeta {
   partitions: number;
   created: string;
 }
 
-/** A partition's frames are written out once this many bytes wait (and at every flush). */
-const PENDING_MAX = 1 << 20;
+/**
+ * A partition's frames are written out, as one batch, once this many bytes wait (and at every
+ * flush): a batch fits a reader's 1 MB chunk, so its CRC is checked once (see frame.ts).
+ */
+const PENDING_MAX = 1 << 18;
 
 export const partitionFile = (dir: string, p: number) => join(dir, `partition-${p}.log`);
 export const metaFile = (dir: string) => join(dir, 'meta.json');
@@ -53,14 +56,15 @@ export class LogWriter {
 
   /** Buffers one record whose key and value are ranges of larger buffers (key null: none); returns its offset. */
   appendRange(partition: number, seq: number, timestamp: number, key: Uint8Array | null, keyAt: number, keyLength: number, value: Uint8Array, valueAt: number, valueLength: number): number {
-    const need = frameBytes(key === null ? -1 : keyLength, valueLength);
-    let at = this.#pendingBytes[partition];
+    const need = frameBytes(key === null ? -1 : keyLength, valueLength) + BATCH_HEADER;
+    // A batch's first frame goes after the room for its header (filled in when it is written out).
+    let at = this.#pendingBytes[partition] || BATCH_HEADER;
     let buf = this.#pending[partition];
     if (at + need > buf.length) {
       // Written out once it holds a MB; until then it grows (a partition that gets few records keeps a small buffer).
       if (buf.length >= PENDING_MAX) {
         this.#flushPartition(partition);
-        at = 0;
+        at = BATCH_HEADER;
       }
       if (at + need > buf.length) {
         const grown = Buffer.allocUnsafe(Math.max(at + need, Math.min(PENDING_MAX, buf.length * 2), 1 << 16));
@@ -78,6 +82,7 @@ export class LogWriter {
 
   #flushPartition(p: number): void {
     if (this.#pendingBytes[p] === 0) return;
+    writeBatchHeader(this.#pending[p], 0, this.#pendingBytes[p]);
     writeAll(this.#fds[p], this.#pending[p].subarray(0, this.#pendingBytes[p]), partitionFile(this.dir, p));
     this.#pendingBytes[p] = 0;
   }
@@ -94,7 +99,11 @@ export class LogWriter {
   }
 }
 
-/** Counts the intact frames of a partition and truncates anything after them. */
+/**
+ * Counts the intact frames of a partition and truncates anything after the last one (a torn frame,
+ * a batch header with no frame after it). Each frame is checked by its own CRC: a torn batch keeps
+ * its intact frames, and its header's CRC then fails, so readers check them one by one.
+ */
 function recover(fd: number): number {
   const size = fstatSync(fd).size;
   if (size === 0) return 0;
@@ -102,14 +111,21 @@ function recover(fd: number): number {
   let read = 0;
   while (read < size) read += readSync(fd, buf, read, size - read, read);
   let at = 0;
+  let intact = 0;
   let count = 0;
   for (;;) {
+    if (isBatchHeader(buf, at, size)) {
+      if (size - at < BATCH_HEADER) break;
+      at += BATCH_HEADER;
+      continue;
+    }
     const d = decodeFrame(buf, at, size, 0, count);
     if (typeof d === 'string') break;
     at += frameSize(buf, at);
+    intact = at;
     count++;
   }
-  if (at < size) ftruncateSync(fd, at);
+  if (intact < size) ftruncateSync(fd, intact);
   return count;
 }
 
