@@ -50,8 +50,8 @@ const MAX_BEHIND = 64;
 
 /**
  * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
- * (timestamps in ms, counts INT64, other aggregates DOUBLE, a row group every 50k results so memory
- * stays bounded however many windows fire). The engine's thread only puts each result into columns;
+ * (timestamps in ms, counts INT64, other aggregates DOUBLE, in row groups of at most 50k results so
+ * memory stays bounded however many windows fire). The engine's thread only puts each result into columns;
  * the results thread (thread.ts) makes the lines, writes them and feeds the Parquet encoder: those
  * were a tenth of the engine's time on reviews and more on satisfaction. A checkpoint asks the
  * thread for the file's length through the rows handed over so far (state()).

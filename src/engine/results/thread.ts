@@ -11,9 +11,9 @@ import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData }
 
 /**
  * The results thread: the engine hands over result rows as columns; this thread makes their JSON
- * lines, appends them to results.jsonl (the descriptor the engine opened, truncated there to the
- * checkpoint on resume, and closed there at the end) and collects them into the Parquet file's row groups, which its own thread
- * encodes. Messages are handled in the order sent, so the length answered to a `sync` is the file
+ * lines, appends them to results.jsonl (through the descriptor the engine opened, truncated to the
+ * checkpoint on resume, and closes at the end) and collects them into the Parquet file's row
+ * groups, which a thread of their own encodes. Messages are handled in the order sent, so the length answered to a `sync` is the file
  * through exactly the rows handed over before it: what the engine's checkpoint records. The first
  * failure is kept: answered to every sync and at the end, and sent at once so the engine stops.
  */
