@@ -103,6 +103,12 @@ export class WindowOperator {
   readonly #dedup = new DedupStore();
   #fired: WindowResult[] = [];
   readonly #outcome: { outcome: Outcome; alerts: string[] } = { outcome: 'counted', alerts: [] };
+  /**
+   * The watermark the last #fire ran at. With the watermark where it was, nothing more can fire or
+   * expire: a record that would open a window already due is late and adds nothing (on reviews the
+   * watermark moves once a day of event time, so most records skip it).
+   */
+  #firedAt = NaN;
   readonly #plan: AggregationPlan;
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
@@ -151,7 +157,7 @@ export class WindowOperator {
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
-    this.#fire(this.watermark);
+    if (this.watermark !== this.#firedAt) this.#fire(this.watermark);
     const out = this.#outcome;
     out.outcome = outcome;
     out.alerts = alerts;
@@ -164,7 +170,7 @@ export class WindowOperator {
    */
   advance(time: number): void {
     this.#observe(time);
-    this.#fire(this.watermark);
+    if (this.watermark !== this.#firedAt) this.#fire(this.watermark);
   }
 
   #observe(time: number): void {
@@ -237,6 +243,7 @@ export class WindowOperator {
   }
 
   #fire(watermark: number): void {
+    this.#firedAt = watermark;
     const size = this.#size;
     const slide = this.#slide;
     const starts = this.#panes.starts;
