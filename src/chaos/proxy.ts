@@ -29,19 +29,37 @@ export interface ProxyStats {
 export function createProxy(o: ProxyOptions): { server: Server; stats: ProxyStats } {
   const rng = createRng(o.seed);
   const stats: ProxyStats = { connections: 0, cuts: 0, bytes: 0 };
+  // One queue per direction, written from the front only: a chunk due now never overtakes one whose
+  // timer has not fired yet (a busy event loop fires timers late; writing due chunks at once while
+  // an earlier one still waited on its timer reordered the bytes of a TCP stream).
   const pipe = (from: Socket, to: Socket, cut: () => void) => {
     let ready = Date.now();
+    const queue: { at: number; chunk: Buffer }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    const drain = () => {
+      timer = undefined;
+      const now = Date.now();
+      while (queue.length > 0 && queue[0].at <= now) {
+        const { chunk } = queue.shift()!;
+        if (!to.destroyed) to.write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(drain, queue[0].at - now);
+      else if (ended && !to.destroyed) to.end();
+    };
     from.on('data', (chunk: Buffer) => {
       stats.bytes += chunk.length;
       if (o.cutRate > 0 && rng.next() < o.cutRate) return cut();
       const delay = o.latency[0] + rng.next() * (o.latency[1] - o.latency[0]);
       const transfer = o.bandwidth > 0 ? (chunk.length / o.bandwidth) * 1000 : 0;
       ready = Math.max(ready, Date.now() + delay) + transfer; // in order, and no faster than the bandwidth
-      const wait = ready - Date.now();
-      if (wait <= 0) to.write(chunk);
-      else setTimeout(() => to.destroyed || to.write(chunk), wait);
+      queue.push({ at: ready, chunk });
+      if (timer === undefined) drain();
     });
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, ready - Date.now())));
+    from.on('end', () => {
+      ended = true;
+      if (timer === undefined) drain();
+    });
   };
   const server = createServer((client) => {
     stats.connections++;
