@@ -1,6 +1,7 @@
 import { parseIsoDate, parseIsoTime } from '../core/time.js';
 import { timeParser } from '../core/time-format.js';
 import type { FieldSpec, Scenario } from '../scenario/types.js';
+import { createRecordScanner } from './scan-record.js';
 
 /** A record that passed validation: typed values plus what the operator needs. */
 export interface ValidRecord {
@@ -27,8 +28,11 @@ export type Validated = ValidRecord | Rejected;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Builds the strict validator for a scenario: every problem gets a reason, nothing throws. */
-export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
+/**
+ * Builds the strict validator for a scenario: every problem gets a reason, nothing throws.
+ * `fastPath: false` leaves out the byte scanner (the property test compares the two).
+ */
+export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
@@ -58,7 +62,26 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
   };
   const wellFormed = compileWellFormed(fieldList);
 
-  return (bytes) => {
+  // What is left once every field is there with its type, on both paths below.
+  const finish = (values: Record<string, unknown>): Validated => {
+    // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
+    const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
+    if (key === '') return bad('empty-key', `empty key ${s.key}`);
+    const timeText = values[s.eventTime] as string;
+    const time = parseTime(timeText);
+    if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}${s.time.format === 'iso' ? '' : ` (format ${s.time.format})`}`);
+    for (let i = 0; i < otherTimes.length; i++) {
+      const f = otherTimes[i];
+      const v = values[f.name] as string | null;
+      if (v !== null && (f.type === 'date' ? parseIsoDate(v) : parseIsoTime(v)) === undefined) return bad('wrong-type', `${f.name}: unparseable ${f.type} ${JSON.stringify(v)}`);
+    }
+    let id = '';
+    for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
+    return { key, time, id, values };
+  };
+
+  /** The full path: decode, parse, and name the first problem. */
+  const parsed = (bytes: Uint8Array): Validated => {
     let text: string;
     try {
       text = decoder.decode(bytes);
@@ -84,21 +107,42 @@ export function createValidator(s: Scenario): (bytes: Uint8Array) => Validated {
       const problem = fieldProblem(values);
       if (problem !== undefined) return problem;
     }
-    // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
-    const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
-    if (key === '') return bad('empty-key', `empty key ${s.key}`);
-    const timeText = values[s.eventTime] as string;
-    const time = parseTime(timeText);
-    if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}${s.time.format === 'iso' ? '' : ` (format ${s.time.format})`}`);
-    for (let i = 0; i < otherTimes.length; i++) {
-      const f = otherTimes[i];
-      const v = values[f.name] as string | null;
-      if (v !== null && (f.type === 'date' ? parseIsoDate(v) : parseIsoTime(v)) === undefined) return bad('wrong-type', `${f.name}: unparseable ${f.type} ${JSON.stringify(v)}`);
-    }
-    let id = '';
-    for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
-    return { key, time, id, values };
+    return finish(values);
   };
+
+  // The fast path reads the fields the engine uses straight from the bytes (scan-record.ts). It
+  // takes only records the full path would find well-formed, with the same values; for anything
+  // else it answers undefined and the full path decides.
+  if (opts.fastPath === false) return parsed;
+  const read = fieldsRead(s);
+  const scan = createRecordScanner(fieldList, read);
+  const valuesOf = compileValues(fieldList, read);
+  return (bytes) => {
+    const scanned = scan(bytes);
+    return scanned === undefined ? parsed(bytes) : finish(valuesOf(scanned));
+  };
+}
+
+/**
+ * The fields of a record the engine reads: key, event time, id, other times (checked), and those
+ * that aggregations, filters, alerts and reports name. The fast path makes only these values; a
+ * new use of a record's field must be added here.
+ */
+export function fieldsRead(s: Scenario): Set<string> {
+  const read = new Set<string>([s.key, s.eventTime, ...s.id]);
+  for (const f of s.fields) if (f.type === 'timestamp' || f.type === 'date') read.add(f.name);
+  for (const a of s.aggregations) if (a.field !== undefined) read.add(a.field);
+  for (const c of s.filter) read.add(c.field);
+  for (const a of s.alerts) for (const c of a.when) read.add(c.field);
+  const r = s.reports;
+  if (r !== undefined) for (const f of [r.corrupted.field, r.pivot.field, r.topUsers.field, r.countries?.field]) if (f !== undefined) read.add(f);
+  return read;
+}
+
+/** An object literal of the read fields, from the scanner's values in field order: one shape for all records. */
+function compileValues(fields: readonly FieldSpec[], read: ReadonlySet<string>): (v: unknown[]) => Record<string, unknown> {
+  const props = fields.flatMap((f, i) => (read.has(f.name) ? [`${JSON.stringify(f.name)}: v[${i}]`] : []));
+  return new Function('v', `return { ${props.join(', ')} };`) as (v: unknown[]) => Record<string, unknown>;
 }
 
 /**

@@ -1,0 +1,227 @@
+import { isUtf8 } from 'node:buffer';
+import type { FieldSpec } from '../scenario/types.js';
+
+/**
+ * The validator's fast path: one pass over a record's bytes that accepts only a flat JSON object
+ * whose fields are exactly the scenario's, each of its type, and reads their values without
+ * decoding the record to text or building a parse tree (TextDecoder plus JSON.parse were a third
+ * of the engine's time). It never decides a record is bad: anything it is not sure of (an escape in
+ * a name, a duplicate or unknown field, a wrong type, a number it cannot read exactly, bytes that
+ * may not be UTF-8) returns undefined, and the record takes the full path, which names the problem.
+ * So the rules stay written once (validate.ts); a property test holds the two paths equal.
+ *
+ * Numbers come out as JSON.parse makes them: an integer of at most 15 digits, or a decimal of at
+ * most 15 digits and no exponent, is exact in a double and so is its quotient by 10^k (k ≤ 22,
+ * Clinger's fast path); any other number is read by Number(), which rounds as JSON.parse does.
+ */
+export type RecordScanner = (b: Uint8Array) => unknown[] | undefined;
+
+const STRING = 0;
+const INT = 1;
+const FLOAT = 2;
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const HEX = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
+// The characters that may follow a backslash in a JSON string.
+const ESCAPE = new Uint8Array(256);
+for (const c of '"\\/bfnrtu') ESCAPE[c.charCodeAt(0)] = 1;
+// Bytes that go on a string without a second look: printable ASCII other than '"' and '\\'.
+const STRING_BYTE = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) STRING_BYTE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
+const utf8 = new TextDecoder('utf-8');
+const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
+
+/**
+ * Builds the scanner for a list of fields. It returns the values in the fields' order (null where
+ * the record has null), or undefined for the full path to decide.
+ */
+export function createRecordScanner(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name))): RecordScanner {
+  const count = fields.length;
+  const wanted = Uint8Array.from(fields, (f) => (read.has(f.name) ? 1 : 0));
+  const names = fields.map((f) => Buffer.from(f.name, 'utf8'));
+  // A name JSON must escape, or one not in ASCII, is left to the full path altogether.
+  if (names.some((name) => name.some((c) => c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c))) return () => undefined;
+  const kinds = Uint8Array.from(fields, (f) => (f.type === 'int' ? INT : f.type === 'float' ? FLOAT : STRING));
+  const nullable = Uint8Array.from(fields, (f) => (f.nullable ? 1 : 0));
+  // Field names by their first byte and length, for records whose fields come in another order.
+  const byHead = new Map<number, number[]>();
+  names.forEach((name, f) => {
+    const h = (name[0] ?? 0) * 4096 + name.length;
+    byHead.set(h, [...(byHead.get(h) ?? []), f]);
+  });
+  const seenAt = new Uint32Array(count);
+  let record = 0;
+  const out: unknown[] = new Array(count).fill(null);
+  const strFrom = new Int32Array(count);
+  const strTo = new Int32Array(count);
+  // Strings are made once the whole record is read: plain ones (ASCII, no escapes) straight from
+  // the bytes, others by the decoder (after the record's bytes are known to be UTF-8).
+  const strPlain = new Uint8Array(count);
+
+  // The names' bytes in one pool: the comparison below reads one typed array, whatever the field.
+  const pool = new Uint8Array(Buffer.concat(names));
+  const nameAt = new Int32Array(count + 1);
+  for (let f = 0; f < count; f++) nameAt[f + 1] = nameAt[f] + names[f].length;
+
+  const nameIs = (f: number, b: Uint8Array, from: number, to: number): boolean => {
+    const at = nameAt[f];
+    if (nameAt[f + 1] - at !== to - from) return false;
+    for (let j = from; j < to; j++) if (pool[at + j - from] !== b[j]) return false;
+    return true;
+  };
+  const fieldOf = (b: Uint8Array, from: number, to: number): number => {
+    const candidates = byHead.get((to > from ? b[from] : 0) * 4096 + (to - from));
+    if (candidates !== undefined) for (const f of candidates) if (nameIs(f, b, from, to)) return f;
+    return -1;
+  };
+
+  return (b) => {
+    const n = b.length;
+    if (++record === 0xffffffff) {
+      seenAt.fill(0);
+      record = 1;
+    }
+    let i = 0;
+    let c = 0;
+    while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+    if (i >= n || b[i] !== 0x7b) return undefined; // '{'
+    i++;
+    let found = 0;
+    let next = 0;
+    let ascii = true;
+    for (;;) {
+      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (i >= n || b[i] !== 0x22) return undefined; // a name ('}' of an empty object goes the full path too)
+      const nameFrom = ++i;
+      let f = -1;
+      // Fields mostly come in the scenario's order: the next one is tried in place first.
+      if (next < count) {
+        const to = nameFrom + nameAt[next + 1] - nameAt[next];
+        if (to < n && b[to] === 0x22 && nameIs(next, b, nameFrom, to)) {
+          f = next;
+          i = to;
+        }
+      }
+      if (f < 0) {
+        while (i < n && (c = b[i]) !== 0x22) {
+          if (c === 0x5c || c >= 0x80 || c < 0x20) return undefined;
+          i++;
+        }
+        if (i >= n) return undefined;
+        f = fieldOf(b, nameFrom, i);
+      }
+      if (f < 0 || seenAt[f] === record) return undefined;
+      seenAt[f] = record;
+      found++;
+      next = f + 1;
+      i++;
+      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (i >= n || b[i] !== 0x3a) return undefined; // ':'
+      i++;
+      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (i >= n) return undefined;
+      c = b[i];
+      const kind = kinds[f];
+      if (c === 0x22) {
+        if (kind !== STRING) return undefined;
+        const from = ++i;
+        let plain = 1;
+        for (;;) {
+          while (i < n && STRING_BYTE[b[i]] === 1) i++;
+          if (i >= n) return undefined;
+          c = b[i];
+          if (c === 0x22) break;
+          if (c < 0x20) return undefined;
+          if (c === 0x5c) {
+            plain = 0;
+            if (++i >= n || ESCAPE[(c = b[i])] !== 1) return undefined;
+            if (c === 0x75) {
+              if (i + 4 >= n || HEX[b[i + 1]] !== 1 || HEX[b[i + 2]] !== 1 || HEX[b[i + 3]] !== 1 || HEX[b[i + 4]] !== 1) return undefined;
+              i += 4;
+            }
+          } else if (c >= 0x80) {
+            plain = 0;
+            ascii = false;
+          }
+          i++;
+        }
+        strFrom[f] = from;
+        strTo[f] = wanted[f] === 1 ? i : -1;
+        strPlain[f] = plain;
+        out[f] = undefined; // made below, once the record's bytes are known to be UTF-8
+        i++;
+      } else if (c === 0x6e) {
+        if (nullable[f] !== 1 || i + 3 >= n || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return undefined;
+        out[f] = null;
+        strTo[f] = -1;
+        i += 4;
+      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        if (kind === STRING) return undefined;
+        const from = i;
+        const negative = c === 0x2d;
+        if (negative) i++;
+        // JSON's grammar: -? (0 | [1-9][0-9]*) (.[0-9]+)? ([eE][+-]?[0-9]+)?
+        let m = 0;
+        let digits = 0;
+        let fraction = 0;
+        c = i < n ? b[i] : 0;
+        if (c === 0x30) {
+          i++;
+          digits = 1;
+        } else if (c >= 0x31 && c <= 0x39) {
+          while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) {
+            m = m * 10 + (c - 0x30);
+            digits++;
+            i++;
+          }
+        } else return undefined;
+        if (i < n && b[i] === 0x2e) {
+          i++;
+          const at = i;
+          while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) {
+            m = m * 10 + (c - 0x30);
+            i++;
+          }
+          fraction = i - at;
+          if (fraction === 0) return undefined;
+          digits += fraction;
+        }
+        let exponent = false;
+        if (i < n && ((c = b[i]) === 0x65 || c === 0x45)) {
+          exponent = true;
+          if (++i < n && ((c = b[i]) === 0x2b || c === 0x2d)) i++;
+          const at = i;
+          while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
+          if (i === at) return undefined;
+        }
+        let v: number;
+        if (!exponent && digits <= 15 && fraction <= 22) {
+          v = fraction === 0 ? m : m / POW10[fraction];
+          if (negative) v = -v;
+        } else if (kind === FLOAT && wanted[f] === 0 && !exponent && digits - fraction <= 300) {
+          v = 0; // finite (under 10^300) and not read: not worth a Number()
+        } else v = Number(latin1(b, from, i));
+        if (kind === INT ? !Number.isSafeInteger(v) : !Number.isFinite(v)) return undefined;
+        out[f] = v;
+        strTo[f] = -1;
+      } else return undefined; // true, false, an array or an object: the full path names the type
+      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      if (i >= n) return undefined;
+      c = b[i++];
+      if (c === 0x2c) continue; // ','
+      if (c === 0x7d) break; // '}'
+      return undefined;
+    }
+    while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+    if (i !== n || found !== count) return undefined;
+    if (!ascii && !isUtf8(b)) return undefined;
+    for (let f = 0; f < count; f++) {
+      const to = strTo[f];
+      if (to < 0) continue;
+      const from = strFrom[f];
+      out[f] = strPlain[f] === 1 ? latin1(b, from, to) : (JSON.parse(utf8.decode(b.subarray(from - 1, to + 1))) as string);
+    }
+    return out;
+  };
+}

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createRecordScanner } from '../../src/engine/scan-record.js';
+import { createValidator, fieldsRead, Rejected, type Validated } from '../../src/engine/validate.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
+
+// The validator's byte scanner (the fast path) must give every record exactly what the full path
+// (TextDecoder, JSON.parse, the checks) gives: the same verdict, reason, key, time, id and values.
+// Records are written as text here, token by token, so that they take the shapes JSON.stringify
+// never makes: other orders, whitespace, escapes, numbers in every notation, bad bytes.
+
+const iot = loadScenario('iot');
+const scenarios: Scenario[] = [
+  // Every third field made nullable, so nulls meet both kinds of field.
+  { ...iot, fields: iot.fields.map((f, i) => (i % 3 === 2 && f.name !== iot.key && f.name !== iot.eventTime ? { ...f, nullable: true } : f)) },
+  loadScenario('reviews'),
+  loadScenario('taxi'), // an int key, a second timestamp, an event-time zone, nullable ints
+  loadScenario('messages'), // reports read more fields
+  loadScenario('satisfaction'),
+];
+
+const times: Record<string, string[]> = {
+  timestamp: ['2018-04-09T00:00:22.509Z', '2018-04-09T00:00:22.509000Z', '2019-01-01 00:46:40', '2018-04-09T00:00:22+02:00', '2018-04-09', '2018-13-09T00:00:00Z', '2018-04-09T24:00:00Z', 'x', ''],
+  date: ['2015-08-18', '2016-02-29', '2015-02-29', '2015-8-18', '2015-08-18T00:00:00Z', ''],
+};
+
+const ints = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: -100_000, max: 100_000 }).map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('0', '-0', '007', '1.0', '1.50', '1e3', '1E+3', '2.5', '-1.5e-2', '12345678901234567890', '9007199254740991', '9007199254740992', '-9007199254740993', '123456789012345', '1234567890123456', '1.', '.5', '+1', '-', '1e', '1e+', '0x10', '1_000', 'NaN', 'Infinity', '-Infinity') },
+  { weight: 1, arbitrary: fc.double().map(String) },
+  { weight: 1, arbitrary: fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }).map(String) },
+);
+const floats = fc.oneof(
+  { weight: 4, arbitrary: fc.double({ min: -1e6, max: 1e6, noNaN: true }).map(String) },
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: -99_999_999, max: 99_999_999 }), fc.integer({ min: 0, max: 9 })).map(([m, k]) => (m / 10 ** k).toFixed(k)) },
+  { weight: 1, arbitrary: fc.double().map((x) => (Number.isFinite(x) ? x.toExponential() : String(x))) },
+  { weight: 1, arbitrary: fc.double().map(String) },
+  { weight: 1, arbitrary: fc.constantFrom('1e400', '-1e400', '1e308', '1.7976931348623157e308', '1.7976931348623159e308', '4.9e-324', '1e-400', '-0.0', '0.1000000000000000055511151231257827', '1028.8153381438285', '123456789012345.67', '1' + '0'.repeat(320), '1' + '0'.repeat(300) + '.5', '00.5', '1.e5', '1e5.5') },
+);
+const strings = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ maxLength: 12 }).map((x) => JSON.stringify(x)) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }).map((x) => JSON.stringify(x)) },
+  // Written raw where JSON.stringify would escape: control characters (invalid raw), non-ASCII (valid).
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 8 }).map((x) => `"${x.replace(/["\\]/g, '')}"`) },
+  { weight: 1, arbitrary: fc.constantFrom('"\\u0041"', '"a\\/b"', '"\\ud800"', '"\\uDFFF\\uD800"', '"\\x41"', '"\\u12G4"', '"\\u12"', '"\\', '"abc', '"a\\"', '"\\"b"', '"é"', '"\u2028"', "'a'", '"\\t\\n"') },
+);
+const others = fc.constantFrom('null', 'true', 'false', '[]', '{}', '[1]', '{"a":1}', 'nul', 'nulls', 'tru');
+
+/** A value the field takes, in any notation JSON allows for it. */
+function goodValueOf(f: FieldSpec): fc.Arbitrary<string> {
+  if (f.type === 'int') return fc.oneof(fc.integer({ min: -100_000, max: 100_000 }).map(String), fc.constantFrom('-0', '1.0', '1e3', '25E-1', '9007199254740991'));
+  if (f.type === 'float') return fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }).map(String), fc.integer().map(String), fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => x.toExponential()));
+  if (f.type === 'string') return fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom('a', 'B', '7', ' ', '"', '\\', 'é', '\n', '€', '😀') }).map((x) => JSON.stringify(x));
+  return fc.constant(JSON.stringify(times[f.type][0]));
+}
+
+/** Any value: the field's type in good and bad notations, other JSON values, text that is not JSON. */
+function valueOf(f: FieldSpec): fc.Arbitrary<string> {
+  const own =
+    f.type === 'int' ? ints : f.type === 'float' ? floats : f.type === 'string' ? strings : fc.constantFrom(...times[f.type]).map((t) => JSON.stringify(t));
+  return fc.oneof({ weight: 12, arbitrary: own }, { weight: 1, arbitrary: others }, { weight: 1, arbitrary: f.type === 'string' ? ints : strings });
+}
+
+const ws = fc.constantFrom('', '', '', '', ' ', '\n', '\t', '\r\n', '\u000b', '\u00a0', '\f');
+
+/** A record's text with the scenario's fields, and the ways it may differ from a plain one. */
+function recordArb(s: Scenario) {
+  const names = s.fields.map((f) => f.name);
+  return fc
+    .record({
+      // Well-formed (nothing but order, spacing and notation), one oddity in a well-formed record, or any.
+      mode: fc.constantFrom('clean', 'clean', 'one', 'one', 'one', 'any'),
+      odd: fc.nat(),
+      goodValues: fc.tuple(...s.fields.map(goodValueOf)),
+      values: fc.tuple(...s.fields.map(valueOf)),
+      order: fc.option(fc.shuffledSubarray(names.map((_, i) => i), { minLength: names.length, maxLength: names.length }), { freq: 3 }),
+      drop: fc.option(fc.nat(), { freq: 8 }),
+      twice: fc.option(fc.nat(), { freq: 10 }),
+      extra: fc.option(fc.constantFrom('"extra"', '"Time"', '"__x"', '"\\u0074ime"', '"dev\\u002did"', '""'), { freq: 10 }),
+      escapeName: fc.option(fc.nat(), { freq: 10 }),
+      gaps: fc.array(ws, { minLength: 8, maxLength: 8 }),
+      comma: fc.constantFrom(',', ',', ',', ',', ',', ',', ',', ',', ', ', ',,', ''),
+      tail: fc.constantFrom('', '', '', '', ' ', '\n', ',', 'x', '}', ' {}'),
+      head: fc.constantFrom('', '', '', '', ' ', '\ufeff', '[', 'x'),
+      cut: fc.option(fc.nat(), { freq: 12 }),
+      flip: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { freq: 12 }),
+    })
+    .map((r) => {
+      if (r.mode !== 'any') {
+        const clean: typeof r = { ...r, values: r.goodValues, drop: null, twice: null, extra: null, escapeName: null, cut: null, flip: null, comma: ',', tail: '', head: '', gaps: r.gaps.map((g) => g.replace(/[^ \n\t\r]/g, '')) as typeof r.gaps };
+        if (r.mode === 'one') {
+          // The oddity alone decides the verdict, so a scanner that takes it wrongly is seen.
+          const odd = r.odd % 12;
+          const f = Math.floor(r.odd / 12) % names.length;
+          if (odd <= 2) clean.values = clean.values.map((v, i) => (i === f ? r.values[i] : v));
+          else if (odd === 3) clean.drop = r.drop ?? f;
+          else if (odd === 4) {
+            // Twice, and sometimes in place of another field: as many names as fields, one missing.
+            clean.twice = r.twice ?? f;
+            if (r.odd % 2 === 0) clean.drop = f + 1;
+          }
+          else if (odd === 5) clean.extra = r.extra ?? '"extra"';
+          else if (odd === 6) clean.escapeName = r.escapeName ?? f;
+          else if (odd === 7) clean.cut = r.cut ?? r.odd;
+          else if (odd === 8) clean.flip = r.flip ?? [r.odd, 0xff];
+          else if (odd === 9) clean.gaps = r.gaps;
+          else if (odd === 10) clean.comma = r.comma;
+          else ({ head: clean.head, tail: clean.tail } = r);
+        }
+        r = clean;
+      }
+      let order = r.order ?? names.map((_, i) => i);
+      if (r.drop !== null) order = order.filter((_, i) => i !== r.drop! % order.length);
+      const members = order.map((i) => {
+        let name = JSON.stringify(names[i]);
+        // The same name written with an escape: one field to JSON.parse, an unknown name to the scanner.
+        if (r.escapeName !== null && r.escapeName % names.length === i) name = `"\\u${names[i].charCodeAt(0).toString(16).padStart(4, '0')}${names[i].slice(1)}"`;
+        return `${name}${r.gaps[0]}:${r.gaps[1]}${r.values[i]}`;
+      });
+      // A field twice, the second time with another value (JSON.parse keeps the last).
+      if (r.twice !== null && order.length > 0) {
+        const i = order[r.twice % order.length];
+        members.splice(r.twice % (members.length + 1), 0, `${JSON.stringify(names[i])}:${r.values[i]}`);
+      }
+      if (r.extra !== null) members.push(`${r.extra}:1`);
+      let text = `${r.head}${r.gaps[2]}{${r.gaps[3]}${members.join(`${r.gaps[4]}${r.comma}${r.gaps[5]}`)}${r.gaps[6]}}${r.gaps[7]}${r.tail}`;
+      let bytes = Buffer.from(text, 'utf8');
+      if (r.cut !== null) bytes = bytes.subarray(0, r.cut % (bytes.length + 1));
+      if (r.flip !== null && bytes.length > 0) {
+        bytes = Buffer.from(bytes);
+        bytes[r.flip[0] % bytes.length] = r.flip[1];
+      }
+      return new Uint8Array(bytes);
+    });
+}
+
+/** The two answers, equal in all the engine reads: verdict and reason, or key, time, id and read values. */
+function expectSame(fast: Validated, full: Validated, read: Set<string>): void {
+  if (full instanceof Rejected) {
+    expect(fast).toBeInstanceOf(Rejected);
+    expect({ kind: (fast as Rejected).kind, reason: (fast as Rejected).reason }).toEqual({ kind: full.kind, reason: full.reason });
+    return;
+  }
+  expect(fast).not.toBeInstanceOf(Rejected);
+  const f = fast as Exclude<Validated, Rejected>;
+  expect({ key: f.key, time: f.time, id: f.id }).toEqual({ key: full.key, time: full.time, id: full.id });
+  for (const name of read) expect(Object.is(f.values[name], full.values[name]), `${name}: ${String(f.values[name])} against ${String(full.values[name])}`).toBe(true);
+}
+
+describe('the validator\'s byte scanner agrees with the full path', () => {
+  for (const s of scenarios) {
+    it(`${s.name}: every record gets the same verdict, reason and values either way`, () => {
+      const fast = createValidator(s);
+      const full = createValidator(s, { fastPath: false });
+      const read = fieldsRead(s);
+      const scan = createRecordScanner(s.fields, read);
+      let scanned = 0;
+      let valid = 0;
+      fc.assert(
+        fc.property(recordArb(s), (bytes) => {
+          if (scan(bytes) !== undefined) scanned++;
+          const want = full(bytes);
+          if (!(want instanceof Rejected)) valid++;
+          expectSame(fast(bytes), want, read);
+        }),
+        { numRuns: 4000 },
+      );
+      // The test means something only if both kinds of record came up and the scanner took many.
+      expect(valid).toBeGreaterThan(400);
+      expect(scanned).toBeGreaterThan(400);
+    });
+  }
+
+  it('reads every number in the notations JSON allows as JSON.parse does, -0 included', () => {
+    const scan = createRecordScanner([{ name: 'x', type: 'float', nullable: false }]);
+    fc.assert(
+      fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => x.toExponential()), fc.tuple(fc.integer(), fc.integer({ min: 0, max: 20 })).map(([m, k]) => (m / 10 ** k).toFixed(k))), (text) => {
+        const v = scan(Buffer.from(`{"x":${text}}`));
+        expect(v).toBeDefined();
+        expect(Object.is(v![0], JSON.parse(text))).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('takes the plain records sat itself writes, and leaves anything it is unsure of to the full path', () => {
+    const s = scenarios[1];
+    const scan = createRecordScanner(s.fields, fieldsRead(s));
+    const record = { marketplace: 'US', customer_id: '1', review_id: 'R1', product_id: 'B1', product_parent: '2', product_title: 'T', product_category: 'C', star_rating: 4, helpful_votes: 0, total_votes: 3, vine: 'N', verified_purchase: 'Y', review_headline: 'h', review_body: 'b', review_date: '2015-08-18' };
+    const text = JSON.stringify(record);
+    expect(scan(Buffer.from(text))).toBeDefined();
+    expect(scan(Buffer.from(` ${text.replace(/,/g, ' , ')}\n`))).toBeDefined();
+    expect(scan(Buffer.from(JSON.stringify({ ...record, review_body: 'déjà "vu"\n' })))).toBeDefined();
+    for (const odd of [text.replace('"star_rating"', '"star\\u005frating"'), text.replace('}', ',"vine":"N"}'), text.replace('4,', 'true,'), text.slice(0, -1), `\ufeff${text}`]) expect(scan(Buffer.from(odd))).toBeUndefined();
+  });
+});
