@@ -83,16 +83,24 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}):
   /** The full path: decode, parse, and name the first problem. */
   const parsed = (bytes: Uint8Array): Validated => {
     let text: string;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      return bad('invalid-utf8', 'invalid UTF-8');
-    }
     let obj: unknown;
+    // A malformed record throws below; the error's stack (which nobody reads) costs more than the
+    // parse, so none is taken.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
-      obj = JSON.parse(text);
-    } catch (e) {
-      return bad('not-json', `not JSON: ${(e as Error).message}`);
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        return bad('invalid-utf8', 'invalid UTF-8');
+      }
+      try {
+        obj = JSON.parse(text);
+      } catch (e) {
+        return bad('not-json', `not JSON: ${(e as Error).message}`);
+      }
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return bad('not-object', 'not a JSON object');
     const values = obj as Record<string, unknown>;
