@@ -37,6 +37,7 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}):
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
   const keyIsInt = fields.get(s.key)!.type === 'int';
+  const idNames = [...s.id];
   const parseTime = timeParser(s.time, eventField.type as 'date' | 'timestamp');
   // Other time fields are ISO in UTC (README, "Event time"); most scenarios have none.
   const otherTimes = fieldList.filter((f) => (f.type === 'timestamp' || f.type === 'date') && f.name !== s.eventTime);
@@ -76,7 +77,10 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}):
       if (v !== null && (f.type === 'date' ? parseIsoDate(v) : parseIsoTime(v)) === undefined) return bad('wrong-type', `${f.name}: unparseable ${f.type} ${JSON.stringify(v)}`);
     }
     let id = '';
-    for (let i = 0; i < s.id.length; i++) id += (i > 0 ? '|' : '') + String(values[s.id[i]]);
+    for (let i = 0; i < idNames.length; i++) {
+      const v = values[idNames[i]];
+      id += (i > 0 ? '|' : '') + (typeof v === 'number' ? numberText(v) : String(v));
+    }
     return { key, time, id, values };
   };
 
@@ -129,6 +133,17 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}):
     const scanned = scan(bytes);
     return scanned === undefined ? parsed(bytes) : finish(valuesOf(scanned));
   };
+}
+
+/**
+ * String(v), faster for whole numbers past 2^31 (an epoch in ms in an id: V8 formats such a double
+ * in ~140 ns, two halves below 2^31 in a third of that).
+ */
+export function numberText(v: number): string {
+  if (!(v >= 2 ** 31 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) return v <= -(2 ** 31) && v >= -Number.MAX_SAFE_INTEGER && Number.isInteger(v) ? `-${numberText(-v)}` : String(v);
+  const high = Math.floor(v / 1e8);
+  const low = String(v - high * 1e8);
+  return String(high) + '00000000'.slice(low.length) + low;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createValidator, Rejected } from '../../src/engine/validate.js';
+import { createValidator, numberText, Rejected } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
 
@@ -86,5 +86,16 @@ describe('the validator (compiled fast path and the named problem agree with the
     const r = validate(new TextEncoder().encode(JSON.stringify({ ...valid, [strict.name]: null })));
     expect(r).toBeInstanceOf(Rejected);
     expect((r as Rejected).reason).toBe(`empty ${strict.name}`);
+  });
+
+  it('writes a number in an id as String() does, whole numbers past 2^31 by halves', () => {
+    const edges = [0, -0, 1, -1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), 2 ** 31 + 1, 1e8, 1e15, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, 2 ** 53 + 2, 1e21, 1.5, -2.5e-7, NaN, Infinity, -Infinity];
+    for (const v of edges) expect(numberText(v)).toBe(String(v));
+    fc.assert(
+      fc.property(fc.oneof(fc.maxSafeInteger(), fc.integer(), fc.double(), fc.integer({ min: 0, max: 99 }).map((k) => 2 ** 31 + k * 1e8)), (v) => {
+        expect(numberText(v)).toBe(String(v));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
