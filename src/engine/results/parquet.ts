@@ -4,15 +4,15 @@ import type { Aggregation } from '../../scenario/types.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 
 /** Rows per row group of the results' Parquet file, at most. */
-export const ROW_GROUP = 50_000;
+const ROW_GROUP = 50_000;
 /**
  * Rows from which a row group is handed over early, when the encoder has nothing to do: the last
  * group, encoded after the input's end while the run waits, is then small (a full one was 5-10% of
  * a 300k-record run), and no group is smaller than this but the last.
  */
-export const ROW_GROUP_WHEN_IDLE = 10_000;
+const ROW_GROUP_WHEN_IDLE = 10_000;
 /** A row group is also cut at this many characters of text (keys, missing lists): it bounds the writer thread's heap. */
-export const ROW_GROUP_CHARS = 8 << 20;
+const ROW_GROUP_CHARS = 8 << 20;
 /**
  * The Parquet writer thread's old generation, in MB. Its live data is one row group (bounded above)
  * and the encoder's working copies; without a limit V8 let that thread's heap grow to 150–270 MB of
@@ -59,12 +59,12 @@ export class ParquetResults {
   }
 
   /**
-   * Rows [from, c.key.length) of `c`, appended; a full row group is handed over, and one of
-   * ROW_GROUP_WHEN_IDLE rows or more when the encoder is idle.
+   * The rows of `c`, appended; a full row group is handed over, and one of ROW_GROUP_WHEN_IDLE rows
+   * or more when the encoder is idle.
    */
-  add(c: ResultRows, from = 0): void {
+  add(c: ResultRows): void {
     const n = c.key.length;
-    for (let i = from; i < n; i++) {
+    for (let i = 0; i < n; i++) {
       const r = this.#rows; // a new one after each hand-over
       r.start.push(c.start[i]);
       r.end.push(c.end[i]);

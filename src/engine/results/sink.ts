@@ -34,7 +34,6 @@ export interface ResultsAnswer {
   bytes?: number;
   count?: number;
   failed?: ResultsFailure;
-  done?: true;
 }
 
 /** Results handed to the thread at a time (and at every flush): about as often as the JSONL was written before. */

@@ -98,7 +98,7 @@ async function finish(): Promise<void> {
       failed = failure(e, o.parquetPath);
     }
   }
-  answer({ bytes, count, failed, done: true });
+  answer({ bytes, count, failed });
   parentPort!.close();
 }
 
