@@ -30,3 +30,22 @@ export function decodeParseRate(values, passes = 3) {
   if (sink === 0.5) console.log(sink); // keep the work observable
   return rates.sort((a, b) => a - b)[Math.floor(passes / 2)];
 }
+
+/**
+ * Records per second for sat's validator alone over the same values (its byte scanner, and the full
+ * path for what the scanner leaves): how far below the floor validation itself now is.
+ */
+export async function validateRate(values, scenario, passes = 3) {
+  const { createValidator } = await import('../dist/engine/validate.js');
+  const { loadScenario } = await import('../dist/scenario/load.js');
+  const validate = createValidator(loadScenario(scenario));
+  const rates = [];
+  let sink = 0;
+  for (let p = 0; p < passes; p++) {
+    const t0 = performance.now();
+    for (const v of values) if (validate(v).time !== undefined) sink++;
+    rates.push(values.length / ((performance.now() - t0) / 1000));
+  }
+  if (sink === 0.5) console.log(sink);
+  return rates.sort((a, b) => a - b)[Math.floor(passes / 2)];
+}

@@ -45,10 +45,10 @@ async function main() {
     sat('gen', '--kind', kind, '--rows', String(GEN_ROWS), '--out', out);
     targets.push({ path: out, scenario: kind, generated: true });
   }
-  const { loadValues, decodeParseRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
+  const { loadValues, decodeParseRate, validateRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
   for (const t of targets) {
     const dir = mkdtempSync(join(tmpdir(), 'sat-bench-'));
-    const rep = [], eng = [], floor = [], ver = [], cps = [];
+    const rep = [], eng = [], floor = [], val = [], ver = [], cps = [];
     let records = 0;
     for (let i = 0; i < RUNS; i++) {
       const r = sat('replay', t.path, '--scenario', t.scenario, '--rate', '0', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', String(i + 1), '--dir', dir);
@@ -58,7 +58,9 @@ async function main() {
       const e = sat('run', '--dir', dir);
       eng.push(e.recordsPerSecond);
       cps.push(e.checkpointMs / e.elapsedMs);
-      floor.push(decodeParseRate(loadValues(join(dir, 'log'))));
+      const values = loadValues(join(dir, 'log'));
+      floor.push(decodeParseRate(values));
+      val.push(await validateRate(values, t.scenario));
       const t0 = performance.now();
       const v = sat('verify', '--dir', dir);
       if (!v.pass) throw new Error(`verify failed during bench: ${v.failed}`);
@@ -68,6 +70,7 @@ async function main() {
     console.log(`  replay  ${rate(median(rep))} records/s   (read, order, inject, append to the log, ledger)`);
     console.log(`  engine  ${rate(median(eng))} records/s   (validate, window, dedup, write outputs, checkpoints: ${(median(cps) * 100).toFixed(1)}% of its time)`);
     console.log(`  floor   ${rate(median(floor))} records/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
+    console.log(`  validate ${rate(median(val))} records/s   (sat's validator alone over the same bytes: ${(median(val) / median(floor)).toFixed(2)}x the floor)`);
     console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);
     console.log(`  verify  ${rate(records / (median(ver) / 1000))} records/s   (${median(ver).toFixed(0)} ms wall, incl. process start and DuckDB)`);
   }

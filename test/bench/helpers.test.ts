@@ -16,12 +16,13 @@ describe('benchmark helpers still run against the current code', () => {
     expect(out.columns).toBe(2);
   });
 
-  it('bench/floor.mjs decodes and parses the records of a replayed log', async () => {
+  it('bench/floor.mjs decodes and parses the records of a replayed log, and runs the validator over them', async () => {
     const dir = tempDir();
     expect(sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--rate', '0', '--dir', dir).code).toBe(0);
-    const { loadValues, decodeParseRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
+    const { loadValues, decodeParseRate, validateRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
     const values = loadValues(join(dir, 'log'));
     expect(values.length).toBeGreaterThan(0);
     expect(decodeParseRate(values)).toBeGreaterThan(0);
+    expect(await validateRate(values, 'iot')).toBeGreaterThan(0);
   });
 });
