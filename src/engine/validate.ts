@@ -30,9 +30,10 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Builds the strict validator for a scenario: every problem gets a reason, nothing throws.
- * `fastPath: false` leaves out the byte scanner (the property test compares the two).
+ * `fastPath: false` leaves out the byte scanner (the property test compares the two); `scanner`
+ * replaces it (the test plants bugs in a copy, to show it catches them).
  */
-export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}): (bytes: Uint8Array) => Validated {
+export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner?: typeof createRecordScanner } = {}): (bytes: Uint8Array) => Validated {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
@@ -127,7 +128,7 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean } = {}):
   // else it answers undefined and the full path decides.
   if (opts.fastPath === false) return parsed;
   const read = fieldsRead(s);
-  const scan = createRecordScanner(fieldList, read);
+  const scan = (opts.scanner ?? createRecordScanner)(fieldList, read);
   const valuesOf = compileValues(fieldList, read);
   return (bytes) => {
     const scanned = scan(bytes);

@@ -1,9 +1,12 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRecordScanner } from '../../src/engine/scan-record.js';
 import { createValidator, fieldsRead, Rejected, type Validated } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
+import { ROOT, tempDir } from '../helpers.js';
 
 // The validator's byte scanner (the fast path) must give every record exactly what the full path
 // (TextDecoder, JSON.parse, the checks) gives: the same verdict, reason, key, time, id and values.
@@ -194,4 +197,40 @@ describe('the validator\'s byte scanner agrees with the full path', () => {
     expect(scan(Buffer.from(JSON.stringify({ ...record, review_body: 'déjà "vu"\n' })))).toBeDefined();
     for (const odd of [text.replace('"star_rating"', '"star\\u005frating"'), text.replace('}', ',"vine":"N"}'), text.replace('4,', 'true,'), text.slice(0, -1), `\ufeff${text}`]) expect(scan(Buffer.from(odd))).toBeUndefined();
   });
+});
+
+// Bugs planted in a copy of the scanner, each one a way to get JSON wrong; the property above must
+// find every one (so it can fail). Left out: skipping a \u escape's last hex digit a step later,
+// which changes nothing, since all four digits are checked first.
+const PLANTED: [string, string, string][] = [
+  ['a leading zero taken', 'if (c === 0x30) {\n          i++;\n          digits = 1;\n        } else if (c >= 0x31', 'if (c === 0x3a) {\n          i++;\n          digits = 1;\n        } else if (c >= 0x30'],
+  ['a raw control character taken', '          if (c < 0x20) return undefined;\n', ''],
+  ['no UTF-8 check', 'if (!ascii && !isUtf8(b)) return undefined;', ''],
+  ['17 digits by the fast path', 'digits <= 15 && fraction <= 22', 'digits <= 17 && fraction <= 22'],
+  ['a field twice taken', 'if (f < 0 || seenAt[f] === record) return undefined;', 'if (f < 0) return undefined;'],
+  ['a form feed as whitespace', "while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;\n    if (i !== n", "while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x0c)) i++;\n    if (i !== n"],
+  ['an int past 2^53 taken', 'kind === INT ? !Number.isSafeInteger(v)', 'kind === INT ? !Number.isFinite(v)'],
+];
+
+describe('the property test finds bugs planted in the scanner', () => {
+  const source = readFileSync(join(ROOT, 'src', 'engine', 'scan-record.ts'), 'utf8');
+  const dir = tempDir();
+  for (const [what, from, to] of PLANTED) {
+    it(what, async () => {
+      expect(source.includes(from), `the planted change no longer applies: ${from}`).toBe(true);
+      const file = join(dir, `scan-record-${PLANTED.findIndex((p) => p[0] === what)}.ts`);
+      writeFileSync(file, source.replace(from, to));
+      const planted = (await import(file)) as { createRecordScanner: typeof createRecordScanner };
+      let found = false;
+      for (const s of scenarios) {
+        if (found) break;
+        const fast = createValidator(s, { scanner: planted.createRecordScanner });
+        const full = createValidator(s, { fastPath: false });
+        const read = fieldsRead(s);
+        const r = fc.check(fc.property(recordArb(s), (bytes) => expectSame(fast(bytes), full(bytes), read)), { numRuns: 4000 });
+        found = r.failed;
+      }
+      expect(found).toBe(true);
+    });
+  }
 });
