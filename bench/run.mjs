@@ -70,7 +70,7 @@ async function main() {
     console.log(`  replay  ${rate(median(rep))} records/s   (read, order, inject, append to the log, ledger)`);
     console.log(`  engine  ${rate(median(eng))} records/s   (validate, window, dedup, write outputs, checkpoints: ${(median(cps) * 100).toFixed(1)}% of its time)`);
     console.log(`  floor   ${rate(median(floor))} records/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
-    console.log(`  validate ${rate(median(val))} records/s   (sat's validator alone over the same bytes: ${(median(val) / median(floor)).toFixed(2)}x the floor)`);
+    console.log(`  validate${rate(median(val))} records/s   (sat's validator alone over the same bytes: ${(median(val) / median(floor)).toFixed(2)}x the floor)`);
     console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);
     console.log(`  verify  ${rate(records / (median(ver) / 1000))} records/s   (${median(ver).toFixed(0)} ms wall, incl. process start and DuckDB)`);
   }

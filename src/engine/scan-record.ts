@@ -11,7 +11,7 @@ import type { FieldSpec } from '../scenario/types.js';
  * So the rules stay written once (validate.ts); a property test holds the two paths equal.
  *
  * Numbers come out as JSON.parse makes them: an integer of at most 15 digits, or a decimal of at
- * most 15 digits and no exponent, is exact in a double and so is its quotient by 10^k (k ≤ 22,
+ * most 15 digits and no exponent, is exact in a double and so is its quotient by 10^k (k ≤ 15,
  * Clinger's fast path); any other number is read by Number(), which rounds as JSON.parse does.
  */
 export type RecordScanner = (b: Uint8Array) => unknown[] | undefined;
@@ -20,12 +20,15 @@ const STRING = 0;
 const INT = 1;
 const FLOAT = 2;
 
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 // The characters that may follow a backslash in a JSON string.
 const ESCAPE = new Uint8Array(256);
 for (const c of '"\\/bfnrtu') ESCAPE[c.charCodeAt(0)] = 1;
+// JSON's whitespace: space, tab, line feed, carriage return (nothing else: not a form feed).
+const SPACE = new Uint8Array(256);
+for (const c of ' \t\n\r') SPACE[c.charCodeAt(0)] = 1;
 // Bytes that go on a string without a second look: printable ASCII other than '"' and '\\'.
 const STRING_BYTE = new Uint8Array(256);
 for (let c = 0x20; c < 0x80; c++) STRING_BYTE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
@@ -84,14 +87,14 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
     }
     let i = 0;
     let c = 0;
-    while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+    while (i < n && SPACE[b[i]] === 1) i++;
     if (i >= n || b[i] !== 0x7b) return undefined; // '{'
     i++;
     let found = 0;
     let next = 0;
     let ascii = true;
     for (;;) {
-      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      while (i < n && SPACE[b[i]] === 1) i++;
       if (i >= n || b[i] !== 0x22) return undefined; // a name ('}' of an empty object goes the full path too)
       const nameFrom = ++i;
       let f = -1;
@@ -116,10 +119,10 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
       found++;
       next = f + 1;
       i++;
-      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      while (i < n && SPACE[b[i]] === 1) i++;
       if (i >= n || b[i] !== 0x3a) return undefined; // ':'
       i++;
-      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      while (i < n && SPACE[b[i]] === 1) i++;
       if (i >= n) return undefined;
       c = b[i];
       const kind = kinds[f];
@@ -196,7 +199,7 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
           if (i === at) return undefined;
         }
         let v: number;
-        if (!exponent && digits <= 15 && fraction <= 22) {
+        if (!exponent && digits <= 15) {
           v = fraction === 0 ? m : m / POW10[fraction];
           if (negative) v = -v;
         } else if (kind === FLOAT && wanted[f] === 0 && !exponent && digits - fraction <= 300) {
@@ -206,14 +209,14 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
         out[f] = v;
         strTo[f] = -1;
       } else return undefined; // true, false, an array or an object: the full path names the type
-      while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+      while (i < n && SPACE[b[i]] === 1) i++;
       if (i >= n) return undefined;
       c = b[i++];
       if (c === 0x2c) continue; // ','
       if (c === 0x7d) break; // '}'
       return undefined;
     }
-    while (i < n && ((c = b[i]) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) i++;
+    while (i < n && SPACE[b[i]] === 1) i++;
     if (i !== n || found !== count) return undefined;
     if (!ascii && !isUtf8(b)) return undefined;
     for (let f = 0; f < count; f++) {

@@ -141,7 +141,8 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
  * in ~140 ns, two halves below 2^31 in a third of that).
  */
 export function numberText(v: number): string {
-  if (!(v >= 2 ** 31 && v <= Number.MAX_SAFE_INTEGER && Number.isInteger(v))) return v <= -(2 ** 31) && v >= -Number.MAX_SAFE_INTEGER && Number.isInteger(v) ? `-${numberText(-v)}` : String(v);
+  if (!Number.isSafeInteger(v) || (v < 2 ** 31 && v > -(2 ** 31))) return String(v);
+  if (v < 0) return `-${numberText(-v)}`;
   const high = Math.floor(v / 1e8);
   const low = String(v - high * 1e8);
   return String(high) + '00000000'.slice(low.length) + low;

@@ -1,0 +1,15 @@
+import { expect } from 'vitest';
+import { Rejected, type Validated } from '../../src/engine/validate.js';
+
+/** The two answers, equal in all the engine reads: verdict and reason, or key, time, id and read values. */
+export function expectSame(fast: Validated, full: Validated, read: Set<string>): void {
+  if (full instanceof Rejected) {
+    expect(fast).toBeInstanceOf(Rejected);
+    expect({ kind: (fast as Rejected).kind, reason: (fast as Rejected).reason }).toEqual({ kind: full.kind, reason: full.reason });
+    return;
+  }
+  expect(fast).not.toBeInstanceOf(Rejected);
+  const f = fast as Exclude<Validated, Rejected>;
+  expect({ key: f.key, time: f.time, id: f.id }).toEqual({ key: full.key, time: full.time, id: full.id });
+  for (const name of read) expect(Object.is(f.values[name], full.values[name]), `${name}: ${String(f.values[name])} against ${String(full.values[name])}`).toBe(true);
+}
