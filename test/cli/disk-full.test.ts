@@ -43,10 +43,12 @@ describe.skipIf(!canMount)('a full file system (tmpfs)', () => {
   it('sat run stops naming the file; its outputs stay as of its last checkpoint; with space again it resumes and verify passes', () => {
     const dir = join(MOUNT, 'w');
     expect(sat('replay', SAMPLE, '--scenario', 'reviews', ...FAULTS, '--dir', dir).code).toBe(0);
-    // Leave 60 KB: enough for a few checkpoints, not for the results.
+    // Leave 300 KB: not enough for the run's outputs (~650 KB), enough for those of the records taken
+    // while its first checkpoint is under way (the engine reads on through up to five checkpoints of
+    // 200 records before it waits for the first to land: ~175 KB of results), so one lands first.
     const avail = Number(execFileSync('df', ['-k', '--output=avail', MOUNT], { encoding: 'utf8' }).trim().split('\n').pop());
     const filler = join(MOUNT, 'filler');
-    writeFileSync(filler, Buffer.alloc(Math.max(0, avail - 60) * 1024));
+    writeFileSync(filler, Buffer.alloc(Math.max(0, avail - 300) * 1024));
     const full = sat('run', '--dir', dir, '--checkpoint-every', '200');
     expect(full.code, full.stderr).toBe(3);
     expect(full.stderr.trim().split('\n')).toHaveLength(1);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpointFile, writeCheckpointFile } from '../../src/engine/checkpoint/file.js';
 import { RunCheckpoints, type RunCheckpoint, type RunState } from '../../src/engine/checkpoint/run-checkpoints.js';
+import type { CheckpointWriter } from '../../src/engine/checkpoint/writer.js';
 import { CheckpointStore } from '../../src/engine/kafka/checkpoints.js';
 import { WindowOperator } from '../../src/engine/operator.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -48,6 +49,51 @@ describe('run checkpoints: a full snapshot, then changelogs', () => {
     expect(cut.file).toBe(join(dir, files[2]));
     expect(cut.checkpoint!.records).toBe(420);
     expect(JSON.stringify(WindowOperator.restore(s, cut.checkpoint!.operator, {}, cut.checkpoint!.changes).snapshot())).toBe(states[2]);
+  });
+});
+
+describe('run checkpoints with writes still under way', () => {
+  it('never deletes what the newest landed checkpoint stands on, whichever writes have landed', async () => {
+    const dir = tempDir('sat-cpw-');
+    // A writer that lands its writes only when told to (the thread writer lands them in order, later).
+    const queued: { file: string; body: unknown }[] = [];
+    let landed = 0;
+    const writer: CheckpointWriter = {
+      async write(file, body) {
+        queued.push({ file, body });
+      },
+      async flush() {},
+      async settle() {},
+      get landed() {
+        return landed;
+      },
+    };
+    const land = (k: number) => {
+      for (; k > 0 && landed < queued.length; k--, landed++) writeCheckpointFile(queued[landed].file, queued[landed].body);
+    };
+    const cps = new RunCheckpoints(dir, writer);
+    const op = new WindowOperator(s);
+    const records: number[] = [];
+    let fulls = 0;
+    // 100 records a checkpoint over a state that stays about the same size: a full one every few.
+    for (let c = 0; c < 40; c++) {
+      feed(op, c * 100, (c + 1) * 100);
+      await cps.write(state((c + 1) * 100), op);
+      records.push((c + 1) * 100);
+      // Landing falls behind by up to 15 writes (several fulls), then catches up.
+      land(c < 30 ? c % 2 : 3);
+      if ((queued[queued.length - 1].body as RunCheckpoint).kind === 'full') fulls++;
+      // A crash now resumes from the newest landed checkpoint, its whole chain on disk.
+      const found = new RunCheckpoints(dir).latest();
+      expect(found.corrupt).toEqual([]);
+      expect(found.checkpoint?.records).toBe(landed === 0 ? undefined : records[landed - 1]);
+    }
+    expect(fulls).toBeGreaterThan(3);
+    land(queued.length);
+    await cps.flush();
+    expect(new RunCheckpoints(dir).latest().checkpoint!.records).toBe(4000);
+    // What was pruned: files before the last two fulls' chains.
+    expect(readdirSync(dir).length).toBeLessThan(40);
   });
 });
 
@@ -152,24 +198,32 @@ describe('the checkpoint writer thread (the embedded run writes its checkpoints 
       resolve();
     }));
     await w.write(join(dir, 'cp-000000000000.json'), body, ready);
-    // The next write waits for the first to be durable, which waits for its `ready`.
-    let second = false;
-    const next = w.write(join(dir, 'cp-000000000001.json'), { records: 2 }).then(() => (second = true));
+    // Up to UNDER_WAY writes are under way at once: the ones after the first are handed over without
+    // waiting, held behind its `ready`; the next one waits for the first to be durable.
+    const { UNDER_WAY } = await load();
+    for (let i = 1; i < UNDER_WAY; i++) await w.write(join(dir, `cp-00000000000${i}.json`), { records: i + 1 });
+    expect(w.landed).toBe(0);
+    let waited = false;
+    const next = w.write(join(dir, `cp-00000000000${UNDER_WAY}.json`), { records: UNDER_WAY + 1 }).then(() => (waited = true));
     await new Promise((r) => setTimeout(r, 50));
-    expect(second).toBe(false);
+    expect(waited).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
     fill();
     await next;
+    expect(w.landed).toBeGreaterThanOrEqual(1);
     await w.flush();
+    expect(w.landed).toBe(UNDER_WAY + 1);
     expect(readCheckpointFile(join(dir, 'cp-000000000000.json'))).toEqual({ records: 1, results: 7 });
-    expect(readCheckpointFile(join(dir, 'cp-000000000001.json'))).toEqual({ records: 2 });
+    for (let i = 1; i <= UNDER_WAY; i++) expect(readCheckpointFile(join(dir, `cp-00000000000${i}.json`))).toEqual({ records: i + 1 });
 
     const refused = Object.assign(new Error('writing results.jsonl: the disk is full (ENOSPC)'), { exitCode: 3 });
-    await w.write(join(dir, 'cp-000000000002.json'), { records: 3 }, Promise.reject(refused));
+    const before = readdirSync(dir).sort();
+    await w.write(join(dir, 'cp-000000000010.json'), { records: 10 }, Promise.reject(refused));
     await expect(w.flush()).rejects.toMatchObject({ exitCode: 3, message: 'writing results.jsonl: the disk is full (ENOSPC)' });
-    expect(readdirSync(dir).sort()).toEqual(['cp-000000000000.json', 'cp-000000000001.json']);
-    await w.write(join(dir, 'cp-000000000003.json'), { records: 4 });
+    expect(readdirSync(dir).sort()).toEqual(before);
+    await w.write(join(dir, 'cp-000000000011.json'), { records: 11 });
     await w.flush();
-    expect(readdirSync(dir).sort()).toEqual(['cp-000000000000.json', 'cp-000000000001.json', 'cp-000000000003.json']);
+    expect(readdirSync(dir).sort()).toEqual([...before, 'cp-000000000011.json']);
+    expect(w.landed).toBe(UNDER_WAY + 3);
   });
 });

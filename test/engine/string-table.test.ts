@@ -51,6 +51,11 @@ describe('StringTable: a set of strings as UTF-8 bytes behind an open-addressing
         const col = t.column(entries);
         expect(decodeStrings(col)).toEqual([...model.keys()]);
         expect(Buffer.from(col.bytes)).toEqual(Buffer.from(encodeStrings([...model.keys()]).bytes));
+        // Out of pool order too (runs of neighbouring entries are copied at once, the rest one by one).
+        const reversed = entries.slice().reverse();
+        expect(decodeStrings(t.column(reversed))).toEqual(reversed.map((e) => t.text(e)));
+        const someTwice = entries.filter((_, i) => i % 3 !== 1).concat(entries.slice(0, 2));
+        expect(decodeStrings(t.column(someTwice))).toEqual(someTwice.map((e) => t.text(e)));
       }),
       { numRuns: 300 },
     );
@@ -63,6 +68,8 @@ describe('StringTable: a set of strings as UTF-8 bytes behind an open-addressing
     for (let i = 0; i < 1_000_000; i += 2) t.remove(entry.get(`R${i.toString(36).padStart(12, '0')}`)!);
     for (let i = 0; i < 1_000_000; i += 4) entry.set(`R${i.toString(36).padStart(12, '0')}`, t.add(`R${i.toString(36).padStart(12, '0')}`));
     expect(t.size).toBe(750_000);
+    const held = [...entry.entries()].filter(([s, e]) => t.find(s) === e);
+    expect(decodeStrings(t.column(held.map(([, e]) => e)))).toEqual(held.map(([s]) => s));
     for (let i = 0; i < 1_000_000; i++) {
       const s = `R${i.toString(36).padStart(12, '0')}`;
       expect(t.find(s)).toBe(i % 2 === 1 || i % 4 === 0 ? entry.get(s) : -1);

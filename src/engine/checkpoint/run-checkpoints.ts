@@ -33,13 +33,15 @@ export type Resume = Resumed<RunState>;
 export class RunCheckpoints {
   readonly #chain: CheckpointChain<RunState>;
   #next = 0;
-  /** Full checkpoints this run wrote: the one before the last marks what may be deleted. */
-  readonly #fulls: number[] = [];
+  /** Writes handed to the writer by this run. */
+  #handed = 0;
+  /** Full checkpoints this run wrote, with their place among the writes: what may be deleted follows from the landed ones. */
+  readonly #fulls: { n: number; write: number }[] = [];
   #prunedBelow: number | undefined;
 
   constructor(
     readonly dir: string,
-    readonly writer: CheckpointWriter = inlineWriter,
+    readonly writer: CheckpointWriter = inlineWriter(),
   ) {
     this.#chain = new CheckpointChain<RunState>(dir, 'cp-');
     const last = this.#chain.numbers().pop();
@@ -48,17 +50,17 @@ export class RunCheckpoints {
 
   /**
    * Takes the run's state with all window state or only what changed, now, and hands it to the
-   * writer; resolves once the previous checkpoint is durable and this one is under way. Returns the
+   * writer; resolves once no more than a few writes are under way (the writer's bound). Returns the
    * file. With `ready`, a part of `state` is filled in when it resolves (the results' length, answered
    * by their thread): the file is written after that, while the engine reads on.
    */
   async write(state: RunState, op: Checkpointable, ready?: Promise<unknown>): Promise<string> {
     const n = this.#next++;
     const { file, body } = this.#chain.take(n, state, op);
+    if (this.#chain.fullAt === n) this.#fulls.push({ n, write: this.#handed });
+    this.#handed++;
     await this.writer.write(file, body, ready);
-    // The previous write is durable now: a chain it made obsolete can go.
     this.#prune();
-    if (this.#chain.fullAt === n) this.#fulls.push(n);
     return file;
   }
 
@@ -68,21 +70,26 @@ export class RunCheckpoints {
     this.#prune();
   }
 
-  /** Waits for a write under way, whatever its outcome: nothing half-written is left when the run fails. */
+  /** Waits for the writes under way, whatever their outcome: nothing half-written is left when the run fails. */
   settle(): Promise<void> {
     return this.writer.settle();
   }
 
   /**
-   * Keeps the chains of the last two full checkpoints handed over before the write in flight (all
-   * durable, called once the writes before it are) and what follows; deletes the files before them.
+   * Keeps the chains of the last two full checkpoints that have landed (durable: one that failed is
+   * raised before the run goes on) and what follows; deletes the files before them. A chain still
+   * under way is not counted on: a crash now resumes from a landed one.
    */
   #prune(): void {
-    const fulls = this.#fulls;
-    const below = fulls.length >= 2 ? fulls[fulls.length - 2] : undefined;
+    const landed = this.writer.landed;
+    let last = -1;
+    for (let i = 0; i < this.#fulls.length && this.#fulls[i].write < landed; i++) last = i;
+    const below = last >= 1 ? this.#fulls[last - 1].n : undefined;
     if (below === undefined || below === this.#prunedBelow) return;
     this.#chain.pruneBelow(below);
     this.#prunedBelow = below;
+    // Fulls before the one kept as the fallback are gone from disk: they need no tracking.
+    this.#fulls.splice(0, last - 1);
   }
 
   /** The newest chain whose files check out, and the names of the files that did not. */

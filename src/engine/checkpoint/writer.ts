@@ -4,9 +4,9 @@ import { encodeCheckpoint, ownedBuffers, writeCheckpointParts } from './file.js'
 
 /**
  * Where a checkpoint's body, taken at the checkpoint, becomes a durable file (encoding, checksum,
- * write, fsync, rename). Writes land in order: `write` hands one over and returns once the one
- * before it is durable (so at most one is under way while the engine runs on); `flush` once every
- * write so far is. A failure is raised by the next call.
+ * write, fsync, rename). Writes land in the order handed over: `write` hands one over and returns
+ * once no more than a few are under way; `flush` once every write so far is durable. A failure is
+ * raised by a later call.
  */
 export interface CheckpointWriter {
   /**
@@ -16,46 +16,77 @@ export interface CheckpointWriter {
    */
   write(file: string, body: unknown, ready?: Promise<unknown>): Promise<void>;
   flush(): Promise<void>;
-  /** Waits for a write under way, keeping quiet about its failure (the run is already failing). */
+  /** Waits for the writes under way, keeping quiet about their failure (the run is already failing). */
   settle(): Promise<void>;
+  /** How many of the writes handed over so far have landed (in order: the first this many), durable or failed. */
+  readonly landed: number;
 }
 
 /** Writes on the calling thread, before returning (the Kafka member and unit tests). */
-export const inlineWriter: CheckpointWriter = {
-  async write(file, body, ready) {
-    await ready;
-    writeCheckpointParts(file, encodeCheckpoint(body));
-  },
-  async flush() {},
-  async settle() {},
-};
+export function inlineWriter(): CheckpointWriter {
+  let landed = 0;
+  return {
+    async write(file, body, ready) {
+      try {
+        await ready;
+        writeCheckpointParts(file, encodeCheckpoint(body));
+      } finally {
+        landed++;
+      }
+    },
+    async flush() {},
+    async settle() {},
+    get landed() {
+      return landed;
+    },
+  };
+}
 
 interface Answer {
   failed?: { message: string; exitCode?: number };
+  /** Its failure has been raised already (once is enough). */
+  raised?: boolean;
 }
+
+/**
+ * Writes handed over and not yet durable before `write` waits: the engine reads on while the thread
+ * catches up after a large (full) checkpoint, or waits for the results' length a checkpoint names.
+ * Each is a copy of the state it holds (a changelog: the panes and ids changed since the last).
+ */
+export const UNDER_WAY = 4;
 
 /**
  * Writes on a thread of its own (writer-thread.ts), as Flink's asynchronous snapshot phase: the
  * engine takes the state at the checkpoint (typed-array columns copied from it there, keys and ids
  * as bytes; handed over whole, their buffers moved, so later work cannot change them) and goes on
- * processing while the thread encodes, hashes, writes and fsyncs it, in the order handed over. The outputs a checkpoint
- * names are already flushed, so a crash before it lands resumes from the one before, whose lengths
- * the outputs are truncated to.
+ * processing while the thread encodes, hashes, writes and fsyncs it, in the order handed over, up to
+ * UNDER_WAY at a time. The outputs a checkpoint names are already flushed, so a crash before it
+ * lands resumes from the one before, whose lengths the outputs are truncated to.
  */
 export class ThreadWriter implements CheckpointWriter {
   #worker: Worker | undefined;
   /** Writes handed over and not answered yet, by id. */
   readonly #waiting = new Map<number, (a: Answer) => void>();
   #ids = 0;
-  #last: Promise<Answer> | undefined;
+  /** Answers of the writes not yet waited for, oldest first. */
+  #pending: Promise<Answer>[] = [];
+  /** Every write up to this id has been answered; the ids answered beyond it (a failed `ready` answers at once). */
+  #landed = 0;
+  readonly #answeredAhead = new Set<number>();
+  /** A write that failed, raised by the next call (not only once its turn to be waited for comes). */
+  #failed: Answer | undefined;
   /** The last hand-over (they happen in order, each after the `ready` of its write). */
   #handedOver: Promise<void> = Promise.resolve();
 
+  get landed(): number {
+    return this.#landed;
+  }
+
   async write(file: string, body: unknown, ready?: Promise<unknown>): Promise<void> {
+    raise(this.#failed);
     const w = (this.#worker ??= this.#start());
-    const previous = this.#last;
     const id = ++this.#ids;
-    this.#last = new Promise<Answer>((resolve) => this.#waiting.set(id, resolve));
+    this.#pending.push(new Promise<Answer>((resolve) => this.#waiting.set(id, resolve)));
     w.ref(); // a write under way holds the process open
     // The body is the checkpoint's own (chain.take copies the state): its columns move, not copied.
     const fail = (e: unknown) => this.#answer({ id, failed: { message: (e as Error).message, exitCode: (e as SatError).exitCode } });
@@ -68,24 +99,26 @@ export class ThreadWriter implements CheckpointWriter {
     };
     ready?.catch(() => {}); // its failure is this write's, answered in order below
     this.#handedOver = this.#handedOver.then(() => ready).then(handOver, fail);
-    if (previous !== undefined) raise(await previous);
+    while (this.#pending.length > UNDER_WAY) raise(await this.#pending.shift()!);
   }
 
   async flush(): Promise<void> {
-    const last = this.#last;
-    if (last === undefined) return;
-    const a = await last;
-    if (this.#last === last) this.#last = undefined;
-    raise(a);
+    raise(this.#failed);
+    while (this.#pending.length > 0) raise(await this.#pending.shift()!);
   }
 
   async settle(): Promise<void> {
-    await this.#last;
+    await Promise.all(this.#pending);
   }
 
   #answer(a: Answer & { id: number }): void {
-    this.#waiting.get(a.id)?.(a);
+    const resolve = this.#waiting.get(a.id);
+    if (resolve === undefined) return;
     this.#waiting.delete(a.id);
+    this.#answeredAhead.add(a.id);
+    if (a.failed !== undefined) this.#failed = a;
+    while (this.#answeredAhead.delete(this.#landed + 1)) this.#landed++;
+    resolve(a);
     if (this.#waiting.size === 0) this.#worker?.unref(); // idle: it must not hold the process open
   }
 
@@ -101,6 +134,8 @@ export class ThreadWriter implements CheckpointWriter {
   }
 }
 
-function raise(a: Answer): void {
-  if (a.failed) throw new SatError(a.failed.message, a.failed.exitCode ?? 1);
+function raise(a: Answer | undefined): void {
+  if (a?.failed === undefined || a.raised) return;
+  a.raised = true;
+  throw new SatError(a.failed.message, a.failed.exitCode ?? 1);
 }

@@ -102,24 +102,28 @@ export class StringTable {
     return decodeUtf8(this.#pool, this.#at[e], this.#at[e] + this.#len[e]);
   }
 
-  /** Copies the entry's bytes to `out` at `at`; returns the position after them. */
-  copyTo(e: number, out: Uint8Array, at: number): number {
-    const from = this.#at[e];
-    const n = this.#len[e];
-    const pool = this.#pool;
-    if (n <= 32) for (let i = 0; i < n; i++) out[at + i] = pool[from + i];
-    else out.set(pool.subarray(from, from + n), at);
-    return at + n;
-  }
-
   /** Entries' strings as a checkpoint's column (UTF-8 bytes and where each ends). */
   column(entries: ArrayLike<number>): { bytes: Uint8Array; ends: Uint32Array } {
     const ends = new Uint32Array(entries.length);
     let total = 0;
     for (let i = 0; i < entries.length; i++) ends[i] = total += this.#len[entries[i]];
     const bytes = new Uint8Array(total);
+    // Entries added one after another sit one after another in the pool (a changelog's new ids, a
+    // snapshot of keys in the order they came): each such run is copied at once.
+    const pool = this.#pool;
     let at = 0;
-    for (let i = 0; i < entries.length; i++) at = this.copyTo(entries[i], bytes, at);
+    let runFrom = 0;
+    let runTo = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const from = this.#at[e];
+      if (from !== runTo) {
+        at = copyRun(pool, runFrom, runTo, bytes, at);
+        runFrom = from;
+      }
+      runTo = from + this.#len[e];
+    }
+    copyRun(pool, runFrom, runTo, bytes, at);
     return { bytes, ends };
   }
 
@@ -256,6 +260,14 @@ function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h;
+}
+
+/** Copies pool[from, to) to out at `at`; returns the position after. */
+function copyRun(pool: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
+  const n = to - from;
+  if (n <= 32) for (let i = 0; i < n; i++) out[at + i] = pool[from + i];
+  else out.set(pool.subarray(from, to), at);
+  return at + n;
 }
 
 function grow<T extends Uint32Array | Int32Array>(a: T, b: T): T {
