@@ -142,8 +142,9 @@ function place(c: DiffCase, f: Stream): Placed[] {
 }
 
 // Ten significant digits: the engine's variance (Welford, merged per pane) and DuckDB's agree far
-// closer than that, but not always to the last bit.
-const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'null' : Number.isInteger(x) ? String(x) : x.toPrecision(10));
+// closer than that, but not always to the last bit; read back as a number, so that a value a bit off
+// an integer prints as the integer does ("1", not "1.000000000").
+const fmt = (x: number | null | undefined) => (x === null || x === undefined ? 'null' : Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(10))));
 
 /** The engine's side: the same validator, processor and operator sat run uses, per task. */
 export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), policy?: EnginePolicy): Outcome {
