@@ -13,6 +13,8 @@ export class Bucket {
   vals: Float64Array;
   /** The store's change epoch when the row last changed (-1: loaded, unchanged). */
   epoch: Int32Array;
+  /** The last change epoch in which a row of this bucket changed (the store lists the bucket once per epoch). */
+  dirtyIn = 0;
   /** Per row, the start of the previous bucket holding a pane of the same key (NaN: none); emit: active only. */
   prev: Float64Array | undefined;
   /** Per row, that pane's row in the previous bucket (-1: none): no lookup by key when a window merges the chain. */

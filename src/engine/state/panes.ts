@@ -37,10 +37,12 @@ export class PaneStore {
   /** Per key id, the newest bucket holding a pane of it (chained stores only). */
   #newest = new Float64Array(1024);
   #newestRow = new Int32Array(1024);
-  /** Panes changed since the last snapshot()/changes(): marked with the current epoch. */
+  /**
+   * Panes changed since the last snapshot()/changes() are marked with the current epoch, and their
+   * buckets listed once: a changelog scans those buckets' marks (no list of rows kept per record).
+   */
   #epoch = 1; // new rows start at 0 and loaded ones at -1: neither is "changed in this epoch" until added to
   #dirtyBuckets: Bucket[] = [];
-  #dirtyRows: number[] = [];
   /** Merging a window: per key id its row in #merged (-1: none yet). */
   #slot = new Int32Array(1024).fill(-1);
   #merged = new Float64Array(64);
@@ -63,8 +65,10 @@ export class PaneStore {
     const row = this.#rowFor(b, key);
     if (b.epoch[row] !== this.#epoch) {
       b.epoch[row] = this.#epoch;
-      this.#dirtyBuckets.push(b);
-      this.#dirtyRows.push(row);
+      if (b.dirtyIn !== this.#epoch) {
+        b.dirtyIn = this.#epoch;
+        this.#dirtyBuckets.push(b);
+      }
     }
     this.plan.addAt(b.vals, row * this.#width, b.sets?.[row], values, time);
   }
@@ -231,43 +235,38 @@ export class PaneStore {
 
   /** Every pane; what changed is forgotten (the next changelog is relative to this). */
   snapshot(): PaneColumns {
-    const bs: Bucket[] = [];
-    const rs: number[] = [];
+    const runs: Run[] = [];
     for (const s of this.starts) {
       const b = this.#buckets.get(s)!;
-      for (let r = 0; r < b.rows; r++) {
-        bs.push(b);
-        rs.push(r);
-      }
+      if (b.rows > 0) runs.push({ b, from: 0, to: b.rows });
     }
     this.#reset();
-    return this.#columns(bs, rs);
+    return this.#columns(runs);
   }
 
   /** The panes changed since the last snapshot or changelog that are still held. */
   changes(): PaneColumns {
-    const bs: Bucket[] = [];
-    const rs: number[] = [];
-    let checked: Bucket | undefined;
-    let held = false;
-    for (let i = 0; i < this.#dirtyBuckets.length; i++) {
-      const b = this.#dirtyBuckets[i];
-      // Dirty rows come in runs of one bucket: look each up once per run.
-      if (b !== checked) {
-        checked = b;
-        held = this.#buckets.get(b.start) === b;
+    const runs: Run[] = [];
+    const epoch = this.#epoch;
+    for (const b of this.#dirtyBuckets) {
+      if (this.#buckets.get(b.start) !== b) continue; // fired and dropped since
+      // The rows marked in this epoch, in runs of neighbours (new panes are appended in a run).
+      const marks = b.epoch;
+      for (let r = 0; r < b.rows; r++) {
+        if (marks[r] !== epoch) continue;
+        const from = r;
+        while (r + 1 < b.rows && marks[r + 1] === epoch) r++;
+        runs.push({ b, from, to: r + 1 });
       }
-      if (!held) continue; // fired and dropped since
-      bs.push(b);
-      rs.push(this.#dirtyRows[i]);
     }
     this.#reset();
-    return this.#columns(bs, rs);
+    return this.#columns(runs);
   }
 
-  #columns(bs: Bucket[], rs: number[]): PaneColumns {
+  #columns(runs: Run[]): PaneColumns {
     const w = this.#width;
-    const n = bs.length;
+    let n = 0;
+    for (const run of runs) n += run.to - run.from;
     // Per key id, its index in `ids` (-1: not yet): the merge scratch, left all -1 again after.
     if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
     const local = this.#slot;
@@ -276,28 +275,26 @@ export class PaneStore {
     const key = new Uint32Array(n);
     const values = new Float64Array(n * w);
     const sets: number[][][] | undefined = this.#withSets ? [] : undefined;
-    for (let i = 0; i < n; ) {
-      // A run of consecutive rows of one bucket (a whole bucket in a snapshot) is copied at once.
-      const b = bs[i];
-      const r0 = rs[i];
-      let end = i + 1;
-      while (end < n && bs[end] === b && rs[end] === r0 + (end - i)) end++;
-      const from = b.vals;
-      if (end - i > 4) values.set(from.subarray(r0 * w, (r0 + end - i) * w), i * w);
-      else for (let j = 0, src = r0 * w, dst = i * w, m = (end - i) * w; j < m; j++) values[dst + j] = from[src + j];
-      for (let r = r0; i < end; i++, r++) {
-        const id = b.keyOf[r];
+    let i = 0;
+    for (const { b, from, to } of runs) {
+      // A run of neighbouring rows of one bucket (a whole bucket in a snapshot) is copied at once.
+      const vals = b.vals;
+      if (to - from > 4) values.set(vals.subarray(from * w, to * w), i * w);
+      else for (let j = from * w, dst = i * w, end = to * w; j < end; j++, dst++) values[dst] = vals[j];
+      bucket.fill(b.start, i, i + to - from);
+      const keyOf = b.keyOf;
+      for (let r = from; r < to; r++, i++) {
+        const id = keyOf[r];
         let k = local[id];
         if (k < 0) {
           k = local[id] = ids.length;
           ids.push(id);
         }
-        bucket[i] = b.start;
         key[i] = k;
         if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
       }
     }
-    for (let i = 0; i < ids.length; i++) local[ids[i]] = -1;
+    for (let j = 0; j < ids.length; j++) local[ids[j]] = -1;
     return { width: w, setCount: this.plan.setCount, keys: this.#keys.column(ids), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
@@ -318,8 +315,14 @@ export class PaneStore {
   #reset(): void {
     this.#epoch++;
     this.#dirtyBuckets = [];
-    this.#dirtyRows = [];
   }
+}
+
+/** Rows [from, to) of one bucket, copied together into a checkpoint's columns. */
+interface Run {
+  b: Bucket;
+  from: number;
+  to: number;
 }
 
 /** A copy of `a` long enough to index `at`, new cells set to `fill`. */
