@@ -26,10 +26,10 @@ export interface Checkpointable {
  * A full checkpoint is written again once the changelogs after the last one outweigh it twice (so a
  * restore reads at most three times the state, and state that keeps growing is written in full at
  * tripling sizes: about 1.5 times its final size in all), or, as a bound on files, once this many
- * follow. Once was the rule before: a restore read at most twice the state, but a steady state was
- * written in full every few checkpoints, about half of what checkpoints cost the engine's thread
- * (Kafka Streams' compacted changelog topics hold up to twice their live data by default, and
- * Flink's incremental checkpoints set no bound).
+ * follow. Twice rather than once: a state of steady size was otherwise written in full every few
+ * checkpoints, half of what checkpoints cost the engine's thread (Kafka Streams' compacted
+ * changelog topics hold up to twice their live data by default; Flink's incremental checkpoints set
+ * no bound).
  */
 const FULL_AFTER = 2;
 const MAX_DELTAS = 1000;
@@ -39,9 +39,9 @@ const MAX_DELTAS = 1000;
  * fsynced, renamed over), for both transports: the embedded log numbers its files in order, a Kafka
  * partition by the offset each covers. The first file a chain writes is full; later ones are
  * changelogs of their base (only the panes and dedup ids that changed, as Kafka Streams' changelogs
- * and Flink's incremental checkpoints), until their bytes outweigh the last full one FULL_AFTER times (or MAX_DELTAS
- * of them follow it). Reading file n composes n with its bases back to a full one; a corrupt or missing
- * link makes n unreadable.
+ * and Flink's incremental checkpoints), until their bytes outweigh the last full one FULL_AFTER
+ * times (or MAX_DELTAS of them follow it). Reading file n composes n with its bases back to a full
+ * one; a corrupt or missing link makes n unreadable.
  */
 export class CheckpointChain<S extends object> {
   /** The last file this chain wrote, and the full one under it. */
