@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { SatError, UsageError } from '../../core/errors.js';
+import { guardBrokerLeft } from './broker-left.js';
 import { reachable } from './reachable.js';
 
 /** How to reach a cluster. Credentials never leave this object: summaries use `describeConnection`. */
@@ -80,6 +81,7 @@ export const CLIENT_RETRY_DELAY_MS = 500;
 
 /** Options shared by every client the platformatic library creates. */
 export function clientOptions(c: KafkaConnection, clientId: string) {
+  guardBrokerLeft();
   return {
     clientId,
     bootstrapBrokers: c.brokers,
