@@ -19,7 +19,8 @@ export const uniqueTopic = (prefix: string) => `${prefix}-${process.pid}-${Date.
 export async function openTransactions(topic: string): Promise<number[]> {
   const { Consumer } = await import('@platformatic/kafka');
   const { partitionCount } = await import('../../src/transport/kafka/topics.js');
-  const { clientOptions, kafkaConnection } = await import('../../src/transport/kafka/config.js');
+  const { kafkaConnection } = await import('../../src/transport/kafka/config.js');
+  const { clientOptions } = await import('../../src/transport/kafka/client-options.js');
   const { openTransactions: openOn } = await import('../../src/transport/kafka/transactions.js');
   const conn = kafkaConnection(BROKERS);
   const all = Array.from({ length: (await partitionCount(conn, topic)) ?? 0 }, (_, p) => p);

@@ -1,6 +1,7 @@
 import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { clientOptions, kafkaConnection } from '../../src/transport/kafka/config.js';
+import { clientOptions } from '../../src/transport/kafka/client-options.js';
+import { kafkaConnection } from '../../src/transport/kafka/config.js';
 import { readTopic } from '../../src/transport/kafka/read-topic.js';
 import { ensureTopics } from '../../src/transport/kafka/topics.js';
 import { BROKERS, haveBroker, uniqueTopic } from './broker.js';

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asKafkaError, KafkaError } from '../../src/transport/kafka/errors.js';
 import { BROKERS, haveBroker } from '../kafka/broker.js';
-import { clientOptions, describeConnection, kafkaConnection } from '../../src/transport/kafka/config.js';
+import { clientOptions } from '../../src/transport/kafka/client-options.js';
+import { describeConnection, kafkaConnection } from '../../src/transport/kafka/config.js';
 import { parseKafkaUrl } from '../../src/transport/kafka/read-topic.js';
 import { sat, tempDir } from '../helpers.js';
 

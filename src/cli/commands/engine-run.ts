@@ -186,7 +186,8 @@ async function startOnline(seed: number): Promise<{ url: string; close: () => vo
 /** Polls until the group's committed offsets reach the end of every partition of the topic. */
 async function waitForGroupAtEnd(brokers: string, group: string, topic: string, partitions: number): Promise<void> {
   const { Admin, Consumer, ListOffsetTimestamps } = await import('@platformatic/kafka');
-  const { clientOptions, kafkaConnection } = await import('../../transport/kafka/config.js');
+  const { kafkaConnection } = await import('../../transport/kafka/config.js');
+  const { clientOptions } = await import('../../transport/kafka/client-options.js');
   const { committedOffsets } = await import('../../transport/kafka/group-offsets.js');
   const conn = kafkaConnection(brokers);
   const admin = new Admin(clientOptions(conn, 'sat-engine-run'));

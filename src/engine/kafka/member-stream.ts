@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
 import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
-import { clientOptions, type KafkaConnection } from '../../transport/kafka/config.js';
+import { clientOptions } from '../../transport/kafka/client-options.js';
+import { type KafkaConnection } from '../../transport/kafka/config.js';
 
 /**
  * The consuming side of a `sat run` member: its consumer in the group, the records it has fetched,

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaError } from './errors.js';
 import { Admin } from '@platformatic/kafka';
-import { clientOptions, type KafkaConnection } from './config.js';
+import { clientOptions } from './client-options.js';
+import { type KafkaConnection } from './config.js';
 
 /** Committed offsets of a group for a topic (stable: waits out pending transactional commits); -1 where none. */
 export async function committedOffsets(admin: Admin, group: string, topic: string, partitions: number[]): Promise<Map<number, bigint>> {

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readCommittedCorrectly } from './aborted-filter.js';
 import { atKafkaEdge, KafkaError } from './errors.js';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
-import { clientOptions, type KafkaConnection } from './config.js';
+import { clientOptions } from './client-options.js';
+import { type KafkaConnection } from './config.js';
 import { partitionCount } from './topics.js';
 import { openTransactions } from './transactions.js';
 

@@ -1,5 +1,6 @@
 import { Admin } from '@platformatic/kafka';
-import { clientOptions, type KafkaConnection } from './config.js';
+import { clientOptions } from './client-options.js';
+import { type KafkaConnection } from './config.js';
 
 /** Topic names of one pipeline: the input and what `sat run` writes beside it. */
 export const topicsOf = (input: string) => ({

@@ -1,6 +1,7 @@
 import { Consumer, FetchIsolationLevels, ListOffsetTimestamps } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientOptions, type KafkaConnection } from './config.js';
+import { clientOptions } from './client-options.js';
+import { type KafkaConnection } from './config.js';
 import { KafkaError } from './errors.js';
 
 /** A record as written: its offset, value and send-time header (the replay's identity of a send). */
