@@ -120,6 +120,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   } finally {
     // A run failing (a full disk, a bad answer) leaves no checkpoint half-written behind it.
     await cps.settle();
+    await scorer?.online?.close();
   }
 }
 

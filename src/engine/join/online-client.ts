@@ -13,6 +13,24 @@ export interface OnlineClientStats {
   idsMissing: number;
 }
 
+/**
+ * A minute's features for a list of ids, as columns: values[i * names.length + j] is ids[i]'s
+ * feature names[j] (NaN where it is not a number: JSON has no NaN), found[i] is 1 when the API
+ * answered for ids[i]. Typed arrays, so that they cross from the client's thread without a copy.
+ */
+export interface FeatureColumns {
+  names: readonly string[];
+  values: Float64Array;
+  found: Uint8Array;
+}
+
+/** Where the scorer gets online features: the client itself, or the client on a thread of its own (online-thread.ts). */
+export interface OnlineFeatures {
+  readonly stats: OnlineClientStats;
+  features(minute: number, ids: string[]): Promise<FeatureColumns>;
+  close(): Promise<void>;
+}
+
 /** Why one attempt failed, for the log: the first of each kind is reported. */
 type Failure = 'timeout' | 'status' | 'body' | 'connection';
 
@@ -35,31 +53,55 @@ export class OnlineClient {
     this.#url = url.replace(/\/+$/, '').replace(/\/online$/, '') + '/online';
   }
 
+  /**
+   * The features `names` of `ids` for one minute, as columns (see FeatureColumns), filled batch by
+   * batch as the answers come: only the batches in flight are held as parsed objects.
+   */
+  async columns(minute: number, ids: string[], names: readonly string[]): Promise<FeatureColumns> {
+    const values = new Float64Array(ids.length * names.length).fill(NaN);
+    const found = new Uint8Array(ids.length);
+    await this.#each(minute, ids, (i, f) => {
+      found[i] = 1;
+      if (f === null || typeof f !== 'object') return;
+      for (let j = 0; j < names.length; j++) {
+        const v = Object.hasOwn(f, names[j]) ? f[names[j]] : undefined;
+        if (typeof v === 'number') values[i * names.length + j] = v;
+      }
+    });
+    return { names, values, found };
+  }
+
   /** Features by customer id for one minute; ids whose batch failed are absent. */
   async fetch(minute: number, ids: string[]): Promise<Map<string, Features>> {
     const out = new Map<string, Features>();
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += this.spec.batchSize) batches.push(ids.slice(i, i + this.spec.batchSize));
+    await this.#each(minute, ids, (i, f) => out.set(ids[i], f));
+    return out;
+  }
+
+  /** Asks for ids in batches, `concurrency` at a time; `found(i, features)` for each id the API answered for. */
+  async #each(minute: number, ids: string[], found: (i: number, features: Features) => void): Promise<void> {
+    const size = this.spec.batchSize;
+    const batches = Math.ceil(ids.length / size);
     let next = 0;
     const worker = async () => {
-      while (next < batches.length) {
-        const batch = batches[next++];
+      while (next < batches) {
+        const from = next++ * size;
+        const batch = ids.slice(from, from + size);
         const got = await this.#batch(minute, batch);
         if (got === undefined) {
           this.stats.failedBatches++;
           this.stats.idsMissing += batch.length;
           continue;
         }
-        for (const id of batch) {
-          const f = got[id];
-          if (f === undefined) this.stats.idsMissing++;
-          else out.set(id, f);
+        for (let k = 0; k < batch.length; k++) {
+          // Own properties only: an id such as "constructor" is not found on Object.prototype.
+          if (!Object.hasOwn(got, batch[k])) this.stats.idsMissing++;
+          else found(from + k, got[batch[k]]);
         }
       }
     };
     this.stats.idsRequested += ids.length;
-    await Promise.all(Array.from({ length: Math.min(this.spec.concurrency, batches.length) }, worker));
-    return out;
+    await Promise.all(Array.from({ length: Math.min(this.spec.concurrency, batches) }, worker));
   }
 
   async #batch(minute: number, ids: string[]): Promise<Record<string, Features> | undefined> {

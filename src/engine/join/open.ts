@@ -1,6 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import type { Scenario } from '../../scenario/types.js';
-import { OnlineClient } from './online-client.js';
+import { OnlineThread } from './online-thread.js';
 import { Scorer } from './scorer.js';
 import { SnapshotStore } from './snapshot.js';
 
@@ -30,7 +30,7 @@ export async function openScorer(s: Scenario, o: ScoringOptions): Promise<Scorer
   const snapshots = spec.batch && new SnapshotStore(o.snapshotsDir, spec.batch.prefix, spec.batch.key, Scorer.batchColumns(spec), o.snapshotPollMs ?? 5000, o.log);
   const online =
     spec.online &&
-    new OnlineClient(o.onlineUrl as string, { ...spec.online, retries: o.onlineRetries ?? spec.online.retries, timeoutMs: o.onlineTimeoutMs ?? spec.online.timeoutMs }, o.log);
+    new OnlineThread(o.onlineUrl as string, { ...spec.online, retries: o.onlineRetries ?? spec.online.retries, timeoutMs: o.onlineTimeoutMs ?? spec.online.timeoutMs }, Scorer.onlineFeatures(spec), o.log);
   const scorer = new Scorer(s, snapshots, online);
   await scorer.start(o.scoped);
   return scorer;

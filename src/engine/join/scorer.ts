@@ -3,7 +3,7 @@ import { cachedIso } from '../../core/time.js';
 import { compile, references, type Compiled, type Inputs } from '../../scenario/expression.js';
 import type { Scenario, ScoreSpec } from '../../scenario/types.js';
 import type { WindowResult } from '../operator.js';
-import type { Features, OnlineClient } from './online-client.js';
+import type { FeatureColumns, OnlineFeatures } from './online-client.js';
 import { latestSnapshotDay, type Snapshot, type SnapshotStore } from './snapshot.js';
 
 /** What a score lacked, shared by every result that lacked it (never changed): none, batch, online, both. */
@@ -31,7 +31,11 @@ class RowInputs implements Inputs {
   values: Record<string, number | null> = {};
   snapshot: Snapshot | undefined;
   row = -1;
-  features: Features | undefined;
+  /** The minute's online features, and this result's row of them (-1: none came back). */
+  features: FeatureColumns | undefined;
+  at = -1;
+  /** Column of each online feature name in `features`. */
+  readonly featureAt = new Map<string, number>();
 
   window(name: string): number | null {
     return this.values[name] ?? null;
@@ -42,8 +46,11 @@ class RowInputs implements Inputs {
     return Number.isNaN(v) ? null : v;
   }
   online(name: string): number | null {
-    const v = this.features?.[name];
-    return typeof v === 'number' ? v : null;
+    const j = this.featureAt.get(name);
+    if (this.at < 0 || j === undefined) return null;
+    const f = this.features as FeatureColumns;
+    const v = f.values[this.at * f.names.length + j];
+    return Number.isNaN(v) ? null : v;
   }
 }
 
@@ -74,11 +81,17 @@ export class Scorer {
   constructor(
     scenario: Scenario,
     readonly snapshots: SnapshotStore | undefined,
-    readonly online: OnlineClient | undefined,
+    readonly online: OnlineFeatures | undefined,
   ) {
     if (scenario.score === undefined) throw new Error('Scorer needs a scenario with a score');
     this.spec = scenario.score;
     this.#formula = compile(this.spec.expr);
+    Scorer.onlineFeatures(this.spec).forEach((name, j) => this.#inputs.featureAt.set(name, j));
+  }
+
+  /** Online features the formula reads: the columns asked of the API's client. */
+  static onlineFeatures(spec: ScoreSpec): string[] {
+    return references(spec.expr).online;
   }
 
   /** Columns the formula reads from the snapshot. */
@@ -105,9 +118,9 @@ export class Scorer {
       if (g) g.push(r);
       else byEnd.set(r.windowEnd, [r]);
     }
-    const features = new Map<number, Map<string, Features>>();
+    const features = new Map<number, FeatureColumns>();
     if (this.online) {
-      const fetched = await Promise.all([...byEnd].map(([end, g]) => this.online!.fetch(Math.floor(end / 60_000), g.map((r) => r.key))));
+      const fetched = await Promise.all([...byEnd].map(([end, g]) => this.online!.features(Math.floor(end / 60_000), g.map((r) => r.key))));
       [...byEnd.keys()].forEach((end, i) => features.set(end, fetched[i]));
     }
     const results: ScoredResult[] = [];
@@ -116,11 +129,14 @@ export class Scorer {
     x.snapshot = snapshot;
     for (const [end, group] of byEnd) {
       const online = features.get(end);
-      for (const r of group) {
+      x.features = online;
+      for (let i = 0; i < group.length; i++) {
+        const r = group[i];
         x.values = r.values;
         x.row = snapshot?.index.get(r.key) ?? -1;
-        x.features = online?.get(r.key);
-        const missing = MISSING[(this.snapshots && x.row < 0 ? 1 : 0) + (this.online && x.features === undefined ? 2 : 0)];
+        // The columns hold the group's keys in order (they were asked for in this order).
+        x.at = online !== undefined && online.found[i] === 1 ? i : -1;
+        const missing = MISSING[(this.snapshots && x.row < 0 ? 1 : 0) + (this.online && x.at < 0 ? 2 : 0)];
         const score = clampScore(this.#formula(x), this.spec.range);
         // A literal, not a spread of r: this runs for every result.
         results.push({ windowStart: r.windowStart, windowEnd: r.windowEnd, key: r.key, values: r.values, score, missing, snapshotDay: snapshot?.day ?? null });

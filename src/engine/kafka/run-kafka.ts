@@ -121,6 +121,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     await member.close(closing);
     await outputs.close().catch(closing('producer'));
     await group.close().catch(closing('admin client'));
+    await scorer?.online?.close().catch(closing('online-features thread'));
     slot?.release();
   }
   return {
