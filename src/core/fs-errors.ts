@@ -1,4 +1,5 @@
-import { writeFileSync, writeSync } from 'node:fs';
+import { once } from 'node:events';
+import { createWriteStream, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { SatError } from './errors.js';
 
 /** What an errno means for someone running sat, in their words. */
@@ -51,5 +52,49 @@ export function writeFileNamed(file: string, data: string | Buffer): void {
     writeFileSync(file, data);
   } catch (e) {
     throw fsError(e, file);
+  }
+}
+
+/**
+ * A file written through a stream whose failure names the file (`shown`: the name the user knows,
+ * when the bytes go to a temporary one). A stream's errors come as events, often while nobody waits
+ * on it: the first is kept and thrown by the next call, or by the wait under way.
+ */
+export class NamedWriteStream {
+  readonly #out: WriteStream;
+  #failed: unknown;
+
+  constructor(
+    readonly path: string,
+    readonly shown = path,
+  ) {
+    this.#out = createWriteStream(path);
+    this.#out.on('error', (e) => (this.#failed ??= fsError(e, shown)));
+  }
+
+  /** Writes `text`; when the stream's buffer is full, resolves once it has drained. */
+  async write(text: string): Promise<void> {
+    this.#check();
+    if (!this.#out.write(text)) await this.#wait('drain');
+  }
+
+  /** Writes `text` last and resolves once everything is in the file. */
+  async end(text = ''): Promise<void> {
+    this.#check();
+    this.#out.end(text);
+    await this.#wait('finish');
+  }
+
+  async #wait(event: 'drain' | 'finish'): Promise<void> {
+    try {
+      await once(this.#out, event);
+    } catch (e) {
+      throw this.#failed ?? fsError(e, this.shown);
+    }
+    this.#check();
+  }
+
+  #check(): void {
+    if (this.#failed !== undefined) throw this.#failed;
   }
 }

@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng, deriveSeed, weightedPick } from '../core/rng.js';
+import { writeFileNamed } from '../core/fs-errors.js';
 import { openTable, type Column, type TableFormat } from './table-writer.js';
 
 export const CHANNELS = ['email', 'sms', 'push', 'web'];
@@ -28,7 +28,7 @@ export interface MessagesOptions {
 export async function writeMessages(o: MessagesOptions): Promise<{ events: string; countries: string }> {
   const rng = createRng(deriveSeed(o.seed, 'messages'));
   const countries = join(o.dir, 'countries.csv');
-  writeFileSync(countries, `country_id,country_name\n${COUNTRIES.map((c, i) => `${i + 1},${c}`).join('\n')}\n`);
+  writeFileNamed(countries, `country_id,country_name\n${COUNTRIES.map((c, i) => `${i + 1},${c}`).join('\n')}\n`);
   const columns: Column[] = [
     { name: 'timestamp', type: 'timestamp' },
     { name: 'value', type: 'double' },

@@ -1,5 +1,5 @@
-import { createWriteStream, renameSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { renameSync } from 'node:fs';
+import { fsError, NamedWriteStream } from '../core/fs-errors.js';
 import { fileWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 
 export type TableFormat = 'parquet' | 'csv' | 'jsonl';
@@ -37,14 +37,23 @@ export interface TableWriter {
  */
 export function openTable(path: string, format: TableFormat, columns: Column[]): TableWriter {
   const partial = `${path}.partial`;
-  const t = format === 'parquet' ? parquetTable(partial, columns) : textTable(partial, format, columns);
+  // A failure (a full disk) names the file being made, as the user asked for it.
+  const named = <T>(f: () => T): T => {
+    try {
+      const r = f();
+      return r instanceof Promise ? (r.catch((e: unknown) => Promise.reject(fsError(e, path))) as T) : r;
+    } catch (e) {
+      throw fsError(e, path);
+    }
+  };
+  const t = named(() => (format === 'parquet' ? parquetTable(partial, columns) : textTable(partial, path, format, columns)));
   return {
     groupRows: t.groupRows,
-    write: (row) => t.write(row),
-    writeColumns: (n, data) => t.writeColumns(n, data),
+    write: (row) => named(() => t.write(row)),
+    writeColumns: (n, data) => named(() => t.writeColumns(n, data)),
     async close() {
-      await t.close();
-      renameSync(partial, path);
+      await named(() => t.close());
+      named(() => renameSync(partial, path));
     },
   };
 }
@@ -142,8 +151,8 @@ function parquetTable(path: string, columns: Column[]): TableWriter {
   };
 }
 
-function textTable(path: string, format: 'csv' | 'jsonl', columns: Column[]): TableWriter {
-  const out: WriteStream = createWriteStream(path);
+function textTable(path: string, shown: string, format: 'csv' | 'jsonl', columns: Column[]): TableWriter {
+  const out = new NamedWriteStream(path, shown);
   let buf: string[] = [];
   const names = columns.map((c) => c.name);
   const csvCell = (v: Cell, c: Column) => {
@@ -163,9 +172,9 @@ function textTable(path: string, format: 'csv' | 'jsonl', columns: Column[]): Ta
   if (format === 'csv') buf.push(names.join(','));
   const drain = async () => {
     if (buf.length === 0) return;
-    const ok = out.write(`${buf.join('\n')}\n`);
+    const text = `${buf.join('\n')}\n`;
     buf = [];
-    if (!ok) await once(out, 'drain');
+    await out.write(text);
   };
   const cell = (d: ColumnData, r: number, c: Column): Cell => (d instanceof Uint8Array && c.type === 'boolean' ? d[r] === 1 : d[r]);
   return {
@@ -184,8 +193,7 @@ function textTable(path: string, format: 'csv' | 'jsonl', columns: Column[]): Ta
     },
     async close() {
       await drain();
-      out.end();
-      await once(out, 'finish');
+      await out.end();
     },
   };
 }

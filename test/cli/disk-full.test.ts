@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, sat, tempDir } from '../helpers.js';
@@ -16,6 +16,40 @@ describe('a full disk', () => {
     const r = sat('run', '--dir', dir);
     expect(r.code).toBe(3);
     expect(r.stderr.trim()).toBe(`sat: writing ${join(dir, 'results.jsonl')}: the disk is full (ENOSPC)`);
+  });
+});
+
+describe('a full disk under sat gen', () => {
+  const lastLine = (text: string) => text.trim().split('\n').pop();
+
+  it('names the file it was writing, exit 3 (--kind, a Parquet snapshot, a CSV event table, the messages countries)', () => {
+    const out = join(tempDir('sat-full-gen-'), 'iot.csv');
+    symlinkSync('/dev/full', out);
+    const kind = sat('gen', '--kind', 'iot', '--rows', '20000', '--out', out);
+    expect(kind.code).toBe(3);
+    expect(lastLine(kind.stderr)).toBe(`sat: writing ${out}: the disk is full (ENOSPC)`);
+
+    // A table is written as NAME.partial and renamed when done: that is the file the disk fills.
+    for (const [format, table] of [
+      ['parquet', 'customers-2024-06-01.parquet'],
+      ['csv', 'events.csv'],
+    ]) {
+      const dir = tempDir('sat-full-gen-');
+      expect(sat('gen', '--dir', dir, '--customers', '100', '--events', '100', '--days', '1', '--format', format).code).toBe(0);
+      rmSync(join(dir, table));
+      symlinkSync('/dev/full', join(dir, `${table}.partial`));
+      const r = sat('gen', '--dir', dir, '--customers', '2000', '--events', '20000', '--days', '1', '--format', format);
+      expect(r.code, r.stderr).toBe(3);
+      expect(lastLine(r.stderr)).toBe(`sat: writing ${join(dir, table)}: the disk is full (ENOSPC)`);
+    }
+
+    const dir = tempDir('sat-full-gen-');
+    expect(sat('gen', '--dir', dir, '--scenario', 'messages', '--customers', '10', '--events', '100', '--days', '1').code).toBe(0);
+    rmSync(join(dir, 'countries.csv'));
+    symlinkSync('/dev/full', join(dir, 'countries.csv'));
+    const messages = sat('gen', '--dir', dir, '--scenario', 'messages', '--customers', '10', '--events', '100', '--days', '1');
+    expect(messages.code).toBe(3);
+    expect(lastLine(messages.stderr)).toBe(`sat: writing ${join(dir, 'countries.csv')}: the disk is full (ENOSPC)`);
   });
 });
 

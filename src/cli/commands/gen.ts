@@ -1,6 +1,6 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { claimWorkdir } from '../../core/workdir-guard.js';
-import { once } from 'node:events';
+import { NamedWriteStream } from '../../core/fs-errors.js';
 import { UsageError } from '../../core/errors.js';
 import type { Shard } from '../../core/workdir.js';
 import { iotLines, reviewLines } from '../../gen/datasets.js';
@@ -49,18 +49,17 @@ async function genMessages(f: GenFlags): Promise<number> {
 /** The reviews (TSV) or IoT (CSV) formats, for small datasets that look like the real ones. */
 async function genDataset(f: GenFlags): Promise<number> {
   if (f.out === undefined) throw new UsageError(`--kind ${f.kind} needs --out FILE`);
-  const out = createWriteStream(f.out);
+  const out = new NamedWriteStream(f.out);
   const lines = f.kind === 'reviews' ? reviewLines(f.rows, f.seed) : iotLines(f.rows, f.seed);
   let buf: string[] = [];
   for (const line of lines) {
     buf.push(line);
     if (buf.length >= 4096) {
-      if (!out.write(`${buf.join('\n')}\n`)) await once(out, 'drain');
+      await out.write(`${buf.join('\n')}\n`);
       buf = [];
     }
   }
-  out.end(buf.length ? `${buf.join('\n')}\n` : '');
-  await once(out, 'finish');
+  await out.end(buf.length ? `${buf.join('\n')}\n` : '');
   if (f.json) process.stdout.write(`${JSON.stringify({ kind: f.kind, rows: f.rows, seed: f.seed, out: f.out })}\n`);
   say(f.json, `wrote ${f.rows} ${f.kind} rows to ${f.out}`);
   return 0;
