@@ -48,6 +48,8 @@ describe('what a command loads at start', () => {
     ['verify', [KAFKA]],
     ['serve', [KAFKA, DUCKDB]],
     ['batch', [KAFKA]],
+    ['chaos', [KAFKA, DUCKDB]],
+    ['sink', [KAFKA, DUCKDB]],
   ])('sat %s loads neither the Kafka client nor, where it needs no oracle, DuckDB until it is used', (command, heavy) => {
     const packages = staticPackages(join(SRC, 'cli', 'commands', `${command}.ts`));
     for (const p of heavy) expect(packages.get(p), `${p} is imported by ${packages.get(p)?.join(' <- ')}`).toBeUndefined();
