@@ -27,6 +27,8 @@ async function fakeApi(answer: (ids: string[]) => Record<string, unknown>): Prom
 // The thread runs compiled code: the build's (npm test builds first).
 const built = '../../dist/engine/join/online-thread.js';
 const { OnlineThread } = (await import(built)) as typeof import('../../src/engine/join/online-thread.js');
+// The built SatError: the one the thread's module throws.
+const { SatError } = (await import('../../dist/core/errors.js' as string)) as typeof import('../../src/core/errors.js');
 
 const threads: Thread[] = [];
 afterEach(async () => {
@@ -98,6 +100,25 @@ describe('the online-features client on its own thread', () => {
     const c = await thread.features(1, ['a', 'b', 'c']);
     expect([...c.found]).toEqual([0, 0, 0]);
     expect(thread.stats).toMatchObject({ failedBatches: 1, failedAttempts: 2, idsMissing: 3 });
+  });
+
+  it('out of its heap, it fails the run with one line naming the settings to lower (not an internal error)', async () => {
+    const wide = Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`f${j}`, j + 0.5]));
+    const { url, server } = await fakeApi((ids) => Object.fromEntries(ids.map((id) => [id, wide])));
+    try {
+      const thread = new OnlineThread(url, { ...SPEC, batchSize: 20_000, concurrency: 4 }, NAMES, undefined, 8);
+      threads.push(thread);
+      const ids = Array.from({ length: 80_000 }, (_, i) => `c${i}`);
+      const failed = await thread.features(1, ids).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failed).toBeInstanceOf(SatError);
+      expect((failed as Error).message).toMatch(/ran out of its 8 MB heap: join\.online\.batch_size × concurrency/);
+      expect((failed as InstanceType<typeof SatError>).exitCode).toBe(3);
+    } finally {
+      server.close();
+    }
   });
 
   it('refuses requests once closed', async () => {

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { SatError } from '../../core/errors.js';
 import type { OnlineSpec } from '../../scenario/types.js';
 import type { FeatureColumns, OnlineClientStats, OnlineFeatures } from './online-client.js';
 
@@ -23,11 +24,13 @@ export interface OnlineReply {
 }
 
 /**
- * The thread's heap: it holds the answers in flight (a few batches of parsed objects) and the
- * columns being filled; small limits make V8 collect early (satisfaction at a million active
- * customers has a 1.5 GB goal, which the results thread's limits helped it meet).
+ * The thread's heap: it holds the answers in flight (up to `concurrency` batches of parsed objects)
+ * and the columns being filled. A small young generation makes V8 collect early (satisfaction at a
+ * million active customers has a 1.5 GB goal); the old generation's cap leaves room for the largest
+ * batches a scenario may ask for (100,000 ids), several at once.
  */
-const ONLINE_THREAD_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
+const ONLINE_THREAD_HEAP_MB = 512;
+const YOUNG_MB = 8;
 
 /**
  * The online-features client (online-client.ts) on a thread of its own: sending, retrying and
@@ -42,9 +45,9 @@ export class OnlineThread implements OnlineFeatures {
   #nextId = 0;
   #dead: Error | undefined;
 
-  constructor(url: string, spec: OnlineSpec, readonly names: readonly string[], log: (line: string) => void = () => undefined) {
+  constructor(url: string, spec: OnlineSpec, readonly names: readonly string[], log: (line: string) => void = () => undefined, heapMb = ONLINE_THREAD_HEAP_MB) {
     const data: OnlineThreadData = { url, spec, names };
-    this.#worker = new Worker(new URL('./online-worker.js', import.meta.url), { workerData: data, resourceLimits: ONLINE_THREAD_HEAP });
+    this.#worker = new Worker(new URL('./online-worker.js', import.meta.url), { workerData: data, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: YOUNG_MB } });
     this.#worker.unref();
     this.#worker.on('message', (m: OnlineReply) => {
       if (m.log !== undefined) return log(m.log);
@@ -61,7 +64,13 @@ export class OnlineThread implements OnlineFeatures {
       this.#waiting.clear();
       this.#worker.unref();
     };
-    this.#worker.on('error', (e) => die(new Error(`the online-features thread failed: ${e.stack ?? e.message}`)));
+    this.#worker.on('error', (e) =>
+      die(
+        (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new SatError(`the online-features client ran out of its ${heapMb} MB heap: join.online.batch_size × concurrency asks for more answers at once than it holds (lower them)`, 3)
+          : new Error(`the online-features thread failed: ${e.stack ?? e.message}`),
+      ),
+    );
     this.#worker.on('exit', (code) => die(new Error(`the online-features thread exited (${code})`)));
   }
 
