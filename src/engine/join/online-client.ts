@@ -24,7 +24,7 @@ export interface FeatureColumns {
   found: Uint8Array;
 }
 
-/** Where the scorer gets online features: the client itself, or the client on a thread of its own (online-thread.ts). */
+/** Where the scorer gets online features: the client on a thread of its own (online-thread.ts). */
 export interface OnlineFeatures {
   readonly stats: OnlineClientStats;
   features(minute: number, ids: string[]): Promise<FeatureColumns>;

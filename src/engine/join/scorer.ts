@@ -34,8 +34,17 @@ class RowInputs implements Inputs {
   /** The minute's online features, and this result's row of them (-1: none came back). */
   features: FeatureColumns | undefined;
   at = -1;
-  /** Column of each online feature name in `features`. */
+  /** Column of each online feature name in `features` (made again when the columns' names change). */
   readonly featureAt = new Map<string, number>();
+  #namesOf: readonly string[] | undefined;
+
+  setFeatures(f: FeatureColumns | undefined): void {
+    this.features = f;
+    if (f === undefined || f.names === this.#namesOf) return;
+    this.#namesOf = f.names;
+    this.featureAt.clear();
+    f.names.forEach((name, j) => this.featureAt.set(name, j));
+  }
 
   window(name: string): number | null {
     return this.values[name] ?? null;
@@ -86,7 +95,6 @@ export class Scorer {
     if (scenario.score === undefined) throw new Error('Scorer needs a scenario with a score');
     this.spec = scenario.score;
     this.#formula = compile(this.spec.expr);
-    Scorer.onlineFeatures(this.spec).forEach((name, j) => this.#inputs.featureAt.set(name, j));
   }
 
   /** Online features the formula reads: the columns asked of the API's client. */
@@ -129,7 +137,7 @@ export class Scorer {
     x.snapshot = snapshot;
     for (const [end, group] of byEnd) {
       const online = features.get(end);
-      x.features = online;
+      x.setFeatures(online);
       for (let i = 0; i < group.length; i++) {
         const r = group[i];
         x.values = r.values;
