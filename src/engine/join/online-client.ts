@@ -54,32 +54,13 @@ export class OnlineClient {
   }
 
   /**
-   * The features `names` of `ids` for one minute, as columns (see FeatureColumns), filled batch by
-   * batch as the answers come: only the batches in flight are held as parsed objects.
+   * The features `names` of `ids` for one minute, as columns (see FeatureColumns): ids asked in
+   * batches, `concurrency` at a time, each batch written in as it is answered (only the batches in
+   * flight are held as parsed objects). Ids whose batch failed, or that the answer lacks, are not found.
    */
   async columns(minute: number, ids: string[], names: readonly string[]): Promise<FeatureColumns> {
     const values = new Float64Array(ids.length * names.length).fill(NaN);
     const found = new Uint8Array(ids.length);
-    await this.#each(minute, ids, (i, f) => {
-      found[i] = 1;
-      if (f === null || typeof f !== 'object') return;
-      for (let j = 0; j < names.length; j++) {
-        const v = Object.hasOwn(f, names[j]) ? f[names[j]] : undefined;
-        if (typeof v === 'number') values[i * names.length + j] = v;
-      }
-    });
-    return { names, values, found };
-  }
-
-  /** Features by customer id for one minute; ids whose batch failed are absent. */
-  async fetch(minute: number, ids: string[]): Promise<Map<string, Features>> {
-    const out = new Map<string, Features>();
-    await this.#each(minute, ids, (i, f) => out.set(ids[i], f));
-    return out;
-  }
-
-  /** Asks for ids in batches, `concurrency` at a time; `found(i, features)` for each id the API answered for. */
-  async #each(minute: number, ids: string[], found: (i: number, features: Features) => void): Promise<void> {
     const size = this.spec.batchSize;
     const batches = Math.ceil(ids.length / size);
     let next = 0;
@@ -95,13 +76,24 @@ export class OnlineClient {
         }
         for (let k = 0; k < batch.length; k++) {
           // Own properties only: an id such as "constructor" is not found on Object.prototype.
-          if (!Object.hasOwn(got, batch[k])) this.stats.idsMissing++;
-          else found(from + k, got[batch[k]]);
+          if (!Object.hasOwn(got, batch[k])) {
+            this.stats.idsMissing++;
+            continue;
+          }
+          const i = from + k;
+          found[i] = 1;
+          const f = got[batch[k]] as unknown;
+          if (f === null || typeof f !== 'object') continue;
+          for (let j = 0; j < names.length; j++) {
+            const v = Object.hasOwn(f, names[j]) ? (f as Features)[names[j]] : undefined;
+            if (typeof v === 'number') values[i * names.length + j] = v;
+          }
         }
       }
     };
     this.stats.idsRequested += ids.length;
     await Promise.all(Array.from({ length: Math.min(this.spec.concurrency, batches) }, worker));
+    return { names, values, found };
   }
 
   async #batch(minute: number, ids: string[]): Promise<Record<string, Features> | undefined> {
