@@ -18,6 +18,8 @@ export interface Delivery {
   sendTime?: number;
   /** An end-of-stream marker (shard i of n) instead of a record. */
   endMark?: string;
+  /** The byte scanner's values, when the transport ran it already (see Validate). */
+  scanned?: unknown[] | null;
 }
 
 /**
@@ -162,7 +164,7 @@ export class Driver {
       }
       if (d.endMark !== undefined) d.task.endMark(d.endMark);
       else {
-        d.task.record(d.offset, d.value, d.partition);
+        d.task.record(d.offset, d.value, d.partition, d.scanned);
         this.records++;
         killPoint?.();
       }

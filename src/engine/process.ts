@@ -17,12 +17,6 @@ export interface Outputs {
   end?(records: number): void;
 }
 
-export interface InRecord {
-  partition: number;
-  offset: number;
-  value: Uint8Array;
-}
-
 /**
  * Validate → operator → outputs for one record: the same steps whatever the transport, so the
  * embedded-log engine and the Kafka engine cannot drift apart. Counts dead letters by kind. The
@@ -34,15 +28,16 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
   const deadLetterKinds: Partial<Record<RejectKind, number>> = {};
   const iso = (ms: number) => new Date(ms).toISOString();
 
-  function handle(op: WindowOperator, rec: InRecord, out: Outputs): void {
-    const r = validate(rec.value);
+  /** One record of the input, at `offset` of `partition` (`scanned`: see Validate). */
+  function handle(op: WindowOperator, partition: number, offset: number, value: Uint8Array, out: Outputs, scanned?: unknown[] | null): void {
+    const r = validate(value, scanned);
     if (r instanceof Rejected) {
       deadLetterKinds[r.kind] = (deadLetterKinds[r.kind] ?? 0) + 1;
-      out.deadLetter({ partition: rec.partition, offset: rec.offset, kind: r.kind, reason: r.reason, raw: Buffer.from(rec.value).toString('base64') });
+      out.deadLetter({ partition, offset, kind: r.kind, reason: r.reason, raw: Buffer.from(value).toString('base64') });
       return;
     }
     if (reports?.isCorrupted(r.values)) {
-      out.corrupted?.({ partition: rec.partition, offset: rec.offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(rec.value) });
+      out.corrupted?.({ partition, offset, reason: `${reports.spec.corrupted.field} is ${JSON.stringify(r.values[reports.spec.corrupted.field] ?? null)}`, value: dec.decode(value) });
       op.advance(r.time);
       emitFired(op, out, clock);
       return;
@@ -50,9 +45,9 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
     out.valid?.(r);
     const { outcome, alerts } = op.process(r);
     if (outcome === 'late') {
-      out.late({ partition: rec.partition, offset: rec.offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(rec.value) });
+      out.late({ partition, offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(value) });
     }
-    for (const alert of alerts) out.alert({ alert, partition: rec.partition, offset: rec.offset, key: r.key, id: r.id, event_time: iso(r.time) });
+    for (const alert of alerts) out.alert({ alert, partition, offset, key: r.key, id: r.id, event_time: iso(r.time) });
     emitFired(op, out, clock);
   }
 

@@ -4,7 +4,6 @@ import { basename, dirname } from 'node:path';
 import { UsageError, readJson } from '../core/errors.js';
 import { paths, replayParts } from '../core/workdir.js';
 import type { Scenario } from '../scenario/types.js';
-import { LogReader } from '../transport/log/reader.js';
 import { Latency } from '../report/latency.js';
 import type { MetricsSink } from '../report/metrics.js';
 import type { RunFigures } from './run-figures.js';
@@ -15,8 +14,10 @@ import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { ThreadWriter } from './checkpoint/writer.js';
 import { createProcessor } from './process.js';
+import { fieldsRead } from './validate.js';
 import { Task } from './task.js';
 import { LogSource } from './log/source.js';
+import { ThreadedLogReader } from './log/read-thread.js';
 import { FileOutputs } from './log/outputs.js';
 
 export interface RunOptions {
@@ -60,7 +61,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   lockWorkdir(o.dir, 'run', 'sat run');
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
-  const reader = new LogReader(p.log);
+  const reader = new ThreadedLogReader(p.log, { fields: o.scenario.fields, read: fieldsRead(o.scenario) });
   const log = o.log ?? (() => undefined);
   // Resume from the newest good checkpoint unless told to start afresh.
   const cps = new RunCheckpoints(p.checkpoints, new ThreadWriter());
@@ -100,9 +101,12 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     reader.close();
     if (!interrupted) task.end();
     else task.emit();
+    const closing = performance.now();
     await files.close();
+    const closed = performance.now();
     // Every checkpoint on disk (a write that failed is raised here, before the summary says done).
     await cps.flush();
+    if (process.env.SAT_DEBUG) log(`timing: first record ${Math.round((d.firstRecordAt ?? 0) - d.start)} ms, last ${Math.round(d.lastRecordAt - d.start)} ms, outputs closed ${Math.round(closed - closing)} ms, checkpoints on disk ${Math.round(performance.now() - closed)} ms`);
     const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: d.records, valid: files.validCount, corrupted: files.corrupted!.count, malformed: files.deadLetters.count });
     const summary: RunSummary = {
       ...driver.figures(o.scenario.name, d, { ...op.stats }, processor.deadLetterKinds, scorer && { ...files.tally, online: scorer.online?.stats }),
@@ -120,6 +124,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   } finally {
     // A run failing (a full disk, a bad answer) leaves no checkpoint half-written behind it.
     await cps.settle();
+    reader.close();
     await scorer?.online?.close();
   }
 }

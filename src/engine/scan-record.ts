@@ -10,11 +10,49 @@ import type { FieldSpec } from '../scenario/types.js';
  * may not be UTF-8) returns undefined, and the record takes the full path, which names the problem.
  * So the rules stay written once (validate.ts); a property test holds the two paths equal.
  *
+ * It runs in two steps (ScanSteps): the walk over the bytes, which writes what it finds into typed
+ * columns, and the values made from those columns. On the embedded log the walk runs on the log's
+ * reader thread (engine/log/read-thread.ts) and only the values are made on the engine's thread;
+ * createRecordScanner runs both in one place (the Kafka engine, the tests).
+ *
  * Numbers come out as JSON.parse makes them: an integer of at most 15 digits, or a decimal of at
  * most 15 digits and no exponent, is exact in a double and so is its quotient by 10^k (k ≤ 15,
  * Clinger's fast path); any other number is read by Number(), which rounds as JSON.parse does.
  */
 export type RecordScanner = (b: Uint8Array) => unknown[] | undefined;
+
+/**
+ * What a scan found, per record and field (index record * fields + field): a tag saying what the
+ * value is, the number, or where a string's text lies in the record. The scan fills these on one
+ * thread (the log's reader thread) and the engine's thread makes the values of them (scannedValues).
+ */
+export interface ScanColumns {
+  tag: Uint8Array;
+  num: Float64Array;
+  from: Int32Array;
+  to: Int32Array;
+}
+/** A field not read (its value is never asked for). */
+const SKIP = 0;
+const NUMBER = 1;
+const NULL = 2;
+/** A string of printable ASCII without escapes: its bytes are its text. */
+const PLAIN = 3;
+/** Any other string: decoded as JSON (the record's bytes are known to be UTF-8 by then). */
+const ESCAPED = 4;
+
+export const scanColumns = (records: number, fields: number): ScanColumns => ({
+  tag: new Uint8Array(records * fields),
+  num: new Float64Array(records * fields),
+  from: new Int32Array(records * fields),
+  to: new Int32Array(records * fields),
+});
+
+/** The scanner in two steps: the walk over the bytes (true: the record is well-formed), and its values. */
+export interface ScanSteps {
+  walk(b: Uint8Array, c: ScanColumns, base: number): boolean;
+  values(b: Uint8Array, c: ScanColumns, base: number): unknown[];
+}
 
 const STRING = 0;
 const INT = 1;
@@ -40,11 +78,19 @@ const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.proto
  * the record has null), or undefined for the full path to decide.
  */
 export function createRecordScanner(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name))): RecordScanner {
+  const steps = createScanSteps(fields, read);
+  if (steps === undefined) return () => undefined;
+  const row = scanColumns(1, fields.length);
+  return (b) => (steps.walk(b, row, 0) ? steps.values(b, row, 0) : undefined);
+}
+
+/** The scanner's two steps for a list of fields; undefined when every record must take the full path. */
+export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name))): ScanSteps | undefined {
   const count = fields.length;
   const wanted = Uint8Array.from(fields, (f) => (read.has(f.name) ? 1 : 0));
   const names = fields.map((f) => Buffer.from(f.name, 'utf8'));
   // A name JSON must escape, or one not in ASCII, is left to the full path altogether.
-  if (names.some((name) => name.some((c) => c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c))) return () => undefined;
+  if (names.some((name) => name.some((c) => c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c))) return undefined;
   const kinds = Uint8Array.from(fields, (f) => (f.type === 'int' ? INT : f.type === 'float' ? FLOAT : STRING));
   const nullable = Uint8Array.from(fields, (f) => (f.nullable ? 1 : 0));
   // Field names by their first byte and length, for records whose fields come in another order.
@@ -56,11 +102,6 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
   const seenAt = new Uint32Array(count);
   let record = 0;
   const out: unknown[] = new Array(count).fill(null);
-  const strFrom = new Int32Array(count);
-  const strTo = new Int32Array(count);
-  // Strings are made once the whole record is read: plain ones (ASCII, no escapes) straight from
-  // the bytes, others by the decoder (after the record's bytes are known to be UTF-8).
-  const strPlain = new Uint8Array(count);
 
   // The names' bytes in one pool: the comparison below reads one typed array, whatever the field.
   const pool = new Uint8Array(Buffer.concat(names));
@@ -79,7 +120,10 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
     return -1;
   };
 
-  return (b) => {
+  // Strings are made once the whole record is read (values()): plain ones (ASCII, no escapes)
+  // straight from the bytes, others by the decoder (the walk has checked the bytes are UTF-8).
+  const walk = (b: Uint8Array, cols: ScanColumns, base: number): boolean => {
+    const { tag, num, from: strFrom, to: strTo } = cols;
     const n = b.length;
     if (++record === 0xffffffff) {
       seenAt.fill(0);
@@ -88,14 +132,14 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
     let i = 0;
     let c = 0;
     while (i < n && SPACE[b[i]] === 1) i++;
-    if (i >= n || b[i] !== 0x7b) return undefined; // '{'
+    if (i >= n || b[i] !== 0x7b) return false; // '{'
     i++;
     let found = 0;
     let next = 0;
     let ascii = true;
     for (;;) {
       while (i < n && SPACE[b[i]] === 1) i++;
-      if (i >= n || b[i] !== 0x22) return undefined; // a name ('}' of an empty object goes the full path too)
+      if (i >= n || b[i] !== 0x22) return false; // a name ('}' of an empty object goes the full path too)
       const nameFrom = ++i;
       let f = -1;
       // Fields mostly come in the scenario's order: the next one is tried in place first.
@@ -108,39 +152,39 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
       }
       if (f < 0) {
         while (i < n && (c = b[i]) !== 0x22) {
-          if (c === 0x5c || c >= 0x80 || c < 0x20) return undefined;
+          if (c === 0x5c || c >= 0x80 || c < 0x20) return false;
           i++;
         }
-        if (i >= n) return undefined;
+        if (i >= n) return false;
         f = fieldOf(b, nameFrom, i);
       }
-      if (f < 0 || seenAt[f] === record) return undefined;
+      if (f < 0 || seenAt[f] === record) return false;
       seenAt[f] = record;
       found++;
       next = f + 1;
       i++;
       while (i < n && SPACE[b[i]] === 1) i++;
-      if (i >= n || b[i] !== 0x3a) return undefined; // ':'
+      if (i >= n || b[i] !== 0x3a) return false; // ':'
       i++;
       while (i < n && SPACE[b[i]] === 1) i++;
-      if (i >= n) return undefined;
+      if (i >= n) return false;
       c = b[i];
       const kind = kinds[f];
       if (c === 0x22) {
-        if (kind !== STRING) return undefined;
+        if (kind !== STRING) return false;
         const from = ++i;
         let plain = 1;
         for (;;) {
           while (i < n && STRING_BYTE[b[i]] === 1) i++;
-          if (i >= n) return undefined;
+          if (i >= n) return false;
           c = b[i];
           if (c === 0x22) break;
-          if (c < 0x20) return undefined;
+          if (c < 0x20) return false;
           if (c === 0x5c) {
             plain = 0;
-            if (++i >= n || ESCAPE[(c = b[i])] !== 1) return undefined;
+            if (++i >= n || ESCAPE[(c = b[i])] !== 1) return false;
             if (c === 0x75) {
-              if (i + 4 >= n || HEX[b[i + 1]] !== 1 || HEX[b[i + 2]] !== 1 || HEX[b[i + 3]] !== 1 || HEX[b[i + 4]] !== 1) return undefined;
+              if (i + 4 >= n || HEX[b[i + 1]] !== 1 || HEX[b[i + 2]] !== 1 || HEX[b[i + 3]] !== 1 || HEX[b[i + 4]] !== 1) return false;
               i += 4;
             }
           } else if (c >= 0x80) {
@@ -149,18 +193,16 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
           }
           i++;
         }
-        strFrom[f] = from;
-        strTo[f] = wanted[f] === 1 ? i : -1;
-        strPlain[f] = plain;
-        out[f] = undefined; // made below, once the record's bytes are known to be UTF-8
+        strFrom[base + f] = from;
+        strTo[base + f] = i;
+        tag[base + f] = wanted[f] === 0 ? SKIP : plain === 1 ? PLAIN : ESCAPED;
         i++;
       } else if (c === 0x6e) {
-        if (nullable[f] !== 1 || i + 3 >= n || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return undefined;
-        out[f] = null;
-        strTo[f] = -1;
+        if (nullable[f] !== 1 || i + 3 >= n || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return false;
+        tag[base + f] = NULL;
         i += 4;
       } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-        if (kind === STRING) return undefined;
+        if (kind === STRING) return false;
         const from = i;
         const negative = c === 0x2d;
         if (negative) i++;
@@ -178,7 +220,7 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
             digits++;
             i++;
           }
-        } else return undefined;
+        } else return false;
         if (i < n && b[i] === 0x2e) {
           i++;
           const at = i;
@@ -187,7 +229,7 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
             i++;
           }
           fraction = i - at;
-          if (fraction === 0) return undefined;
+          if (fraction === 0) return false;
           digits += fraction;
         }
         let exponent = false;
@@ -196,7 +238,7 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
           if (++i < n && ((c = b[i]) === 0x2b || c === 0x2d)) i++;
           const at = i;
           while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
-          if (i === at) return undefined;
+          if (i === at) return false;
         }
         let v: number;
         if (!exponent && digits <= 15) {
@@ -205,26 +247,33 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
         } else if (kind === FLOAT && wanted[f] === 0 && !exponent && digits - fraction <= 300) {
           v = 0; // finite (under 10^300) and not read: not worth a Number()
         } else v = Number(latin1(b, from, i));
-        if (kind === INT ? !Number.isSafeInteger(v) : !Number.isFinite(v)) return undefined;
-        out[f] = v;
-        strTo[f] = -1;
-      } else return undefined; // true, false, an array or an object: the full path names the type
+        if (kind === INT ? !Number.isSafeInteger(v) : !Number.isFinite(v)) return false;
+        num[base + f] = v;
+        tag[base + f] = NUMBER;
+      } else return false; // true, false, an array or an object: the full path names the type
       while (i < n && SPACE[b[i]] === 1) i++;
-      if (i >= n) return undefined;
+      if (i >= n) return false;
       c = b[i++];
       if (c === 0x2c) continue; // ','
       if (c === 0x7d) break; // '}'
-      return undefined;
+      return false;
     }
     while (i < n && SPACE[b[i]] === 1) i++;
-    if (i !== n || found !== count) return undefined;
-    if (!ascii && !isUtf8(b)) return undefined;
-    for (let f = 0; f < count; f++) {
-      const to = strTo[f];
-      if (to < 0) continue;
-      const from = strFrom[f];
-      out[f] = strPlain[f] === 1 ? latin1(b, from, to) : (JSON.parse(utf8.decode(b.subarray(from - 1, to + 1))) as string);
+    if (i !== n || found !== count) return false;
+    if (!ascii && !isUtf8(b)) return false;
+    return true;
+  };
+
+  const readList = Int32Array.from(fields.flatMap((f, i) => (read.has(f.name) ? [i] : [])));
+  const values = (b: Uint8Array, cols: ScanColumns, base: number): unknown[] => {
+    const { tag, num, from, to } = cols;
+    for (let k = 0; k < readList.length; k++) {
+      const f = readList[k];
+      const at = base + f;
+      const t = tag[at];
+      out[f] = t === NUMBER ? num[at] : t === PLAIN ? latin1(b, from[at], to[at]) : t === ESCAPED ? (JSON.parse(utf8.decode(b.subarray(from[at] - 1, to[at] + 1))) as string) : null;
     }
     return out;
   };
+  return { walk, values };
 }

@@ -34,10 +34,10 @@ export class Task implements TaskState {
     this.records = state.records ?? 0;
   }
 
-  /** One record of the input (the embedded log's one task reads several partitions, so says which). */
-  record(offset: number, value: Uint8Array, partition = this.partition): void {
+  /** One record of the input (the embedded log's one task reads several partitions, so says which; `scanned`: see Validate). */
+  record(offset: number, value: Uint8Array, partition = this.partition, scanned?: unknown[] | null): void {
     this.records++;
-    this.processor.handle(this.op, { partition, offset, value }, this.out);
+    this.processor.handle(this.op, partition, offset, value, this.out, scanned);
   }
 
   /**

@@ -26,6 +26,12 @@ export class Rejected {
 
 export type Validated = ValidRecord | Rejected;
 
+/**
+ * Validates a record's bytes. `scanned`: the byte scanner's values when it has already run (on the
+ * log's reader thread), null when it refused the record (the full path decides); absent, it runs here.
+ */
+export type Validate = (bytes: Uint8Array, scanned?: unknown[] | null) => Validated;
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -33,7 +39,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * `fastPath: false` leaves out the byte scanner (the property test compares the two); `scanner`
  * replaces it (the test plants bugs in a copy, to show it catches them).
  */
-export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner?: typeof createRecordScanner } = {}): (bytes: Uint8Array) => Validated {
+export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner?: typeof createRecordScanner } = {}): Validate {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
   const fieldList = s.fields;
   const eventField = fields.get(s.eventTime)!;
@@ -130,9 +136,9 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
   const read = fieldsRead(s);
   const scan = (opts.scanner ?? createRecordScanner)(fieldList, read);
   const valuesOf = compileValues(fieldList, read);
-  return (bytes) => {
-    const scanned = scan(bytes);
-    return scanned === undefined ? parsed(bytes) : finish(valuesOf(scanned));
+  return (bytes, pre) => {
+    const scanned = pre === undefined ? scan(bytes) : pre;
+    return scanned == null ? parsed(bytes) : finish(valuesOf(scanned));
   };
 }
 

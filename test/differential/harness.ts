@@ -176,7 +176,7 @@ export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), 
     const op = opFor(p.partition);
     const before = { ...op.stats };
     fate = 'dead';
-    processor.handle(op, { partition: p.partition, offset: p.offset, value: new TextEncoder().encode(payload) }, out);
+    processor.handle(op, p.partition, p.offset, new TextEncoder().encode(payload), out);
     if (op.stats.counted > before.counted) fate = 'counted';
     else if (op.stats.filtered > before.filtered) fate = 'filtered';
     else if (op.stats.duplicates > before.duplicates) fate = 'duplicate';

@@ -1,7 +1,7 @@
 import { PartitionedExport } from './partitioned.js';
 import { paths } from '../../core/workdir.js';
 import type { Scenario } from '../../scenario/types.js';
-import type { LogReader } from '../../transport/log/reader.js';
+import type { LogPosition } from '../../transport/log/reader.js';
 import type { Latency } from '../../report/latency.js';
 import type { Committer } from '../driver.js';
 import type { Scorer } from '../join/scorer.js';
@@ -42,7 +42,7 @@ export class FileOutputs implements Committer {
 
   constructor(
     readonly o: { scenario: Scenario; dir: string; every: number; intervalMs: number; resultLatency: Latency; scorer?: Scorer; reports?: ReportBuilder; partitioned?: boolean },
-    readonly reader: LogReader,
+    readonly reader: { position(): LogPosition },
     readonly store: RunCheckpoints,
     readonly deadLetterKinds: Record<string, number>,
     cp?: Resume,

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockHolder } from '../../core/workdir-guard.js';
-import type { LogReader } from '../../transport/log/reader.js';
+import type { ThreadedLogReader } from './read-thread.js';
 import type { Delivery, RecordSource } from '../driver.js';
 import type { Task } from '../task.js';
 
@@ -15,25 +15,27 @@ export class LogSource implements RecordSource {
   #idleSince = performance.now();
   /** A record was taken since idle() last looked: the idle time starts again there. */
   #took = false;
+  #lookedAfterWriter = false;
   // One object reused per record: the driver reads it before asking for the next.
   readonly #d: Delivery;
 
   constructor(
-    readonly reader: LogReader,
+    readonly reader: ThreadedLogReader,
     readonly task: Task,
     readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number },
   ) {
     this.#d = { task, partition: 0, offset: 0, value: new Uint8Array(0) };
   }
 
-  next(): Delivery | undefined {
+  next(): Delivery | Promise<void> | undefined {
     const rec = this.reader.next();
-    if (rec === undefined) return undefined;
+    if (rec === undefined || rec instanceof Promise) return rec;
     const d = this.#d;
     d.partition = rec.partition;
     d.offset = rec.offset;
     d.value = rec.value;
     d.sendTime = rec.timestamp;
+    d.scanned = rec.scanned;
     return d;
   }
 
@@ -46,11 +48,18 @@ export class LogSource implements RecordSource {
     if (this.#took) {
       this.#idleSince = performance.now();
       this.#took = false;
+      this.#lookedAfterWriter = false;
     }
     if (!o.follow && reader.isDone()) return 'end';
     // Everything there is has been read, no end marker, and the replay that writes the log is gone
     // (SIGKILL, disk full): waiting would be for ever. Stop here, resumable, and say why.
     if (!o.follow && lockHolder(o.dir, 'replay') === undefined && !reader.isDone()) {
+      // The reader's last look may have come just before the writer's last records: one more look
+      // after the writer is seen gone, and only then is what was read all there is.
+      if (!this.#lookedAfterWriter) {
+        this.#lookedAfterWriter = true;
+        return 'wait';
+      }
       this.writerGone = true;
       return 'stop';
     }

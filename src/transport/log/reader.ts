@@ -185,6 +185,14 @@ export class LogReader {
     return this.#parts.length;
   }
 
+  /**
+   * Where partition p's next record starts, right after next() returned one of p's (its head is
+   * taken then, so this is what position() records for p): a cheap per-record position.
+   */
+  positionAfter(p: number): number {
+    return this.#parts[p].position;
+  }
+
   /** True once the writer has finished and every record has been read. */
   isDone(): boolean {
     const done = this.#doneOffsets();

@@ -1,0 +1,233 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { readJson, SatError, UsageError } from '../../core/errors.js';
+import type { FieldSpec } from '../../scenario/types.js';
+import type { LogPosition } from '../../transport/log/reader.js';
+import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
+import { doneFile, metaFile, type LogMeta } from '../../transport/log/writer.js';
+
+export interface ReadThreadData {
+  dir: string;
+  /** Where to start (a checkpoint's position); the beginning when absent. */
+  position?: LogPosition;
+  /** The scenario's fields and those the engine reads: the thread runs the byte scanner's walk. */
+  scan?: { fields: FieldSpec[]; read: string[] };
+}
+
+/**
+ * Records read by the thread, in send order: their values back to back in `bytes`; per record
+ * ints [partition, end of its value in bytes] and meta [offset, its partition's position after it,
+ * send sequence, send time].
+ */
+export interface ReadBatch {
+  n: number;
+  bytes: ArrayBuffer;
+  ints: Int32Array;
+  meta: Float64Array;
+  /** With a scan: per record 1 when the scanner took it (its values are in `cols`), 0 for the full path. */
+  ok?: Uint8Array;
+  cols?: ScanColumns;
+  failed?: string;
+}
+
+/** Asks the thread for a batch, handing back the buffers of one processed (not read again after). */
+export interface ReadRequest {
+  read: true;
+  bytes?: ArrayBuffer;
+  meta?: Float64Array;
+  ints?: Int32Array;
+  ok?: Uint8Array;
+  cols?: ScanColumns;
+}
+
+/** A batch holds up to this many records, or values of about this many bytes. */
+export const BATCH_RECORDS = 16384;
+export const BATCH_BYTES = 4 << 20;
+/** Batches asked for or waiting beyond the one being processed: the thread keeps ahead through a hiccup. */
+const AHEAD = 2;
+
+/** One record as the engine reads it from a batch (one object, reused: read it before the next). */
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  timestamp: number;
+  value: Uint8Array;
+  /** The scanner's values (null: the full path decides), when the thread scanned. */
+  scanned?: unknown[] | null;
+}
+
+/**
+ * The embedded log read on a thread of its own: LogReader (frames, batch CRCs, read-ahead, send
+ * order across partitions) runs there, and hands the records over in batches, the next read while
+ * the engine works through this one (reading was a tenth of the engine's thread on IoT). The
+ * position a checkpoint records is that of the records the engine has taken (not of those read
+ * ahead): each record comes with its partition's position after it. next() answers a promise while
+ * a batch is on its way, and undefined when the thread found nothing new (then the caller waits and
+ * asks again: the thread is asked once per next() after that, never in a loop of its own).
+ */
+export class ThreadedLogReader {
+  readonly partitions: number;
+  readonly #position: Float64Array;
+  readonly #offset: Float64Array;
+  #nextSeq = 0;
+  #worker: Worker | undefined;
+  #batch: ReadBatch | undefined;
+  #i = 0;
+  /** Batches come in, not yet begun. */
+  readonly #queue: ReadBatch[] = [];
+  /** Batches processed whole: their buffers go back to the thread to be filled again. */
+  readonly #spares: ReadBatch[] = [];
+  /** Asks not answered yet. */
+  #inFlight = 0;
+  /** Settled when the next answer comes. */
+  #arrival: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** The last answer had no record: next() says so once (undefined) before asking again. */
+  #empty = false;
+  #failed: Error | undefined;
+  #closed = false;
+  #done: number[] | undefined;
+  readonly #record: ReadRecord = { partition: 0, offset: 0, timestamp: 0, value: new Uint8Array(0) };
+
+  readonly #scan: ReadThreadData['scan'];
+  readonly #steps: ScanSteps | undefined;
+  readonly #fields: number;
+
+  /** `scan`: the scenario's fields and those read, for the thread to run the byte scanner's walk. */
+  constructor(readonly dir: string, scan?: { fields: readonly FieldSpec[]; read: ReadonlySet<string> }) {
+    this.#steps = scan && createScanSteps(scan.fields, scan.read);
+    this.#scan = scan && this.#steps && { fields: [...scan.fields], read: [...scan.read] };
+    this.#fields = scan?.fields.length ?? 0;
+    if (!existsSync(metaFile(dir))) throw new UsageError(`no embedded log at ${dir} (run sat replay first)`);
+    this.partitions = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
+    this.#position = new Float64Array(this.partitions);
+    this.#offset = new Float64Array(this.partitions);
+  }
+
+  /** Continues from a saved position (before the first next()). */
+  seek(at: LogPosition): void {
+    if (at.partitions.length !== this.partitions) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.partitions}: the log was replayed again since; sat run --fresh starts over`, 3);
+    if (this.#worker !== undefined) throw new Error('seek after reading has started');
+    at.partitions.forEach((x, p) => {
+      this.#position[p] = x.position;
+      this.#offset[p] = x.offset;
+    });
+    this.#nextSeq = at.nextSeq;
+  }
+
+  /** The next record; a promise while a batch is on its way (await it, ask again); undefined when nothing new was there. */
+  next(): ReadRecord | Promise<void> | undefined {
+    let b = this.#batch;
+    if (b === undefined || this.#i >= b.n) {
+      if (b !== undefined && b.n > 0) this.#spares.push(b);
+      b = this.#batch = this.#queue.shift();
+      this.#i = 0;
+      if (b === undefined) {
+        if (this.#failed) throw this.#failed;
+        if (this.#inFlight > 0) return this.#nextArrival();
+        if (this.#empty) {
+          this.#empty = false;
+          return undefined;
+        }
+        this.#ask();
+        return this.#nextArrival();
+      }
+      // The next batches are read while this one is processed.
+      while (!this.#empty && this.#inFlight + this.#queue.length < AHEAD) this.#ask();
+    }
+    const i = this.#i++;
+    const p = b.ints[2 * i];
+    const r = this.#record;
+    r.partition = p;
+    r.offset = b.meta[4 * i];
+    r.timestamp = b.meta[4 * i + 3];
+    const from = i === 0 ? 0 : b.ints[2 * i - 1];
+    r.value = new Uint8Array(b.bytes, from, b.ints[2 * i + 1] - from);
+    this.#position[p] = b.meta[4 * i + 1];
+    this.#offset[p] = r.offset + 1;
+    this.#nextSeq = b.meta[4 * i + 2] + 1;
+    if (b.ok !== undefined) r.scanned = b.ok[i] === 1 ? this.#steps!.values(r.value, b.cols!, i * this.#fields) : null;
+    return r;
+  }
+
+  /** Where the engine stands: per partition the next record it has not taken, and the next send in line. */
+  position(): LogPosition {
+    return { partitions: Array.from(this.#position, (position, p) => ({ position, offset: this.#offset[p] })), nextSeq: this.#nextSeq };
+  }
+
+  /** True once the writer has finished and the engine has taken every record. */
+  isDone(): boolean {
+    if (this.#done === undefined && existsSync(doneFile(this.dir))) this.#done = (JSON.parse(readFileSync(doneFile(this.dir), 'utf8')) as { offsets: number[] }).offsets;
+    const done = this.#done;
+    if (done === undefined) return false;
+    for (let p = 0; p < this.partitions; p++) if (this.#offset[p] < done[p]) return false;
+    return true;
+  }
+
+  close(): void {
+    const w = this.#worker;
+    if (w === undefined || this.#closed) return;
+    this.#closed = true;
+    this.#failed ??= new Error('the log reader is closed');
+    w.postMessage('close');
+    w.unref();
+  }
+
+  #ask(): void {
+    if (this.#worker === undefined) this.#start();
+    const w = this.#worker!;
+    if (this.#inFlight++ === 0) w.ref();
+    const spare = this.#spares.pop();
+    if (spare === undefined) w.postMessage({ read: true } satisfies ReadRequest);
+    else {
+      const { bytes, meta, ints, ok, cols } = spare;
+      w.postMessage({ read: true, bytes, meta, ints, ok, cols } satisfies ReadRequest, transferList(spare));
+    }
+  }
+
+  #nextArrival(): Promise<void> {
+    if (this.#arrival === undefined) {
+      let resolve!: () => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.#arrival = { promise, resolve, reject };
+    }
+    return this.#arrival.promise;
+  }
+
+  #start(): void {
+    const data: ReadThreadData = { dir: this.dir, position: this.position(), scan: this.#scan };
+    const w = (this.#worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: data }));
+    w.on('message', (b: ReadBatch) => {
+      if (--this.#inFlight === 0) w.unref();
+      if (b.failed !== undefined) return this.#fail(new SatError(`reading the log in ${this.dir}: ${b.failed}`, 3));
+      if (b.n === 0) this.#empty = true;
+      else this.#queue.push(b);
+      const a = this.#arrival;
+      this.#arrival = undefined;
+      a?.resolve();
+    });
+    w.on('error', (e) => this.#fail(new Error(`the log reader's thread failed: ${e.stack ?? e.message}`)));
+    w.on('exit', (code) => {
+      if (this.#failed === undefined) this.#fail(new Error(`the log reader's thread exited (${code})`));
+    });
+  }
+
+  #fail(e: Error): void {
+    this.#failed ??= e;
+    const a = this.#arrival;
+    this.#arrival = undefined;
+    a?.reject(this.#failed);
+    this.#worker?.unref();
+  }
+}
+
+/** The buffers of a batch, moved (not copied) between the threads. */
+export function transferList(b: Pick<ReadBatch, 'bytes' | 'meta' | 'ints' | 'ok' | 'cols'>): ArrayBuffer[] {
+  const list = [b.bytes, b.meta.buffer, b.ints.buffer] as ArrayBuffer[];
+  if (b.ok !== undefined) list.push(b.ok.buffer as ArrayBuffer);
+  if (b.cols !== undefined) for (const a of [b.cols.tag, b.cols.num, b.cols.from, b.cols.to]) list.push(a.buffer as ArrayBuffer);
+  return list;
+}

@@ -1,0 +1,61 @@
+// The embedded log's reading on a thread of its own (see read-thread.ts): frames are read, checked
+// and decoded here, and handed to the engine's thread in batches of record bytes, moved, not copied.
+import { parentPort, workerData } from 'node:worker_threads';
+import { LogReader } from '../../transport/log/reader.js';
+import { createScanSteps, scanColumns } from '../scan-record.js';
+import { BATCH_BYTES, BATCH_RECORDS, transferList, type ReadBatch, type ReadRequest, type ReadThreadData } from './read-thread.js';
+
+const port = parentPort!;
+const o = workerData as ReadThreadData;
+const reader = new LogReader(o.dir);
+if (o.position) reader.seek(o.position);
+// The byte scanner's walk runs here; the engine's thread makes the values of what it found.
+const steps = o.scan && createScanSteps(o.scan.fields, new Set(o.scan.read));
+const fields = o.scan?.fields.length ?? 0;
+
+port.on('message', (m: ReadRequest | 'close') => {
+  if (m === 'close') {
+    reader.close();
+    port.close();
+    return;
+  }
+  try {
+    const b = batch(m);
+    port.postMessage(b, transferList(b));
+  } catch (e) {
+    port.postMessage({ failed: (e as Error).message } satisfies Partial<ReadBatch>);
+  }
+});
+
+/** The records there are now, up to a batch's worth (none when nothing complete is there yet). */
+function batch(spare: ReadRequest): ReadBatch {
+  let bytes = spare.bytes !== undefined && spare.bytes.byteLength >= BATCH_BYTES ? new Uint8Array(spare.bytes) : new Uint8Array(BATCH_BYTES);
+  const meta = spare.meta ?? new Float64Array(4 * BATCH_RECORDS);
+  const ints = spare.ints ?? new Int32Array(2 * BATCH_RECORDS);
+  const ok = steps === undefined ? undefined : (spare.ok ?? new Uint8Array(BATCH_RECORDS));
+  const cols = steps === undefined ? undefined : (spare.cols ?? scanColumns(BATCH_RECORDS, fields));
+  let n = 0;
+  let at = 0;
+  while (n < BATCH_RECORDS && at < BATCH_BYTES) {
+    const r = reader.next();
+    if (r === undefined) break;
+    const v = r.value;
+    if (at + v.length > bytes.length) {
+      // One record larger than what is left: a larger buffer for this batch.
+      const larger = new Uint8Array(at + v.length);
+      larger.set(bytes.subarray(0, at));
+      bytes = larger;
+    }
+    bytes.set(v, at);
+    if (steps !== undefined) ok![n] = steps.walk(new Uint8Array(bytes.buffer, at, v.length), cols!, n * fields) ? 1 : 0;
+    at += v.length;
+    ints[2 * n] = r.partition;
+    ints[2 * n + 1] = at;
+    meta[4 * n] = r.offset;
+    meta[4 * n + 1] = reader.positionAfter(r.partition);
+    meta[4 * n + 2] = r.seq;
+    meta[4 * n + 3] = r.timestamp;
+    n++;
+  }
+  return { n, bytes: bytes.buffer as ArrayBuffer, meta, ints, ok, cols };
+}
