@@ -17,7 +17,7 @@ import { createProcessor } from './process.js';
 import { fieldsRead } from './validate.js';
 import { Task } from './task.js';
 import { LogSource } from './log/source.js';
-import { ThreadedLogReader } from './log/read-thread.js';
+import { openLogReader } from './log/read-thread.js';
 import { FileOutputs } from './log/outputs.js';
 
 export interface RunOptions {
@@ -61,7 +61,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   lockWorkdir(o.dir, 'run', 'sat run');
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
-  const reader = new ThreadedLogReader(p.log, { fields: o.scenario.fields, read: fieldsRead(o.scenario) });
+  const reader = openLogReader(p.log, { fields: o.scenario.fields, read: fieldsRead(o.scenario) });
   const log = o.log ?? (() => undefined);
   // Resume from the newest good checkpoint unless told to start afresh.
   const cps = new RunCheckpoints(p.checkpoints, new ThreadWriter());

@@ -1,15 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { readJson, SatError, UsageError } from '../../core/errors.js';
 import type { FieldSpec } from '../../scenario/types.js';
-import type { LogPosition } from '../../transport/log/reader.js';
+import { LogReader, type LogPosition } from '../../transport/log/reader.js';
 import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
-import { doneFile, metaFile, type LogMeta } from '../../transport/log/writer.js';
+import { doneFile, metaFile, partitionFile, type LogMeta } from '../../transport/log/writer.js';
 
 export interface ReadThreadData {
   dir: string;
-  /** Where to start (a checkpoint's position); the beginning when absent. */
-  position?: LogPosition;
   /** The scenario's fields and those the engine reads: the thread runs the byte scanner's walk. */
   scan?: { fields: FieldSpec[]; read: string[] };
 }
@@ -33,6 +31,10 @@ export interface ReadBatch {
 /** Asks the thread for a batch, handing back the buffers of one processed (not read again after). */
 export interface ReadRequest {
   read: true;
+  /** At most this many records (up to BATCH_RECORDS). */
+  records: number;
+  /** The first ask: where reading starts (a checkpoint's position, or the beginning). */
+  position?: LogPosition;
   bytes?: ArrayBuffer;
   meta?: Float64Array;
   ints?: Int32Array;
@@ -45,6 +47,31 @@ export const BATCH_RECORDS = 16384;
 export const BATCH_BYTES = 4 << 20;
 /** Batches asked for or waiting beyond the one being processed: the thread keeps ahead through a hiccup. */
 const AHEAD = 2;
+
+/** The embedded log as the engine reads it: on a thread of its own, or (a small log) on its own thread. */
+export type EngineLogReader = Pick<ThreadedLogReader, 'next' | 'position' | 'isDone' | 'seek' | 'close'>;
+
+/**
+ * A log written whole (its end marker there) and smaller than this is read on the engine's thread:
+ * a thread's start (~50 ms on this machine, beside the results' and checkpoints' threads starting)
+ * costs more than it saves on it (measured: 11k records, 7 MB, 300 → 360 ms).
+ */
+const SMALL_LOG_BYTES = 16 << 20;
+
+/** The reader for a log: the thread, unless the log is written whole and small. */
+export function openLogReader(dir: string, scan?: { fields: readonly FieldSpec[]; read: ReadonlySet<string> }): EngineLogReader {
+  // SAT_LOG_READER=thread|direct: one or the other whatever the log (the tests compare the two).
+  const forced = process.env.SAT_LOG_READER;
+  if (forced === 'thread') return new ThreadedLogReader(dir, scan);
+  if (forced === 'direct') return new LogReader(dir);
+  if (existsSync(doneFile(dir)) && existsSync(metaFile(dir))) {
+    const partitions = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
+    let bytes = 0;
+    for (let p = 0; p < partitions; p++) bytes += existsSync(partitionFile(dir, p)) ? statSync(partitionFile(dir, p)).size : 0;
+    if (bytes < SMALL_LOG_BYTES) return new LogReader(dir);
+  }
+  return new ThreadedLogReader(dir, scan);
+}
 
 /** One record as the engine reads it from a batch (one object, reused: read it before the next). */
 export interface ReadRecord {
@@ -71,6 +98,9 @@ export class ThreadedLogReader {
   readonly #offset: Float64Array;
   #nextSeq = 0;
   #worker: Worker | undefined;
+  /** The first batch has been asked for (from the position then: no seek after). */
+  #asked = false;
+  #batchRecords = 256;
   #batch: ReadBatch | undefined;
   #i = 0;
   /** Batches come in, not yet begun. */
@@ -101,12 +131,15 @@ export class ThreadedLogReader {
     this.partitions = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
     this.#position = new Float64Array(this.partitions);
     this.#offset = new Float64Array(this.partitions);
+    // Started now, so that its start overlaps the engine's own (restore, outputs, threads): the
+    // first batch is asked for, from where reading stands, at the first next().
+    this.#start();
   }
 
   /** Continues from a saved position (before the first next()). */
   seek(at: LogPosition): void {
     if (at.partitions.length !== this.partitions) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.partitions}: the log was replayed again since; sat run --fresh starts over`, 3);
-    if (this.#worker !== undefined) throw new Error('seek after reading has started');
+    if (this.#asked) throw new Error('seek after reading has started');
     at.partitions.forEach((x, p) => {
       this.#position[p] = x.position;
       this.#offset[p] = x.offset;
@@ -173,14 +206,19 @@ export class ThreadedLogReader {
   }
 
   #ask(): void {
-    if (this.#worker === undefined) this.#start();
     const w = this.#worker!;
     if (this.#inFlight++ === 0) w.ref();
     const spare = this.#spares.pop();
-    if (spare === undefined) w.postMessage({ read: true } satisfies ReadRequest);
+    // The first batches are small, so the engine starts on records soon (a small log is one batch).
+    const records = this.#batchRecords;
+    this.#batchRecords = Math.min(records * 4, BATCH_RECORDS);
+    if (!this.#asked) {
+      this.#asked = true;
+      w.postMessage({ read: true, records, position: this.position() } satisfies ReadRequest);
+    } else if (spare === undefined) w.postMessage({ read: true, records } satisfies ReadRequest);
     else {
       const { bytes, meta, ints, ok, cols } = spare;
-      w.postMessage({ read: true, bytes, meta, ints, ok, cols } satisfies ReadRequest, transferList(spare));
+      w.postMessage({ read: true, records, bytes, meta, ints, ok, cols } satisfies ReadRequest, transferList(spare));
     }
   }
 
@@ -198,8 +236,9 @@ export class ThreadedLogReader {
   }
 
   #start(): void {
-    const data: ReadThreadData = { dir: this.dir, position: this.position(), scan: this.#scan };
+    const data: ReadThreadData = { dir: this.dir, scan: this.#scan };
     const w = (this.#worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: data }));
+    w.unref();
     w.on('message', (b: ReadBatch) => {
       if (--this.#inFlight === 0) w.unref();
       if (b.failed !== undefined) return this.#fail(new SatError(`reading the log in ${this.dir}: ${b.failed}`, 3));

@@ -8,7 +8,6 @@ import { BATCH_BYTES, BATCH_RECORDS, transferList, type ReadBatch, type ReadRequ
 const port = parentPort!;
 const o = workerData as ReadThreadData;
 const reader = new LogReader(o.dir);
-if (o.position) reader.seek(o.position);
 // The byte scanner's walk runs here; the engine's thread makes the values of what it found.
 const steps = o.scan && createScanSteps(o.scan.fields, new Set(o.scan.read));
 const fields = o.scan?.fields.length ?? 0;
@@ -20,6 +19,7 @@ port.on('message', (m: ReadRequest | 'close') => {
     return;
   }
   try {
+    if (m.position) reader.seek(m.position);
     const b = batch(m);
     port.postMessage(b, transferList(b));
   } catch (e) {
@@ -36,7 +36,8 @@ function batch(spare: ReadRequest): ReadBatch {
   const cols = steps === undefined ? undefined : (spare.cols ?? scanColumns(BATCH_RECORDS, fields));
   let n = 0;
   let at = 0;
-  while (n < BATCH_RECORDS && at < BATCH_BYTES) {
+  const most = Math.min(spare.records, BATCH_RECORDS);
+  while (n < most && at < BATCH_BYTES) {
     const r = reader.next();
     if (r === undefined) break;
     const v = r.value;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockHolder } from '../../core/workdir-guard.js';
-import type { ThreadedLogReader } from './read-thread.js';
+import type { EngineLogReader } from './read-thread.js';
 import type { Delivery, RecordSource } from '../driver.js';
 import type { Task } from '../task.js';
 
@@ -20,7 +20,7 @@ export class LogSource implements RecordSource {
   readonly #d: Delivery;
 
   constructor(
-    readonly reader: ThreadedLogReader,
+    readonly reader: EngineLogReader,
     readonly task: Task,
     readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number },
   ) {

@@ -134,10 +134,12 @@ class PartitionReader {
     });
   }
 
+  /** Closes the file (a second close does nothing). */
   close(): void {
     if (this.#fd === undefined) return;
     if (this.#ahead !== undefined && !this.#ahead.done) this.#closing = true;
     else closeSync(this.#fd);
+    this.#fd = undefined;
   }
 }
 
