@@ -157,7 +157,7 @@ describe('sat run reads the same through the thread as on its own thread', () =>
     expect(summary(threaded.json)).toEqual(summary(direct.json));
     expect(threaded.json.records).toBeGreaterThan(30_000);
     // Killed after 24,500 records (checkpoints every 1,000, the thread's batches of 256, 1,024, 4,096,
-    // then 16,384 records: inside the fifth), resumed through the other reader: the same outputs again.
+    // then 8,192 records: inside the sixth), resumed through the other reader: the same outputs again.
     for (const [first, second] of [['thread', 'direct'], ['direct', 'thread']]) {
       const killed = satWith({ SAT_LOG_READER: first, SAT_KILL_AFTER_RECORDS: '24500' }, 'run', '--dir', dir, '--fresh', '--checkpoint-every', '1000', '--json');
       expect(killed.signal).toBe('SIGKILL');
