@@ -254,7 +254,13 @@ export class ThreadedLogReader {
       this.#arrival = undefined;
       a?.resolve();
     });
-    w.on('error', (e) => this.#fail(new Error(`the log reader's thread failed: ${e.stack ?? e.message}`)));
+    w.on('error', (e) =>
+      this.#fail(
+        (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new SatError(`the log reader's thread ran out of its ${READ_THREAD_HEAP.maxOldGenerationSizeMb} MB heap reading ${this.dir}`, 3)
+          : new Error(`the log reader's thread failed: ${e.stack ?? e.message}`),
+      ),
+    );
     w.on('exit', (code) => {
       if (this.#failed === undefined) this.#fail(new Error(`the log reader's thread exited (${code})`));
     });
