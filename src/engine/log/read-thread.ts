@@ -1,10 +1,16 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { readJson, SatError, UsageError } from '../../core/errors.js';
+import { SatError } from '../../core/errors.js';
 import type { FieldSpec } from '../../scenario/types.js';
-import { LogReader, type LogPosition } from '../../transport/log/reader.js';
+import { checkPartitions, doneOffsets, LogReader, logPartitions, type LogPosition } from '../../transport/log/reader.js';
 import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
-import { doneFile, metaFile, partitionFile, type LogMeta } from '../../transport/log/writer.js';
+import { partitionFile } from '../../transport/log/writer.js';
+
+/** A scenario's fields and those the engine reads: what the thread needs to run the scanner's walk. */
+export interface ScanSpec {
+  fields: readonly FieldSpec[];
+  read: ReadonlySet<string>;
+}
 
 export interface ReadThreadData {
   dir: string;
@@ -65,13 +71,13 @@ export type EngineLogReader = Pick<ThreadedLogReader, 'next' | 'position' | 'isD
 const SMALL_LOG_BYTES = 16 << 20;
 
 /** The reader for a log: the thread, unless the log is written whole and small. */
-export function openLogReader(dir: string, scan?: { fields: readonly FieldSpec[]; read: ReadonlySet<string> }): EngineLogReader {
+export function openLogReader(dir: string, scan?: ScanSpec): EngineLogReader {
   // SAT_LOG_READER=thread|direct: one or the other whatever the log (the tests compare the two).
   const forced = process.env.SAT_LOG_READER;
   if (forced === 'thread') return new ThreadedLogReader(dir, scan);
   if (forced === 'direct') return new LogReader(dir);
-  if (existsSync(doneFile(dir)) && existsSync(metaFile(dir))) {
-    const partitions = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
+  if (doneOffsets(dir) !== undefined) {
+    const partitions = logPartitions(dir);
     let bytes = 0;
     for (let p = 0; p < partitions; p++) bytes += existsSync(partitionFile(dir, p)) ? statSync(partitionFile(dir, p)).size : 0;
     if (bytes < SMALL_LOG_BYTES) return new LogReader(dir);
@@ -129,12 +135,11 @@ export class ThreadedLogReader {
   readonly #fields: number;
 
   /** `scan`: the scenario's fields and those read, for the thread to run the byte scanner's walk. */
-  constructor(readonly dir: string, scan?: { fields: readonly FieldSpec[]; read: ReadonlySet<string> }) {
+  constructor(readonly dir: string, scan?: ScanSpec) {
     this.#steps = scan && createScanSteps(scan.fields, scan.read);
     this.#scan = scan && this.#steps && { fields: [...scan.fields], read: [...scan.read] };
     this.#fields = scan?.fields.length ?? 0;
-    if (!existsSync(metaFile(dir))) throw new UsageError(`no embedded log at ${dir} (run sat replay first)`);
-    this.partitions = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
+    this.partitions = logPartitions(dir);
     this.#position = new Float64Array(this.partitions);
     this.#offset = new Float64Array(this.partitions);
     // Started now, so that its start overlaps the engine's own (restore, outputs, threads): the
@@ -144,7 +149,7 @@ export class ThreadedLogReader {
 
   /** Continues from a saved position (before the first next()). */
   seek(at: LogPosition): void {
-    if (at.partitions.length !== this.partitions) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.partitions}: the log was replayed again since; sat run --fresh starts over`, 3);
+    checkPartitions(at, this.partitions, this.dir);
     if (this.#asked) throw new Error('seek after reading has started');
     at.partitions.forEach((x, p) => {
       this.#position[p] = x.position;
@@ -195,7 +200,7 @@ export class ThreadedLogReader {
 
   /** True once the writer has finished and the engine has taken every record. */
   isDone(): boolean {
-    if (this.#done === undefined && existsSync(doneFile(this.dir))) this.#done = (JSON.parse(readFileSync(doneFile(this.dir), 'utf8')) as { offsets: number[] }).offsets;
+    this.#done ??= doneOffsets(this.dir);
     const done = this.#done;
     if (done === undefined) return false;
     for (let p = 0; p < this.partitions; p++) if (this.#offset[p] < done[p]) return false;

@@ -143,6 +143,22 @@ class PartitionReader {
   }
 }
 
+/** The log's partition count (its meta file); a usage error when there is no log at `dir`. */
+export function logPartitions(dir: string): number {
+  if (!existsSync(metaFile(dir))) throw new UsageError(`no embedded log at ${dir} (run sat replay first)`);
+  return readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8')).partitions;
+}
+
+/** Per partition the offset the writer ended at, once it has finished (its end marker); else undefined. */
+export function doneOffsets(dir: string): number[] | undefined {
+  return existsSync(doneFile(dir)) ? (JSON.parse(readFileSync(doneFile(dir), 'utf8')) as { offsets: number[] }).offsets : undefined;
+}
+
+/** A checkpoint's position is of a log with as many partitions (else the log was replayed again since). */
+export function checkPartitions(at: LogPosition, partitions: number, dir: string): void {
+  if (at.partitions.length !== partitions) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${dir} ${partitions}: the log was replayed again since; sat run --fresh starts over`, 3);
+}
+
 export interface LogPosition {
   partitions: { position: number; offset: number }[];
   nextSeq: number;
@@ -159,9 +175,7 @@ export class LogReader {
   readonly #headAt: { position: number; offset: number }[];
 
   constructor(readonly dir: string) {
-    if (!existsSync(metaFile(dir))) throw new UsageError(`no embedded log at ${dir} (run sat replay first)`);
-    const meta = readJson<LogMeta>(metaFile(dir), (x) => readFileSync(x, 'utf8'));
-    this.#parts = Array.from({ length: meta.partitions }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
+    this.#parts = Array.from({ length: logPartitions(dir) }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
     this.#heads = this.#parts.map(() => undefined);
     this.#headAt = this.#parts.map(() => ({ position: 0, offset: 0 }));
   }
@@ -176,7 +190,7 @@ export class LogReader {
 
   /** Continues from a saved position: records before it are not read again. */
   seek(at: LogPosition): void {
-    if (at.partitions.length !== this.#parts.length) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${this.dir} ${this.#parts.length}: the log was replayed again since; sat run --fresh starts over`, 3);
+    checkPartitions(at, this.#parts.length, this.dir);
     at.partitions.forEach((x, i) => this.#parts[i].seek(x.position, x.offset));
     this.#heads.fill(undefined);
     this.#dry.fill(false);
@@ -258,9 +272,7 @@ export class LogReader {
 
   #cachedDone: number[] | undefined;
   #doneOffsets(): number[] | undefined {
-    if (this.#cachedDone === undefined && existsSync(doneFile(this.dir))) {
-      this.#cachedDone = (JSON.parse(readFileSync(doneFile(this.dir), 'utf8')) as { offsets: number[] }).offsets;
-    }
+    this.#cachedDone ??= doneOffsets(this.dir);
     return this.#cachedDone;
   }
 
