@@ -81,7 +81,7 @@ export class MemberCommits implements Committer {
     for (const x of dirty) this.store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state(), reports: this.outputs.reportsState(x.partition) }, x.op);
     this.checkpoints.count += dirty.length;
     this.checkpoints.ms += performance.now() - t0;
-    await this.outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, last: x.last! })), this.source.member.consumer);
+    await this.outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, under: x.under!, leaderEpoch: x.leaderEpoch })), this.source.member.consumer);
     for (const x of dirty) {
       x.dirty = false;
       this.store.prune(x.partition, x.nextOffset);

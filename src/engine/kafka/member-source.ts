@@ -1,20 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message } from '@platformatic/kafka';
 import { SatError } from '../../core/errors.js';
-import { satHeaders } from '../../transport/kafka/headers.js';
+import { readSatHeaders } from '../../transport/kafka/headers.js';
 import type { Delivery, RecordSource } from '../driver.js';
 import type { createProcessor } from '../process.js';
 import { Task } from '../task.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { GroupView } from './group-view.js';
-import type { MemberStream } from './member-stream.js';
+import type { FetchedUnder, MemberStream } from './member-stream.js';
 import type { KafkaOutputs } from './outputs.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** An input partition's task on Kafka: where it reads next, and whether it moved since the last commit. */
 export interface KafkaTask extends Task {
   nextOffset: number;
   dirty: boolean;
-  last?: Message;
+  /** The group generation (and the batch's leader epoch) the last record taken was fetched under: its offset commits under them. */
+  under?: FetchedUnder;
+  leaderEpoch: number;
 }
 
 /**
@@ -31,7 +34,7 @@ export class MemberSource implements RecordSource {
   phase = 'start';
   #lastCheck = 0;
   #lastProgress = performance.now();
-  #d: Delivery & { message?: Message };
+  #d: Delivery & { under?: FetchedUnder; leaderEpoch: number };
 
   constructor(
     readonly member: MemberStream,
@@ -47,7 +50,7 @@ export class MemberSource implements RecordSource {
       prepare?: (assigned: ReadonlySet<number>) => Promise<void>;
     },
   ) {
-    this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0) };
+    this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0), leaderEpoch: -1 };
   }
 
   next(): Delivery | Promise<void> | undefined {
@@ -58,31 +61,31 @@ export class MemberSource implements RecordSource {
       this.o.log(`rebalance: assigned partitions [${[...member.assigned].sort().join(', ')}]`);
       this.dropUncommitted();
     }
-    for (;;) {
-      const m = member.take();
-      if (m === undefined) return undefined;
-      // Records of partitions this member no longer owns may still sit in the stream's buffer.
-      if (!member.assigned.has(m.partition)) continue;
-      const task = this.tasks$.get(m.partition);
+    while (member.take()) {
+      const partition = member.partition;
+      // Records of partitions this member no longer owns may still sit among the fetched ones.
+      if (!member.assigned.has(partition)) continue;
+      const task = this.tasks$.get(partition);
       if (task === undefined) {
-        member.unread(m);
-        return this.#open(m.partition);
+        member.unread();
+        return this.#open(partition);
       }
       // Only the next offset is taken: older ones are committed already, newer ones were fetched from
       // a position a rebalance or a failed commit has since rewound (they come again in order).
-      const offset = Number(m.offset);
+      const offset = member.offset;
       if (offset !== task.nextOffset || task.ended) continue;
-      const { endMark, sendTime } = satHeaders(m.headers);
+      const r = member.record;
       const d = this.#d;
+      readSatHeaders(r.headers, d);
       d.task = task;
-      d.partition = m.partition;
+      d.partition = partition;
       d.offset = offset;
-      d.value = m.value;
-      d.sendTime = sendTime;
-      d.endMark = endMark;
-      d.message = m;
+      d.value = r.value ?? EMPTY;
+      d.under = member.under;
+      d.leaderEpoch = member.leaderEpoch;
       return d;
     }
+    return undefined;
   }
 
   advance(d: Delivery): void {
@@ -90,7 +93,8 @@ export class MemberSource implements RecordSource {
     this.processed.add(d.partition);
     task.nextOffset = d.offset + 1;
     task.dirty = true;
-    task.last = this.#d.message;
+    task.under = this.#d.under;
+    task.leaderEpoch = this.#d.leaderEpoch;
     this.#lastProgress = performance.now();
   }
 
@@ -108,6 +112,7 @@ export class MemberSource implements RecordSource {
       const task = new Task(partition, r.op, this.outputs.forPartition(partition), this.processor, r) as KafkaTask;
       task.nextOffset = r.nextOffset;
       task.dirty = false;
+      task.leaderEpoch = -1;
       this.tasks$.set(partition, task);
     } catch (e) {
       this.recover(e);

@@ -1,15 +1,38 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
-import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
+import { type FetchedBatch, type FetchedRecord, IS_CONTROL, readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
+
+/** The member's place in its group when a fetch came back: a transaction commits its offsets under it (fencing a member the group has moved past). */
+export interface FetchedUnder {
+  consumer: { groupId: string; memberId: string | null; generationId: number; coordinatorId: number | null };
+}
+
+/** Records of one fetched batch, as the member takes them. */
+interface Fetched {
+  partition: number;
+  /** The batch's first offset. */
+  base: number;
+  leaderEpoch: number;
+  records: FetchedRecord[];
+  under: FetchedUnder;
+}
+
+/** How many fetched records the member holds before it pauses the fetches. */
+const HELD_MAX = 20_000;
 
 /**
  * The consuming side of a `sat run` member: its consumer in the group, the records it has fetched,
  * and what the group assigned it. When the consumer breaks (fetches fail after the client's retries,
  * as after a broker restart; the group forgot the member), `replace` starts a new one that joins the
  * group again and fetches from the committed offsets.
+ *
+ * The client's stream fetches (positions, leaders, rejoins, pauses), but the records are taken from
+ * each fetch response before the stream sees them, batch by batch: the stream would make a message
+ * object, a header map, a bound commit function and a stream push of each record, which cost more
+ * than the engine's work on it. The stream still moves its positions by the batches' offsets.
  */
 export class MemberStream {
   consumer: Consumer;
@@ -19,10 +42,19 @@ export class MemberStream {
   #rebalanced = false;
   /** Set when the stream fails: the member replaces the consumer at its next step. */
   error: Error | undefined;
-  // A queue with a moving head: Array.shift() would copy the array for every record.
-  #queue: Message[] = [];
+  // Fetched batches, a queue with a moving head (Array.shift() would copy the array each time).
+  #queue: Fetched[] = [];
   #head = 0;
+  /** The next record's index in the batch at the head. */
+  #at = 0;
+  #held = 0;
   replacements = 0;
+  /** The record take() returned, its partition, offset, batch leader epoch and the group generation it was fetched under. */
+  record!: FetchedRecord;
+  partition = 0;
+  offset = 0;
+  leaderEpoch = -1;
+  under!: FetchedUnder;
 
   constructor(
     private readonly conn: KafkaConnection,
@@ -34,7 +66,7 @@ export class MemberStream {
 
   #newConsumer(): Consumer {
     // Input topics written by a transactional producer must lose their aborted transactions (the client alone lets some through).
-    const c = readCommittedCorrectly(new Consumer({
+    const c: Consumer = readCommittedCorrectly(new Consumer({
       ...clientOptions(this.conn, 'sat-run'),
       groupId: this.group,
       sessionTimeout: 6000,
@@ -42,7 +74,9 @@ export class MemberStream {
       rebalanceTimeout: 20000,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       autocommit: false,
-    }));
+    }), (p) => {
+      if (c === this.consumer) this.#take(p.partitionIndex, p.records, c);
+    });
     c.on('consumer:group:join', (p) => {
       // A replaced consumer whose own rejoin (begun while the broker was away) went through after
       // all would hold partitions as a ghost member that fetches nothing: make it leave.
@@ -72,34 +106,64 @@ export class MemberStream {
       maxWaitTime: 200,
     });
     this.#stream = s;
-    s.on('data', (m: Message) => {
-      if (s !== this.#stream) return;
-      this.#queue.push(m);
-      if (this.#queue.length - this.#head > 20_000) s.pause();
-    });
+    // The records never reach the stream (#take has them), but a stream without a reader does not fetch.
+    s.on('data', () => undefined);
     s.on('error', (e: Error) => {
       if (s === this.#stream) this.error = e;
     });
   }
 
-  /** The next fetched record, or undefined when none is waiting (the stream is resumed then). */
-  take(): Message | undefined {
-    if (this.#head === this.#queue.length) {
-      if (this.#stream.isPaused()) this.#stream.resume();
-      return undefined;
+  /** Takes the data batches' records out of a fetched partition; the stream is left the batches' offsets. */
+  #take(partition: number, batches: FetchedBatch[] | null | undefined, c: Consumer): void {
+    if (!batches) return;
+    let under: FetchedUnder | undefined;
+    for (const b of batches) {
+      if (b.attributes & IS_CONTROL || b.records.length === 0) continue;
+      under ??= { consumer: { groupId: c.groupId, memberId: c.memberId, generationId: c.generationId, coordinatorId: c.coordinatorId } };
+      this.#queue.push({ partition, base: Number(b.firstOffset), leaderEpoch: b.partitionLeaderEpoch, records: b.records, under });
+      this.#held += b.records.length;
+      b.records = [];
     }
-    const m = this.#queue[this.#head++];
-    if (this.#head > 10_000) {
+    if (this.#held > HELD_MAX && this.#stream !== undefined && !this.#stream.isPaused()) this.#stream.pause();
+  }
+
+  /**
+   * Moves to the next fetched record (`record`, `partition`, `offset`...), or returns false when none
+   * is waiting (the stream is resumed then).
+   */
+  take(): boolean {
+    let f = this.#queue[this.#head];
+    while (f !== undefined && this.#at === f.records.length) {
+      this.#queue[this.#head++] = undefined as unknown as Fetched;
+      this.#at = 0;
+      f = this.#queue[this.#head];
+    }
+    if (f === undefined) {
+      if (this.#head > 0) {
+        this.#queue = [];
+        this.#head = 0;
+      }
+      if (this.#stream.isPaused()) this.#stream.resume();
+      return false;
+    }
+    if (this.#head > 1024) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
-    return m;
+    const r = f.records[this.#at++];
+    this.#held--;
+    this.record = r;
+    this.partition = f.partition;
+    this.offset = f.base + r.offsetDelta;
+    this.leaderEpoch = f.leaderEpoch;
+    this.under = f.under;
+    return true;
   }
 
   /** Puts back the record take() just returned: it is taken again next. */
-  unread(m: Message): void {
-    if (this.#head > 0) this.#queue[--this.#head] = m;
-    else this.#queue.unshift(m);
+  unread(): void {
+    this.#at--;
+    this.#held++;
   }
 
   /** True once after each group join. */
@@ -128,6 +192,8 @@ export class MemberStream {
     this.error = undefined;
     this.#queue = [];
     this.#head = 0;
+    this.#at = 0;
+    this.#held = 0;
     try {
       await this.open();
     } catch (e) {
@@ -145,7 +211,7 @@ export class MemberStream {
   /** For SAT_DEBUG status lines. */
   describe(): string {
     const fetchAt = [...this.#stream.offsetsToFetch].map(([k, v]) => `${k.split(':').pop()}@${v}`).join(' ');
-    return `queue ${this.#queue.length - this.#head}, paused ${this.#stream.isPaused()}, assigned [${[...this.assigned]}], fetching ${fetchAt}`;
+    return `held ${this.#held}, paused ${this.#stream.isPaused()}, assigned [${[...this.assigned]}], fetching ${fetchAt}`;
   }
 
   async close(onError: (what: string) => (e: Error) => void): Promise<void> {

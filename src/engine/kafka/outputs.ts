@@ -10,6 +10,7 @@ import type { openScorer } from '../join/open.js';
 import type { scoringTally } from '../join/tally.js';
 import type { WindowResult } from '../operator.js';
 import type { Outputs } from '../process.js';
+import type { FetchedUnder } from './member-stream.js';
 import { resultLine } from '../results/line.js';
 import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
@@ -19,7 +20,9 @@ export interface CommitPart {
   partition: number;
   nextOffset: number;
   ended: boolean;
-  last: Message;
+  /** The group generation its last record was fetched under, and that record batch's leader epoch. */
+  under: FetchedUnder;
+  leaderEpoch: number;
 }
 
 export interface OutputCounters {
@@ -47,7 +50,8 @@ export class KafkaOutputs {
   readonly #reports = new Map<number, PartitionReports>();
 
   constructor(
-    readonly o: { scenario: Scenario; conn: KafkaConnection; exactlyOnce: boolean; transactionalId?: string },
+    /** `topic`: the input topic, whose offsets the commits carry. */
+    readonly o: { scenario: Scenario; conn: KafkaConnection; topic: string; exactlyOnce: boolean; transactionalId?: string },
     readonly t: ReturnType<typeof topicsOf>,
     readonly progressTopic: string,
     readonly counters: OutputCounters,
@@ -151,7 +155,7 @@ export class KafkaOutputs {
         await tx.addConsumer(consumer as Parameters<typeof tx.addConsumer>[0]);
         for (const chunk of requests(messages)) await tx.send({ messages: chunk });
         await this.#coordinatorKnown(parts);
-        for (const x of parts) await tx.addOffset(x.last);
+        for (const x of parts) await tx.addOffset(this.#consumed(x));
         await tx.commit();
       } catch (e) {
         await tx.abort().catch(() => undefined);
@@ -159,7 +163,7 @@ export class KafkaOutputs {
       }
     } else {
       for (const chunk of requests(messages)) await this.#producer.send({ messages: chunk });
-      for (const x of parts) await x.last.commit();
+      await consumer.commit({ offsets: parts.map((x) => ({ topic: this.o.topic, partition: x.partition, offset: BigInt(x.nextOffset), leaderEpoch: x.leaderEpoch })) });
     }
     for (const m of this.#pending) {
       if (m.topic === this.t.results) this.counters.results++;
@@ -182,11 +186,16 @@ export class KafkaOutputs {
    */
   async #coordinatorKnown(parts: CommitPart[]): Promise<void> {
     for (const x of parts) {
-      const id = (x.last.metadata as { consumer?: { coordinatorId?: number } } | undefined)?.consumer?.coordinatorId;
-      if (id === undefined) continue;
-      const brokers = (await this.#producer.metadata({ topics: [x.last.topic] })).brokers;
+      const id = x.under.consumer.coordinatorId;
+      if (id === null) continue;
+      const brokers = (await this.#producer.metadata({ topics: [this.o.topic] })).brokers;
       if (!brokers.has(id)) throw new CoordinatorGone(id);
     }
+  }
+
+  /** The last record a part consumed, as the client's transaction takes it: it commits the offset after it under the group generation it was fetched under. */
+  #consumed(x: CommitPart): Message {
+    return { topic: this.o.topic, partition: x.partition, offset: BigInt(x.nextOffset - 1), metadata: x.under } as unknown as Message;
   }
 
   /** Drops everything held: after a rebalance or a failed commit, work restarts from the commits. */

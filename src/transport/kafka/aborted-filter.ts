@@ -1,16 +1,27 @@
 import { FetchIsolationLevels, kGetApi, type Consumer } from '@platformatic/kafka';
 
 const IS_TRANSACTIONAL = 1 << 4;
-const IS_CONTROL = 1 << 5;
+export const IS_CONTROL = 1 << 5;
 
-interface Batch {
+/** A record as the client parses it from a fetched batch. */
+export interface FetchedRecord {
+  offsetDelta: number;
+  key?: Buffer | null;
+  value?: Buffer | null;
+  headers: [Buffer | null, Buffer | null][];
+}
+/** A record batch as the client parses it from a fetch response. */
+export interface FetchedBatch {
   firstOffset: bigint;
   lastOffsetDelta: number;
+  partitionLeaderEpoch: number;
   producerId: bigint;
   attributes: number;
-  records: { key?: Buffer | null }[];
+  records: FetchedRecord[];
 }
+type Batch = FetchedBatch;
 interface FetchPartition {
+  partitionIndex: number;
   records?: Batch[] | null;
   abortedTransactions?: { producerId: bigint; firstOffset: bigint }[];
 }
@@ -49,8 +60,10 @@ export function dropAborted(p: FetchPartition): void {
 /**
  * Makes a consumer's read_committed fetches drop every aborted transaction (see dropAborted): its
  * Fetch API is wrapped so that the response is filtered before the client's own filter runs.
+ * `onPartition`, where given, then sees each partition's batches (control batches included) before
+ * the client's stream does, and may take their records (see MemberStream).
  */
-export function readCommittedCorrectly(consumer: Consumer): Consumer {
+export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { partitionIndex: number; records?: FetchedBatch[] | null }) => void): Consumer {
   type Api = (...args: unknown[]) => void;
   const c = consumer as unknown as Record<symbol, (name: string, cb: (e: Error | null, api?: Api) => void) => void>;
   const getApi = c[kGetApi].bind(consumer);
@@ -62,6 +75,7 @@ export function readCommittedCorrectly(consumer: Consumer): Consumer {
         const committedOnly = args[4] === FetchIsolationLevels.READ_COMMITTED;
         api(...args.slice(0, -1), (e: Error | null, r?: FetchResult) => {
           if (!e && r && committedOnly) for (const t of r.responses) for (const p of t.partitions) dropAborted(p);
+          if (!e && r && onPartition) for (const t of r.responses) for (const p of t.partitions) onPartition(p);
           done(e, r);
         });
       });
