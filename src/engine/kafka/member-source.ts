@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SatError } from '../../core/errors.js';
-import { readSatHeaders } from '../../transport/kafka/headers.js';
 import type { Delivery, RecordSource } from '../driver.js';
 import type { createProcessor } from '../process.js';
 import { Task } from '../task.js';
@@ -76,7 +75,8 @@ export class MemberSource implements RecordSource {
       if (offset !== task.nextOffset || task.ended) continue;
       const r = member.record;
       const d = this.#d;
-      readSatHeaders(r.headers, d);
+      d.sendTime = r.sendTime;
+      d.endMark = r.endMark;
       d.task = task;
       d.partition = partition;
       d.offset = offset;

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
-import { type FetchedBatch, type FetchedRecord, IS_CONTROL, readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
+import { IS_CONTROL, readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
+import { ParsedRecords, type RawBatch, type RecordCursor, type RecordOut } from '../../transport/kafka/fetched-records.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
 
@@ -16,7 +17,7 @@ interface Fetched {
   /** The batch's first offset. */
   base: number;
   leaderEpoch: number;
-  records: FetchedRecord[];
+  records: RecordCursor;
   under: FetchedUnder;
 }
 
@@ -45,12 +46,10 @@ export class MemberStream {
   // Fetched batches, a queue with a moving head (Array.shift() would copy the array each time).
   #queue: Fetched[] = [];
   #head = 0;
-  /** The next record's index in the batch at the head. */
-  #at = 0;
   #held = 0;
   replacements = 0;
-  /** The record take() returned, its partition, offset, batch leader epoch and the group generation it was fetched under. */
-  record!: FetchedRecord;
+  /** The record take() moved to (value, send time, end mark), its partition, offset, batch leader epoch and the group generation it was fetched under. */
+  readonly record: RecordOut = { offsetDelta: 0, value: undefined };
   partition = 0;
   offset = 0;
   leaderEpoch = -1;
@@ -114,14 +113,16 @@ export class MemberStream {
   }
 
   /** Takes the data batches' records out of a fetched partition; the stream is left the batches' offsets. */
-  #take(partition: number, batches: FetchedBatch[] | null | undefined, c: Consumer): void {
+  #take(partition: number, batches: RawBatch[] | null | undefined, c: Consumer): void {
     if (!batches) return;
     let under: FetchedUnder | undefined;
     for (const b of batches) {
-      if (b.attributes & IS_CONTROL || b.records.length === 0) continue;
+      if (b.attributes & IS_CONTROL) continue;
+      const records = b.raw ?? new ParsedRecords(b.records);
+      if (records.count === 0) continue;
       under ??= { consumer: { groupId: c.groupId, memberId: c.memberId, generationId: c.generationId, coordinatorId: c.coordinatorId } };
-      this.#queue.push({ partition, base: Number(b.firstOffset), leaderEpoch: b.partitionLeaderEpoch, records: b.records, under });
-      this.#held += b.records.length;
+      this.#queue.push({ partition, base: Number(b.firstOffset), leaderEpoch: b.partitionLeaderEpoch, records, under });
+      this.#held += records.count;
       b.records = [];
     }
     if (this.#held > HELD_MAX && this.#stream !== undefined && !this.#stream.isPaused()) this.#stream.pause();
@@ -133,9 +134,8 @@ export class MemberStream {
    */
   take(): boolean {
     let f = this.#queue[this.#head];
-    while (f !== undefined && this.#at === f.records.length) {
+    while (f !== undefined && !f.records.next(this.record)) {
       this.#queue[this.#head++] = undefined as unknown as Fetched;
-      this.#at = 0;
       f = this.#queue[this.#head];
     }
     if (f === undefined) {
@@ -150,11 +150,9 @@ export class MemberStream {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
-    const r = f.records[this.#at++];
     this.#held--;
-    this.record = r;
     this.partition = f.partition;
-    this.offset = f.base + r.offsetDelta;
+    this.offset = f.base + this.record.offsetDelta;
     this.leaderEpoch = f.leaderEpoch;
     this.under = f.under;
     return true;
@@ -162,7 +160,7 @@ export class MemberStream {
 
   /** Puts back the record take() just returned: it is taken again next. */
   unread(): void {
-    this.#at--;
+    this.#queue[this.#head].records.back();
     this.#held++;
   }
 
@@ -192,7 +190,6 @@ export class MemberStream {
     this.error = undefined;
     this.#queue = [];
     this.#head = 0;
-    this.#at = 0;
     this.#held = 0;
     try {
       await this.open();

@@ -1,4 +1,5 @@
 import { FetchIsolationLevels, kGetApi, type Consumer } from '@platformatic/kafka';
+import { rawFetchApi } from './fetched-records.js';
 
 const IS_TRANSACTIONAL = 1 << 4;
 export const IS_CONTROL = 1 << 5;
@@ -61,7 +62,10 @@ export function dropAborted(p: FetchPartition): void {
  * Makes a consumer's read_committed fetches drop every aborted transaction (see dropAborted): its
  * Fetch API is wrapped so that the response is filtered before the client's own filter runs.
  * `onPartition`, where given, then sees each partition's batches (control batches included) before
- * the client's stream does, and may take their records (see MemberStream).
+ * the client's stream does, and may take their records (see MemberStream); the response is then
+ * parsed by sat's Fetch API (fetched-records.ts), which leaves each data batch's records as bytes
+ * (`raw`), where the broker speaks Fetch v15–17 (Kafka 3.5 and later) and SAT_KAFKA_FETCH is not
+ * `client`.
  */
 export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { partitionIndex: number; records?: FetchedBatch[] | null }) => void): Consumer {
   type Api = (...args: unknown[]) => void;
@@ -70,10 +74,12 @@ export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { p
   c[kGetApi] = (name, cb) =>
     getApi(name, (error, api) => {
       if (error || name !== 'Fetch' || api === undefined) return cb(error, api);
+      const version = (api as unknown as { version: number }).version;
+      const fetch = (onPartition && process.env.SAT_KAFKA_FETCH !== 'client' && rawFetchApi(version)) || api;
       cb(null, (...args: unknown[]) => {
         const done = args[args.length - 1] as (e: Error | null, r?: FetchResult) => void;
         const committedOnly = args[4] === FetchIsolationLevels.READ_COMMITTED;
-        api(...args.slice(0, -1), (e: Error | null, r?: FetchResult) => {
+        fetch(...args.slice(0, -1), (e: Error | null, r?: FetchResult) => {
           if (!e && r && committedOnly) for (const t of r.responses) for (const p of t.partitions) dropAborted(p);
           if (!e && r && onPartition) for (const t of r.responses) for (const p of t.partitions) onPartition(p);
           done(e, r);

@@ -1,0 +1,98 @@
+import { Reader, readRecordsBatch } from '@platformatic/kafka';
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/core/rng.js';
+import { BatchRecords, ParsedRecords, readBatches, type RecordCursor, type RecordOut } from '../../src/transport/kafka/fetched-records.js';
+import { decimalOf } from '../../src/transport/kafka/headers.js';
+import { encodeRecordBatch } from '../../src/transport/kafka/record-batch.js';
+import { HEADER_END, HEADER_SEND_TIME } from '../../src/transport/types.js';
+
+/** Messages with random values (some null or long), sat's headers (some), other headers and keys. */
+function messages(seed: number, n: number) {
+  const rng = createRng(seed);
+  const bytes = (len: number) => Buffer.from(Array.from({ length: len }, () => rng.int(0, 255)));
+  const t0 = 1_700_000_000_000 + rng.int(0, 1e9);
+  return Array.from({ length: n }, () => {
+    const headers = new Map<Buffer, Buffer>();
+    if (rng.next() < 0.3) headers.set(bytes(rng.int(1, 14)), bytes(rng.int(0, 20)));
+    if (rng.next() < 0.7) headers.set(Buffer.from(HEADER_SEND_TIME), Buffer.from(String(rng.next() < 0.5 ? t0 + rng.next() * 1e6 : rng.int(0, 1e9))));
+    if (rng.next() < 0.05) headers.set(Buffer.from(HEADER_END), Buffer.from(`end:${rng.int(0, 99)}`));
+    return {
+      topic: 't',
+      partition: 0,
+      key: rng.next() < 0.2 ? undefined : bytes(rng.int(0, 40)),
+      value: rng.next() < 0.03 ? (null as unknown as Buffer) : bytes(rng.next() < 0.05 ? rng.int(200, 20_000) : rng.int(0, 120)),
+      headers,
+      timestamp: BigInt(t0 + rng.int(-60_000, 60_000)),
+    };
+  });
+}
+
+function readAll(c: RecordCursor): RecordOut[] {
+  const out: RecordOut[] = [];
+  const r: RecordOut = { offsetDelta: -1, value: undefined };
+  while (c.next(r)) out.push({ ...r, value: r.value && Buffer.from(r.value) });
+  return out;
+}
+
+describe('fetched records read from their bytes', () => {
+  for (const compression of ['none', 'lz4', 'gzip', 'snappy']) {
+    it(`give each record's offset, value and sat headers as the client's parse does (${compression})`, () => {
+      for (let seed = 1; seed <= 10; seed++) {
+        // Three batches back to back at offsets 1000, 1000+n1, ..., the last cut short as a fetch's byte limit cuts it.
+        const sets = [messages(seed, seed * 23), messages(seed + 100, 1 + seed), messages(seed + 200, 40)];
+        const encoded = sets.map((ms, i) => {
+          const b = encodeRecordBatch(ms, { compression, producerId: BigInt(seed), producerEpoch: 0, baseSequence: 0, transactional: i === 1 });
+          b.writeBigInt64BE(BigInt(1000 + i * 500), 0);
+          b.writeInt32BE(7 + i, 12);
+          return b;
+        });
+        const whole = Buffer.concat([encoded[0], encoded[1], encoded[2].subarray(0, encoded[2].length - 5)]);
+        const batches = readBatches(whole);
+        expect(batches.length).toBe(2);
+        for (let i = 0; i < 2; i++) {
+          const theirs = readRecordsBatch(Reader.from(encoded[i]));
+          const mine = batches[i];
+          expect([mine.firstOffset, mine.lastOffsetDelta, mine.partitionLeaderEpoch, mine.producerId, mine.attributes]).toEqual([theirs.firstOffset, theirs.lastOffsetDelta, theirs.partitionLeaderEpoch, theirs.producerId, theirs.attributes]);
+          expect(mine.records).toEqual([]);
+          const want = readAll(new ParsedRecords(theirs.records as never));
+          expect(want.length).toBe(sets[i].length);
+          // The client's records read through ParsedRecords are what was sent.
+          expect(want.map((r) => r.value?.toString('hex') ?? null)).toEqual(sets[i].map((m) => m.value?.toString('hex') ?? null));
+          expect(want.map((r) => r.sendTime)).toEqual(sets[i].map((m) => { const t = m.headers.get([...m.headers.keys()].find((k) => k.toString() === HEADER_SEND_TIME)!); return t === undefined ? undefined : Number(t.toString()); }));
+          expect(readAll(mine.raw!)).toEqual(want);
+        }
+      }
+    });
+  }
+
+  it('steps back over the record just read, also across a batch start', () => {
+    const b = encodeRecordBatch(messages(5, 4), { compression: 'none' });
+    const c = readBatches(b)[0].raw as BatchRecords;
+    const r: RecordOut = { offsetDelta: -1, value: undefined };
+    expect(c.next(r)).toBe(true);
+    c.back();
+    const seen: number[] = [];
+    while (c.next(r)) {
+      seen.push(r.offsetDelta);
+      if (seen.length === 2) {
+        c.back();
+        c.next(r);
+        seen.push(r.offsetDelta);
+      }
+    }
+    expect(seen).toEqual([0, 1, 1, 2, 3]);
+  });
+});
+
+describe('decimalOf', () => {
+  it('reads a send time as Number() reads its text, fractions and odd forms included', () => {
+    const rng = createRng(14);
+    const texts = ['0', '7', '1764899683123', '1764899683123.456', '9007199254740993', '123456789012345.67', '1.', '.5', '1e3', '-4', '12.3.4', ' 5', 'abc', ''];
+    for (let i = 0; i < 20_000; i++) texts.push(String(1.7e12 + rng.next() * 1e10), String(rng.next() * 10 ** rng.int(0, 17)), String(rng.int(0, 1e9)));
+    for (const t of texts) {
+      const b = Buffer.from(`xx${t}yy`);
+      const n = decimalOf(b, 2, b.length - 2);
+      expect(Object.is(n, Number(t)), `${JSON.stringify(t)} read as ${n}, Number() gives ${Number(t)}`).toBe(true);
+    }
+  });
+});
