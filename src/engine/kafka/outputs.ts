@@ -1,6 +1,7 @@
 import { ProduceAcks, type Consumer, type Message } from '@platformatic/kafka';
 import { FastProducer } from '../../transport/kafka/fast-producer.js';
 import { deadline } from '../../core/deadline.js';
+import { cachedIso } from '../../core/time.js';
 import type { Scenario } from '../../scenario/types.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
@@ -31,6 +32,9 @@ export interface OutputCounters {
   alerts: number;
   commits: number;
 }
+
+/** Window bounds repeat across a fired window's keys: each made into text once. */
+const iso = cachedIso();
 
 /**
  * The Kafka output sink of a group member: the tasks' outputs are held until a commit, which writes
@@ -103,8 +107,8 @@ export class KafkaOutputs {
       results: (rows, emitTime) => {
         for (let i = 0; i < rows.length; i++) this.#firedAt.push(emitTime);
         if (this.scoring) return void this.#unscored.push({ partition, rows });
-        const emit = new Date(emitTime).toISOString();
-        for (const r of rows) this.#pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit)) });
+        const emit = iso(emitTime);
+        for (const r of rows) this.#pending.push({ topic: t.results, partition, key: enc(r.key), value: enc(resultLine(r, aggs, emit, iso)) });
       },
     };
     if (this.o.scenario.reports) {

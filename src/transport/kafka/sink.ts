@@ -2,6 +2,7 @@ import { ProduceAcks } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deadline } from '../../core/deadline.js';
 import { endMarkValue, HEADER_END, HEADER_SEND_TIME } from '../types.js';
+import { sendTimeText } from './headers.js';
 import { clientOptions } from './client-options.js';
 import { describeConnection, type KafkaConnection } from './config.js';
 import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
@@ -107,7 +108,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
     const t = u.v.times[i];
     if (t !== headerTime) {
       headerTime = t;
-      headers = encodeHeaders(new Map([[sendTimeKey, Buffer.from(String(t))]]));
+      headers = encodeHeaders(new Map([[sendTimeKey, Buffer.from(sendTimeText(t))]]));
     }
     return headers;
   };
@@ -210,7 +211,7 @@ async function openSink(conn: KafkaConnection, topic: string, partitions: number
         const s = u.v.starts[i] + Math.max(u.v.keyLengths[i], 0);
         // End markers (empty, no send time) are never matched: another shard's look the same, and a
         // marker sent twice is harmless (the engine counts each shard's once).
-        return { value: u.v.data.subarray(s, s + u.v.valueLengths[i]), sendTime: u.headers ? '' : String(u.v.times[i]) };
+        return { value: u.v.data.subarray(s, s + u.v.valueLengths[i]), sendTime: u.headers ? '' : sendTimeText(u.v.times[i]) };
       });
       const found = matchWritten(sent, tail);
       records.forEach(({ u, i }, j) => {
