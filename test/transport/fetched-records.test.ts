@@ -57,7 +57,7 @@ describe('fetched records read from their bytes', () => {
           const want = readAll(new ParsedRecords(theirs.records as never));
           expect(want.length).toBe(sets[i].length);
           // The client's records read through ParsedRecords are what was sent.
-          expect(want.map((r) => r.value?.toString('hex') ?? null)).toEqual(sets[i].map((m) => m.value?.toString('hex') ?? null));
+          expect(want.map((r) => (r.value ? Buffer.from(r.value).toString('hex') : null))).toEqual(sets[i].map((m) => m.value?.toString('hex') ?? null));
           expect(want.map((r) => r.sendTime)).toEqual(sets[i].map((m) => { const t = m.headers.get([...m.headers.keys()].find((k) => k.toString() === HEADER_SEND_TIME)!); return t === undefined ? undefined : Number(t.toString()); }));
           expect(readAll(mine.raw!)).toEqual(want);
         }

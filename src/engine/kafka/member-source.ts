@@ -8,7 +8,7 @@ import type { GroupView } from './group-view.js';
 import type { FetchedUnder, MemberStream } from './member-stream.js';
 import type { KafkaOutputs } from './outputs.js';
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = new Uint8Array(0);
 
 /** An input partition's task on Kafka: where it reads next, and whether it moved since the last commit. */
 export interface KafkaTask extends Task {

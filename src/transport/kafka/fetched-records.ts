@@ -13,7 +13,7 @@ const HEADER_BYTES = 61;
 /** A fetched record as the member reads it: its offset in its batch, value, and sat's headers. */
 export interface RecordOut {
   offsetDelta: number;
-  value: Buffer | undefined;
+  value: Uint8Array | undefined;
   sendTime?: number;
   endMark?: string;
 }
@@ -35,11 +35,15 @@ export class BatchRecords implements RecordCursor {
   #pos = 0;
   #last = 0;
   #read = 0;
+  /** The same bytes as a plain Uint8Array: its views cost less to make than a Buffer's. */
+  readonly #bytes: Uint8Array;
 
   constructor(
     readonly data: Buffer,
     readonly count: number,
-  ) {}
+  ) {
+    this.#bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  }
 
   next(out: RecordOut): boolean {
     if (this.#read === this.count || this.#pos >= this.data.length) return false;
@@ -57,7 +61,7 @@ export class BatchRecords implements RecordCursor {
     p = varintEnd + Math.max(keyLength, 0);
     const valueLength = zigzag(varint(b, p));
     p = varintEnd;
-    out.value = valueLength < 0 ? undefined : b.subarray(p, p + valueLength);
+    out.value = valueLength < 0 ? undefined : this.#bytes.subarray(p, p + valueLength);
     p += Math.max(valueLength, 0);
     out.sendTime = undefined;
     out.endMark = undefined;
