@@ -2,6 +2,7 @@ import { Reader, readRecordsBatch } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { BatchRecords, ParsedRecords, readBatches, type RecordCursor, type RecordOut } from '../../src/transport/kafka/fetched-records.js';
+import { KafkaError } from '../../src/transport/kafka/errors.js';
 import { decimalOf } from '../../src/transport/kafka/headers.js';
 import { encodeRecordBatch } from '../../src/transport/kafka/record-batch.js';
 import { HEADER_END, HEADER_SEND_TIME } from '../../src/transport/types.js';
@@ -81,6 +82,27 @@ describe('fetched records read from their bytes', () => {
       }
     }
     expect(seen).toEqual([0, 1, 1, 2, 3]);
+  });
+
+  it('a record whose bytes do not match its length is one Kafka error (exit 3) naming it, not a crash', () => {
+    const ms = ['abc', 'de', 'f'].map((v) => ({ topic: 't', partition: 0, value: Buffer.from(v), headers: new Map<Buffer, Buffer>() }));
+    for (const delta of [-2, 2, 40]) {
+      const b = encodeRecordBatch(ms, { compression: 'none' });
+      // The first record's length: a one-byte zigzag varint right after the 61-byte batch header.
+      const length = b[61] >> 1;
+      expect(length).toBeLessThan(20);
+      b[61] = (length + delta) << 1;
+      const c = readBatches(b)[0].raw!;
+      let thrown: unknown;
+      try {
+        c.next({ offsetDelta: 0, value: undefined });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, `length ${length} + ${delta}`).toBeInstanceOf(KafkaError);
+      expect((thrown as KafkaError).exitCode).toBe(3);
+      expect((thrown as Error).message).toMatch(/malformed at record 1 of 3/);
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { compressionsAlgorithmsByBitmask, createAPI, fetchV15, fetchV16, fetchV17, Reader, readRecordsBatch, ResponseError } from '@platformatic/kafka';
 import { HEADER_END, HEADER_SEND_TIME } from '../types.js';
 import type { FetchedBatch, FetchedRecord } from './aborted-filter.js';
+import { KafkaError } from './errors.js';
 import { decimalOf } from './headers.js';
 
 const IS_CONTROL = 1 << 5;
@@ -47,6 +48,16 @@ export class BatchRecords implements RecordCursor {
 
   next(out: RecordOut): boolean {
     if (this.#read === this.count || this.#pos >= this.data.length) return false;
+    try {
+      return this.#next(out);
+    } catch (e) {
+      // The broker checked the batch's CRC when it was written; bytes that still do not parse are not
+      // something a retry fixes (Java's consumer throws CorruptRecordException).
+      throw new KafkaError(`a fetched record batch is malformed at record ${this.#read + 1} of ${this.count}: ${(e as Error).message}`, false);
+    }
+  }
+
+  #next(out: RecordOut): boolean {
     const b = this.data;
     this.#last = this.#pos;
     let p = this.#pos;
@@ -77,6 +88,7 @@ export class BatchRecords implements RecordCursor {
       if (same(b, k, kl, SEND_TIME)) out.sendTime = decimalOf(b, v, v + vl);
       else if (same(b, k, kl, END)) out.endMark = b.toString('utf8', v, v + vl);
     }
+    if (p !== end || end > b.length) throw new RangeError(p > end || end > b.length ? 'a record runs past its length' : 'a record has bytes after its headers');
     this.#pos = end;
     this.#read++;
     return true;
