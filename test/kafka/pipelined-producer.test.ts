@@ -48,12 +48,14 @@ describe.skipIf(!haveBroker)('replay\'s Kafka sink: several requests in flight, 
       expect(most).toBeLessThanOrEqual(5);
 
       for (let p = 0; p < partitions; p++) {
-        const expected: { offset: number; value: string; sendTime: string }[] = [];
-        sent.forEach((batch, b) => batch.forEach((r, i) => r.partition === p && expected.push({ offset: offsets[b][i], value: Buffer.from(r.value).toString(), sendTime: String(r.sendTime) })));
+        const expected: { offset: number; value: string; sendTime: number }[] = [];
+        sent.forEach((batch, b) => batch.forEach((r, i) => r.partition === p && expected.push({ offset: offsets[b][i], value: Buffer.from(r.value).toString(), sendTime: r.sendTime })));
         const tail = await readPartitionTail(conn, topic, p, 0, HEADER_SEND_TIME);
         // The records in send order at offsets 0, 1, 2, ..., then the end marker.
         expect(expected.map((e) => e.offset)).toEqual(expected.map((_, k) => k));
-        expect(tail.slice(0, -1).map((w) => ({ offset: w.offset, value: w.value.toString(), sendTime: w.sendTime }))).toEqual(expected);
+        // The send time as its header carries it: milliseconds to the microsecond (README, the `sat-send-time` header).
+        expect(tail[0].sendTime).toMatch(/^\d+\.\d{3}$/);
+        expect(tail.slice(0, -1).map((w) => ({ offset: w.offset, value: w.value.toString(), sendTime: Number(w.sendTime) }))).toEqual(expected);
         expect(tail.at(-1)!.value.length).toBe(0);
         expect(tail.at(-1)!.sendTime).toBeUndefined();
       }
