@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Consumer, FetchIsolationLevels, type MessagesStream } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, IS_CONTROL, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
-import { IS_CONTROL, readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
+import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
 import { ParsedRecords, type RawBatch, type RecordCursor, type RecordOut } from '../../transport/kafka/fetched-records.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';

@@ -1,8 +1,5 @@
-import { FetchIsolationLevels, kGetApi, type Consumer } from '@platformatic/kafka';
+import { FetchIsolationLevels, IS_CONTROL, IS_TRANSACTIONAL, kGetApi, type Consumer } from '@platformatic/kafka';
 import { rawFetchApi } from './fetched-records.js';
-
-const IS_TRANSACTIONAL = 1 << 4;
-export const IS_CONTROL = 1 << 5;
 
 /** A record as the client parses it from a fetched batch. */
 export interface FetchedRecord {
@@ -20,10 +17,9 @@ export interface FetchedBatch {
   attributes: number;
   records: FetchedRecord[];
 }
-type Batch = FetchedBatch;
 interface FetchPartition {
   partitionIndex: number;
-  records?: Batch[] | null;
+  records?: FetchedBatch[] | null;
   abortedTransactions?: { producerId: bigint; firstOffset: bigint }[];
 }
 interface FetchResult {

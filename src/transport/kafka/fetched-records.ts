@@ -1,15 +1,12 @@
-import { compressionsAlgorithmsByBitmask, createAPI, fetchV15, fetchV16, fetchV17, Reader, readRecordsBatch, ResponseError } from '@platformatic/kafka';
+import { compressionsAlgorithmsByBitmask, createAPI, fetchV15, fetchV16, fetchV17, IS_COMPRESSED, IS_CONTROL, Reader, readRecordsBatch, ResponseError } from '@platformatic/kafka';
 import { HEADER_END, HEADER_SEND_TIME } from '../types.js';
 import type { FetchedBatch, FetchedRecord } from './aborted-filter.js';
 import { KafkaError } from './errors.js';
 import { decimalOf } from './headers.js';
+import { HEADER } from './record-batch.js';
 
-const IS_CONTROL = 1 << 5;
-const IS_COMPRESSED = 0b111;
 /** firstOffset (8) and length (4): the part of a batch its length does not count. */
 const BATCH_HEAD = 12;
-/** The batch header up to its records count. */
-const HEADER_BYTES = 61;
 
 /** A fetched record as the member reads it: its offset in its batch, value, and sat's headers. */
 export interface RecordOut {
@@ -182,7 +179,7 @@ export function readBatches(bytes: Buffer): RawBatch[] {
       batches.push(readRecordsBatch(Reader.from(bytes.subarray(p, p + BATCH_HEAD + length))) as unknown as RawBatch);
     } else {
       const count = bytes.readInt32BE(p + 57);
-      const body = bytes.subarray(p + HEADER_BYTES, p + BATCH_HEAD + length);
+      const body = bytes.subarray(p + HEADER, p + BATCH_HEAD + length);
       const compression = attributes & IS_COMPRESSED;
       let data = body;
       if (compression !== 0) {

@@ -18,13 +18,14 @@ export function decimalOf(b: Uint8Array, start: number, end: number): number {
   let m = 0;
   let point = -1;
   const n = end - start;
-  if (n === 0 || n > 17) return Number(Buffer.from(b.buffer, b.byteOffset + start, n).toString('latin1'));
+  const byNumber = () => Number(Buffer.from(b.buffer, b.byteOffset + start, n).toString('latin1'));
+  if (n === 0 || n > 17) return byNumber();
   for (let i = start; i < end; i++) {
     const c = b[i];
     if (c === 46 && point < 0 && i > start && i < end - 1) point = i;
     else if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
-    else return Number(Buffer.from(b.buffer, b.byteOffset + start, n).toString('latin1'));
+    else return byNumber();
   }
-  if (m > Number.MAX_SAFE_INTEGER) return Number(Buffer.from(b.buffer, b.byteOffset + start, n).toString('latin1'));
+  if (m > Number.MAX_SAFE_INTEGER) return byNumber();
   return point < 0 ? m : m / POW10[end - 1 - point];
 }

@@ -1,4 +1,4 @@
-import { compressionsAlgorithms, crc32c } from '@platformatic/kafka';
+import { compressionsAlgorithms, crc32c, IS_TRANSACTIONAL } from '@platformatic/kafka';
 
 /** A record as the producer hands it to its Produce request (bytes already serialised). */
 export interface BatchMessage {
@@ -16,9 +16,8 @@ export interface BatchOptions {
   transactional?: boolean;
 }
 
-const IS_TRANSACTIONAL = 1 << 4;
 /** Bytes from the batch's start to its records: offset, length, epoch, magic, crc, attributes ... count. */
-const HEADER = 61;
+export const HEADER = 61;
 /** Where the CRC'd part begins (attributes), and where the CRC itself sits. */
 const CRC_FROM = 21;
 const CRC_AT = 17;
