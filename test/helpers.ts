@@ -92,8 +92,8 @@ export function stopServers(): void {
 const children = new Set<ChildProcess>();
 
 /** Spawns the CLI without waiting; its stderr is also kept in DIR.<label>-<pid>.log for post-mortems. */
-export function start(args: string[], label = args[0]) {
-  const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT });
+export function start(args: string[], label = args[0], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [SAT, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   children.add(child);
   const dirAt = args.indexOf('--dir');
   // Beside the working directory, not in it: sat refuses to write into a directory holding files it did not make.
@@ -106,6 +106,28 @@ export function start(args: string[], label = args[0]) {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, done, stderr: () => stderr };
+}
+
+/**
+ * Waits for started processes to end. One still running after `ms` fails the test with the end of
+ * each one's stderr (a status line every 5 s with SAT_DEBUG=1), where a test timeout would say nothing
+ * of where it waited. A bound on giving up, not a speed requirement.
+ */
+export async function ended<T extends { done: Promise<{ code: number | null }>; stderr: () => string }>(procs: Record<string, T>, ms: number) {
+  const names = Object.keys(procs);
+  const finished = new Set<string>();
+  for (const n of names) void procs[n].done.then(() => finished.add(n));
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<'over'>((resolve) => (timer = setTimeout(() => resolve('over'), ms)));
+  const all = Promise.all(names.map((n) => procs[n].done));
+  try {
+    const r = await Promise.race([all, over]);
+    if (r !== 'over') return r as Awaited<T['done']>[];
+  } finally {
+    clearTimeout(timer);
+  }
+  const tails = names.filter((n) => !finished.has(n)).map((n) => `--- ${n}, still running:\n${procs[n].stderr().split('\n').slice(-25).join('\n')}`);
+  throw new Error(`not ended after ${ms / 1000} s:\n${tails.join('\n')}`);
 }
 
 /** Kills what start() spawned and is still running (for afterEach). */

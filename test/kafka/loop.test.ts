@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/core/murmur2.js';
-import { haveShared, ROOT, sat, satWith, serve, shared, start, stopChildren, stopServers, tempDir } from '../helpers.js';
+import { ended, haveShared, ROOT, sat, satWith, serve, shared, start, stopChildren, stopServers, tempDir } from '../helpers.js';
 import { BROKERS, haveBroker, uniqueTopic } from './broker.js';
 
 const FAULTS = ['--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', '7'];
@@ -15,6 +15,28 @@ afterEach(() => {
 });
 
 const dataset = () => (haveShared ? shared('reviews/giftcard+digital_software_10834_noheader__James-Leste.tsv') : join(ROOT, 'datasets', 'reviews-sample.tsv'));
+
+/**
+ * A rate profile of 20 s at 250/s, then the rest at 5,000/s: the members' start-up and group join on
+ * a loaded machine cannot outlast the replay, so they share the partitions mid-stream.
+ */
+function slowThenFast(): string {
+  const profile = join(tempDir(), 'slow-then-fast.yaml');
+  writeFileSync(profile, 'name: slow-then-fast\nphases:\n  - { constant: 250, for: 20s }\n  - { constant: 5000, for: 10m }\n');
+  return profile;
+}
+
+/** Waits until each member's last assignment (its stderr) holds partitions: the group is shared. */
+async function bothOwnPartitions(...members: { stderr: () => string }[]) {
+  const owns = (stderr: string) => {
+    const all = [...stderr.matchAll(/assigned partitions \[([\d, ]*)\]/g)];
+    return all.length > 0 && all[all.length - 1][1].trim() !== '';
+  };
+  for (let waited = 0; !members.every((m) => owns(m.stderr())); waited += 50) {
+    expect(waited, 'the members never shared the partitions').toBeLessThan(30_000);
+    await sleep(50);
+  }
+}
 
 function expectVerified(dir: string) {
   const v = sat('verify', '--dir', dir, '--json');
@@ -99,12 +121,14 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
   it('two members of one group share 4 partitions while replay streams, and the results verify', async () => {
     const dir = tempDir('sat-kafka-');
     const topic = uniqueTopic('group');
-    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--rate', '3000', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--profile', slowThenFast(), ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
     while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
     const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--json'];
-    const a = start(runArgs);
-    const b = start(runArgs);
-    const [r, ra, rb] = await Promise.all([replay.done, a.done, b.done]);
+    const a = start(runArgs, 'a', { SAT_DEBUG: '1' });
+    const b = start(runArgs, 'b', { SAT_DEBUG: '1' });
+    await bothOwnPartitions(a, b);
+    expect(replay.child.exitCode, 'the replay ended before both members owned partitions: not shared while it streamed').toBeNull();
+    const [r, ra, rb] = await ended({ replay, a, b }, 240_000);
     expect(r.code, r.stderr).toBe(0);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
@@ -119,29 +143,18 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
   it('SIGKILL of one member mid-stream: the group rebalances, the survivor restores its partitions, nothing lost or duplicated', async () => {
     const dir = tempDir('sat-kafka-');
     const topic = uniqueTopic('kill');
-    // 20 s at 250/s first, then the rest at 5,000/s: the members' start-up on a loaded machine cannot
-    // outlast the replay, so the kill lands mid-stream.
-    const profile = join(tempDir(), 'slow-then-fast.yaml');
-    writeFileSync(profile, 'name: slow-then-fast\nphases:\n  - { constant: 250, for: 20s }\n  - { constant: 5000, for: 10m }\n');
-    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--profile', profile, ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
+    const replay = start(['replay', dataset(), '--scenario', 'reviews', '--profile', slowThenFast(), ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir]);
     while (!existsSync(join(dir, 'replay.json'))) await sleep(20);
     const runArgs = ['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--group', `${topic}-g`, '--exactly-once', '--commit-interval', '300', '--json'];
-    const victim = start(runArgs);
-    const survivor = start(runArgs);
+    const victim = start(runArgs, 'victim', { SAT_DEBUG: '1' });
+    const survivor = start(runArgs, 'survivor', { SAT_DEBUG: '1' });
     // Kill once both members own partitions (the group is shared), and give the victim time to
     // commit some work of its own.
-    const owns = (stderr: string) => {
-      const all = [...stderr.matchAll(/assigned partitions \[([\d, ]*)\]/g)];
-      return all.length > 0 && all[all.length - 1][1].trim() !== '';
-    };
-    for (let waited = 0; !(owns(victim.stderr()) && owns(survivor.stderr())); waited += 50) {
-      expect(waited, 'the two members never shared the partitions').toBeLessThan(30_000);
-      await sleep(50);
-    }
+    await bothOwnPartitions(victim, survivor);
     await sleep(1000);
     expect(replay.child.exitCode, 'the replay ended before the kill: not mid-stream').toBeNull();
     victim.child.kill('SIGKILL');
-    const [r, v, s] = await Promise.all([replay.done, victim.done, survivor.done]);
+    const [r, v, s] = await ended({ replay, victim, survivor }, 240_000);
     expect(r.code, r.stderr).toBe(0);
     expect(v.signal).toBe('SIGKILL');
     expect(s.code, s.stderr).toBe(0);

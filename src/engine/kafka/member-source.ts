@@ -69,10 +69,19 @@ export class MemberSource implements RecordSource {
         member.unread();
         return this.#open(partition);
       }
-      // Only the next offset is taken: older ones are committed already, newer ones were fetched from
-      // a position a rebalance or a failed commit has since rewound (they come again in order).
+      // Older offsets are committed already. A newer one is taken where no data lies between: its
+      // fetched part's record before it (or the offset the fetch asked for) is older than the task's
+      // offset (transaction markers, aborted records between). Otherwise it was fetched from a
+      // position the stream has since been rewound from (a fetch under way at a rebalance or a failed
+      // commit), or the records between went to a task since dropped: the partition is fetched again
+      // from the task's offset.
       const offset = member.offset;
-      if (offset !== task.nextOffset || task.ended) continue;
+      if (task.ended || offset < task.nextOffset) continue;
+      if (offset > task.nextOffset && member.before >= task.nextOffset) {
+        if (process.env.SAT_DEBUG) this.o.log(`partition ${partition}: offset ${offset}, fetched after ${member.before}, is past the task's ${task.nextOffset}: fetching again from there`);
+        member.seek(partition, task.nextOffset);
+        continue;
+      }
       const r = member.record;
       const d = this.#d;
       d.sendTime = r.sendTime;

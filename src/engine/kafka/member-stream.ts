@@ -11,11 +11,22 @@ export interface FetchedUnder {
   consumer: { groupId: string; memberId: string | null; generationId: number; coordinatorId: number | null };
 }
 
+/**
+ * One partition's part of a fetch response. It holds every data record from the offset the fetch
+ * asked for on (transaction markers and dropped aborted records between hold none), so no data lies
+ * between that offset and its first record, nor between one of its records and the next.
+ */
+export interface FetchedPart {
+  /** The offset of the part's record last handed out; before the first, the offset asked for less one. */
+  last: number;
+}
+
 /** Records of one fetched batch, as the member takes them. */
 interface Fetched {
   partition: number;
   /** The batch's first offset. */
   base: number;
+  part: FetchedPart;
   leaderEpoch: number;
   records: RecordCursor;
   under: FetchedUnder;
@@ -48,11 +59,17 @@ export class MemberStream {
   #head = 0;
   #held = 0;
   replacements = 0;
+  /** How many times a partition was fetched again from its task's offset (seek). */
+  seeks = 0;
+  /** Partitions seeked to an offset whose fetch from there has not come back yet: fetches from elsewhere (under way at the seek) are dropped. */
+  #seekedTo = new Map<number, number>();
   /** The record take() moved to (value, send time, end mark), its partition, offset, batch leader epoch and the group generation it was fetched under. */
   readonly record: RecordOut = { offsetDelta: 0, value: undefined };
   partition = 0;
   offset = 0;
   leaderEpoch = -1;
+  /** The offset of the record handed out before this one from its fetched part (the offset its fetch asked for less one, for the first): no data lies between. */
+  before = 0;
   under!: FetchedUnder;
 
   constructor(
@@ -73,8 +90,8 @@ export class MemberStream {
       rebalanceTimeout: 20000,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       autocommit: false,
-    }), (p) => {
-      if (c === this.consumer) this.#take(p.partitionIndex, p.records, c);
+    }), (p, requested) => {
+      if (c === this.consumer) this.#take(p.partitionIndex, p.records, requested, c);
     });
     c.on('consumer:group:join', (p) => {
       // A replaced consumer whose own rejoin (begun while the broker was away) went through after
@@ -85,6 +102,11 @@ export class MemberStream {
       }
       this.assigned = new Set((p.assignments ?? []).filter((a) => a.topic === this.topic).flatMap((a) => a.partitions));
       this.#rebalanced = true;
+      // The stream fetches from the commits now, and the tasks restore there. What was fetched under
+      // the generation before is dropped: a transaction would commit its offsets under that
+      // generation, which the group refuses once it has moved on.
+      this.#seekedTo.clear();
+      this.#drop();
     });
     // The client reports a failed rejoin (its heartbeat found the member forgotten while the broker
     // was away) as an 'error' event: without a listener Node would end the process with it.
@@ -113,15 +135,26 @@ export class MemberStream {
   }
 
   /** Takes the data batches' records out of a fetched partition; the stream is left the batches' offsets. */
-  #take(partition: number, batches: RawBatch[] | null | undefined, c: Consumer): void {
-    if (!batches) return;
+  #take(partition: number, batches: RawBatch[] | null | undefined, requested: bigint | undefined, c: Consumer): void {
+    if (!batches || batches.length === 0) return;
     let under: FetchedUnder | undefined;
+    const seekedTo = this.#seekedTo.get(partition);
+    if (seekedTo !== undefined) {
+      if (requested !== undefined && Number(requested) !== seekedTo) {
+        // Fetched before the seek: dropped, and the client is not to move its position by it either.
+        batches.length = 0;
+        this.#stream.offsetsToFetch.set(`${this.topic}:${partition}`, BigInt(seekedTo));
+        return;
+      }
+      this.#seekedTo.delete(partition);
+    }
+    const part: FetchedPart = { last: Number(requested ?? batches[0].firstOffset) - 1 };
     for (const b of batches) {
       if (b.attributes & IS_CONTROL) continue;
       const records = b.raw ?? new ParsedRecords(b.records);
       if (records.count === 0) continue;
       under ??= { consumer: { groupId: c.groupId, memberId: c.memberId, generationId: c.generationId, coordinatorId: c.coordinatorId } };
-      this.#queue.push({ partition, base: Number(b.firstOffset), leaderEpoch: b.partitionLeaderEpoch, records, under });
+      this.#queue.push({ partition, base: Number(b.firstOffset), part, leaderEpoch: b.partitionLeaderEpoch, records, under });
       this.#held += records.count;
       b.records = [];
     }
@@ -134,33 +167,65 @@ export class MemberStream {
    */
   take(): boolean {
     let f = this.#queue[this.#head];
-    while (f !== undefined && !f.records.next(this.record)) {
-      this.#queue[this.#head++] = undefined as unknown as Fetched;
-      f = this.#queue[this.#head];
-    }
-    if (f === undefined) {
-      if (this.#head > 0) {
-        this.#queue = [];
-        this.#head = 0;
+    for (;;) {
+      if (f === undefined) {
+        if (this.#head > 0) {
+          this.#queue = [];
+          this.#head = 0;
+        }
+        this.#held = 0;
+        if (this.#stream.isPaused()) this.#stream.resume();
+        return false;
       }
-      if (this.#stream.isPaused()) this.#stream.resume();
-      return false;
+      if (!f.records.next(this.record)) {
+        this.#queue[this.#head++] = undefined as unknown as Fetched;
+        f = this.#queue[this.#head];
+        continue;
+      }
+      this.#held--;
+      // The broker answers from the start of the batch holding the offset asked for: records before it are not this fetch's.
+      if (f.base + this.record.offsetDelta > f.part.last) break;
     }
     if (this.#head > 1024) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
-    this.#held--;
     this.partition = f.partition;
     this.offset = f.base + this.record.offsetDelta;
+    this.before = f.part.last;
+    f.part.last = this.offset;
     this.leaderEpoch = f.leaderEpoch;
     this.under = f.under;
     return true;
   }
 
+  /**
+   * Makes a partition's records come again from `offset`: what is held of it is dropped, and the
+   * stream fetches it from there next. For records fetched from past where the partition's task
+   * reads on: a fetch under way when a rebalance or a failed commit rewound the stream to the
+   * commits came back after the rewind, and moved the stream's position past them.
+   */
+  seek(partition: number, offset: number): void {
+    this.#queue = this.#queue.slice(this.#head).filter((f) => f.partition !== partition);
+    this.#head = 0;
+    this.#held = this.#queue.reduce((n, f) => n + f.records.count, 0);
+    this.#stream.offsetsToFetch.set(`${this.topic}:${partition}`, BigInt(offset));
+    this.#seekedTo.set(partition, offset);
+    this.seeks++;
+  }
+
+  /** Drops every fetched record held. */
+  #drop(): void {
+    this.#queue = [];
+    this.#head = 0;
+    this.#held = 0;
+  }
+
   /** Puts back the record take() just returned: it is taken again next. */
   unread(): void {
-    this.#queue[this.#head].records.back();
+    const f = this.#queue[this.#head];
+    f.records.back();
+    f.part.last = this.before;
     this.#held++;
   }
 
@@ -188,9 +253,8 @@ export class MemberStream {
     void deadline(oldStream.close(), 5000, 'close').catch(() => undefined);
     void retire(oldConsumer);
     this.error = undefined;
-    this.#queue = [];
-    this.#head = 0;
-    this.#held = 0;
+    this.#drop();
+    this.#seekedTo.clear();
     try {
       await this.open();
     } catch (e) {
@@ -208,7 +272,7 @@ export class MemberStream {
   /** For SAT_DEBUG status lines. */
   describe(): string {
     const fetchAt = [...this.#stream.offsetsToFetch].map(([k, v]) => `${k.split(':').pop()}@${v}`).join(' ');
-    return `held ${this.#held}, paused ${this.#stream.isPaused()}, assigned [${[...this.assigned]}], fetching ${fetchAt}`;
+    return `held ${this.#held}, seeks ${this.seeks}, paused ${this.#stream.isPaused()}, assigned [${[...this.assigned]}], fetching ${fetchAt}`;
   }
 
   async close(onError: (what: string) => (e: Error) => void): Promise<void> {

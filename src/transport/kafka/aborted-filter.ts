@@ -23,8 +23,10 @@ interface FetchPartition {
   abortedTransactions?: { producerId: bigint; firstOffset: bigint }[];
 }
 interface FetchResult {
-  responses: { partitions: FetchPartition[] }[];
+  responses: { topicId: string; partitions: FetchPartition[] }[];
 }
+/** A Fetch request's topics (the API's 8th argument): where each partition was asked to be read from. */
+type FetchTopics = { topicId: string; partitions: { partition: number; fetchOffset: bigint }[] }[];
 
 /**
  * Drops the batches of aborted transactions from one partition's fetched batches, as the Java
@@ -57,13 +59,14 @@ export function dropAborted(p: FetchPartition): void {
 /**
  * Makes a consumer's read_committed fetches drop every aborted transaction (see dropAborted): its
  * Fetch API is wrapped so that the response is filtered before the client's own filter runs.
- * `onPartition`, where given, then sees each partition's batches (control batches included) before
- * the client's stream does, and may take their records (see MemberStream); the response is then
+ * `onPartition`, where given, then sees each partition's batches (control batches included), with
+ * the offset the request asked them from, before the client's stream does, and may take their
+ * records (see MemberStream); the response is then
  * parsed by sat's Fetch API (fetched-records.ts), which leaves each data batch's records as bytes
  * (`raw`), where the broker speaks Fetch v15–17 (Kafka 3.5 and later) and SAT_KAFKA_FETCH is not
  * `client`.
  */
-export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { partitionIndex: number; records?: FetchedBatch[] | null }) => void): Consumer {
+export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { partitionIndex: number; records?: FetchedBatch[] | null }, requested: bigint | undefined) => void): Consumer {
   type Api = (...args: unknown[]) => void;
   const c = consumer as unknown as Record<symbol, (name: string, cb: (e: Error | null, api?: Api) => void) => void>;
   const getApi = c[kGetApi].bind(consumer);
@@ -77,7 +80,12 @@ export function readCommittedCorrectly(consumer: Consumer, onPartition?: (p: { p
         const committedOnly = args[4] === FetchIsolationLevels.READ_COMMITTED;
         fetch(...args.slice(0, -1), (e: Error | null, r?: FetchResult) => {
           if (!e && r && committedOnly) for (const t of r.responses) for (const p of t.partitions) dropAborted(p);
-          if (!e && r && onPartition) for (const t of r.responses) for (const p of t.partitions) onPartition(p);
+          if (!e && r && onPartition) {
+            // The client asks one entry per partition, several of one topic.
+            const asked = new Map<string, bigint>();
+            for (const t of args[7] as FetchTopics) for (const p of t.partitions) asked.set(`${t.topicId}:${p.partition}`, p.fetchOffset);
+            for (const t of r.responses) for (const p of t.partitions) onPartition(p, asked.get(`${t.topicId}:${p.partitionIndex}`));
+          }
           done(e, r);
         });
       });
