@@ -2,7 +2,7 @@ import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sat, start, stopChildren, tempDir, until } from '../helpers.js';
+import { ended, sat, start, stopChildren, tempDir, until } from '../helpers.js';
 import { haveBroker, ownBroker } from './broker.js';
 
 /**
@@ -39,13 +39,13 @@ describe.skipIf(!haveBroker)('broker restarts under load: nothing lost, nothing 
     // Conditions, not guesses of time (a busy machine starts processes slowly): the replay has sent
     // its first ledger flush (4,096 records), and the member owns its partitions.
     await until(() => (statSync(join(dir, 'ledger.csv'), { throwIfNoEntry: false })?.size ?? 0) > 1000, replay.done);
-    const run = start(['run', '--scenario', 'reviews', '--dir', dir, '--brokers', BROKER, '--topic', topic, '--exactly-once', '--commit-interval', '300', '--json']);
+    const run = start(['run', '--scenario', 'reviews', '--dir', dir, '--brokers', BROKER, '--topic', topic, '--exactly-once', '--commit-interval', '300', '--json'], 'run', { SAT_DEBUG: '1' });
     await until(() => /assigned partitions/.test(run.stderr()), run.done);
     expect(await kafkaSh(how)).toMatch(how === 'kill' ? /killed/ : /stopped/);
     if (progress) await until(() => /replay: \d+\/24\d+ sent, waiting for the broker: no acknowledgement for \d+ s/.test(replay.stderr()), replay.done);
     else await sleep(1000);
     expect(await kafkaSh('start')).toMatch(/up on/);
-    const [r, m] = [await replay.done, await run.done];
+    const [r, m] = await ended({ replay, run }, 200_000);
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(m.code, m.stderr.slice(-2000)).toBe(0);
     const sent = JSON.parse(readFileSync(join(dir, 'replay.json'), 'utf8'));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sat, start, stopChildren, tempDir } from '../helpers.js';
+import { ended, sat, start, stopChildren, tempDir } from '../helpers.js';
 import { expectExact, uniqueTopic } from './broker.js';
 import { CLUSTER, haveCluster, leaders, node, recordsIn } from './cluster.js';
 
@@ -64,14 +64,14 @@ describe.skipIf(!haveCluster)('replicated Kafka: leader failover', { timeout: 60
     const topic = uniqueTopic('fo-out');
     const replay = start(['replay', file, '--scenario', 'iot', '--rate', '3000', ...FAULTS, '--brokers', CLUSTER, '--topic', topic, '--partitions', '3', '--dir', dir, '--no-progress']);
     await waitFor('the replay started', async () => (await recordsIn(topic)) > 0, replay);
-    const run = start(['run', '--dir', dir, '--brokers', CLUSTER, '--topic', topic, '--exactly-once', '--json']);
+    const run = start(['run', '--dir', dir, '--brokers', CLUSTER, '--topic', topic, '--exactly-once', '--json'], 'run', { SAT_DEBUG: '1' });
     const results = `${topic}-results`;
     await waitFor('the run had committed results', async () => (await recordsIn(results)) > 0, run);
     const victim = (await leaders(results))[0];
     node('kill', victim);
     await waitFor(`another broker led the results and the run's progress went on`, async () => (await leaders(results)).every((l) => l > 0 && l !== victim), run);
     node('start', victim);
-    const [r, m] = await Promise.all([replay.done, run.done]);
+    const [r, m] = await ended({ replay, run }, 500_000);
     expect(r.code, r.stderr).toBe(0);
     expect(m.code, m.stderr).toBe(0);
     await expectExactUnderFaults(dir);

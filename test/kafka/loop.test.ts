@@ -187,13 +187,13 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
     const args = (i: number) => ['replay', dataset(), '--scenario', 'reviews', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '4', '--dir', dir, '--rate', '4000', '--shard', `${i}/2`, '--json'];
     const shards = [start(args(1), 'shard1'), start(args(2), 'shard2')];
     while (!existsSync(join(dir, 'replay.shard-1-of-2.json')) || !existsSync(join(dir, 'replay.shard-2-of-2.json'))) await sleep(20);
-    const run = start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--json']);
-    const done = await Promise.all(shards.map((x) => x.done));
+    const run = start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--json'], 'run', { SAT_DEBUG: '1' });
+    const done = await ended({ shard1: shards[0], shard2: shards[1] }, 240_000);
     for (const d of done) expect(d.code, d.stderr).toBe(0);
     const parts = done.map((d) => JSON.parse(d.stdout.trim().split('\n').pop() as string));
     expect(parts.map((x) => x.shard)).toEqual([{ index: 1, count: 2 }, { index: 2, count: 2 }]);
     expect(parts.every((x) => x.sent > 1000)).toBe(true);
-    const r = await run.done;
+    const [r] = await ended({ run }, 240_000);
     expect(r.code, r.stderr).toBe(0);
     const v = expectVerified(dir);
     expect(v.counts.records_sent).toBe(parts[0].sent + parts[1].sent);
@@ -206,8 +206,8 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
     const parts = [1, 2, 3].map((i) => sat('replay', '--scenario', 'satisfaction', ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir, '--shard', `${i}/3`, '--json'));
     for (const p of parts) expect(p.code, p.stderr).toBe(0);
     const { url } = await serve();
-    const members = [start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm1'), start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm2')];
-    const done = await Promise.all(members.map((m) => m.done));
+    const members = [start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm1', { SAT_DEBUG: '1' }), start(['run', '--dir', dir, '--brokers', BROKERS, '--topic', topic, '--exactly-once', '--online', url, '--json'], 'm2', { SAT_DEBUG: '1' })];
+    const done = await ended({ m1: members[0], m2: members[1] }, 240_000);
     for (const d of done) expect(d.code, d.stderr).toBe(0);
 
     // Each member's last load holds exactly the customers of the partitions it was last assigned.

@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, SAT, sat, start, stopChildren, tempDir } from '../helpers.js';
+import { ended, ROOT, SAT, sat, start, stopChildren, tempDir } from '../helpers.js';
 import { expectExact, haveBroker, ownBroker } from './broker.js';
 
 /**
@@ -50,8 +50,8 @@ describe.skipIf(!haveBroker)('Kafka through sat chaos proxy: latency, jitter, a 
         expect(replay.child.exitCode, 'the replay ended before it started').toBeNull();
         await sleep(20);
       }
-      const run = start(['run', '--scenario', 'iot', '--dir', dir, '--brokers', brokers, '--topic', topic, '--exactly-once', '--json']);
-      const [r, m] = await Promise.all([replay.done, run.done]);
+      const run = start(['run', '--scenario', 'iot', '--dir', dir, '--brokers', brokers, '--topic', topic, '--exactly-once', '--json'], 'run', { SAT_DEBUG: '1' });
+      const [r, m] = await ended({ replay, run }, 100_000);
       expect(r.code, r.stderr.slice(-2000)).toBe(0);
       expect(m.code, m.stderr.slice(-2000)).toBe(0);
       await expectExact(dir);
