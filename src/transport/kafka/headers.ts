@@ -18,14 +18,18 @@ export function decimalOf(b: Uint8Array, start: number, end: number): number {
   let m = 0;
   let point = -1;
   const n = end - start;
-  const byNumber = () => Number(Buffer.from(b.buffer, b.byteOffset + start, n).toString('latin1'));
-  if (n === 0 || n > 17) return byNumber();
+  if (n === 0 || n > 17) return byNumber(b, start, end);
   for (let i = start; i < end; i++) {
     const c = b[i];
     if (c === 46 && point < 0 && i > start && i < end - 1) point = i;
     else if (c >= 48 && c <= 57) m = m * 10 + (c - 48);
-    else return byNumber();
+    else return byNumber(b, start, end);
   }
-  if (m > Number.MAX_SAFE_INTEGER) return byNumber();
+  if (m > Number.MAX_SAFE_INTEGER) return byNumber(b, start, end);
   return point < 0 ? m : m / POW10[end - 1 - point];
+}
+
+/** decimalOf's way out: the bytes as a string, through Number() (a function of its own, so the fast path makes no closure per call). */
+function byNumber(b: Uint8Array, start: number, end: number): number {
+  return Number(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
 }
