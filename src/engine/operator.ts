@@ -201,9 +201,9 @@ export class WindowOperator {
     return this.#panes.entries;
   }
 
-  /** All state; the next changes() are relative to it. */
-  snapshot(): OperatorSnapshot {
-    return { ...this.#scalars(), panes: this.#panes.snapshot(), forget: this.#dedup.snapshot() };
+  /** All state; the next changes() are relative to it. `base`: see PaneStore.snapshot. */
+  snapshot(base = false): OperatorSnapshot {
+    return { ...this.#scalars(), panes: this.#panes.snapshot(base), forget: this.#dedup.snapshot() };
   }
 
   /** What changed since the last snapshot() or changes(). */
@@ -222,7 +222,9 @@ export class WindowOperator {
    */
   static restore(spec: OperatorSpec, snap: OperatorSnapshot, policy: EnginePolicy = {}, changes: OperatorChanges[] = []): WindowOperator {
     const op = new WindowOperator(spec, policy);
-    op.#panes.load(snap.panes);
+    // The keys by the ids the files name them by.
+    const names: string[] = [];
+    op.#panes.load(snap.panes, names);
     op.#dedup.load(snap.forget);
     let last: OperatorSnapshot | OperatorChanges = snap;
     for (const c of changes) {
@@ -230,7 +232,7 @@ export class WindowOperator {
       // while an id dropped before it may have been held again in it (drained after, it would go).
       op.#panes.dropBefore(c.fireFrom ?? -Infinity);
       op.#dedup.drain(c.watermark ?? -Infinity);
-      op.#panes.load(c.panes);
+      op.#panes.load(c.panes, names);
       op.#dedup.load(c.forget);
       last = c;
     }

@@ -8,6 +8,7 @@ import { Latency } from '../report/latency.js';
 import type { MetricsSink } from '../report/metrics.js';
 import type { RunFigures } from './run-figures.js';
 import { Driver } from './driver.js';
+import { inFlightCount } from './join/in-flight.js';
 import { openScorer, type ScoringOptions } from './join/open.js';
 import { loadCountries, pivotLines, ReportBuilder, topUserLines } from './reports.js';
 import { policyFromEnv, WindowOperator } from './operator.js';
@@ -71,7 +72,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   if (found.corrupt.length) log(`checkpoint ${found.corrupt.join(', ')} is corrupt or half-written: ${cp ? `using ${basename(found.file!)}` : 'starting from the beginning'}`);
   if (cp) {
     reader.seek(cp.reader);
-    log(`resuming from ${basename(found.file!)} at record ${cp.records}${cp.inFlight?.length ? `, scoring ${cp.inFlight.length} fired windows again` : ''}`);
+    log(`resuming from ${basename(found.file!)} at record ${cp.records}${inFlightCount(cp) > 0 ? `, scoring ${inFlightCount(cp)} fired windows again` : ''}`);
   }
   const reports = o.scenario.reports && new ReportBuilder(o.scenario.reports);
   if (cp?.reports !== undefined) reports?.restore(cp.reports);

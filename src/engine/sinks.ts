@@ -21,6 +21,12 @@ export function openOutput(path: string, resume?: SinkState): number {
 }
 
 /**
+ * Lines are written once they reach this many characters: lines held longer outlive V8's young
+ * generation and are copied out of it (late rows and dead letters carry the record, ~0.5 KB each).
+ */
+const FLUSH_CHARS = 64 << 10;
+
+/**
  * Buffered JSON Lines file: one object per line, written in batches with plain synchronous writes,
  * so after flush() the file holds exactly `bytes` bytes: what a checkpoint records. Resuming from a
  * checkpoint truncates the file back to that length (outputs after it are written again).
@@ -28,6 +34,7 @@ export function openOutput(path: string, resume?: SinkState): number {
 export class JsonlSink {
   readonly #fd: number;
   #buf: string[] = [];
+  #chars = 0;
   count = 0;
   bytes = 0;
 
@@ -45,7 +52,8 @@ export class JsonlSink {
   writeLine(line: string): void {
     this.#buf.push(line);
     this.count++;
-    if (this.#buf.length >= 1024) this.flush();
+    this.#chars += line.length;
+    if (this.#chars >= FLUSH_CHARS || this.#buf.length >= 1024) this.flush();
   }
 
   flush(): void {
@@ -54,6 +62,7 @@ export class JsonlSink {
     writeAll(this.#fd, data, this.path);
     this.bytes += data.length;
     this.#buf = [];
+    this.#chars = 0;
   }
 
   /** Flushed position, for a checkpoint. */

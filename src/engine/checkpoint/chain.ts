@@ -18,7 +18,8 @@ export type Resumed<S> = S & { operator: OperatorSnapshot; changes: OperatorChan
 
 /** The operator as a checkpoint sees it. */
 export interface Checkpointable {
-  snapshot(): OperatorSnapshot;
+  /** `base`: the changelogs taken after it stand on it (they may name its keys by its ids). */
+  snapshot(base: boolean): OperatorSnapshot;
   changes(): OperatorChanges;
 }
 
@@ -104,9 +105,10 @@ export class CheckpointChain<S extends object> {
     const file = this.file(n);
     const full = this.#last === undefined || this.#deltas >= MAX_DELTAS || this.#deltaBytes > FULL_AFTER * this.#fullBytes;
     const body: S & ChainFields = full
-      ? { ...state, version: 1, kind: 'full', operator: op.snapshot() }
+      ? { ...state, version: 1, kind: 'full', operator: op.snapshot(true) }
       : { ...state, version: 1, kind: 'delta', base: this.#last, changes: op.changes() };
-    const bytes = bodyBytes(body);
+    // Window state only: what a full file writes again (the rest, fired windows in flight, is in every file).
+    const bytes = bodyBytes(full ? body.operator : body.changes);
     if (full) {
       this.#full = n;
       this.#fullBytes = bytes;

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { LogPosition } from '../../transport/log/reader.js';
+import type { InFlightColumns } from '../join/in-flight.js';
 import type { InFlight } from '../join/scorer.js';
 import type { SinkState } from '../sinks.js';
 import { inlineWriter, type CheckpointWriter } from './writer.js';
@@ -15,6 +16,8 @@ export interface RunState {
   reports?: unknown;
   scoring?: unknown;
   /** Fired windows still being scored when the checkpoint was taken: submitted again on resume. */
+  inFlightColumns?: InFlightColumns;
+  /** The same, as files before 2026-12-05 hold them (read, no longer written). */
   inFlight?: InFlight[];
 }
 

@@ -20,6 +20,8 @@ export interface CheckpointWriter {
   settle(): Promise<void>;
   /** How many of the writes handed over so far have landed (in order: the first this many), durable or failed. */
   readonly landed: number;
+  /** The calling thread's time in hand-overs made after write() returned (a thread writer's, once a write's `ready` settles). */
+  readonly handOverMs?: number;
 }
 
 /** Writes on the calling thread, before returning (the Kafka member and unit tests). */
@@ -75,6 +77,8 @@ export class ThreadWriter implements CheckpointWriter {
   readonly #answeredAhead = new Set<number>();
   /** A write that failed, raised by the next call (not only once its turn to be waited for comes). */
   #failed: Answer | undefined;
+  /** The engine's time handing bodies over (copying what is not moved: the JSON part), a part of its checkpointing. */
+  handOverMs = 0;
   /** The last hand-over (they happen in order, each after the `ready` of its write). */
   #handedOver: Promise<void> = Promise.resolve();
 
@@ -91,11 +95,13 @@ export class ThreadWriter implements CheckpointWriter {
     // The body is the checkpoint's own (chain.take copies the state): its columns move, not copied.
     const fail = (e: unknown) => this.#answer({ id, failed: { message: (e as Error).message, exitCode: (e as SatError).exitCode } });
     const handOver = () => {
+      const t0 = performance.now();
       try {
         w.postMessage({ id, file, body }, ownedBuffers(body));
       } catch (e) {
         fail(e);
       }
+      this.handOverMs += performance.now() - t0;
     };
     ready?.catch(() => {}); // its failure is this write's, answered in order below
     this.#handedOver = this.#handedOver.then(() => ready).then(handOver, fail);

@@ -6,6 +6,7 @@ import type { Latency } from '../../report/latency.js';
 import type { Committer } from '../driver.js';
 import type { Scorer } from '../join/scorer.js';
 import { ScoringPipeline } from '../join/scorer.js';
+import { inFlightColumns, inFlightOf } from '../join/in-flight.js';
 import { scoringTally } from '../join/tally.js';
 import type { Outputs } from '../process.js';
 import type { ReportBuilder } from '../reports.js';
@@ -35,7 +36,15 @@ export class FileOutputs implements Committer {
   /** Valid, uncorrupted records (scenarios with reports: the reconciliation counts them). */
   validCount: number;
   readonly outputs: Outputs;
-  readonly checkpoints = { count: 0, ms: 0 };
+  /** Checkpoints taken, and the engine's time in them: taking them, and handing each to its writer's thread. */
+  readonly checkpoints = {
+    count: 0,
+    taking: 0,
+    writer: undefined as { handOverMs?: number } | undefined,
+    get ms(): number {
+      return this.taking + (this.writer?.handOverMs ?? 0);
+    },
+  };
   #last = { records: 0, at: performance.now() };
   /** Set once the task is known: its state goes into every checkpoint. */
   task?: Task;
@@ -48,6 +57,7 @@ export class FileOutputs implements Committer {
     cp?: Resume,
   ) {
     const p = paths(o.dir);
+    this.checkpoints.writer = store.writer;
     const sink = (name: string) => cp?.sinks[name];
     this.results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
     this.deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
@@ -76,7 +86,7 @@ export class FileOutputs implements Committer {
         add(r);
       });
       // What was being scored at the checkpoint goes first: its results were not written by then.
-      for (const x of cp?.inFlight ?? []) this.scoring.submit(x.rows, x.firedAt);
+      for (const x of inFlightOf(cp)) this.scoring.submit(x.rows, x.firedAt);
     }
     const scoring = this.scoring;
     const reports = o.reports;
@@ -120,7 +130,7 @@ export class FileOutputs implements Committer {
     if (this.corrupted) rest.corrupted = this.corrupted.state();
     const sinks = { results: { bytes: -1, count: -1 }, ...rest };
     const results = this.results.state().then((r) => void (sinks.results = r));
-    const state = { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlight: this.scoring?.inFlight() };
+    const state = { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlightColumns: this.scoring && inFlightColumns(this.scoring.inFlight()) };
     if (this.partitioned) {
       // The parts up to these lengths are in place before the checkpoint that names the lengths.
       await results;
@@ -132,7 +142,7 @@ export class FileOutputs implements Committer {
     }
     this.checkpoints.count++;
     this.#last = { records, at: performance.now() };
-    this.checkpoints.ms += this.#last.at - t0;
+    this.checkpoints.taking += this.#last.at - t0;
   }
 
   /** Nothing to read: what the results sink holds becomes readable (the run waits on). */

@@ -19,6 +19,13 @@ export class KeyIds {
   /** The key's text by id, for results (decoded once, not per result). */
   readonly #names: (string | undefined)[] = [];
   #held = new Int32Array(1024);
+  /**
+   * Per id, the id its key goes by in the checkpoints since the last full one (-1: none has named
+   * it yet), and the next such id. A full checkpoint numbers its keys from 0; a changelog names only
+   * the keys none before it named, so it does not copy the text of every key it touches.
+   */
+  #cp = new Int32Array(1024).fill(-1);
+  #nextCp = 0;
 
   /** The key's id, assigned when it holds nothing yet. */
   id(key: string): number {
@@ -40,6 +47,9 @@ export class KeyIds {
       const held = new Int32Array(Math.max(id + 1, this.#held.length * 2));
       held.set(this.#held);
       this.#held = held;
+      const cp = new Int32Array(held.length).fill(-1);
+      cp.set(this.#cp);
+      this.#cp = cp;
     }
     return id;
   }
@@ -68,6 +78,28 @@ export class KeyIds {
     this.#small?.delete(this.#names[id]!);
     this.#table.remove(id);
     this.#names[id] = undefined;
+    this.#cp[id] = -1; // the id may name another key next
+  }
+
+  /** No key is named (by `checkpointId`) any more; the next named goes by `next`. */
+  forgetCheckpointIds(next = this.#nextCp): void {
+    this.#cp.fill(-1);
+    this.#nextCp = next;
+  }
+
+  /** The id the next key named will go by. */
+  get nextCheckpointId(): number {
+    return this.#nextCp;
+  }
+
+  /** The id a checkpoint names the key of `id` by; one not named since the last full checkpoint is given the next and pushed to `named`. */
+  checkpointId(id: number, named: number[]): number {
+    let c = this.#cp[id];
+    if (c < 0) {
+      c = this.#cp[id] = this.#nextCp++;
+      named.push(id);
+    }
+    return c;
   }
 
   /** The ids' keys as a checkpoint's column (UTF-8 bytes and where each ends). */

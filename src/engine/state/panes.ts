@@ -1,3 +1,4 @@
+import { SatError } from '../../core/errors.js';
 import type { AggregationPlan } from '../aggregations/index.js';
 import { decodeStrings, type StringColumn } from '../checkpoint/strings.js';
 import { KeyIds } from './key-ids.js';
@@ -8,8 +9,16 @@ export interface PaneColumns {
   /** Slots and sets per pane: a checkpoint made for other aggregations is refused. */
   width: number;
   setCount: number;
+  /** The texts of the keys this file names, by the ids firstKeyId, firstKeyId + 1, ... */
   keys: StringColumn;
-  /** Per pane: its bucket's start, its key (an index into keys), its slots (width each). */
+  /**
+   * Set in a changelog: the id of its first key. A changelog names only the keys no file of its
+   * chain has named since the full one (their ids go on from there), and its panes refer to any key
+   * named so far. A full checkpoint (and a changelog before 2026-12-05) names its keys from 0, and its
+   * panes refer to those only.
+   */
+  firstKeyId?: number;
+  /** Per pane: its bucket's start, its key's id, its slots (width each). */
   bucket: Float64Array;
   key: Uint32Array;
   values: Float64Array;
@@ -233,15 +242,22 @@ export class PaneStore {
     return n;
   }
 
-  /** Every pane; what changed is forgotten (the next changelog is relative to this). */
-  snapshot(): PaneColumns {
+  /**
+   * Every pane; what changed is forgotten (the next changelog is relative to this). With `base`, the
+   * changelogs after it name the keys it names by its ids (a checkpoint chain's full file); without,
+   * they name every key they hold, as no file names it.
+   */
+  snapshot(base = false): PaneColumns {
     const runs: Run[] = [];
     for (const s of this.starts) {
       const b = this.#buckets.get(s)!;
       if (b.rows > 0) runs.push({ b, from: 0, to: b.rows });
     }
     this.#reset();
-    return this.#columns(runs);
+    this.#keys.forgetCheckpointIds(0);
+    const c = this.#columns(runs, false);
+    if (!base) this.#keys.forgetCheckpointIds();
+    return c;
   }
 
   /** The panes changed since the last snapshot or changelog that are still held. */
@@ -260,17 +276,17 @@ export class PaneStore {
       }
     }
     this.#reset();
-    return this.#columns(runs);
+    return this.#columns(runs, true);
   }
 
-  #columns(runs: Run[]): PaneColumns {
+  #columns(runs: Run[], changelog: boolean): PaneColumns {
     const w = this.#width;
     let n = 0;
     for (const run of runs) n += run.to - run.from;
-    // Per key id, its index in `ids` (-1: not yet): the merge scratch, left all -1 again after.
-    if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
-    const local = this.#slot;
-    const ids: number[] = [];
+    const keys = this.#keys;
+    // The keys this file names (those no file since the full one has), in the order of their ids.
+    const named: number[] = [];
+    const firstKeyId = keys.nextCheckpointId;
     const bucket = new Float64Array(n);
     const key = new Uint32Array(n);
     const values = new Float64Array(n * w);
@@ -284,28 +300,28 @@ export class PaneStore {
       bucket.fill(b.start, i, i + to - from);
       const keyOf = b.keyOf;
       for (let r = from; r < to; r++, i++) {
-        const id = keyOf[r];
-        let k = local[id];
-        if (k < 0) {
-          k = local[id] = ids.length;
-          ids.push(id);
-        }
-        key[i] = k;
+        key[i] = keys.checkpointId(keyOf[r], named);
         if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
       }
     }
-    for (let j = 0; j < ids.length; j++) local[ids[j]] = -1;
-    return { width: w, setCount: this.plan.setCount, keys: this.#keys.column(ids), bucket, key, values, ...(sets ? { sets } : {}) };
+    return { width: w, setCount: this.plan.setCount, keys: keys.column(named), ...(changelog ? { firstKeyId } : {}), bucket, key, values, ...(sets ? { sets } : {}) };
   }
 
-  /** Puts the panes of a snapshot or changelog in (a changelog's replace what is held). */
-  load(c: PaneColumns): void {
+  /**
+   * Puts the panes of a snapshot or changelog in (a changelog's replace what is held). `names`: the
+   * keys by id as the files of the chain so far named them, the full one first (kept up here).
+   */
+  load(c: PaneColumns, names: string[]): void {
     this.plan.check(c.width, c.setCount);
     const w = this.#width;
     const keys = decodeStrings(c.keys);
+    if (c.firstKeyId === undefined) names.length = 0;
+    for (let j = 0, at = c.firstKeyId ?? 0; j < keys.length; j++) names[at + j] = keys[j];
     for (let i = 0; i < c.bucket.length; i++) {
+      const key = names[c.key[i]];
+      if (key === undefined) throw new SatError(`a checkpoint's pane refers to key ${c.key[i]}, which no file of its chain names`, 3);
       const b = this.#bucketAt(c.bucket[i]);
-      const row = this.#rowFor(b, keys[c.key[i]]);
+      const row = this.#rowFor(b, key);
       b.vals.set(c.values.subarray(i * w, (i + 1) * w), row * w);
       if (b.sets) b.sets[row] = c.sets![i].map((xs) => new Set(xs));
       b.epoch[row] = -1;
