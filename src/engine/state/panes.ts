@@ -175,37 +175,83 @@ export class PaneStore {
     return touched.length;
   }
 
+  /**
+   * The keys with a pane in the window's last slide, each merged over the window: its newest pane
+   * first, then its older ones oldest first (the order merges have always had, so sums come out to
+   * the same bits). Two passes, each across all the keys: the first follows every key's links one
+   * step at a time (a level), the second merges the panes found, deepest level first. One key's walk
+   * alone is a chain of cache misses, each waiting for the last; across keys the loads do not depend
+   * on each other, so the processor overlaps their misses (these misses were ~20% of the engine's
+   * time at a million active customers).
+   */
   #fireActive(start: number, size: number, slide: number, emit: FireFn): number {
     const w = this.#width;
     const last = this.#buckets.get(start + size - slide);
     if (last === undefined) return 0;
-    if (this.#merged.length < w) this.#merged = new Float64Array(w);
-    const chain: Bucket[] = [];
-    const rows: number[] = [];
-    for (let r = 0; r < last.rows; r++) {
-      const id = last.keyOf[r];
-      chain.length = 0;
-      rows.length = 0;
-      for (let p = last.prev![r], pr = last.prevRow![r]; p >= start; ) {
-        const b = this.#buckets.get(p);
-        if (b === undefined) break;
+    const n = last.rows;
+    if (this.#merged.length < n * w) this.#merged = new Float64Array(Math.max(n * w, this.#merged.length * 2));
+    const merged = this.#merged;
+    const lastPrev = last.prev!;
+    const lastPrevRow = last.prevRow!;
+    const lastKeyOf = last.keyOf;
+    // Pass 1: the levels of the keys' chains. A level lists, per key whose chain reaches it, the key's row in `last` and the pane's bucket and row.
+    const levels: { keys: number[]; buckets: Bucket[]; rows: number[] }[] = [];
+    let keys: number[] = [];
+    let ps: number[] = [];
+    let prs: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const p = lastPrev[r];
+      if (p >= start) {
+        keys.push(r);
+        ps.push(p);
+        prs.push(lastPrevRow[r]);
+      }
+    }
+    while (keys.length > 0) {
+      const level = { keys: [] as number[], buckets: [] as Bucket[], rows: [] as number[] };
+      const nextKeys: number[] = [];
+      const nextPs: number[] = [];
+      const nextPrs: number[] = [];
+      for (let i = 0; i < keys.length; i++) {
+        const b = this.#buckets.get(ps[i]);
+        if (b === undefined) continue;
+        const r = keys[i];
+        const id = lastKeyOf[r];
+        let pr = prs[i];
         if (b.keyOf[pr] !== id) {
           // Not where the link says (it cannot happen while the links are kept right): find it by key.
           const found = b.rowOf.get(id);
-          if (found < 0) break;
+          if (found < 0) continue;
           pr = found;
         }
-        chain.push(b);
-        rows.push(pr);
-        p = b.prev![pr];
-        pr = b.prevRow![pr];
+        level.keys.push(r);
+        level.buckets.push(b);
+        level.rows.push(pr);
+        const p = b.prev![pr];
+        if (p >= start) {
+          nextKeys.push(r);
+          nextPs.push(p);
+          nextPrs.push(b.prevRow![pr]);
+        }
       }
-      for (let j = 0, src = r * w; j < w; j++) this.#merged[j] = last.vals[src + j];
-      const sets = last.sets?.[r]?.map((x) => new Set(x));
-      for (let i = chain.length - 1; i >= 0; i--) this.plan.mergeAt(this.#merged, 0, sets, chain[i].vals, rows[i] * w, chain[i].sets?.[rows[i]]);
-      emit(this.#keys.name(id), this.#merged, 0, sets);
+      levels.push(level);
+      keys = nextKeys;
+      ps = nextPs;
+      prs = nextPrs;
     }
-    return last.rows;
+    // Pass 2: each key's newest pane, then its older ones, the deepest level (the oldest) first.
+    merged.set(last.vals.subarray(0, n * w));
+    const sets = last.sets ? last.sets.slice(0, n).map((s) => s?.map((x) => new Set(x))) : undefined;
+    for (let l = levels.length - 1; l >= 0; l--) {
+      const { keys: lk, buckets: lb, rows: lr } = levels[l];
+      for (let i = 0; i < lk.length; i++) {
+        const b = lb[i];
+        const r = lk[i];
+        this.plan.mergeAt(merged, r * w, sets?.[r], b.vals, lr[i] * w, b.sets?.[lr[i]]);
+      }
+    }
+    for (let r = 0; r < n; r++) emit(this.#keys.name(lastKeyOf[r]), merged, r * w, sets?.[r]);
+    return n;
   }
 
   /**
