@@ -34,7 +34,7 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Publishes live figures (sat run --metrics-port). */
   metrics?: MetricsSink;
-  /** Checkpoint every this many records (default 20,000) or this often (default 2 s). */
+  /** Checkpoint every this many records (default 50,000) or this often (default 2 s). */
   checkpointEvery?: number;
   checkpointIntervalMs?: number;
   /** Ignore (and delete) checkpoints: start from the beginning. */
@@ -83,7 +83,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   const scorer = await openScorer(o.scenario, { ...o.scoring, snapshotsDir: o.scoring?.snapshotsDir ?? datasetDir(o.dir), log });
   const resultLatency = new Latency('run window-fired-to-result');
   const files = new FileOutputs(
-    { scenario: o.scenario, dir: o.dir, every: o.checkpointEvery ?? 20_000, intervalMs: o.checkpointIntervalMs ?? 2000, resultLatency, scorer, reports, partitioned: o.partitioned },
+    { scenario: o.scenario, dir: o.dir, every: o.checkpointEvery ?? 50_000, intervalMs: o.checkpointIntervalMs ?? 2000, resultLatency, scorer, reports, partitioned: o.partitioned },
     reader,
     cps,
     processor.deadLetterKinds as Record<string, number>,
