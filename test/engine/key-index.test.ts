@@ -48,4 +48,27 @@ describe('KeyIndex: string key → row, off the heap', () => {
     expect(index.add('aa')).toBe(false);
     expect(index.size).toBe(keys.length + 2);
   });
+
+  it('rowsOf answers as get() does, key by key, for batches of hits, misses, same-hash keys and long keys', () => {
+    const r = createRng(11);
+    const index = new KeyIndex();
+    const present: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const k = r.next() < 0.02 ? `long-${'x'.repeat(300)}-${i}` : `c${i.toString(36)}${r.next() < 0.1 ? 'é' : ''}`;
+      if (index.add(k)) present.push(k);
+    }
+    // Two keys of one murmur2 hash: the second probes past the first's slot.
+    index.add('K0002r9z');
+    present.push('K0002r9z', 'K00100ia');
+    index.add('K00100ia');
+    for (let round = 0; round < 50; round++) {
+      const n = Math.floor(r.next() * 3000);
+      const keys = Array.from({ length: n }, () => (r.next() < 0.7 ? present[Math.floor(r.next() * present.length)] : `missing-${Math.floor(r.next() * 1e6)}`));
+      keys.push('K00100ia', 'K0002r9z');
+      const out = new Int32Array(keys.length + 3).fill(-7);
+      index.rowsOf(keys, out);
+      keys.forEach((k, i) => expect(out[i]).toBe(index.get(k) ?? -1));
+      expect([...out.subarray(keys.length)]).toEqual([-7, -7, -7]);
+    }
+  });
 });

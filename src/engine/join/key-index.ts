@@ -17,6 +17,10 @@ export class KeyIndex {
   #mask = (1 << 13) - 1;
   #scratch = new Uint8Array(256);
   #scratchLength = 0;
+  /** rowsOf's keys: their bytes back to back, where each ends, their hashes. */
+  #batchBytes = new Uint8Array(1 << 12);
+  #batchEnds = new Uint32Array(256);
+  #batchHashes = new Uint32Array(256);
 
   /** Adds a key as the next row; false (and nothing added) if it is already there. */
   add(key: string): boolean {
@@ -45,6 +49,54 @@ export class KeyIndex {
   get(key: string): number | undefined {
     const r = this.#find(this.#encode(key));
     return r < 0 ? undefined : r;
+  }
+
+  /**
+   * The rows of many keys at once (-1 where absent), into `out`. The same answers as get(), in three
+   * passes across the keys (their bytes and hashes; their slots; the rows found there checked): a
+   * lookup alone is a chain of cache misses (slot, row's hash, its bytes), each waiting for the one
+   * before, while the loads of different keys do not depend on each other, so the processor overlaps
+   * their misses. A key whose slot holds another row is probed on as get() does.
+   */
+  rowsOf(keys: readonly string[], out: Int32Array): void {
+    const n = keys.length;
+    if (this.#batchHashes.length < n) {
+      this.#batchHashes = new Uint32Array(Math.max(n, this.#batchHashes.length * 2));
+      this.#batchEnds = new Uint32Array(this.#batchHashes.length);
+    }
+    const hashes = this.#batchHashes;
+    const ends = this.#batchEnds;
+    let bytes = this.#batchBytes;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const h = this.#encode(keys[i]);
+      const len = this.#scratchLength;
+      if (at + len > bytes.length) bytes = this.#batchBytes = grown(bytes, Math.max(at + len, bytes.length * 2));
+      bytes.set(this.#scratch.subarray(0, len), at);
+      at += len;
+      ends[i] = at;
+      hashes[i] = h;
+    }
+    const table = this.#table;
+    const mask = this.#mask;
+    for (let i = 0; i < n; i++) out[i] = table[hashes[i] & mask] - 1;
+    const rowHashes = this.#hashes;
+    const starts = this.#starts;
+    const arena = this.#arena;
+    for (let i = 0, from = 0; i < n; from = ends[i], i++) {
+      const r = out[i];
+      if (r < 0) continue; // an empty slot: absent
+      const len = ends[i] - from;
+      const start = starts[r];
+      let same = rowHashes[r] === hashes[i] && starts[r + 1] - start === len;
+      for (let j = 0; same && j < len; j++) same = arena[start + j] === bytes[from + j];
+      if (same) continue;
+      // Another key's row in its slot: probe on from the next one.
+      this.#scratch = this.#scratch.length >= len ? this.#scratch : new Uint8Array(len);
+      this.#scratch.set(bytes.subarray(from, from + len));
+      this.#scratchLength = len;
+      out[i] = this.#find(hashes[i], (hashes[i] + 1) & mask);
+    }
   }
 
   has(key: string): boolean {
@@ -79,11 +131,11 @@ export class KeyIndex {
     return murmur2(s, n) >>> 0;
   }
 
-  /** The row whose key is the scratch buffer's bytes (hash h), or -1. */
-  #find(h: number): number {
+  /** The row whose key is the scratch buffer's bytes (hash h), or -1; probing from `first` (the key's own slot unless said). */
+  #find(h: number, first = h & this.#mask): number {
     const table = this.#table;
     const mask = this.#mask;
-    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = first; ; slot = (slot + 1) & mask) {
       const v = table[slot];
       if (v === 0) return -1;
       const r = v - 1;

@@ -86,6 +86,7 @@ export class Scorer {
   readonly #formula: Compiled;
   readonly #inputs = new RowInputs();
   readonly #iso = cachedIso();
+  #rows = new Int32Array(1024);
 
   constructor(
     scenario: Scenario,
@@ -138,10 +139,14 @@ export class Scorer {
     for (const [end, group] of byEnd) {
       const online = features.get(end);
       x.setFeatures(online);
+      // The group's snapshot rows, looked up together (their cache misses overlap).
+      if (this.#rows.length < group.length) this.#rows = new Int32Array(Math.max(group.length, this.#rows.length * 2));
+      const rows = this.#rows;
+      if (snapshot) snapshot.index.rowsOf(group.map((r) => r.key), rows);
       for (let i = 0; i < group.length; i++) {
         const r = group[i];
         x.values = r.values;
-        x.row = snapshot?.index.get(r.key) ?? -1;
+        x.row = snapshot ? rows[i] : -1;
         // The columns hold the group's keys in order (they were asked for in this order).
         x.at = online !== undefined && online.found[i] === 1 ? i : -1;
         const missing = MISSING[(this.snapshots && x.row < 0 ? 1 : 0) + (this.online && x.at < 0 ? 2 : 0)];
