@@ -1,3 +1,4 @@
+import { grown } from '../../core/arrays.js';
 import { murmur2 } from '../../core/murmur2.js';
 
 /**
@@ -169,9 +170,3 @@ export class KeyIndex {
 }
 
 const encoder = new TextEncoder();
-
-function grown<T extends Uint8Array | Uint32Array>(a: T, length: number): T {
-  const out = new (a.constructor as new (n: number) => T)(length);
-  out.set(a);
-  return out;
-}

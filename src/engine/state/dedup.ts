@@ -1,6 +1,6 @@
 import type { StringColumn } from '../checkpoint/strings.js';
 import { StringTable } from './string-table.js';
-import { insertSorted } from './panes.js';
+import { insertSorted } from '../../core/arrays.js';
 
 /** Ids held until the watermark reaches their close, as columns: count[i] ids (in order) close at close[i]. */
 export interface DedupColumns {

@@ -1,3 +1,4 @@
+import { grown, insertSorted } from '../../core/arrays.js';
 import { SatError } from '../../core/errors.js';
 import type { AggregationPlan } from '../aggregations/index.js';
 import { decodeStrings, type StringColumn } from '../checkpoint/strings.js';
@@ -108,8 +109,8 @@ export class PaneStore {
   /** Puts the new pane (b, row) into its key's chain of panes, newest first. */
   #link(b: Bucket, row: number, id: number): void {
     if (id >= this.#newest.length) {
-      this.#newest = grown(this.#newest, id, NaN);
-      this.#newestRow = grown(this.#newestRow, id, -1);
+      this.#newest = grown(this.#newest, Math.max(id + 1, this.#newest.length * 2), NaN);
+      this.#newestRow = grown(this.#newestRow, this.#newest.length, -1);
     }
     const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
     if (!(newest > b.start)) {
@@ -149,7 +150,7 @@ export class PaneStore {
 
   #fireAll(start: number, size: number, emit: FireFn): number {
     const w = this.#width;
-    if (this.#slot.length < this.#keys.capacity) this.#slot = grown(new Int32Array(0), this.#keys.capacity - 1, -1);
+    if (this.#slot.length < this.#keys.capacity) this.#slot = new Int32Array(this.#keys.capacity).fill(-1);
     const touched: number[] = [];
     for (const s of this.starts) {
       if (s >= start + size) break;
@@ -161,7 +162,7 @@ export class PaneStore {
           m = touched.length;
           this.#slot[id] = m;
           touched.push(id);
-          if ((m + 1) * w > this.#merged.length) this.#merged = grown(this.#merged, Math.max((m + 1) * w, this.#merged.length * 2) - 1, 0);
+          if ((m + 1) * w > this.#merged.length) this.#merged = grown(this.#merged, Math.max((m + 1) * w, this.#merged.length * 2));
           for (let j = 0, src = r * w, dst = m * w; j < w; j++) this.#merged[dst + j] = b.vals[src + j];
           if (b.sets) this.#mergedSets[m] = b.sets[r]!.map((x) => new Set(x));
         } else this.plan.mergeAt(this.#merged, m * w, this.#mergedSets[m], b.vals, r * w, b.sets?.[r]);
@@ -385,18 +386,4 @@ interface Run {
   b: Bucket;
   from: number;
   to: number;
-}
-
-/** A copy of `a` long enough to index `at`, new cells set to `fill`. */
-function grown<T extends Float64Array | Int32Array>(a: T, at: number, fill: number): T {
-  const b = new (a.constructor as new (n: number) => T)(Math.max(at + 1, a.length * 2));
-  b.set(a);
-  b.fill(fill, a.length);
-  return b;
-}
-
-export function insertSorted(a: number[], x: number): void {
-  let i = a.length;
-  while (i > 0 && a[i - 1] > x) i--;
-  a.splice(i, 0, x);
 }
