@@ -37,7 +37,7 @@ export function fsError(e: unknown, file: string, doing = 'writing'): unknown {
 }
 
 /** Writes all of `data` at the descriptor's position; a failure names the file. */
-export function writeAll(fd: number, data: Buffer, file: string): void {
+export function writeAll(fd: number, data: Uint8Array, file: string): void {
   try {
     let done = 0;
     while (done < data.length) done += writeSync(fd, data, done);

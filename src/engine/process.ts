@@ -5,9 +5,14 @@ import { createValidator, Rejected, type RejectKind, type ValidRecord } from './
 
 /** Where the engine's outputs go: files for the embedded log, transactional topics for Kafka. */
 export interface Outputs {
-  deadLetter(row: { partition: number; offset: number; kind: RejectKind; reason: string; raw: string }): void;
-  late(row: { partition: number; offset: number; key: string; event_time: string; id: string; watermark: string; value: string }): void;
-  alert(row: { alert: string; partition: number; offset: number; key: string; id: string; event_time: string }): void;
+  /**
+   * The side outputs get the record's parts, not a row: a transport makes its row (side-rows.ts)
+   * where it costs least (the embedded log on its results thread). `value` is the record's bytes,
+   * valid only during the call.
+   */
+  deadLetter(partition: number, offset: number, rejected: Rejected, value: Uint8Array): void;
+  late(partition: number, offset: number, r: ValidRecord, watermark: number, value: Uint8Array): void;
+  alert(alert: string, partition: number, offset: number, r: ValidRecord): void;
   results(rows: WindowResult[], emitTime: number): void;
   /** Scenarios with reports: a valid record whose field marks it corrupted (split off, not windowed). */
   corrupted?(row: { partition: number; offset: number; reason: string; value: string }): void;
@@ -26,14 +31,13 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
   const validate = createValidator(s);
   const dec = new TextDecoder();
   const deadLetterKinds: Partial<Record<RejectKind, number>> = {};
-  const iso = (ms: number) => new Date(ms).toISOString();
 
   /** One record of the input, at `offset` of `partition` (`scanned`: see Validate). */
   function handle(op: WindowOperator, partition: number, offset: number, value: Uint8Array, out: Outputs, scanned?: unknown[] | null): void {
     const r = validate(value, scanned);
     if (r instanceof Rejected) {
       deadLetterKinds[r.kind] = (deadLetterKinds[r.kind] ?? 0) + 1;
-      out.deadLetter({ partition, offset, kind: r.kind, reason: r.reason, raw: Buffer.from(value).toString('base64') });
+      out.deadLetter(partition, offset, r, value);
       return;
     }
     if (reports?.isCorrupted(r.values)) {
@@ -44,10 +48,8 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
     }
     out.valid?.(r);
     const { outcome, alerts } = op.process(r);
-    if (outcome === 'late') {
-      out.late({ partition, offset, key: r.key, event_time: iso(r.time), id: r.id, watermark: iso(op.watermark), value: dec.decode(value) });
-    }
-    for (const alert of alerts) out.alert({ alert, partition, offset, key: r.key, id: r.id, event_time: iso(r.time) });
+    if (outcome === 'late') out.late(partition, offset, r, op.watermark, value);
+    for (const alert of alerts) out.alert(alert, partition, offset, r);
     emitFired(op, out, clock);
   }
 

@@ -163,7 +163,7 @@ export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), 
   const out: Outputs = {
     deadLetter: () => (fate = 'dead'),
     late: () => (fate = 'late'),
-    alert: (a) => alerts.push(`${a.partition}|${a.offset}|${a.alert}`),
+    alert: (alert, partition, offset) => alerts.push(`${partition}|${offset}|${alert}`),
     results: (rows) => {
       for (const r of rows) windows.push([r.windowStart, r.key, ...s.aggregations.map((a) => fmt(r.values[a.name]))].join('|'));
     },

@@ -13,6 +13,7 @@ import type { WindowResult } from '../operator.js';
 import type { Outputs } from '../process.js';
 import type { FetchedUnder } from './member-stream.js';
 import { resultLine } from '../results/line.js';
+import { alertRow, deadLetterRow, lateRow } from '../side-rows.js';
 import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 
@@ -98,12 +99,12 @@ export class KafkaOutputs {
     const aggs = this.o.scenario.aggregations;
     const reports = () => this.#reports.get(partition)!;
     out = {
-      deadLetter: (row) => {
+      deadLetter: (p, offset, rejected, value) => {
         if (this.o.scenario.reports) reports().malformed++;
-        this.#pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(row)) });
+        this.#pending.push({ topic: t.deadLetters, partition, value: enc(JSON.stringify(deadLetterRow(p, offset, rejected.kind, rejected.reason, value))) });
       },
-      late: (row) => this.#pending.push({ topic: t.late, partition, value: enc(JSON.stringify(row)) }),
-      alert: (row) => this.#pending.push({ topic: t.alerts, partition, key: enc(row.key), value: enc(JSON.stringify(row)) }),
+      late: (p, offset, r, watermark, value) => this.#pending.push({ topic: t.late, partition, value: enc(JSON.stringify(lateRow(p, offset, r.key, r.time, r.id, watermark, value))) }),
+      alert: (alert, p, offset, r) => this.#pending.push({ topic: t.alerts, partition, key: enc(r.key), value: enc(JSON.stringify(alertRow(alert, p, offset, r.key, r.id, r.time))) }),
       results: (rows, emitTime) => {
         for (let i = 0; i < rows.length; i++) this.#firedAt.push(emitTime);
         if (this.scoring) return void this.#unscored.push({ partition, rows });

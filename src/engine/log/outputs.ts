@@ -23,10 +23,8 @@ import type { Task } from '../task.js';
  * checkpoint is saved in it and scored again on resume.
  */
 export class FileOutputs implements Committer {
+  /** results.jsonl and the side outputs (late records, dead letters, alerts), written by the results thread. */
   readonly results: ResultSink;
-  readonly deadLetters: JsonlSink;
-  readonly late: JsonlSink;
-  readonly alerts: JsonlSink;
   readonly actions?: JsonlSink;
   readonly corrupted?: JsonlSink;
   readonly scoring?: ScoringPipeline;
@@ -59,10 +57,10 @@ export class FileOutputs implements Committer {
     const p = paths(o.dir);
     this.checkpoints.writer = store.writer;
     const sink = (name: string) => cp?.sinks[name];
-    this.results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'));
-    this.deadLetters = new JsonlSink(p.deadLetters, sink('deadLetters'));
-    this.late = new JsonlSink(p.late, sink('late'));
-    this.alerts = new JsonlSink(p.alerts, sink('alerts'));
+    this.results = new ResultSink(p.results, p.resultsParquet, o.scenario, sink('results'), {
+      paths: { late: p.late, deadLetters: p.deadLetters, alerts: p.alerts },
+      resume: { late: sink('late'), deadLetters: sink('deadLetters'), alerts: sink('alerts') },
+    });
     if (o.reports) this.corrupted = new JsonlSink(p.corrupted, sink('corrupted'));
     if (o.partitioned) {
       const at = (name: string) => cp?.sinks[name]?.bytes ?? 0;
@@ -90,15 +88,25 @@ export class FileOutputs implements Committer {
     }
     const scoring = this.scoring;
     const reports = o.reports;
+    const side = results.side!;
     this.outputs = {
       corrupted: (row) => this.corrupted?.write(row),
       valid: (r) => {
         this.validCount++;
         reports?.add(r);
       },
-      deadLetter: (row) => this.deadLetters.write(row),
-      late: (row) => this.late.write(row),
-      alert: (row) => this.alerts.write(row),
+      deadLetter: (partition, offset, rejected, value) => {
+        side.deadLetter(partition, offset, rejected, value);
+        results.sideAdded();
+      },
+      late: (partition, offset, r, watermark, value) => {
+        side.late(partition, offset, r, watermark, value);
+        results.sideAdded();
+      },
+      alert: (alert, partition, offset, r) => {
+        side.alert(alert, partition, offset, r);
+        results.sideAdded();
+      },
       results: (rows, emitTime) => {
         if (scoring) return scoring.submit(rows, emitTime);
         results.write(rows, emitTime);
@@ -109,7 +117,8 @@ export class FileOutputs implements Committer {
   }
 
   get counts() {
-    return { results: this.results.count, deadLettered: this.deadLetters.count, alerts: this.alerts.count };
+    const side = this.results.side!.counts;
+    return { results: this.results.count, deadLettered: side.deadLetters, alerts: side.alerts };
   }
 
   due(records: number): boolean {
@@ -125,11 +134,13 @@ export class FileOutputs implements Committer {
     // Everything the checkpoint holds is taken here, at one point. The results' length is answered
     // by their thread for the rows handed over by now; a scoring answer that lands meanwhile writes
     // after this point, and is neither in that length nor taken out of inFlight below.
-    const rest: Record<string, SinkState> = { deadLetters: this.deadLetters.state(), late: this.late.state(), alerts: this.alerts.state() };
+    const rest: Record<string, SinkState> = {};
     if (this.actions) rest.actions = this.actions.state();
     if (this.corrupted) rest.corrupted = this.corrupted.state();
-    const sinks = { results: { bytes: -1, count: -1 }, ...rest };
-    const results = this.results.state().then((r) => void (sinks.results = r));
+    // Filled in when the results thread answers (the checkpoint is written after that).
+    const unknown = { bytes: -1, count: -1 };
+    const sinks: Record<string, SinkState> = { results: unknown, deadLetters: unknown, late: unknown, alerts: unknown, ...rest };
+    const results = this.results.states().then((r) => void Object.assign(sinks, { results: r.results }, r.side));
     const state = { records, validCount: this.validCount, reader: this.reader.position(), sinks, deadLetterKinds: { ...this.deadLetterKinds }, reports: this.o.reports?.snapshot(), scoring: this.o.scorer ? { ...this.tally } : undefined, inFlightColumns: this.scoring && inFlightColumns(this.scoring.inFlight()) };
     if (this.partitioned) {
       // The parts up to these lengths are in place before the checkpoint that names the lengths.
@@ -163,9 +174,9 @@ export class FileOutputs implements Committer {
 
   async close(): Promise<void> {
     await this.scoring?.drain();
-    const [results] = await Promise.all([this.results.close(), this.deadLetters.close(), this.late.close(), this.alerts.close(), this.actions?.close(), this.corrupted?.close()]);
+    const [all] = await Promise.all([this.results.closeAll(), this.actions?.close(), this.corrupted?.close()]);
     if (this.partitioned) {
-      await this.partitioned.commit(exportLengths({ results, deadLetters: this.deadLetters.state(), late: this.late.state(), corrupted: this.corrupted?.state() }));
+      await this.partitioned.commit(exportLengths({ results: all.results, ...all.side, corrupted: this.corrupted?.state() }));
       this.partitioned.close();
     }
   }

@@ -7,6 +7,7 @@ import type { ScoredResult } from '../join/scorer.js';
 import type { WindowResult } from '../operator.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 import { openOutput, type SinkState } from '../sinks.js';
+import { SIDE_NAMES, SideCollector, type SideBatch, type SideName } from './side.js';
 
 /** What the results thread is started with. */
 export interface ResultsThreadData {
@@ -17,11 +18,14 @@ export interface ResultsThreadData {
   aggs: Pick<Aggregation, 'name' | 'op'>[];
   scored: boolean;
   resume?: SinkState;
-  /** One Int32: the chunks of rows written so far (the engine's backpressure reads it). */
+  /** The side outputs' files, opened (and truncated) by the engine's thread likewise. */
+  side?: Record<SideName, { fd: number; path: string; resume?: SinkState }>;
+  /** One Int32: the messages of rows written so far (the engine's backpressure reads it). */
   progress: SharedArrayBuffer;
 }
 export interface ResultsMessage {
   rows?: ResultRows;
+  side?: SideBatch;
   sync?: true;
   finish?: true;
 }
@@ -33,7 +37,20 @@ export interface ResultsFailure {
 export interface ResultsAnswer {
   bytes?: number;
   count?: number;
+  side?: Record<SideName, SinkState>;
   failed?: ResultsFailure;
+}
+
+/** Every file's length and line count through the rows handed over: what a checkpoint records. */
+export interface OutputStates {
+  results: SinkState;
+  side?: Record<SideName, SinkState>;
+}
+
+/** The side outputs to write beside the results: their paths, and where a checkpoint left them. */
+export interface SideFiles {
+  paths: Record<SideName, string>;
+  resume?: Partial<Record<SideName, SinkState>>;
 }
 
 /** Results handed to the thread at a time (and at every flush): about as often as the JSONL was written before. */
@@ -44,7 +61,7 @@ const CHUNK = 1024;
  * active customers peaked at 1,434–1,494 MB without them, 1,385 MB with (its goal is 1.5 GB).
  */
 const RESULTS_THREAD_HEAP = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 };
-/** Chunks handed over and not written yet past which the engine waits for the thread (bounds the memory between them). */
+/** Messages of rows handed over and not written yet past which the engine waits for the thread (bounds the memory between them). */
 const MAX_BEHIND = 64;
 
 /**
@@ -52,8 +69,10 @@ const MAX_BEHIND = 64;
  * (timestamps in ms, counts INT64, other aggregates DOUBLE, in row groups of at most 50k results so
  * memory stays bounded however many windows fire). The engine's thread only puts each result into columns;
  * the results thread (thread.ts) makes the lines, writes them and feeds the Parquet encoder: those
- * were a tenth of the engine's time on reviews and more on satisfaction. A checkpoint asks the
- * thread for the file's length through the rows handed over so far (state()).
+ * were a tenth of the engine's time on reviews and more on satisfaction. With `side`, the thread
+ * also writes the side outputs (late records, dead letters, alerts: side.ts), whose JSON lines cost
+ * the engine's thread ~13% of an IoT run. A checkpoint asks the thread for the files' lengths
+ * through the rows handed over so far (state(), states()).
  */
 export class ResultSink {
   readonly #thread: Worker;
@@ -72,18 +91,32 @@ export class ResultSink {
   /** Chunks handed over, and (shared with the thread) written. */
   #handedOver = 0;
   readonly #written = new Int32Array(new SharedArrayBuffer(4));
+  /** The side rows, collected here until handed over (with `side` only). */
+  readonly side?: SideCollector;
+  readonly #sideFds: number[] = [];
 
   constructor(
     readonly path: string,
     parquetPath: string,
     s: Scenario,
     resume?: SinkState,
+    side?: SideFiles,
   ) {
     this.#aggs = s.aggregations;
     this.#scored = s.score !== undefined;
     this.#rows = emptyRows(this.#aggs.length);
     this.count = resume?.count ?? 0;
     const workerData: ResultsThreadData = { fd: (this.#fd = openOutput(path, resume)), jsonlPath: path, parquetPath, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: this.#scored, resume, progress: this.#written.buffer as SharedArrayBuffer };
+    if (side) {
+      this.side = new SideCollector(side.resume);
+      const files = {} as NonNullable<ResultsThreadData['side']>;
+      for (const name of SIDE_NAMES) {
+        const fd = openOutput(side.paths[name], side.resume?.[name]);
+        this.#sideFds.push(fd);
+        files[name] = { fd, path: side.paths[name], resume: side.resume?.[name] };
+      }
+      workerData.side = files;
+    }
     const t = (this.#thread = new Worker(new URL('./thread.js', import.meta.url), { workerData, resourceLimits: RESULTS_THREAD_HEAP }));
     t.on('message', (a: ResultsAnswer) => {
       if (a.failed) this.#failed ??= a.failed;
@@ -125,10 +158,17 @@ export class ResultSink {
 
   /** Hands what is collected to the thread, which writes it at once (an idle run's results become readable). */
   flush(): void {
-    if (this.#rows.key.length === 0) return;
-    this.#thread.postMessage({ rows: this.#rows } satisfies ResultsMessage);
-    this.#rows = emptyRows(this.#aggs.length);
+    const side = this.side?.take();
+    if (this.#rows.key.length === 0 && side === undefined) return;
+    const rows = this.#rows.key.length === 0 ? undefined : this.#rows;
+    this.#thread.postMessage({ rows, side } satisfies ResultsMessage, side ? [side.bytes.buffer as ArrayBuffer] : []);
+    if (rows) this.#rows = emptyRows(this.#aggs.length);
     this.#handedOver++;
+  }
+
+  /** After a side row: hands the side rows over once enough are collected. */
+  sideAdded(): void {
+    if (this.side!.full) this.flush();
   }
 
   /** The thread is far behind: the engine should wait for it (catchUp) before handing over more. */
@@ -143,29 +183,40 @@ export class ResultSink {
 
   /** The file's length and line count through every result written so far: for a checkpoint. */
   async state(): Promise<SinkState> {
+    return (await this.states()).results;
+  }
+
+  /** Every file's length and line count through every row written so far (the side outputs' too). */
+  async states(): Promise<OutputStates> {
     this.flush();
     return this.#ask({ sync: true });
   }
 
   /** The last rows, then the Parquet file finished (or rebuilt from the JSONL after a resume). */
   async close(): Promise<SinkState> {
+    return (await this.closeAll()).results;
+  }
+
+  /** close(), answering every file's final length. */
+  async closeAll(): Promise<OutputStates> {
     this.flush();
     this.#closing = true;
     try {
       return await this.#ask({ finish: true });
     } finally {
       closeSync(this.#fd);
+      for (const fd of this.#sideFds) closeSync(fd);
     }
   }
 
-  async #ask(m: ResultsMessage): Promise<SinkState> {
+  async #ask(m: ResultsMessage): Promise<OutputStates> {
     if (this.#failed) throw raise(this.#failed);
     const answered = new Promise<ResultsAnswer>((resolve) => this.#waiting.push(resolve));
     this.#thread.ref();
     this.#thread.postMessage(m);
     const a = await answered;
     if (a.failed) throw raise(a.failed);
-    return { bytes: a.bytes!, count: a.count! };
+    return { results: { bytes: a.bytes!, count: a.count! }, side: a.side };
   }
 }
 

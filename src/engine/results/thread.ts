@@ -7,6 +7,7 @@ import type { Aggregation } from '../../scenario/types.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 import { quotedNames, rowLine } from './line.js';
 import { ParquetResults } from './parquet.js';
+import { SIDE_NAMES, sideLines, type SideBatch, type SideName } from './side.js';
 import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData } from './sink.js';
 
 /**
@@ -16,6 +17,8 @@ import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData }
  * groups, which a thread of their own encodes. Messages are handled in the order sent, so the length answered to a `sync` is the file
  * through exactly the rows handed over before it: what the engine's checkpoint records. The first
  * failure is kept: answered to every sync and at the end, and sent at once so the engine stops.
+ * The side outputs' rows (late records, dead letters, alerts) come the same way and are appended to
+ * their files, whose lengths are answered with the results'.
  */
 const o = workerData as ResultsThreadData;
 const names = quotedNames(o.aggs as Pick<Aggregation, 'name'>[]);
@@ -24,15 +27,16 @@ const written = new Int32Array(o.progress);
 let bytes = o.resume?.bytes ?? 0;
 let count = o.resume?.count ?? 0;
 let failed: ResultsFailure | undefined;
+const side = o.side && Object.fromEntries(SIDE_NAMES.map((n) => [n, { bytes: o.side![n].resume?.bytes ?? 0, count: o.side![n].resume?.count ?? 0 }])) as Record<SideName, { bytes: number; count: number }>;
 // Resumed from a checkpoint, the Parquet file is rebuilt from the JSONL at the end instead.
 const parquet = o.resume ? undefined : new ParquetResults(o.parquetPath, o.aggs, o.scored);
 
-function attempt(f: () => void): void {
+function attempt(f: () => void, file = o.jsonlPath): void {
   if (failed) return;
   try {
     f();
   } catch (e) {
-    failed = failure(e, o.jsonlPath);
+    failed = failure(e, file);
     answer({ failed });
   }
 }
@@ -61,7 +65,19 @@ function append(rows: ResultRows): void {
   bytes += data.length;
   count += n;
   parquet?.add(rows);
-  Atomics.add(written, 0, 1);
+}
+
+function appendSide(b: SideBatch, name: SideName): void {
+  const { data, rows } = sideLines(b, name);
+  if (rows === 0) return;
+  writeAll(o.side![name].fd, data, o.side![name].path);
+  side![name].bytes += data.length;
+  side![name].count += rows;
+}
+
+/** The lengths answered to a sync and at the end. */
+function lengths(): ResultsAnswer {
+  return { bytes, count, side: side && { late: { ...side.late }, deadLetters: { ...side.deadLetters }, alerts: { ...side.alerts } }, failed };
 }
 
 /** After a resume: the Parquet results again from the whole JSONL, a row group at a time. */
@@ -98,12 +114,14 @@ async function finish(): Promise<void> {
       failed = failure(e, o.parquetPath);
     }
   }
-  answer({ bytes, count, failed });
+  answer(lengths());
   parentPort!.close();
 }
 
 parentPort!.on('message', (m: ResultsMessage) => {
   if (m.rows) attempt(() => append(m.rows!));
-  if (m.sync) answer({ bytes, count, failed });
+  if (m.side) for (const name of SIDE_NAMES) attempt(() => appendSide(m.side!, name), o.side![name].path);
+  if (m.rows || m.side) Atomics.add(written, 0, 1);
+  if (m.sync) answer(lengths());
   if (m.finish) void finish();
 });
