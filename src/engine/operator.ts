@@ -143,10 +143,10 @@ export class WindowOperator {
     let alerts = NO_ALERTS;
     if (m === undefined ? closeOfLast <= this.watermark : m === 'late-strict' ? closeOfLast < this.watermark : m !== 'count-late' && closeOfLast <= this.watermark) {
       outcome = 'late';
-    } else if (this.#dedup.has(r.id)) {
+    } else if (this.#dedup.hasRecord(r)) {
       outcome = 'duplicate';
     } else {
-      this.#dedup.hold(r.id, m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast);
+      this.#dedup.holdRecord(r, m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast);
       for (const a of this.#alerts) if (allHold(a.when, r.values)) (alerts === NO_ALERTS ? (alerts = []) : alerts).push(a.name);
       if (!allHold(this.#filter, r.values)) {
         outcome = 'filtered';
@@ -187,6 +187,8 @@ export class WindowOperator {
   /** Results fired since the last call, oldest window first. */
   takeResults(): WindowResult[] {
     const out = this.#fired;
+    // Nothing fired (most records): the shared empty list, not a new array per record.
+    if (out.length === 0) return NO_RESULTS;
     this.#fired = [];
     return out;
   }
@@ -270,6 +272,9 @@ export class WindowOperator {
     this.#dedup.drain(watermark);
   }
 }
+
+/** Returned by takeResults() when nothing fired: frozen, so a caller that adds to it fails at once. */
+const NO_RESULTS: WindowResult[] = Object.freeze([]) as unknown as WindowResult[];
 
 /** Shared by every record that raises none: no array per record. Never mutated (see process()). */
 const NO_ALERTS: string[] = [];

@@ -1,3 +1,4 @@
+import { isoFormatter } from '../core/time.js';
 import type { RejectKind } from './validate.js';
 
 /**
@@ -7,7 +8,7 @@ import type { RejectKind } from './validate.js';
  */
 
 const decoder = new TextDecoder();
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoFormatter();
 
 /** A record that arrived after its windows closed, with the watermark it met. */
 export function lateRow(partition: number, offset: number, key: string, time: number, id: string, watermark: number, value: Uint8Array) {

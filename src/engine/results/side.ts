@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { isoFormatter } from '../../core/time.js';
 import type { SinkState } from '../sinks.js';
 import { alertRow, deadLetterRow, lateRow } from '../side-rows.js';
 import type { Rejected, ValidRecord } from '../validate.js';
@@ -135,6 +136,7 @@ const encoder = new TextEncoder();
  */
 function lateLines(b: SideBatch): Uint8Array {
   const c = b.late;
+  const iso = lateIso;
   let out = new Uint8Array(Math.max(1024, b.bytes.length * 2));
   let at = 0;
   for (let i = 0; i < c.key.length; i++) {
@@ -161,7 +163,7 @@ function lateLines(b: SideBatch): Uint8Array {
   return out.subarray(0, at);
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const lateIso = isoFormatter();
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 /** JSON.stringify's escape of each control character: \b \t \n \f \r, the rest \u00xx. */

@@ -1,6 +1,7 @@
 import type { StringColumn } from '../checkpoint/strings.js';
 import { StringTable } from './string-table.js';
 import { insertSorted } from '../../core/arrays.js';
+import type { ValidRecord } from '../validate.js';
 
 /** Ids held until the watermark reaches their close, as columns: count[i] ids (in order) close at close[i]. */
 export interface DedupColumns {
@@ -27,6 +28,19 @@ export class DedupStore {
 
   has(id: string): boolean {
     return this.#ids.find(id) >= 0;
+  }
+
+  /** has() of a record's id: from its values' bytes where the validator made it (no id text). */
+  hasRecord(r: ValidRecord): boolean {
+    return r.ids === undefined ? this.has(r.id) : this.#ids.findId(r.ids, r.values) >= 0;
+  }
+
+  /** hold() of a record's id, likewise. */
+  holdRecord(r: ValidRecord, close: number): void {
+    if (r.ids === undefined) return this.hold(r.id, close);
+    const size = this.#ids.size;
+    const e = this.#ids.addId(r.ids, r.values);
+    if (this.#ids.size > size) this.#list(close).push(e);
   }
 
   /** Holds an id until the watermark reaches `close` (an id already held stays as it is: has() is asked first). */

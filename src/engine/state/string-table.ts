@@ -1,3 +1,5 @@
+import type { RecordId } from '../record-id.js';
+
 const encoder = new TextEncoder();
 const EMPTY = 0;
 const UNKNOWN = -2;
@@ -33,6 +35,8 @@ export class StringTable {
   #scratchLen = 0;
   #scratchHash = 0;
   #scratchOf: string | undefined;
+  /** Or the values whose id the scratch holds (findId, addId). */
+  #scratchValues: Record<string, unknown> | undefined;
   /** What the last find of the scratch answered, until the table changes. */
   #scratchFound = UNKNOWN;
 
@@ -55,6 +59,20 @@ export class StringTable {
   add(s: string): number {
     const known = s === this.#scratchOf && this.#scratchFound !== UNKNOWN;
     this.#encode(s);
+    const found = known ? this.#scratchFound : this.#findScratch();
+    return found >= 0 ? found : this.#insert(this.#scratch, 0, this.#scratchLen, this.#scratchHash);
+  }
+
+  /** The entry holding the record id of these values (its bytes written without its text), or -1. */
+  findId(id: RecordId, values: Record<string, unknown>): number {
+    this.#encodeId(id, values);
+    return (this.#scratchFound = this.#findScratch());
+  }
+
+  /** The entry holding the record id of these values, added if it is not held (as add()). */
+  addId(id: RecordId, values: Record<string, unknown>): number {
+    const known = values === this.#scratchValues && this.#scratchFound !== UNKNOWN;
+    this.#encodeId(id, values);
     const found = known ? this.#scratchFound : this.#findScratch();
     return found >= 0 ? found : this.#insert(this.#scratch, 0, this.#scratchLen, this.#scratchHash);
   }
@@ -228,10 +246,26 @@ export class StringTable {
     this.#poolDead = 0;
   }
 
+  /** A record id's UTF-8 into the scratch, from its values (no text made), hashed as #encode hashes its text. */
+  #encodeId(id: RecordId, values: Record<string, unknown>): void {
+    if (values === this.#scratchValues) return;
+    this.#scratchFound = UNKNOWN;
+    let n = id.write(values, this.#scratch);
+    if (n < 0) {
+      this.#scratch = new Uint8Array(Math.max(id.bound(values), 2 * this.#scratch.length));
+      n = id.write(values, this.#scratch);
+    }
+    this.#scratchLen = n;
+    this.#scratchHash = hashBytes(this.#scratch, 0, n);
+    this.#scratchOf = undefined;
+    this.#scratchValues = values;
+  }
+
   /** UTF-8 of `s` into the scratch, hashed on the way (ASCII byte by byte; anything else through TextEncoder). */
   #encode(s: string): void {
     if (s === this.#scratchOf) return;
     this.#scratchFound = UNKNOWN;
+    this.#scratchValues = undefined;
     const n = s.length;
     if (this.#scratch.length < n * 3) this.#scratch = new Uint8Array(n * 3);
     const out = this.#scratch;
