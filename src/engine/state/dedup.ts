@@ -23,6 +23,9 @@ export class DedupStore {
   readonly #byClose = new Map<number, number[]>();
   /** The keys of #byClose, ascending (they arrive almost in order, so inserting is cheap). */
   readonly #order: number[] = [];
+  /** The list #list() answered last, for its close time (forgotten when drained). */
+  #lastClose = NaN;
+  #lastList: number[] | undefined;
   /** How many ids of each close time the last snapshot or changelog already holds. */
   readonly #saved = new Map<number, number>();
 
@@ -55,12 +58,15 @@ export class DedupStore {
   }
 
   #list(close: number): number[] {
+    // Records come mostly in time order: the last close time's list again, without a lookup.
+    if (close === this.#lastClose && this.#lastList !== undefined) return this.#lastList;
+    this.#lastClose = close;
     let list = this.#byClose.get(close);
     if (list === undefined) {
       this.#byClose.set(close, (list = []));
       insertSorted(this.#order, close);
     }
-    return list;
+    return (this.#lastList = list);
   }
 
   /** Forgets the ids whose close the watermark has reached. */
@@ -70,6 +76,7 @@ export class DedupStore {
     while (n < order.length && order[n] <= watermark) {
       for (const e of this.#byClose.get(order[n])!) this.#ids.remove(e);
       this.#byClose.delete(order[n]);
+      if (order[n] === this.#lastClose) this.#lastList = undefined;
       this.#saved.delete(order[n]);
       n++;
     }
