@@ -137,3 +137,50 @@ export function isoFormatter(): (ms: number) => string {
     return `${prefix}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[t - s * 1000]}Z`;
   };
 }
+
+const byteDigit = (b: Uint8Array, i: number) => {
+  const c = b[i] - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
+};
+const byteTwo = (b: Uint8Array, i: number) => byteDigit(b, i) * 10 + byteDigit(b, i + 1);
+let bytesDayKey = NaN;
+let bytesDayMs = 0;
+
+/**
+ * parseUtcFast over a record's bytes b[from, to) (printable ASCII: the text is its bytes), so the
+ * engine reads an event time without making its string. It takes exactly the texts parseUtcFast
+ * takes, with the same result; anything else is undefined, and the caller parses the text instead.
+ */
+export function parseIsoBytes(b: Uint8Array, from: number, to: number): number | undefined {
+  const n = to - from;
+  if (n === 10) return b[from + 4] === 45 && b[from + 7] === 45 ? bytesDay(b, from) : undefined;
+  if (n < 19 || b[from + 4] !== 45 || b[from + 7] !== 45 || b[from + 13] !== 58 || b[from + 16] !== 58) return undefined;
+  const sep = b[from + 10];
+  if (sep !== 84 && sep !== 32) return undefined; // 'T' or ' '
+  let end = n;
+  if (b[from + n - 1] === 90) end--; // 'Z'
+  let ms = 0;
+  if (end > 19) {
+    if (b[from + 19] !== 46 || end - 20 < 1 || end - 20 > 9) return undefined; // '.' and 1-9 digits
+    for (let i = 20; i < end; i++) if (Number.isNaN(byteDigit(b, from + i))) return undefined;
+    ms = byteDigit(b, from + 20) * 100 + (end > 21 ? byteDigit(b, from + 21) * 10 : 0) + (end > 22 ? byteDigit(b, from + 22) : 0);
+  }
+  const h = byteTwo(b, from + 11), mi = byteTwo(b, from + 14), s = byteTwo(b, from + 17);
+  if (!(h <= 23 && mi <= 59 && s <= 59)) return undefined; // NaN fails too
+  const day = bytesDay(b, from);
+  return day === undefined ? undefined : day + ((h * 60 + mi) * 60 + s) * 1000 + ms;
+}
+
+/** UTC midnight of the YYYY-MM-DD at b[from] (its dashes checked by the caller), remembered. */
+function bytesDay(b: Uint8Array, from: number): number | undefined {
+  const y = byteDigit(b, from) * 1000 + byteDigit(b, from + 1) * 100 + byteTwo(b, from + 2), mo = byteTwo(b, from + 5), d = byteTwo(b, from + 8);
+  if (!(mo >= 1 && mo <= 12 && d >= 1)) return undefined;
+  const key = y * 10_000 + mo * 100 + d;
+  if (key !== bytesDayKey) {
+    const day = utcDate(y, mo, d);
+    if (day === undefined) return undefined;
+    bytesDayKey = key;
+    bytesDayMs = day;
+  }
+  return bytesDayMs;
+}

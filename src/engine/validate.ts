@@ -1,8 +1,8 @@
-import { parseIsoDate, parseIsoTime } from '../core/time.js';
+import { parseIsoBytes, parseIsoDate, parseIsoTime } from '../core/time.js';
 import { timeParser } from '../core/time-format.js';
 import type { FieldSpec, Scenario } from '../scenario/types.js';
 import { RecordId } from './record-id.js';
-import { createRecordScanner } from './scan-record.js';
+import { createRecordScanner, type TimeFromBytes } from './scan-record.js';
 
 export { numberText } from './record-id.js';
 
@@ -68,6 +68,8 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
   const keyIsInt = fields.get(s.key)!.type === 'int';
   const ids = new RecordId(s.id);
   const parseTime = timeParser(s.time, eventField.type as 'date' | 'timestamp');
+  const timeBytes = timeFromBytes(s);
+  const timeIsInstant = timeBytes !== undefined;
   // Other time fields are ISO in UTC (README, "Event time"); most scenarios have none.
   const otherTimes = fieldList.filter((f) => (f.type === 'timestamp' || f.type === 'date') && f.name !== s.eventTime);
   const bad = (kind: RejectKind, reason: string): Rejected => new Rejected(kind, reason);
@@ -97,8 +99,11 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
     // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
     const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
     if (key === '') return bad('empty-key', `empty key ${s.key}`);
-    const timeText = values[s.eventTime] as string;
-    const time = parseTime(timeText);
+    // The scanner may have read it already (timeFromBytes): an instant in ms.
+    const timeText = values[s.eventTime] as string | number;
+    const time = typeof timeText === 'number' ? timeText : parseTime(timeText);
+    // Where nothing else reads the event time's text, a valid record holds its instant, whichever path made it.
+    if (timeIsInstant && time !== undefined && typeof timeText !== 'number') values[s.eventTime] = time;
     if (time === undefined) return bad('bad-timestamp', `${s.eventTime}: unparseable ${eventField.type} ${JSON.stringify(timeText)}${s.time.format === 'iso' ? '' : ` (format ${s.time.format})`}`);
     for (let i = 0; i < otherTimes.length; i++) {
       const f = otherTimes[i];
@@ -151,7 +156,7 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
   // else it answers undefined and the full path decides.
   if (opts.fastPath === false) return parsed;
   const read = fieldsRead(s);
-  const scan = (opts.scanner ?? createRecordScanner)(fieldList, read);
+  const scan = (opts.scanner ?? createRecordScanner)(fieldList, read, timeBytes);
   const valuesOf = compileValues(fieldList, read);
   return (bytes, pre) => {
     const scanned = pre === undefined ? scan(bytes) : pre;
@@ -165,8 +170,29 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
  * new use of a record's field must be added here.
  */
 export function fieldsRead(s: Scenario): Set<string> {
-  const read = new Set<string>([s.key, s.eventTime, ...s.id]);
+  const read = valuesUsed(s);
+  read.add(s.eventTime);
   for (const f of s.fields) if (f.type === 'timestamp' || f.type === 'date') read.add(f.name);
+  return read;
+}
+
+/**
+ * Where the event time can be read as a number straight from the bytes (scan-record.ts): ISO in
+ * UTC, and its text read by nothing but the validator (its value in a valid record is then the
+ * instant, not the text). Making the text only to parse it was ~8% of the engine's thread on IoT.
+ */
+export function timeFromBytes(s: Scenario): TimeFromBytes | undefined {
+  const f = s.fields.findIndex((x) => x.name === s.eventTime);
+  const type = s.fields[f].type;
+  const utc = s.time.zone === 'UTC' || s.time.zone === 'Etc/UTC';
+  if (s.time.format !== 'iso' || !utc || (type !== 'timestamp' && type !== 'date') || valuesUsed(s).has(s.eventTime)) return undefined;
+  // parseIsoTime's fast path over the bytes; a date is ten characters, as parseIsoDate has it.
+  return { field: f, parse: type === 'date' ? (b, from, to) => (to - from === 10 ? parseIsoBytes(b, from, to) : undefined) : parseIsoBytes };
+}
+
+/** The fields whose values something besides the validator reads: the key, the id, aggregations, filters, alerts, reports. */
+function valuesUsed(s: Scenario): Set<string> {
+  const read = new Set<string>([s.key, ...s.id]);
   for (const a of s.aggregations) if (a.field !== undefined) read.add(a.field);
   for (const c of s.filter) read.add(c.field);
   for (const a of s.alerts) for (const c of a.when) read.add(c.field);
