@@ -48,7 +48,8 @@ function batch(spare: ReadRequest): ReadBatch {
       bytes = larger;
     }
     bytes.set(v, at);
-    if (steps !== undefined) ok![n] = steps.walk(new Uint8Array(bytes.buffer, at, v.length), cols!, n * fields) ? 1 : 0;
+    // The walk reads the frame's own view (the same bytes, offsets from the record's start): no view of the copy per record.
+    if (steps !== undefined) ok![n] = steps.walk(v, cols!, n * fields) ? 1 : 0;
     at += v.length;
     ints[2 * n] = r.partition;
     ints[2 * n + 1] = at;
