@@ -3,8 +3,13 @@ import { fsError } from '../../core/fs-errors.js';
 import type { Aggregation } from '../../scenario/types.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 
-/** Rows per row group of the results' Parquet file, at most. */
-const ROW_GROUP = 50_000;
+/**
+ * Rows per row group of the results' Parquet file, at most. 20,000 rather than 50,000: the encoder's
+ * thread holds less live data, so its collector copies less (reviews at a million rows 177k → 183k
+ * records/s, satisfaction's peak RSS 1,403–1,420 → 1,346–1,387 MB), and less is left to encode after
+ * the input's end.
+ */
+const ROW_GROUP = 20_000;
 /**
  * Rows from which a row group is handed over early, when the encoder has nothing to do: the last
  * group, encoded after the input's end while the run waits, is then small (a full one was 5-10% of
