@@ -65,7 +65,6 @@ export function numberText(v: number): string {
   return String(high) + '00000000'.slice(low.length) + low;
 }
 
-
 const encoder = new TextEncoder();
 
 /** A string's UTF-8 at `at` (ASCII byte by byte, the rest by TextEncoder); -1 when it may not fit. */

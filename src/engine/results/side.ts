@@ -47,7 +47,7 @@ export class SideCollector {
 
   constructor(resume?: Partial<Record<SideName, SinkState>>) {
     this.#b = emptyBatch(new Uint8Array(64 << 10));
-    this.counts = { late: resume?.late?.count ?? 0, deadLetters: resume?.deadLetters?.count ?? 0, alerts: resume?.alerts?.count ?? 0 };
+    this.counts = Object.fromEntries(SIDE_NAMES.map((n) => [n, resume?.[n]?.count ?? 0])) as Record<SideName, number>;
   }
 
   late(partition: number, offset: number, r: ValidRecord, watermark: number, value: Uint8Array): void {
@@ -126,6 +126,8 @@ export function sideLines(b: SideBatch, name: SideName): { data: Uint8Array; row
 }
 
 const encoder = new TextEncoder();
+/** As lateRow decodes a record's bytes (not fatal: a byte that is not UTF-8 becomes U+FFFD). */
+const decoder = new TextDecoder();
 
 /**
  * Late rows' lines, made as bytes: the record goes into its JSON string escaped byte by byte, as
@@ -155,7 +157,7 @@ function lateLines(b: SideBatch): Uint8Array {
       at = escapeInto(b.bytes, from, to, out, at);
       out[at++] = QUOTE;
     } else {
-      at += encoder.encodeInto(JSON.stringify(new TextDecoder().decode(b.bytes.subarray(from, to))), out.subarray(at)).written;
+      at += encoder.encodeInto(JSON.stringify(decoder.decode(b.bytes.subarray(from, to))), out.subarray(at)).written;
     }
     out[at++] = 0x7d; // }
     out[at++] = 0x0a;

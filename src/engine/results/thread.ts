@@ -9,6 +9,7 @@ import { quotedNames, rowLine } from './line.js';
 import { ParquetResults } from './parquet.js';
 import { SIDE_NAMES, sideLines, type SideBatch, type SideName } from './side.js';
 import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData } from './sink.js';
+import type { SinkState } from '../sinks.js';
 
 /**
  * The results thread: the engine hands over result rows as columns; this thread makes their JSON
@@ -27,7 +28,7 @@ const written = new Int32Array(o.progress);
 let bytes = o.resume?.bytes ?? 0;
 let count = o.resume?.count ?? 0;
 let failed: ResultsFailure | undefined;
-const side = o.side && Object.fromEntries(SIDE_NAMES.map((n) => [n, { bytes: o.side![n].resume?.bytes ?? 0, count: o.side![n].resume?.count ?? 0 }])) as Record<SideName, { bytes: number; count: number }>;
+const side = o.side && (Object.fromEntries(SIDE_NAMES.map((n) => [n, { bytes: o.side![n].resume?.bytes ?? 0, count: o.side![n].resume?.count ?? 0 }])) as Record<SideName, SinkState>);
 // Resumed from a checkpoint, the Parquet file is rebuilt from the JSONL at the end instead.
 const parquet = o.resume ? undefined : new ParquetResults(o.parquetPath, o.aggs, o.scored);
 
@@ -77,7 +78,7 @@ function appendSide(b: SideBatch, name: SideName): void {
 
 /** The lengths answered to a sync and at the end. */
 function lengths(): ResultsAnswer {
-  return { bytes, count, side: side && { late: { ...side.late }, deadLetters: { ...side.deadLetters }, alerts: { ...side.alerts } }, failed };
+  return { bytes, count, side: side && (Object.fromEntries(SIDE_NAMES.map((n) => [n, { ...side[n] }])) as Record<SideName, SinkState>), failed };
 }
 
 /** After a resume: the Parquet results again from the whole JSONL, a row group at a time. */

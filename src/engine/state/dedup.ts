@@ -42,14 +42,17 @@ export class DedupStore {
   holdRecord(r: ValidRecord, close: number): void {
     if (r.ids === undefined) return this.hold(r.id, close);
     const size = this.#ids.size;
-    const e = this.#ids.addId(r.ids, r.values);
-    if (this.#ids.size > size) this.#list(close).push(e);
+    this.#listed(size, this.#ids.addId(r.ids, r.values), close);
   }
 
   /** Holds an id until the watermark reaches `close` (an id already held stays as it is: has() is asked first). */
   hold(id: string, close: number): void {
     const size = this.#ids.size;
-    const e = this.#ids.add(id);
+    this.#listed(size, this.#ids.add(id), close);
+  }
+
+  /** Entry e under its close time, if adding it grew the table from `size` (an id held already stays where it is). */
+  #listed(size: number, e: number, close: number): void {
     if (this.#ids.size > size) this.#list(close).push(e);
   }
 

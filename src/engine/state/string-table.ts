@@ -59,8 +59,7 @@ export class StringTable {
   add(s: string): number {
     const known = s === this.#scratchOf && this.#scratchFound !== UNKNOWN;
     this.#encode(s);
-    const found = known ? this.#scratchFound : this.#findScratch();
-    return found >= 0 ? found : this.#insert(this.#scratch, 0, this.#scratchLen, this.#scratchHash);
+    return this.#addScratch(known);
   }
 
   /** The entry holding the record id of these values (its bytes written without its text), or -1. */
@@ -73,6 +72,11 @@ export class StringTable {
   addId(id: RecordId, values: Record<string, unknown>): number {
     const known = values === this.#scratchValues && this.#scratchFound !== UNKNOWN;
     this.#encodeId(id, values);
+    return this.#addScratch(known);
+  }
+
+  /** The scratch's entry, added if not held; `known`: the last find of this scratch answered it already. */
+  #addScratch(known: boolean): number {
     const found = known ? this.#scratchFound : this.#findScratch();
     return found >= 0 ? found : this.#insert(this.#scratch, 0, this.#scratchLen, this.#scratchHash);
   }
