@@ -72,3 +72,49 @@ describe('panes', () => {
     expect(empty).toMatchObject({ count: 0, sum: null, stddev: null, variance: null, count_distinct: 0, first: null, last: null });
   });
 });
+
+describe('compiled add and merge', () => {
+  // The aggregations with inline steps, over several fields (a value of another type counts as null).
+  const inlined = AGGREGATION_OPS.filter((op) => ENGINE_AGGREGATIONS[op].inline !== undefined);
+  const aggs: Aggregation[] = inlined.flatMap((op) => ['a', 'b'].map((f) => ({ name: `${op}_${f}`, op, field: op === 'count' ? undefined : f })));
+  const compiled = new AggregationPlan(aggs);
+  const called = new AggregationPlan(aggs, false);
+  const valueArb = fc.oneof(fc.double(), fc.constant(-0), fc.constant(null), fc.constant('7'), fc.constant(undefined));
+  const rowsArb = fc.array(fc.record({ a: valueArb, b: valueArb, pane: fc.nat(2) }), { maxLength: 40 });
+  const bits = (v: Float64Array) => [...new Uint8Array(v.buffer)];
+
+  it('count, sum, avg, min and max are among them', () => {
+    expect(inlined.sort()).toEqual(['avg', 'count', 'max', 'min', 'sum']);
+  });
+
+  it('leave the same bits in the slots as the calls per aggregation, at any offset', () => {
+    fc.assert(
+      fc.property(rowsArb, fc.nat(3), (rows, at) => {
+        const w = compiled.width;
+        const [x, y] = [new Float64Array((at + 3) * w), new Float64Array((at + 3) * w)];
+        for (const p of [0, 1, 2]) {
+          compiled.initAt(x, (at + p) * w);
+          called.initAt(y, (at + p) * w);
+        }
+        for (const r of rows) {
+          compiled.addAt(x, (at + r.pane) * w, undefined, r, 0);
+          called.addAt(y, (at + r.pane) * w, undefined, r, 0);
+        }
+        compiled.mergeAt(x, at * w, undefined, x, (at + 1) * w, undefined);
+        called.mergeAt(y, at * w, undefined, y, (at + 1) * w, undefined);
+        compiled.mergeAt(x, (at + 2) * w, undefined, x, at * w, undefined);
+        called.mergeAt(y, (at + 2) * w, undefined, y, at * w, undefined);
+        expect(bits(x)).toEqual(bits(y));
+      }),
+    );
+  });
+
+  it('a field name that is not an identifier is read as it is', () => {
+    const odd: Aggregation[] = [{ name: 's', op: 'sum', field: 'a"b\\c d' }, { name: 'm', op: 'max', field: '1x' }];
+    const p = new AggregationPlan(odd);
+    const pane = p.create();
+    p.add(pane, { 'a"b\\c d': 2, '1x': 5 }, 0);
+    p.add(pane, { 'a"b\\c d': 3, '1x': 'no' }, 0);
+    expect(p.results(pane)).toEqual({ s: 5, m: 5 });
+  });
+});

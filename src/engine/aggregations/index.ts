@@ -33,6 +33,9 @@ export interface Pane {
 /** A pane as plain JSON: the slots (infinities as ±1e308), then the sets' values when there are any. */
 export type PaneSnapshot = [number[]] | [number[], number[][]];
 
+type AddInline = (v: Float64Array, off: number, values: Record<string, unknown>) => void;
+type MergeInline = (into: Float64Array, io: number, from: Float64Array, fo: number) => void;
+
 /** A scenario's aggregations laid out over one pane: what the operator calls per record and per window. */
 export class AggregationPlan {
   readonly #fns: AggregateFunction[];
@@ -42,8 +45,12 @@ export class AggregationPlan {
   readonly #names: string[];
   readonly #width: number;
   readonly #sets: number;
+  /** addAt and mergeAt compiled from the aggregations' inline steps (when all have them). */
+  readonly #addInline: AddInline | undefined;
+  readonly #mergeInline: MergeInline | undefined;
 
-  constructor(aggs: Aggregation[]) {
+  /** `compile`: false keeps the calls per aggregation (a test holds the two equal). */
+  constructor(aggs: Aggregation[], compile = true) {
     this.#fns = aggs.map((a) => ENGINE_AGGREGATIONS[a.op]);
     this.#fields = aggs.map((a) => (a.op === 'count' ? undefined : a.field));
     this.#names = aggs.map((a) => a.name);
@@ -56,6 +63,21 @@ export class AggregationPlan {
     }
     this.#width = width;
     this.#sets = sets;
+    if (compile && this.#fns.every((f) => f.inline !== undefined)) {
+      const slot = (v: string, off: string, i: number) => (k: number) => `${v}[${off} + ${this.#at[i] + k}]`;
+      let add = '';
+      let merge = '';
+      for (let i = 0; i < this.#fns.length; i++) {
+        const { inline } = this.#fns[i];
+        const field = this.#fields[i];
+        // The value as addAt reads it: a number, else null (count reads none).
+        if (field !== undefined) add += `x = values[${JSON.stringify(field)}]; if (typeof x !== 'number') x = null;\n`;
+        add += `${inline!.add(slot('v', 'off', i), field === undefined ? 'null' : 'x')}\n`;
+        merge += `${inline!.merge(slot('into', 'io', i), slot('from', 'fo', i))}\n`;
+      }
+      this.#addInline = new Function('v', 'off', 'values', `let x;\n${add}`) as AddInline;
+      this.#mergeInline = new Function('into', 'io', 'from', 'fo', merge) as MergeInline;
+    }
   }
 
   /** Float64 slots per pane. */
@@ -101,6 +123,7 @@ export class AggregationPlan {
   }
 
   addAt(v: Float64Array, off: number, sets: Set<number>[] | undefined, values: Record<string, unknown>, time: number): void {
+    if (this.#addInline !== undefined) return this.#addInline(v, off, values);
     for (let i = 0; i < this.#fns.length; i++) {
       const field = this.#fields[i];
       const x = field === undefined ? null : values[field];
@@ -109,6 +132,7 @@ export class AggregationPlan {
   }
 
   mergeAt(into: Float64Array, intoOff: number, intoSets: Set<number>[] | undefined, from: Float64Array, fromOff: number, fromSets: Set<number>[] | undefined): void {
+    if (this.#mergeInline !== undefined) return this.#mergeInline(into, intoOff, from, fromOff);
     for (let i = 0; i < this.#fns.length; i++) {
       this.#fns[i].merge(into, intoOff + this.#at[i], from, fromOff + this.#at[i], this.#setIn(intoSets, i), this.#setIn(fromSets, i));
     }
