@@ -2,7 +2,7 @@ import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SnapshotStore, latestSnapshotDay } from '../../src/engine/join/snapshot.js';
-import { actionFor, clampScore } from '../../src/engine/join/scorer.js';
+import { actionFor, clampScore, Scorer } from '../../src/engine/join/scorer.js';
 import { compile, parseExpression, references, type Inputs } from '../../src/scenario/expression.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { _test as oracle } from '../../src/verify/score-oracle.js';
@@ -132,5 +132,31 @@ describe('the snapshot store', () => {
     expect(s?.rows).toBe(500);
     expect([...s!.columns.keys()]).toEqual(['tenure_months', 'f0005', 'f0030']);
     expect(s!.columns.get('f0005')!.every((v) => v === 0 || v === 1)).toBe(true);
+  });
+});
+
+describe('the scorer', () => {
+  it("joins each result of a group with its own snapshot row (none for a key the snapshot lacks), over windows of several ends", async () => {
+    const dir = tempDir();
+    const keys = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    // Every other key is in the snapshot, in another order than the results come in.
+    const present = keys.filter((_, i) => i % 2 === 0).reverse();
+    writeFileSync(join(dir, 'customers-2024-06-01.csv'), `customer_id,a,b\n${present.map((k) => `${k},${Number(k.slice(1)) * 10},${k === 'c4' ? '' : Number(k.slice(1)) + 0.5}`).join('\n')}\n`);
+    const scenario = parseScenario(
+      { name: 't', key: 'k', event_time: 't', id: ['k'], fields: { k: 'string', t: 'timestamp', x: 'float' }, window: { tumbling: '1m' }, watermark: '0s', aggregations: { n: 'count()' }, join: { batch: { files: 'customers', key: 'customer_id' } }, score: { formula: 'n + batch.a - 2 * coalesce(batch.b, 1000)', range: [-1e9, 1e9] } },
+      't.yaml',
+    );
+    const scorer = new Scorer(scenario, new SnapshotStore(dir, 'customers', 'customer_id', Scorer.batchColumns(scenario.score!)), undefined);
+    await scorer.start();
+    const rows = keys.map((key, i) => ({ windowStart: 0, windowEnd: 60_000 * (1 + (i % 3)), key, values: { n: i } }));
+    const { results } = await scorer.score(rows);
+    expect(results).toHaveLength(keys.length);
+    for (const r of results) {
+      const i = Number(r.key.slice(1));
+      const inSnapshot = i % 2 === 0;
+      const b = !inSnapshot ? 1000 : i === 4 ? 1000 : i + 0.5;
+      expect(r.score, r.key).toBe(inSnapshot ? i + i * 10 - 2 * b : null);
+      expect(r.missing, r.key).toEqual(inSnapshot ? [] : ['batch']);
+    }
   });
 });

@@ -29,8 +29,36 @@ export interface ActionRecord {
 /** One result's inputs, reused for every row (no allocation per score). */
 class RowInputs implements Inputs {
   values: Record<string, number | null> = {};
-  snapshot: Snapshot | undefined;
+  /** This result's place in its group, and its snapshot row (-1: none). */
+  i = 0;
   row = -1;
+  /**
+   * The snapshot columns the formula reads, gathered for the group's rows before any is scored:
+   * the rows are all over columns of a million customers, and loads that do not wait on each other
+   * overlap their cache misses (reading them result by result was a fifth of scoring's time).
+   */
+  readonly #gathered: Float64Array[] = [];
+  readonly #batchAt = new Map<string, number>();
+
+  constructor(readonly batchColumns: readonly string[]) {
+    batchColumns.forEach((name, c) => {
+      this.#batchAt.set(name, c);
+      this.#gathered.push(new Float64Array(1024));
+    });
+  }
+
+  /** The batch columns' values at `rows` (the group's, n of them; -1: none). */
+  gather(snapshot: Snapshot, rows: Int32Array, n: number): void {
+    for (let c = 0; c < this.batchColumns.length; c++) {
+      const col = snapshot.columns.get(this.batchColumns[c])!;
+      let g = this.#gathered[c];
+      if (g.length < n) g = this.#gathered[c] = new Float64Array(Math.max(n, g.length * 2));
+      for (let i = 0; i < n; i++) {
+        const r = rows[i];
+        g[i] = r < 0 ? NaN : col[r];
+      }
+    }
+  }
   /** The minute's online features, and this result's row of them (-1: none came back). */
   features: FeatureColumns | undefined;
   at = -1;
@@ -51,7 +79,7 @@ class RowInputs implements Inputs {
   }
   batch(name: string): number | null {
     if (this.row < 0) return null;
-    const v = (this.snapshot as Snapshot).columns.get(name)![this.row];
+    const v = this.#gathered[this.#batchAt.get(name)!][this.i];
     return Number.isNaN(v) ? null : v;
   }
   online(name: string): number | null {
@@ -84,7 +112,7 @@ export function actionFor(score: number | null, actions: ScoreSpec['actions']): 
 export class Scorer {
   readonly spec: ScoreSpec;
   readonly #formula: Compiled;
-  readonly #inputs = new RowInputs();
+  readonly #inputs: RowInputs;
   readonly #iso = cachedIso();
   #rows = new Int32Array(1024);
 
@@ -96,6 +124,7 @@ export class Scorer {
     if (scenario.score === undefined) throw new Error('Scorer needs a scenario with a score');
     this.spec = scenario.score;
     this.#formula = compile(this.spec.expr);
+    this.#inputs = new RowInputs(Scorer.batchColumns(this.spec));
   }
 
   /** Online features the formula reads: the columns asked of the API's client. */
@@ -135,17 +164,20 @@ export class Scorer {
     const results: ScoredResult[] = [];
     const actions: ActionRecord[] = [];
     const x = this.#inputs;
-    x.snapshot = snapshot;
     for (const [end, group] of byEnd) {
       const online = features.get(end);
       x.setFeatures(online);
       // The group's snapshot rows, looked up together (their cache misses overlap).
       if (this.#rows.length < group.length) this.#rows = new Int32Array(Math.max(group.length, this.#rows.length * 2));
       const rows = this.#rows;
-      if (snapshot) snapshot.index.rowsOf(group.map((r) => r.key), rows);
+      if (snapshot) {
+        snapshot.index.rowsOf(group.map((r) => r.key), rows);
+        x.gather(snapshot, rows, group.length);
+      }
       for (let i = 0; i < group.length; i++) {
         const r = group[i];
         x.values = r.values;
+        x.i = i;
         x.row = snapshot ? rows[i] : -1;
         // The columns hold the group's keys in order (they were asked for in this order).
         x.at = online !== undefined && online.found[i] === 1 ? i : -1;
