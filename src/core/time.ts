@@ -94,15 +94,17 @@ export function parseIsoDate(text: string): number | undefined {
 
 /**
  * toISOString memoized per distinct instant: window bounds repeat across thousands of results, and
- * formatting a Date is the cost that shows. The memo is dropped when it passes 10,000 entries.
+ * formatting is the cost that shows. The memo is dropped when it passes 10,000 entries; a miss is
+ * formatted by isoFormatter (Date's text, at a quarter of its cost).
  */
 export function cachedIso(): (ms: number) => string {
   const memo = new Map<number, string>();
+  const format = isoFormatter();
   return (ms) => {
     let s = memo.get(ms);
     if (s === undefined) {
       if (memo.size > 10_000) memo.clear();
-      s = new Date(ms).toISOString();
+      s = format(ms);
       memo.set(ms, s);
     }
     return s;

@@ -4,8 +4,6 @@ import type { FieldSpec, Scenario } from '../scenario/types.js';
 import { RecordId } from './record-id.js';
 import { createRecordScanner, type TimeFromBytes } from './scan-record.js';
 
-export { numberText } from './record-id.js';
-
 /** A record that passed validation: typed values plus what the operator needs. */
 export interface ValidRecord {
   key: string;

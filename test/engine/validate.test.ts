@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createValidator, numberText, Rejected } from '../../src/engine/validate.js';
+import { createValidator, Rejected } from '../../src/engine/validate.js';
+import { numberText } from '../../src/engine/record-id.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
 

@@ -138,7 +138,6 @@ const decoder = new TextDecoder();
  */
 function lateLines(b: SideBatch): Uint8Array {
   const c = b.late;
-  const iso = lateIso;
   let out = new Uint8Array(Math.max(1024, b.bytes.length * 2));
   let at = 0;
   for (let i = 0; i < c.key.length; i++) {
@@ -165,7 +164,7 @@ function lateLines(b: SideBatch): Uint8Array {
   return out.subarray(0, at);
 }
 
-const lateIso = isoFormatter();
+const iso = isoFormatter();
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 /** JSON.stringify's escape of each control character: \b \t \n \f \r, the rest \u00xx. */
