@@ -80,7 +80,7 @@ await main();
 // BENCH_ONLY=engine: just the figures above (the engine against its floor), for a quick look.
 if (process.env.BENCH_ONLY === 'engine') process.exit(0);
 
-for (const b of ['rate.mjs', 'replay-send.mjs', 'gen.mjs', 'satisfaction.mjs']) {
+for (const b of ['rate.mjs', 'replay-send.mjs', 'gen.mjs', 'results-parquet.mjs', 'satisfaction.mjs']) {
   console.log('');
   execFileSync(process.execPath, [join(ROOT, 'bench', b)], { stdio: 'inherit' });
 }

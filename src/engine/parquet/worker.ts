@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
 import type { Aggregation } from '../../scenario/types.js';
-import { emptyRows, resultColumns, type ResultRows } from './result-columns.js';
+import type { ResultRows } from './result-columns.js';
+import { ResultsParquetFile } from './results-file.js';
 
 /**
  * Encodes the results' Parquet file on a thread of its own: the engine hands over each row group as
@@ -9,7 +9,7 @@ import { emptyRows, resultColumns, type ResultRows } from './result-columns.js';
  * reviews). The first failure is kept and answered at the end, naming its errno.
  */
 const o = workerData as { path: string; aggs: Pick<Aggregation, 'name' | 'op'>[]; scored: boolean };
-let writer: ParquetWriter | undefined;
+let writer: ResultsParquetFile | undefined;
 let failed: { message: string; code?: string } | undefined;
 
 function attempt(f: () => void): void {
@@ -22,13 +22,13 @@ function attempt(f: () => void): void {
 }
 
 attempt(() => {
-  writer = new ParquetWriter({ writer: fileWriter(o.path), schema: schemaFromColumnData({ columnData: resultColumns(emptyRows(o.aggs.length), o.aggs, o.scored) }) });
+  writer = new ResultsParquetFile(o.path, o.aggs, o.scored);
 });
 
 parentPort!.on('message', (m: { rows?: ResultRows; finish?: true }) => {
   if (m.rows) {
     const rows = m.rows;
-    attempt(() => writer!.write({ columnData: resultColumns(rows, o.aggs, o.scored), rowGroupSize: rows.key.length }));
+    attempt(() => writer!.writeGroup(rows));
     parentPort!.postMessage({ wrote: rows.key.length });
   }
   if (m.finish) {
