@@ -196,11 +196,7 @@ export class ColumnChunk {
     let max: string | undefined;
     if (useDict) {
       for (const s of dict.keys()) {
-        const at = this.#dict.len;
-        this.#dict.u32(0);
-        const bytes = this.#dict.utf8(s);
-        this.#dict.buf.writeUInt32LE(bytes, at);
-        if (bytes !== s.length) ascii = false;
+        if (plainString(this.#dict, s) !== s.length) ascii = false;
         if (min === undefined || s < min) min = s;
         if (max === undefined || s > max) max = s;
       }
@@ -216,11 +212,7 @@ export class ColumnChunk {
       defs[i] = 1;
       k++;
       if (useDict) continue;
-      const at = out.len;
-      out.u32(0);
-      const bytes = out.utf8(s);
-      out.buf.writeUInt32LE(bytes, at);
-      if (bytes !== s.length) ascii = false;
+      if (plainString(out, s) !== s.length) ascii = false;
       if (min === undefined || s < min) min = s;
       if (max === undefined || s > max) max = s;
     }
@@ -247,6 +239,15 @@ function repeats(v: ArrayLike<number | string | null>, n: number): boolean {
   const step = n / SAMPLE;
   for (let i = 0; i < SAMPLE; i++) seen.add(v[Math.floor(i * step)]);
   return seen.size <= SAMPLE * 0.9;
+}
+
+/** A PLAIN BYTE_ARRAY value: its UTF-8 length, then its bytes; returns the length. */
+function plainString(out: Bytes, s: string): number {
+  const at = out.len;
+  out.u32(0);
+  const bytes = out.utf8(s);
+  out.buf.writeUInt32LE(bytes, at);
+  return bytes;
 }
 
 /** Dictionary indexes as a data page's values: their bit width, then the RLE/bit-packed hybrid. */
