@@ -163,4 +163,15 @@ describe('the results sink (its thread writes the JSONL and feeds the Parquet en
     expect(() => sink.write(many(3, 1), 1000)).toThrow(`writing ${jsonl}: the disk is full (ENOSPC)`);
     await expect(sink.close()).rejects.toMatchObject({ exitCode: 3 });
   });
+
+  it('a Parquet file that cannot be written fails the close with its file and errno, exit 3 (the JSONL stays whole)', async () => {
+    const { ResultSink } = await load();
+    const dir = tempDir('sat-results-');
+    const parquet = join(dir, 'results.parquet');
+    symlinkSync('/dev/full', parquet);
+    const sink = new ResultSink(join(dir, 'results.jsonl'), parquet, s);
+    sink.write(many(0, 3), 1000);
+    await expect(sink.close()).rejects.toMatchObject({ exitCode: 3, message: `writing ${parquet}: the disk is full (ENOSPC)` });
+    expect(readFileSync(join(dir, 'results.jsonl'), 'utf8').split('\n')).toHaveLength(4);
+  });
 });
