@@ -1,5 +1,5 @@
 import snappy from 'snappyjs';
-import { Bytes } from './bytes.js';
+import { Bytes } from '../../core/byte-buffer.js';
 import { writeHybrid } from './rle-hybrid.js';
 import { CompactWriter } from './thrift-compact.js';
 

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { ENGINE_AGGREGATIONS } from '../aggregations/index.js';
 import type { Aggregation } from '../../scenario/types.js';
-import { Bytes } from './bytes.js';
+import { Bytes } from '../../core/byte-buffer.js';
 import { ColumnChunk, type ChunkMeta } from './column-chunk.js';
 import type { ResultRows } from './result-columns.js';
 import { CompactWriter, TType } from './thrift-compact.js';

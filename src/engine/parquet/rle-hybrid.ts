@@ -1,4 +1,4 @@
-import type { Bytes } from './bytes.js';
+import type { Bytes } from '../../core/byte-buffer.js';
 
 /**
  * The first `n` of `values` (each < 2^width, width 1..24) in Parquet's RLE/bit-packed hybrid: a run

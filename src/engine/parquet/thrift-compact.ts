@@ -1,4 +1,4 @@
-import type { Bytes } from './bytes.js';
+import type { Bytes } from '../../core/byte-buffer.js';
 
 /** Thrift compact protocol type codes (field headers and list element types). */
 export const TType = { True: 1, False: 2, I32: 5, I64: 6, Binary: 8, List: 9, Struct: 12 } as const;

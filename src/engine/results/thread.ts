@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parentPort, workerData } from 'node:worker_threads';
+import { Bytes } from '../../core/byte-buffer.js';
 import { writeAll } from '../../core/fs-errors.js';
 import { cachedIso } from '../../core/time.js';
 import type { Aggregation } from '../../scenario/types.js';
@@ -53,25 +54,19 @@ function answer(a: ResultsAnswer): void {
 }
 
 /** The lines of a hand-over, written as they are made (one text of them all cost twice as much to flatten and encode). */
-let lineBytes = Buffer.allocUnsafe(1 << 20);
+const lines = new Bytes(1 << 20);
 
 function append(rows: ResultRows): void {
   const n = rows.key.length;
-  let at = 0;
+  lines.reset();
   let emitMs = NaN;
   let emitIso = '';
   for (let i = 0; i < n; i++) {
     if (rows.emit[i] !== emitMs) emitIso = iso((emitMs = rows.emit[i]));
-    const line = rowLine(rows, i, names, o.scored, emitIso, iso);
-    if (at + 3 * line.length + 1 > lineBytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * lineBytes.length, at + 3 * line.length + 1));
-      lineBytes.copy(grown, 0, 0, at);
-      lineBytes = grown;
-    }
-    at += lineBytes.write(line, at);
-    lineBytes[at++] = 10;
+    lines.utf8(rowLine(rows, i, names, o.scored, emitIso, iso));
+    lines.u8(10);
   }
-  const data = lineBytes.subarray(0, at);
+  const data = lines.view();
   writeAll(o.fd, data, o.jsonlPath);
   bytes += data.length;
   count += n;

@@ -1,6 +1,6 @@
 /**
- * A growable byte buffer written front to back: the results' Parquet pages and footer are built in
- * one and reset for the next (no allocation per value). Integers are JS numbers (safe up to 2^53):
+ * A growable byte buffer written front to back and reset for the next use (no allocation per
+ * value): the results' Parquet pages and footer, the results' JSON lines. Integers are JS numbers (safe up to 2^53):
  * INT64 values are written as two 32-bit halves rather than through a bigint per value.
  */
 export class Bytes {
