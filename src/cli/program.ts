@@ -66,7 +66,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--checkpoint-dir <dir>', 'state checkpoints shared by the group (default <dir>/checkpoints/<group>)')
     .addOption(duration('--commit-interval <duration>', 'Kafka: how often to checkpoint and commit', 500))
     .option('--checkpoint-every <n>', 'embedded log: checkpoint every n records (and every --checkpoint-interval)', positiveInt, 50_000)
-    .addOption(duration('--checkpoint-interval <duration>', 'embedded log: checkpoint this often (one due while windows are being scored waits for them, up to as long again)', 2000))
+    .addOption(duration('--checkpoint-interval <duration>', 'embedded log: checkpoint this often, or up to twice as long while windows are being scored', 2000))
     .option('--fresh', 'embedded log: ignore checkpoints of an earlier, unfinished run and start from the beginning')
     .option('--partitioned', 'embedded log: also write results, late rows, dead letters (and corrupted rows) as date-partitioned Parquet datasets in <dir>/results/date=YYYY-MM-DD/..., committed at each checkpoint')
     .option('--kafka-config <file>', 'Kafka client properties (security.protocol, sasl.*, ssl.*)')
