@@ -169,10 +169,15 @@ export class FileOutputs implements Committer {
     this.checkpoints.taking += performance.now() - t0;
   }
 
-  /** Nothing to read: what the results sink holds becomes readable (the run waits on). */
-  async idle(): Promise<boolean> {
+  /**
+   * Nothing to read: what the results sink holds becomes readable (the run waits on), and a
+   * checkpoint waiting for the scoring is taken now (no record may come for a while to take it).
+   */
+  async idle(records: number): Promise<boolean> {
     this.results.flush();
-    return false;
+    if (this.#dueSince === undefined) return false;
+    await this.commit(records);
+    return true;
   }
 
   pressure(records: number): Promise<void> | undefined {
