@@ -13,6 +13,7 @@ import type { ReportBuilder } from '../reports.js';
 import type { Resume, RunCheckpoints } from '../checkpoint/run-checkpoints.js';
 import { ResultSink } from '../results/sink.js';
 import { JsonlSink, type SinkState } from '../sinks.js';
+import { CheckpointCadence } from '../checkpoint/cadence.js';
 import type { Task } from '../task.js';
 
 /**
@@ -43,9 +44,7 @@ export class FileOutputs implements Committer {
       return this.taking + (this.writer?.handOverMs ?? 0);
     },
   };
-  #last = { records: 0, at: performance.now() };
-  /** When the checkpoint now due fell due (it may wait for the scoring in flight). */
-  #dueSince: { records: number; at: number } | undefined;
+  readonly #cadence: CheckpointCadence;
   /** Set once the task is known: its state goes into every checkpoint. */
   task?: Task;
 
@@ -70,7 +69,7 @@ export class FileOutputs implements Committer {
         cp ? { results: at('results'), late: at('late'), 'dead-letters': at('deadLetters'), corrupted: at('corrupted') } : undefined);
     }
     this.validCount = cp?.validCount ?? 0;
-    this.#last.records = cp?.records ?? 0;
+    this.#cadence = new CheckpointCadence(o.every, o.intervalMs, cp?.records ?? 0);
     const { tally, add } = scoringTally();
     if (cp?.scoring) Object.assign(tally, cp.scoring);
     this.tally = tally;
@@ -124,17 +123,7 @@ export class FileOutputs implements Committer {
   }
 
   due(records: number): boolean {
-    const since = records - this.#last.records;
-    if (this.#dueSince === undefined) {
-      if (since < this.o.every && (records % 256 !== 0 || performance.now() - this.#last.at < this.o.intervalMs)) return false;
-      this.#dueSince = { records, at: performance.now() };
-    }
-    // Windows still being scored go into a checkpoint as they are (~75 B a result: a minute fires
-    // ~45k at a million active customers) and are scored again on resume. A checkpoint due while the
-    // scoring API is busy waits for it to finish, up to one cadence more (a slow API does not
-    // stop checkpoints); the next one is due on the cadence as if this one had not waited.
-    if (this.scoring?.busy && since < this.o.every * DEFER && performance.now() - this.#last.at < this.o.intervalMs * DEFER) return false;
-    return true;
+    return this.#cadence.due(records, this.scoring?.busy ?? false);
   }
 
   /** Flushes every output and saves state, reader position and output lengths together. */
@@ -164,8 +153,7 @@ export class FileOutputs implements Committer {
       await this.store.write(state, this.task!.op, results);
     }
     this.checkpoints.count++;
-    this.#last = this.#dueSince ?? { records, at: performance.now() };
-    this.#dueSince = undefined;
+    this.#cadence.taken(records);
     this.checkpoints.taking += performance.now() - t0;
   }
 
@@ -175,7 +163,7 @@ export class FileOutputs implements Committer {
    */
   async idle(records: number): Promise<boolean> {
     this.results.flush();
-    if (this.#dueSince === undefined) return false;
+    if (!this.#cadence.waiting) return false;
     await this.commit(records);
     return true;
   }
@@ -199,9 +187,6 @@ export class FileOutputs implements Committer {
     }
   }
 }
-
-/** How far past its cadence (records or time) a checkpoint waits for the scoring in flight to be written: up to one cadence more. */
-const DEFER = 2;
 
 /** The JSONL lengths by the partitioned datasets' names. */
 function exportLengths(sinks: Record<string, SinkState | undefined>): Record<string, number> {
