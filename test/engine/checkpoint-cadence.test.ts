@@ -37,6 +37,9 @@ describe('checkpoint cadence (embedded log)', () => {
   it('waits at most one more cadence of records, or of time, for a scoring that never ends', () => {
     const c = new CheckpointCadence(1000, 3_600_000, 0, () => 0);
     expect(firstDue(c, 1, 5000, () => true)).toBe(2000);
+    // It waited a whole cadence: the next counts from when it was taken, not from 1000 (due at once).
+    c.taken(2000);
+    expect(firstDue(c, 2001, 5000, () => false)).toBe(3000);
     let now = 0;
     const t = new CheckpointCadence(1_000_000, 2000, 0, () => now);
     now = 2560; // due by time at record 256
@@ -45,5 +48,20 @@ describe('checkpoint cadence (embedded log)', () => {
     expect(t.due(257, true)).toBe(false);
     now = 4000;
     expect(t.due(258, true)).toBe(true);
+    t.taken(258);
+    // It fell due at 2560 and waited less than an interval: the next is due an interval after 2560.
+    now = 4559;
+    expect(firstDue(t, 259, 600, () => false)).toBeUndefined();
+    now = 4560;
+    expect(firstDue(t, 601, 1000, () => false)).toBe(768);
+    // Due at 4560, taken after a whole interval of waiting (6560): the next counts from 6560.
+    expect(firstDue(t, 769, 1000, () => true)).toBeUndefined();
+    now = 6560;
+    expect(t.due(1001, true)).toBe(true);
+    t.taken(1001);
+    now = 8559;
+    expect(firstDue(t, 1002, 1500, () => false)).toBeUndefined();
+    now = 8560;
+    expect(firstDue(t, 1501, 2000, () => false)).toBe(1536);
   });
 });
