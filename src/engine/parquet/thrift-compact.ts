@@ -44,8 +44,7 @@ export class CompactWriter {
 
   binary(id: number, b: Uint8Array): void {
     this.#field(id, TType.Binary);
-    this.out.varint(b.length);
-    this.out.bytes(b);
+    this.#lengthAndBytes(b);
   }
 
   string(id: number, s: string): void {
@@ -75,7 +74,11 @@ export class CompactWriter {
 
   /** A string list element. */
   stringElement(s: string): void {
-    const b = Buffer.from(s, 'utf8');
+    this.#lengthAndBytes(Buffer.from(s, 'utf8'));
+  }
+
+  /** A binary's body: its length, then its bytes. */
+  #lengthAndBytes(b: Uint8Array): void {
     this.out.varint(b.length);
     this.out.bytes(b);
   }

@@ -1,3 +1,4 @@
+import { copyRange } from '../../core/bytes.js';
 import type { RecordId } from '../record-id.js';
 
 const encoder = new TextEncoder();
@@ -144,12 +145,12 @@ export class StringTable {
       const e = entries[i];
       const from = ent[2 * e];
       if (from !== runTo) {
-        at = copyRun(pool, runFrom, runTo, bytes, at);
+        at = copyRange(bytes, at, pool, runFrom, runTo - runFrom);
         runFrom = from;
       }
       runTo = from + ent[2 * e + 1];
     }
-    copyRun(pool, runFrom, runTo, bytes, at);
+    copyRange(bytes, at, pool, runFrom, runTo - runFrom);
     return { bytes, ends };
   }
 
@@ -183,8 +184,7 @@ export class StringTable {
     if (this.#poolEnd + n > this.#pool.length) this.#growPool(n);
     const at = this.#poolEnd;
     const pool = this.#pool;
-    if (n <= 32) for (let i = 0; i < n; i++) pool[at + i] = bytes[from + i];
-    else pool.set(bytes.subarray(from, from + n), at);
+    copyRange(pool, at, bytes, from, n);
     this.#poolEnd += n;
     this.#ent[2 * e] = at;
     this.#ent[2 * e + 1] = n;
@@ -245,8 +245,7 @@ export class StringTable {
       const from = ent[2 * e];
       if (from === FREE) continue;
       const n = ent[2 * e + 1];
-      if (n <= 32) for (let i = 0; i < n; i++) pool[end + i] = old[from + i];
-      else pool.set(old.subarray(from, from + n), end);
+      copyRange(pool, end, old, from, n);
       ent[2 * e] = end;
       end += n;
     }
@@ -303,14 +302,6 @@ function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5 | 0;
   for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return h;
-}
-
-/** Copies pool[from, to) to out at `at`; returns the position after. */
-function copyRun(pool: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number {
-  const n = to - from;
-  if (n <= 32) for (let i = 0; i < n; i++) out[at + i] = pool[from + i];
-  else out.set(pool.subarray(from, to), at);
-  return at + n;
 }
 
 function grow<T extends Uint32Array | Int32Array>(a: T, b: T): T {
