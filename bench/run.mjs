@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuLine } from './cpu.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -48,7 +49,7 @@ async function main() {
   const { loadValues, decodeParseRate, validateRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
   for (const t of targets) {
     const dir = mkdtempSync(join(tmpdir(), 'sat-bench-'));
-    const rep = [], eng = [], floor = [], val = [], ver = [], cps = [];
+    const rep = [], eng = [], floor = [], val = [], ver = [], cps = [], runs = [];
     let records = 0;
     for (let i = 0; i < RUNS; i++) {
       const r = sat('replay', t.path, '--scenario', t.scenario, '--rate', '0', '--malformed', '0.02', '--late', '0.05', '--duplicates', '0.03', '--out-of-order', '0.05', '--seed', String(i + 1), '--dir', dir);
@@ -57,6 +58,7 @@ async function main() {
       // The engine and the floor over the same bytes, back to back.
       const e = sat('run', '--dir', dir);
       eng.push(e.recordsPerSecond);
+      runs.push(e);
       cps.push(e.checkpointMs / e.elapsedMs);
       const values = loadValues(join(dir, 'log'));
       floor.push(decodeParseRate(values));
@@ -69,6 +71,7 @@ async function main() {
     console.log(`\n${t.generated ? `sat gen --kind ${t.scenario}` : t.path.split('/').pop()} (${t.scenario}, ${records.toLocaleString('en-US')} records sent, median of ${RUNS})`);
     console.log(`  replay  ${rate(median(rep))} records/s   (read, order, inject, append to the log, ledger)`);
     console.log(`  engine  ${rate(median(eng))} records/s   (validate, window, dedup, write outputs, checkpoints: ${(median(cps) * 100).toFixed(1)}% of its time)`);
+    if (cpuLine(runs)) console.log(`  ${cpuLine(runs)}`);
     console.log(`  floor   ${rate(median(floor))} records/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
     console.log(`  validate${rate(median(val))} records/s   (sat's validator alone over the same bytes: ${(median(val) / median(floor)).toFixed(2)}x the floor)`);
     console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuLine } from './cpu.mjs';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -43,12 +44,13 @@ try {
   }
 
   const { loadValues, decodeParseRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
-  const eng = [], floor = [], rss = [], cps = [];
+  const eng = [], floor = [], rss = [], cps = [], runs = [];
   let last;
   for (let i = 0; i < RUNS; i++) {
     sat('replay', '--scenario', 'satisfaction', '--dir', dir, '--malformed', '0.01', '--duplicates', '0.01', '--out-of-order', '0.02', '--seed', String(i + 1));
     last = sat('run', '--dir', dir, '--online', url);
     eng.push(last.recordsPerSecond);
+    runs.push(last);
     rss.push(last.peakRssMb);
     cps.push(last.checkpointMs / last.elapsedMs);
     floor.push(decodeParseRate(loadValues(join(dir, 'log'))));
@@ -59,6 +61,7 @@ try {
   const records = last.records;
   console.log(`  engine  ${fmt(median(eng)).padStart(9)} events/s   (median of ${RUNS} runs of ${fmt(records)}: validate, window, join, API, score, write; checkpoints ${(median(cps) * 100).toFixed(1)}% of the time), peak RSS ${median(rss)} MB`);
   console.log(`          ${fmt(last.results)} scores, ${fmt(last.scoring.actions)} actions, ${fmt(last.scoring.online.requests)} API requests`);
+  if (cpuLine(runs)) console.log(`  ${cpuLine(runs)}`);
   console.log(`  floor   ${fmt(median(floor)).padStart(9)} events/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
   console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);
   console.log(`  verify ${((performance.now() - t0) / 1000).toFixed(1)} s (oracle incl. scores and actions)`);

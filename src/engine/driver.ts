@@ -1,3 +1,4 @@
+import { cpuMark, cpuSince, type CpuMark } from '../core/cpu-time.js';
 import { invocation } from '../core/invocation.js';
 import { killSwitch } from '../chaos/kill-switch.js';
 import { Latency } from '../report/latency.js';
@@ -80,6 +81,8 @@ export interface Driven {
   firstRecordAt?: number;
   lastRecordAt: number;
   start: number;
+  /** CPU time at the start (the summary reports what the run spent). */
+  cpu: CpuMark;
 }
 
 /**
@@ -126,6 +129,7 @@ export class Driver {
     const { source, committer, o } = this;
     const killPoint = killSwitch(); // sat chaos kill --after-records
     const start = performance.now();
+    const cpu = cpuMark();
     // A record sent before the run started waited for the run, not in it: processing counts from here.
     const readyAt = Date.now();
     let firstRecordAt: number | undefined;
@@ -142,7 +146,7 @@ export class Driver {
     for (;;) {
       if (o.signal?.aborted) {
         mark();
-        return { stop: 'interrupted', records: this.records, firstRecordAt, lastRecordAt, start };
+        return { stop: 'interrupted', records: this.records, firstRecordAt, lastRecordAt, start, cpu };
       }
       const d = source.next();
       if (d === undefined) {
@@ -150,7 +154,7 @@ export class Driver {
         if (await committer.idle(this.records)) continue;
         const s = await source.idle();
         if (s === 'wait') continue;
-        return { stop: s, records: this.records, firstRecordAt, lastRecordAt, start };
+        return { stop: s, records: this.records, firstRecordAt, lastRecordAt, start, cpu };
       }
       if (d instanceof Promise) {
         mark();
@@ -194,6 +198,7 @@ export class Driver {
       elapsedMs: Math.round(elapsedMs),
       recordsPerSecond: Math.round(this.records / Math.max(elapsedMs / 1000, 1e-9)),
       peakRssMb: peakRssMb(),
+      cpu: cpuSince(d.cpu),
       latency: this.latency.summary(),
       sendLatency: this.sendLatency.summary(),
       resultLatency: this.resultLatency.summary(),

@@ -1,3 +1,4 @@
+import type { CpuFigures } from '../core/cpu-time.js';
 import type { Latency, LatencySummary } from '../report/latency.js';
 import { quantiles, type MetricsSink } from '../report/metrics.js';
 import type { ScoringSummary } from './join/tally.js';
@@ -14,6 +15,8 @@ export interface RunFigures extends OperatorStats {
   recordsPerSecond: number;
   /** Largest resident set of the process so far (maxRSS). */
   peakRssMb: number;
+  /** CPU the run spent: all its threads, and the engine's thread on a core and waiting for one (Linux). */
+  cpu: CpuFigures;
   /**
    * Processing latency, ms: from when sat run could first have read the record (its send by replay,
    * or the run's start if it was sent before) to processed. A run started after the replay does not

@@ -25,4 +25,20 @@ describe('benchmark helpers still run against the current code', () => {
     expect(decodeParseRate(values)).toBeGreaterThan(0);
     expect(await validateRate(values, 'iot')).toBeGreaterThan(0);
   });
+
+  it("bench/cpu.mjs reads sat run's cpu figures: cores busy, the engine's thread on a core and waiting", async () => {
+    const dir = tempDir();
+    expect(sat('replay', join(ROOT, 'datasets', 'iot-sample.csv'), '--scenario', 'iot', '--rate', '0', '--dir', dir).code).toBe(0);
+    const run = sat('run', '--dir', dir, '--json');
+    expect(run.code, run.stderr).toBe(0);
+    const { cpuLine } = await import(join(ROOT, 'bench', 'cpu.mjs'));
+    expect(run.json.cpu.processMs).toBeGreaterThan(0);
+    const line = cpuLine([run.json]) as string;
+    expect(line).toMatch(/^cpu +\d+\.\d\d cores busy/);
+    if (process.platform === 'linux') expect(line).toMatch(/on a core \d+% of the run, ready but waiting for one \d+%$/);
+    // Medians of the runs' own figures: a run that spent 3 s of CPU in 2 s kept 1.5 cores busy.
+    const made = { elapsedMs: 2000, cpu: { processMs: 3000, threadMs: 1000, threadWaitMs: 500 } };
+    expect(cpuLine([made, made, { ...made, cpu: { processMs: 4000, threadMs: 1200, threadWaitMs: 900 } }])).toBe("cpu     1.50 cores busy (all threads' CPU / wall); the engine's thread on a core 50% of the run, ready but waiting for one 25%");
+    expect(cpuLine([{ elapsedMs: 10 }])).toBe('');
+  });
 });

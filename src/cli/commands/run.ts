@@ -1,3 +1,4 @@
+import type { CpuFigures } from '../../core/cpu-time.js';
 import { UsageError } from '../../core/errors.js';
 import { datasetDir, runEngine, scenarioOfWorkdir, type RunSummary } from '../../engine/run.js';
 import { loadScenario } from '../../scenario/load.js';
@@ -46,6 +47,13 @@ const scoringOf = (f: RunFlags) => ({
 });
 
 /** The scoring part of a summary line: actions and what was missing. */
+/** The CPU a run spent, for the summary: waiting for a core long beside the engine's time means the machine is short of cores. */
+function cpuLine(c: CpuFigures): string {
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const engine = c.threadMs === undefined ? '' : `; the engine's thread ${sec(c.threadMs)} on a core and ${sec(c.threadWaitMs ?? 0)} ready but waiting for one`;
+  return `${sec(c.processMs)} over all threads${engine}`;
+}
+
 function scoringText(s: RunSummary['scoring']): string {
   if (s === undefined) return '';
   const api = s.online ? `; online API: ${s.online.requests} requests, ${s.online.failedAttempts} failed attempts, ${s.online.failedBatches} batches given up` : '';
@@ -95,7 +103,8 @@ export async function runCommand(f: RunFlags): Promise<number> {
       `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}\n` +
       `  processing latency (from when sat run could first read a record): ${latencyLine(s.latency)}\n` +
       (s.sendLatency ? `  send-to-processed latency (also the wait before sat run started): ${latencyLine(s.sendLatency)}\n` : '') +
-      `  window-fired-to-result latency: ${latencyLine(s.resultLatency)}`,
+      `  window-fired-to-result latency: ${latencyLine(s.resultLatency)}\n` +
+      `  cpu: ${cpuLine(s.cpu)}`,
   );
   if (s.writerGone) {
     say(false, `sat run: the replay writing ${f.dir}/log stopped before its end (no end marker, its process is gone): processed all ${s.records} records there are, checkpoint written, no window fired early. Replay again (a new replay starts a new stream), or run sat replay to completion`);
