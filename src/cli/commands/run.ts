@@ -149,6 +149,6 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   }).finally(() => metrics?.close());
   writeJsonAtomic(join(f.dir, `run-${group}-${process.pid}.json`), s);
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}`);
+  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}\n  cpu: ${cpuLine(s.cpu)}`);
   return 0;
 }
