@@ -46,7 +46,6 @@ const scoringOf = (f: RunFlags) => ({
   snapshotPollMs: f.snapshotPoll,
 });
 
-/** The scoring part of a summary line: actions and what was missing. */
 /** The CPU a run spent, for the summary: waiting for a core long beside the engine's time means the machine is short of cores. */
 function cpuLine(c: CpuFigures): string {
   const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -54,6 +53,7 @@ function cpuLine(c: CpuFigures): string {
   return `${sec(c.processMs)} over all threads${engine}`;
 }
 
+/** The scoring part of a summary line: actions and what was missing. */
 function scoringText(s: RunSummary['scoring']): string {
   if (s === undefined) return '';
   const api = s.online ? `; online API: ${s.online.requests} requests, ${s.online.failedAttempts} failed attempts, ${s.online.failedBatches} batches given up` : '';
