@@ -62,5 +62,6 @@ const runEos = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic
 console.log(`consume: ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(col('nMsg.sec'))} with its group join)`);
 for (const [label, r] of [['sat run', run], ['sat run --exactly-once', runEos]]) {
   console.log(`         ${label.padEnd(22)} ${fmt(r.processingRecordsPerSecond)} records/s consuming   sat/Kafka fetch = ${(r.processingRecordsPerSecond / kafkaConsume).toFixed(2)};   ${fmt(r.recordsPerSecond)} records/s with join, restore and end check   ÷ Kafka with join = ${(r.recordsPerSecond / col('nMsg.sec')).toFixed(2)}   (${r.commits} ${r.exactlyOnce ? 'transactions' : 'commits'})`);
-  if (cpuLine([r])) console.log(`         ${''.padEnd(22)} ${cpuLine([r])}`);
+  const cpu = cpuLine([r]);
+  if (cpu) console.log(`         ${''.padEnd(22)} ${cpu}`);
 }

@@ -71,7 +71,8 @@ async function main() {
     console.log(`\n${t.generated ? `sat gen --kind ${t.scenario}` : t.path.split('/').pop()} (${t.scenario}, ${records.toLocaleString('en-US')} records sent, median of ${RUNS})`);
     console.log(`  replay  ${rate(median(rep))} records/s   (read, order, inject, append to the log, ledger)`);
     console.log(`  engine  ${rate(median(eng))} records/s   (validate, window, dedup, write outputs, checkpoints: ${(median(cps) * 100).toFixed(1)}% of its time)`);
-    if (cpuLine(runs)) console.log(`  ${cpuLine(runs)}`);
+    const cpu = cpuLine(runs);
+    if (cpu) console.log(`  ${cpu}`);
     console.log(`  floor   ${rate(median(floor))} records/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
     console.log(`  validate${rate(median(val))} records/s   (sat's validator alone over the same bytes: ${(median(val) / median(floor)).toFixed(2)}x the floor)`);
     console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);

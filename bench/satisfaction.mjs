@@ -61,7 +61,8 @@ try {
   const records = last.records;
   console.log(`  engine  ${fmt(median(eng)).padStart(9)} events/s   (median of ${RUNS} runs of ${fmt(records)}: validate, window, join, API, score, write; checkpoints ${(median(cps) * 100).toFixed(1)}% of the time), peak RSS ${median(rss)} MB`);
   console.log(`          ${fmt(last.results)} scores, ${fmt(last.scoring.actions)} actions, ${fmt(last.scoring.online.requests)} API requests`);
-  if (cpuLine(runs)) console.log(`  ${cpuLine(runs)}`);
+  const cpu = cpuLine(runs);
+  if (cpu) console.log(`  ${cpu}`);
   console.log(`  floor   ${fmt(median(floor)).padStart(9)} events/s   (TextDecoder + JSON.parse of the same record bytes in memory)`);
   console.log(`  engine / floor = ${(median(eng) / median(floor)).toFixed(2)}x`);
   console.log(`  verify ${((performance.now() - t0) / 1000).toFixed(1)} s (oracle incl. scores and actions)`);
