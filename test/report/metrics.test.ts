@@ -56,7 +56,9 @@ describe('--metrics-port: Prometheus metrics from replay and run, scraped over H
     expect(value(w, 'sat_run_latency_ms{quantile="0.5"}')).toBeGreaterThanOrEqual(0);
     expect((await fetch(runUrl.replace('/metrics', '/other'))).status).toBe(404);
 
-    expect((await replay.done).code).toBe(0);
-    expect((await run.done).code).toBe(0);
+    const replayDone = await replay.done;
+    expect(replayDone.code, replayDone.stderr).toBe(0);
+    const runDone = await run.done;
+    expect(runDone.code, runDone.stderr).toBe(0);
   });
 });
