@@ -7,10 +7,11 @@
 // to its end (the mini-cluster and Python start-up left out, the job's own start-up in); wall times
 // are printed too.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
+import { cpus, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -23,7 +24,7 @@ if (!existsSync(join(homedir(), '.cache', 'sat', 'spark-venv', 'bin', 'spark-sub
   console.log('engines: PySpark not installed (scripts/spark.sh install): skipped');
   process.exit(0);
 }
-const dir = mkdtempSync(join(tmpdir(), 'sat-ebench-'));
+const dir = scratchDir('sat-ebench-');
 const file = join(dir, 'reviews.tsv');
 execFileSync(process.execPath, [SAT, 'gen', '--kind', 'reviews', '--rows', String(N), '--out', file, '--seed', '5'], { stdio: 'ignore' });
 const topic = `sat-ebench-${Date.now().toString(36)}`;

@@ -2,10 +2,10 @@
 // 10M with BENCH_GEN_10M=1; 100M takes ~10 min and 14 GB, run by hand), plus a wide snapshot
 // (100k customers x 5,000 features; 1M x 5,000 with BENCH_GEN_WIDE_1M=1). Peak RSS comes from the child's own resource usage.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -18,10 +18,10 @@ const runs = [
 ];
 console.log('sat gen (parquet, 1 day)');
 for (const r of runs) {
-  const dir = mkdtempSync(join(tmpdir(), 'sat-bench-gen-'));
+  const dir = scratchDir('sat-bench-gen-');
   const out = execFileSync(process.execPath, [SAT, 'gen', '--dir', dir, '--customers', String(r.customers), '--features', String(r.features), '--events', String(r.events), '--days', '1', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const s = JSON.parse(out.trim().split('\n').pop());
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true }); // at once: the wide runs write up to 32 GB
   console.log(
     `  ${r.customers.toLocaleString('en-US').padStart(11)} customers x ${String(r.features).padStart(5)} features: ${s.snapshotRowsPerSecond.toLocaleString('en-US').padStart(9)} rows/s` +
       ` (${Math.round((s.snapshotRowsPerSecond * (r.features + 7)) / 1e6)}M cells/s)` +

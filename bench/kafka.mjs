@@ -2,11 +2,11 @@
 // and ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks.
 // Needs a broker (scripts/kafka.sh up) and the jars scripts/kafka.sh fetched.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuLine } from './cpu.mjs';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -21,7 +21,7 @@ const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
 
 // ~100-byte JSON records, 1,000 keys, one every 10 ms of event time.
-const dir = mkdtempSync(join(tmpdir(), 'sat-kbench-'));
+const dir = scratchDir('sat-kbench-');
 const file = join(dir, 'passthrough.jsonl');
 const t0 = Date.UTC(2024, 0, 1);
 const rows = [];

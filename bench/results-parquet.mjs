@@ -2,12 +2,12 @@
 // (dist/engine/parquet/results-file.js) and by hyparquet-writer (the generic writer it replaced),
 // side by side on the same satisfaction-shaped result rows (20k-row groups, as `sat run` hands them
 // over), medians of RUNS; both files are read back with hyparquet and must hold the same rows.
-import { readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetReadObjects } from 'hyparquet';
 import { fileWriter, ParquetWriter, schemaFromColumnData } from 'hyparquet-writer';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const { ResultsParquetFile, resultsColumns } = await import(join(ROOT, 'dist', 'engine', 'parquet', 'results-file.js'));
@@ -56,7 +56,7 @@ const generic = (rows) =>
     return { name: c.name, data, type: { timestamp: 'TIMESTAMP', double: 'DOUBLE', string: 'STRING' }[c.kind], nullable: c.nullable };
   });
 
-const dir = mkdtempSync(join(tmpdir(), 'sat-bench-results-parquet-'));
+const dir = scratchDir('sat-bench-results-parquet-');
 const files = { generic: join(dir, 'generic.parquet'), sat: join(dir, 'sat.parquet') };
 const writers = {
   generic: () => {
@@ -89,5 +89,4 @@ for (const name of ['generic', 'sat']) {
   console.log(`  ${name === 'sat' ? "sat's encoder   " : 'hyparquet-writer'} ${m.toFixed(0).padStart(6)} ms  ${((m * 1000) / ROWS).toFixed(2)} µs/row  ${(statSync(files[name]).size / 1e6).toFixed(2)} MB`);
 }
 console.log(`  ratio ${(median(ms.generic) / median(ms.sat)).toFixed(2)}x; the two files read back ${same ? 'equal' : 'DIFFERENT'}`);
-rmSync(dir, { recursive: true, force: true });
 if (!same) process.exit(1);

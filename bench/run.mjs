@@ -3,11 +3,12 @@
 // and JSON.parse of the very record bytes it consumed, already in memory (bench/floor.mjs), measured
 // side by side in one run. Each figure is the median of RUNS; the machine is printed first.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuLine } from './cpu.mjs';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -40,7 +41,7 @@ async function main() {
     // the largest reviews file and the largest IoT file
     targets = ['reviews', 'iot'].map((s) => targets.find((t) => t.scenario === s)).filter(Boolean);
   }
-  const genDir = mkdtempSync(join(tmpdir(), 'sat-bench-gen-'));
+  const genDir = scratchDir('sat-bench-gen-');
   for (const kind of ['reviews', 'iot']) {
     const out = join(genDir, `${kind}.${kind === 'reviews' ? 'tsv' : 'csv'}`);
     sat('gen', '--kind', kind, '--rows', String(GEN_ROWS), '--out', out);
@@ -48,7 +49,7 @@ async function main() {
   }
   const { loadValues, decodeParseRate, validateRate } = await import(join(ROOT, 'bench', 'floor.mjs'));
   for (const t of targets) {
-    const dir = mkdtempSync(join(tmpdir(), 'sat-bench-'));
+    const dir = scratchDir('sat-bench-');
     const rep = [], eng = [], floor = [], val = [], ver = [], cps = [], runs = [];
     let records = 0;
     for (let i = 0; i < RUNS; i++) {

@@ -5,12 +5,11 @@
 // rate as a ratio of the floor: decoding and JSON-parsing the same record bytes in memory.
 // BENCH_SAT_CUSTOMERS (default 250000; 1250000 gives 1M active customers, ~8 min), BENCH_RUNS (3).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuLine } from './cpu.mjs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
@@ -24,7 +23,7 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const roomy = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=16000` };
 const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args, '--json'], { encoding: 'utf8', env: args[0] === 'gen' || args[0] === 'replay' ? roomy : process.env, maxBuffer: 1 << 26 }).trim().split('\n').pop());
 
-const dir = mkdtempSync(join(tmpdir(), 'sat-bench-sat-'));
+const dir = scratchDir('sat-bench-sat-');
 const server = spawn(process.execPath, [SAT, 'serve', 'online', '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
 try {
   const url = await new Promise((ok, fail) => {
@@ -68,5 +67,4 @@ try {
   console.log(`  verify ${((performance.now() - t0) / 1000).toFixed(1)} s (oracle incl. scores and actions)`);
 } finally {
   server.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/core/rng.js';
 import { drawBlock, FeatureDrawer, featureShapes, type DrawnBlock } from '../../src/gen/satisfaction/features.js';
 import { openTable, type Column } from '../../src/gen/table-writer.js';
+import { tempDir } from '../helpers.js';
 
 /**
  * A customer's values as the snapshot writer drew them one row at a time with createRng, before the
@@ -105,7 +105,7 @@ describe('table writer, column by column', () => {
   ] as const;
 
   it('writeColumns writes what write(row) writes, in Parquet, CSV and JSONL, after rows written one by one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sat-cols-'));
+    const dir = tempDir('sat-cols-');
     for (const format of ['parquet', 'csv', 'jsonl'] as const) {
       const byRow = openTable(join(dir, `rows.${format}`), format, columns);
       for (const r of [...rows, ...rows]) await byRow.write([...r]);
