@@ -7,6 +7,8 @@ import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyRows, type ResultRows } from '../../src/engine/parquet/result-columns.js';
 import { resultsColumns, ResultsParquetFile } from '../../src/engine/parquet/results-file.js';
+import { ParquetResults } from '../../src/engine/results/parquet.js';
+import { FileSystemError } from '../../src/core/fs-errors.js';
 
 // The results' Parquet encoder, read back by two independent readers (hyparquet, DuckDB): every
 // value bit for bit (-0, NaN, NULL, any Unicode), and each row group's statistics as Parquet defines them.
@@ -131,5 +133,48 @@ describe('the results Parquet file', () => {
     const none = await db.runAndReadAll(`DESCRIBE SELECT * FROM '${empty}'`);
     expect(none.getRows().map((r) => r[0]).join(',')).toBe('window_start,window_end,key,n,avg_x,emit_time');
     expect((await db.runAndReadAll(`SELECT count(*) FROM '${empty}'`)).getRows()[0].map(plain)).toEqual([0]);
+  });
+});
+
+describe('ParquetResults (the results thread writing the file as rows come)', () => {
+  const rowsOf = (from: number, n: number): ResultRows => {
+    const r = emptyRows(AGGS.length);
+    for (let i = from; i < from + n; i++) {
+      r.start.push(i * 1000);
+      r.end.push(i * 1000 + 1000);
+      r.key.push(`k${i % 97}`);
+      r.emit.push(5);
+      r.aggs[0].push(i);
+      r.aggs[1].push(i % 3 === 0 ? null : i / 2);
+    }
+    return r;
+  };
+
+  it('cuts row groups of 20,000 rows, written in order, and the rest at the end', async () => {
+    const file = join(dir, 'as-they-come.parquet');
+    const p = new ParquetResults(file, AGGS, false);
+    // Hand-overs of 1,024 rows, as the engine makes them.
+    for (let at = 0; at < 45_000; at += 1024) p.add(rowsOf(at, Math.min(1024, 45_000 - at)));
+    p.finish();
+    const bytes = new Uint8Array(readFileSync(file)).buffer;
+    expect(parquetMetadata(bytes).row_groups.map((g) => Number(g.num_rows))).toEqual([20_000, 20_000, 5_000]);
+    const back = await parquetReadObjects({ file: bytes, columns: ['window_start', 'key', 'n', 'avg_x'] });
+    expect(back.map((r) => [plain(r.window_start), r.key, plain(r.n), r.avg_x])).toEqual(Array.from({ length: 45_000 }, (_, i) => [i * 1000, `k${i % 97}`, i, i % 3 === 0 ? null : i / 2]));
+  });
+
+  it('keeps a failure for finish(), naming the file and its errno (exit 3), and takes rows meanwhile', () => {
+    const file = join(dir, 'no-such-dir', 'results.parquet');
+    const p = new ParquetResults(file, AGGS, false);
+    p.add(rowsOf(0, 30_000));
+    let thrown: unknown;
+    try {
+      p.finish();
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(FileSystemError);
+    expect((thrown as FileSystemError).file).toBe(file);
+    expect((thrown as FileSystemError).code).toBe('ENOENT');
+    expect((thrown as FileSystemError).exitCode).toBe(3);
   });
 });

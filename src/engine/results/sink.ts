@@ -68,7 +68,7 @@ const MAX_BEHIND = 64;
  * Window results, written as they fire: JSONL (window bounds as ISO timestamps) and Parquet
  * (timestamps in ms, counts INT64, other aggregates DOUBLE, in row groups of at most 20k results so
  * memory stays bounded however many windows fire). The engine's thread only puts each result into columns;
- * the results thread (thread.ts) makes the lines, writes them and feeds the Parquet encoder: those
+ * the results thread (thread.ts) makes the lines, writes them and encodes the Parquet file: those
  * were a tenth of the engine's time on reviews and more on satisfaction. With `side`, the thread
  * also writes the side outputs (late records, dead letters, alerts: side.ts), whose JSON lines cost
  * the engine's thread ~13% of an IoT run. A checkpoint asks the thread for the files' lengths

@@ -15,8 +15,8 @@ import type { SinkState } from '../sinks.js';
 /**
  * The results thread: the engine hands over result rows as columns; this thread makes their JSON
  * lines, appends them to results.jsonl (through the descriptor the engine opened, truncated to the
- * checkpoint on resume, and closes at the end) and collects them into the Parquet file's row
- * groups, which a thread of their own encodes. Messages are handled in the order sent, so the length answered to a `sync` is the file
+ * checkpoint on resume, and closes at the end) and encodes them into the Parquet file's row groups.
+ * Messages are handled in the order sent, so the length answered to a `sync` is the file
  * through exactly the rows handed over before it: what the engine's checkpoint records. The first
  * failure is kept: answered to every sync and at the end, and sent at once so the engine stops.
  * The side outputs' rows (late records, dead letters, alerts) come the same way and are appended to
@@ -109,13 +109,14 @@ async function rebuildParquet(): Promise<void> {
     }
   }
   p.add(rows);
-  await p.finish();
+  p.finish();
 }
 
 async function finish(): Promise<void> {
   if (!failed) {
     try {
-      await (parquet ? parquet.finish() : rebuildParquet());
+      if (parquet) parquet.finish();
+      else await rebuildParquet();
     } catch (e) {
       failed = failure(e, o.parquetPath);
     }
