@@ -187,6 +187,8 @@ export class Driver {
   figures(scenario: string, d: Driven, stats: OperatorStats, deadLetterReasons: RunFigures['deadLetterReasons'], scoring?: ScoringSummary): RunFigures {
     const elapsedMs = performance.now() - d.start;
     const c = this.committer;
+    // A resumed run counts on from its checkpoint's records; its rates are of this process's own.
+    const taken = this.records - (this.o.records ?? 0);
     return {
       scenario,
       command: invocation(),
@@ -196,7 +198,8 @@ export class Driver {
       results: c.counts.results,
       alerts: c.counts.alerts,
       elapsedMs: Math.round(elapsedMs),
-      recordsPerSecond: Math.round(this.records / Math.max(elapsedMs / 1000, 1e-9)),
+      recordsPerSecond: Math.round(taken / Math.max(elapsedMs / 1000, 1e-9)),
+      processingRecordsPerSecond: d.firstRecordAt === undefined ? 0 : Math.round(taken / Math.max((d.lastRecordAt - d.firstRecordAt) / 1000, 1e-3)),
       peakRssMb: peakRssMb(),
       cpu: cpuSince(d.cpu),
       latency: this.latency.summary(),

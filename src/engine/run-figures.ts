@@ -12,7 +12,10 @@ export interface RunFigures extends OperatorStats {
   results: number;
   alerts: number;
   elapsedMs: number;
+  /** Records this process took (a resumed run's, not its checkpoint's) over the whole run: starting its threads or joining the group, restoring, the end of the input firing every window, closing the outputs. */
   recordsPerSecond: number;
+  /** The same records from the first taken to the last: the rate once consuming, without the run's fixed costs at either end (what Kafka's ConsumerPerformance reports of a consumer). */
+  processingRecordsPerSecond: number;
   /** Largest resident set of the process so far (maxRSS). */
   peakRssMb: number;
   /** CPU the run spent: all its threads, and the engine's thread on a core and waiting for one (Linux). */

@@ -36,6 +36,10 @@ describe('an interrupted sat run stops, checkpoints, fires nothing early and res
       const resumed = sat('run', '--dir', dir, '--json');
       expect(resumed.code, resumed.stderr).toBe(0);
       expect(resumed.json.resumedFrom.records).toBe(s.records);
+      // Its rates are of the records this process took, not of the checkpoint's too.
+      const own = (resumed.json.records - s.records) / (resumed.json.elapsedMs / 1000);
+      expect(Math.abs(resumed.json.recordsPerSecond - own), JSON.stringify(resumed.json)).toBeLessThanOrEqual(own * 0.01 + 1);
+      expect(resumed.json.processingRecordsPerSecond).toBeGreaterThanOrEqual(resumed.json.recordsPerSecond);
       const v = sat('verify', '--dir', dir, '--json');
       // Nothing fired early: an early window would be emitted twice or with the wrong count.
       expect(v.code, JSON.stringify(v.json?.failed)).toBe(0);

@@ -147,7 +147,7 @@ describe('sat run reads the same through the thread as on its own thread', () =>
     expect(r.code, r.stderr).toBe(0);
     const outputs = () =>
       ['results.jsonl', 'late.jsonl', 'dead-letters.jsonl', 'alerts.jsonl'].map((f) => readFileSync(join(dir, f), 'utf8').replace(/"emit_time":"[^"]*"/g, ''));
-    const summary = (j: Record<string, unknown>) => ({ ...j, elapsedMs: 0, recordsPerSecond: 0, peakRssMb: 0, latency: 0, sendLatency: 0, resultLatency: 0, checkpointMs: 0, cpu: 0, command: '' });
+    const summary = (j: Record<string, unknown>) => ({ ...j, elapsedMs: 0, recordsPerSecond: 0, processingRecordsPerSecond: 0, peakRssMb: 0, latency: 0, sendLatency: 0, resultLatency: 0, checkpointMs: 0, cpu: 0, command: '' });
     const direct = satWith({ SAT_LOG_READER: 'direct' }, 'run', '--dir', dir, '--fresh', '--json');
     expect(direct.code, direct.stderr).toBe(0);
     const want = outputs();

@@ -98,7 +98,7 @@ export async function runCommand(f: RunFlags): Promise<number> {
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
   say(
     f.json,
-    `ran ${scenario.name} over ${s.records} records in ${s.elapsedMs} ms (${s.recordsPerSecond}/s): ` +
+    `ran ${scenario.name} over ${s.records} records in ${s.elapsedMs} ms (${s.recordsPerSecond}/s; ${s.processingRecordsPerSecond}/s from the first record to the last): ` +
       `${s.counted} counted, ${s.filtered} filtered, ${s.late} late, ${s.duplicates} duplicates, ${s.deadLettered} dead letters; ` +
       `${s.results} results, ${s.alerts} alerts${scoringText(s.scoring)} in ${f.dir}\n` +
       `  processing latency (from when sat run could first read a record): ${latencyLine(s.latency)}\n` +
@@ -149,6 +149,6 @@ async function runOnKafka(f: RunFlags, scenario: ReturnType<typeof loadScenario>
   }).finally(() => metrics?.close());
   writeJsonAtomic(join(f.dir, `run-${group}-${process.pid}.json`), s);
   if (f.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}], ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}\n  cpu: ${cpuLine(s.cpu)}`);
+  say(f.json, `ran ${scenario.name} from ${f.topic} as ${group}${s.exactlyOnce ? ' (exactly-once)' : ''}: ${s.records} records from partitions [${s.partitionsProcessed.join(', ')}] in ${s.elapsedMs} ms (${s.recordsPerSecond}/s; ${s.processingRecordsPerSecond}/s from the first record to the last), ${s.commits} commits, ${s.rebalances} rebalances; ${s.results} results, ${s.deadLettered} dead letters${scoringText(s.scoring)}\n  cpu: ${cpuLine(s.cpu)}`);
   return 0;
 }

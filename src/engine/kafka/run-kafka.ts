@@ -53,8 +53,6 @@ export interface KafkaRunSummary extends RunFigures {
   /** Partitions fetched again from their task's offset: records came from a position a rewind had left (MemberStream.seek). */
   refetches: number;
   partitionsProcessed: number[];
-  /** From the first record taken to the last: the rate once the member is consuming (recordsPerSecond is over the whole run: joining the group, restoring, the last commit and the end check). */
-  processingRecordsPerSecond: number;
 }
 
 /**
@@ -136,6 +134,5 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
     restored: counters.restored,
     refetches: member.seeks,
     partitionsProcessed: [...source.processed].sort(),
-    processingRecordsPerSecond: d.firstRecordAt === undefined ? 0 : Math.round(d.records / Math.max((d.lastRecordAt - d.firstRecordAt) / 1000, 1e-3)),
   };
 }
