@@ -2,10 +2,10 @@
 // and ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks.
 // Needs a broker (scripts/kafka.sh up) and the jars scripts/kafka.sh fetched.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuLine } from './cpu.mjs';
+import { writePassthrough } from './passthrough.mjs';
 import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -20,14 +20,8 @@ const java = (cls, args) => execFileSync('java', ['-Xmx512m', '-cp', cp, cls, ..
 const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop());
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
 
-// ~100-byte JSON records, 1,000 keys, one every 10 ms of event time.
 const dir = scratchDir('sat-kbench-');
-const file = join(dir, 'passthrough.jsonl');
-const t0 = Date.UTC(2024, 0, 1);
-const rows = [];
-for (let i = 0; i < N; i++) rows.push(JSON.stringify({ id: `r${i}`, key: `k${i % 1000}`, ts: new Date(t0 + i * 10).toISOString(), pad: 'x'.repeat(20) }));
-writeFileSync(file, `${rows.join('\n')}\n`);
-const size = Math.round(rows.reduce((a, r) => a + r.length, 0) / N);
+const { file, size } = writePassthrough(dir, N);
 const stamp = Date.now().toString(36);
 const props = ['bootstrap.servers=' + BROKER, 'acks=all', 'enable.idempotence=true', 'compression.type=lz4', 'linger.ms=5', 'batch.size=262144'];
 

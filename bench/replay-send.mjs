@@ -2,9 +2,9 @@
 // for the Kafka sink's thread, write the ledger) into a sink that acknowledges at once, on a
 // million ~90 B records (bench/kafka.mjs's file). What bounds replay into Kafka once the producer thread
 // keeps up. BENCH_RUNS (5), BENCH_KAFKA_RECORDS (1,000,000).
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writePassthrough } from './passthrough.mjs';
 import { scratchDir } from './temp.mjs';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -15,11 +15,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = scratchDir('sat-bench-send-');
-const file = join(dir, 'passthrough.jsonl');
-const t0 = Date.UTC(2024, 0, 1);
-const rows = [];
-for (let i = 0; i < N; i++) rows.push(JSON.stringify({ id: `r${i}`, key: `k${i % 1000}`, ts: new Date(t0 + i * 10).toISOString(), pad: 'x'.repeat(20) }));
-writeFileSync(file, `${rows.join('\n')}\n`);
+const { file } = writePassthrough(dir, N);
 const rates = [];
 for (let run = 0; run < RUNS; run++) {
   let offset = 0;
