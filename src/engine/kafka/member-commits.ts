@@ -13,10 +13,21 @@ const COMMIT_DEADLINE_MS = 20_000;
  * write a checkpoint named by the offset it covers, then one transaction carries their outputs, a
  * progress record per partition and the consumed offsets (KafkaOutputs). A failed commit drops
  * everything uncommitted and rewinds the stream to the commits.
+ *
+ * The transaction runs while the member processes the records after it (as Flink's sinks commit a
+ * checkpoint's transaction while the next checkpoint's records flow): the checkpoints, the offsets
+ * and the outputs it carries are taken when it starts, and the next commit waits for it first, so
+ * at most one is under way and they land in order. The member's thread was blocked on its commits a
+ * quarter of an `--exactly-once` run before. Whatever fails while one is under way, the work
+ * processed meanwhile is uncommitted too, and the recovery drops it with the rest. A task opened
+ * (restored) or a consumer replaced waits for the commit under way (settle()), so the offsets it
+ * starts from are the ones that commit leaves.
  */
 export class MemberCommits implements Committer {
   readonly checkpoints = { count: 0, ms: 0 };
   #lastCommit = performance.now();
+  /** The commit under way, if any: it never rejects (a failure is recovered from inside). */
+  #underWay: Promise<void> | undefined;
 
   constructor(
     readonly source: MemberSource,
@@ -30,48 +41,84 @@ export class MemberCommits implements Committer {
     return this.counters;
   }
 
+  /**
+   * An interval after the last commit landed (or when the outputs hold too much: then the member
+   * waits for the one under way). A commit under way is never due: one due at once would wait for
+   * it and then carry a record or two.
+   */
   due(): boolean {
-    return performance.now() - this.#lastCommit >= this.o.commitIntervalMs || this.outputs.held > 50_000;
+    return (this.#underWay === undefined && performance.now() - this.#lastCommit >= this.o.commitIntervalMs) || this.outputs.held > 50_000;
   }
 
+  /** No record waiting: the commit under way is waited for, then what moved is committed and waited for. */
   async idle(): Promise<boolean> {
+    if (this.#underWay !== undefined) {
+      await this.settle();
+      return true;
+    }
     if (!this.source.tasks().some((x) => x.dirty)) return false;
-    await this.commit();
+    await this.flush();
     return true;
   }
 
+  /**
+   * Starts a commit of what moved, once the one under way has landed, and returns while it runs. The
+   * scoring of what fired is waited for here (its results go in this commit); then the checkpoints
+   * are written and the commit's offsets and outputs taken, before anything else runs.
+   */
   async commit(): Promise<void> {
-    try {
-      await this.#commitOrRecover();
-    } finally {
-      // The interval runs from the end of the last commit: from its start, a commit slower than the
-      // interval (a replicated cluster's transaction takes ~0.5 s on a busy machine) made the next
-      // one due after a single record, and the member crawled at a record per commit.
-      this.#lastCommit = performance.now();
-    }
-  }
-
-  async #commitOrRecover(): Promise<void> {
-    const { source, outputs, o } = this;
-    const member = source.member;
-    if (member.rebalancePending) return; // offsets of revoked partitions cannot be committed: drop instead
+    await this.settle();
+    // Nothing to start (a rebalance pending, the scoring failed): the next try is an interval away.
+    this.#lastCommit = performance.now();
+    const { source, outputs } = this;
+    if (source.member.rebalancePending) return; // offsets of revoked partitions cannot be committed: drop instead
     try {
       source.phase = 'score';
       await outputs.score();
-      source.phase = 'commit';
-      await deadline(this.#commit(), COMMIT_DEADLINE_MS, 'commit');
-      source.phase = 'process';
     } catch (e) {
-      const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as { errors?: { message?: string }[] }).errors?.[0]?.message;
-      o.log(`commit failed (${(e as Error).message}${cause ? `: ${cause}` : ''}): dropping uncommitted work and re-reading from the commits`);
-      if (e instanceof DeadlineExceeded || o.exactlyOnce) outputs.renewProducer();
-      source.dropUncommitted();
-      // The group no longer knows this member (its session expired, e.g. while the broker restarted):
-      // a new consumer joins. An old generation is only a rebalance, which the heartbeat handles.
-      if (unknownMember(e) || e instanceof CoordinatorGone) return void (member.error = e as Error);
-      // The stream re-reads committed offsets on a group join; announce one so it rewinds.
-      member.rewind();
+      this.#recover(e);
+      return;
     }
+    source.phase = 'commit';
+    // #commit() runs up to its first wait here: checkpoints written, offsets and outputs taken.
+    const landing = deadline(this.#commit(), COMMIT_DEADLINE_MS, 'commit').then(
+      () => undefined,
+      (e: unknown) => this.#recover(e),
+    );
+    const underWay: Promise<void> = landing.finally(() => {
+      if (this.#underWay === underWay) this.#underWay = undefined;
+      source.phase = 'process';
+      // The interval runs from the end of the last commit: a replicated cluster's transaction takes
+      // ~0.5 s on a busy machine, and commits back to back would cost the member's thread more.
+      this.#lastCommit = performance.now();
+    });
+    this.#underWay = underWay;
+  }
+
+  /** Commits what moved and waits until it has landed (the end of the run). */
+  async flush(): Promise<void> {
+    await this.commit();
+    await this.settle();
+  }
+
+  /** Waits for the commit under way, if any (a failed one has been recovered from by then). */
+  async settle(): Promise<void> {
+    while (this.#underWay !== undefined) await this.#underWay;
+  }
+
+  /** A failed commit (or scoring): everything uncommitted is dropped and the stream rewound to the commits. */
+  #recover(e: unknown): void {
+    const { source, outputs, o } = this;
+    const member = source.member;
+    const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as { errors?: { message?: string }[] }).errors?.[0]?.message;
+    o.log(`commit failed (${(e as Error).message}${cause ? `: ${cause}` : ''}): dropping uncommitted work and re-reading from the commits`);
+    if (e instanceof DeadlineExceeded || o.exactlyOnce) outputs.renewProducer();
+    source.dropUncommitted();
+    // The group no longer knows this member (its session expired, e.g. while the broker restarted):
+    // a new consumer joins. An old generation is only a rebalance, which the heartbeat handles.
+    if (unknownMember(e) || e instanceof CoordinatorGone) return void (member.error = e as Error);
+    // The stream re-reads committed offsets on a group join; announce one so it rewinds.
+    member.rewind();
   }
 
   async #commit(): Promise<void> {
@@ -81,11 +128,12 @@ export class MemberCommits implements Committer {
     for (const x of dirty) this.store.write({ partition: x.partition, nextOffset: x.nextOffset, ...x.state(), reports: this.outputs.reportsState(x.partition) }, x.op);
     this.checkpoints.count += dirty.length;
     this.checkpoints.ms += performance.now() - t0;
-    await this.outputs.commit(dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, under: x.under!, leaderEpoch: x.leaderEpoch })), this.source.member.consumer);
-    for (const x of dirty) {
-      x.dirty = false;
-      this.store.prune(x.partition, x.nextOffset);
-    }
+    // Taken now, before the first wait: the records processed while this commit is under way move
+    // their tasks again, for the next one (a failed commit drops the tasks whatever they hold).
+    const parts = dirty.map((x) => ({ partition: x.partition, nextOffset: x.nextOffset, ended: x.ended, under: x.under!, leaderEpoch: x.leaderEpoch }));
+    for (const x of dirty) x.dirty = false;
+    await this.outputs.commit(parts, this.source.member.consumer);
+    for (const x of parts) this.store.prune(x.partition, x.nextOffset);
     this.source.member.replacements = 0;
   }
 }

@@ -47,6 +47,8 @@ export class MemberSource implements RecordSource {
       log: (line: string) => void;
       /** Before a task opens: what the assigned partitions need loaded (the scorer's customers). */
       prepare?: (assigned: ReadonlySet<number>) => Promise<void>;
+      /** Waits for the commit under way: a task restores from, and a new consumer re-reads from, the offsets it leaves. */
+      settle?: () => Promise<void>;
     },
   ) {
     this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0), leaderEpoch: -1 };
@@ -110,6 +112,7 @@ export class MemberSource implements RecordSource {
   async #open(partition: number): Promise<void> {
     this.phase = `restore ${partition}`;
     try {
+      await this.o.settle?.();
       await this.o.prepare?.(this.member.assigned);
       if (this.member.rebalancePending) return;
       const r = await this.group.restore(partition);
@@ -132,6 +135,7 @@ export class MemberSource implements RecordSource {
 
   async #replace(error: Error): Promise<void> {
     this.o.log(`the consumer failed (${error.message}): replacing it, rejoining the group and re-reading from the commits`);
+    await this.o.settle?.();
     this.dropUncommitted();
     await this.member.replace(error);
   }

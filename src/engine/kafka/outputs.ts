@@ -145,15 +145,23 @@ export class KafkaOutputs {
     this.#pending.push(...scoredMessages(scored, batch, this.t, this.o.scenario.aggregations));
   }
 
-  /** Writes what is held, a progress record per part and the parts' offsets, as one unit. */
+  /**
+   * Writes what is held, a progress record per part and the parts' offsets, as one unit. What is held
+   * is taken at the call, before its first wait: outputs made while the commit is under way go in the
+   * next one.
+   */
   async commit(parts: CommitPart[], consumer: Consumer): Promise<void> {
+    const held = this.#pending;
+    const firedAt = this.#firedAt;
+    this.#pending = [];
+    this.#firedAt = [];
     const progress: OutMessage[] = parts.map((x) => ({
       topic: this.progressTopic,
       partition: x.partition,
       key: enc(String(x.partition)),
       value: enc(JSON.stringify({ nextOffset: x.nextOffset, ended: x.ended })),
     }));
-    const messages = [...this.#pending, ...progress];
+    const messages = [...held, ...progress];
     if (this.o.exactlyOnce) {
       const tx = await this.#producer.beginTransaction();
       try {
@@ -170,15 +178,13 @@ export class KafkaOutputs {
       for (const chunk of requests(messages)) await this.#producer.send({ messages: chunk });
       await consumer.commit({ offsets: parts.map((x) => ({ topic: this.o.topic, partition: x.partition, offset: BigInt(x.nextOffset), leaderEpoch: x.leaderEpoch })) });
     }
-    for (const m of this.#pending) {
+    for (const m of held) {
       if (m.topic === this.t.results) this.counters.results++;
       else if (m.topic === this.t.deadLetters) this.counters.deadLettered++;
       else if (m.topic === this.t.alerts) this.counters.alerts++;
     }
-    this.#pending = [];
     const now = Date.now();
-    for (const t of this.#firedAt) this.resultLatency.record(now - t);
-    this.#firedAt = [];
+    for (const t of firedAt) this.resultLatency.record(now - t);
     this.counters.commits++;
   }
 

@@ -98,7 +98,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   const counters = { deadLettered: 0, results: 0, alerts: 0, commits: 0, rebalances: 0, restored: 0 };
   const outputs = new KafkaOutputs({ ...o, transactionalId: slot?.transactionalId }, t, progressTopic, counters, resultLatency, scorer ? { scorer, add } : undefined, countries);
   const group = new GroupView(o, member, store, policy, progressTopic, written, partitions);
-  const source = new MemberSource(member, group, store, outputs, processor, counters, { ...o, prepare });
+  const source = new MemberSource(member, group, store, outputs, processor, counters, { ...o, prepare, settle: (): Promise<void> => commits.settle() });
   const commits = new MemberCommits(source, outputs, store, counters, o);
   const driver = new Driver(source, commits, { signal: o.signal, metrics: o.metrics, counters, resultLatency, scoring: scorer && (() => tally) });
 
@@ -112,10 +112,12 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   let d: Driven;
   try {
     d = await driver.run();
-    await commits.commit();
+    await commits.flush();
     if (process.env.SAT_DEBUG) o.log(`timing: consumer open ${Math.round(opened - began)} ms, loop from ${Math.round(d.start - began)} ms, first record at ${Math.round((d.firstRecordAt ?? 0) - began)} ms, last at ${Math.round(d.lastRecordAt - began)} ms, done at ${Math.round(performance.now() - began)} ms`);
   } finally {
     clearInterval(status);
+    // A run that failed may leave a commit under way: it lands (or fails) before the clients close.
+    await commits.settle();
     sumStats(source.tasks().map((x) => x.op), stats);
     const closing = (what: string) => (e: Error) => o.log(`closing the ${what} failed: ${e.message}`);
     await member.close(closing);
