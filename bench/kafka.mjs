@@ -16,11 +16,12 @@ const BROKER = process.env.SAT_BROKERS ?? '127.0.0.1:9092';
 const N = Number(process.env.BENCH_KAFKA_RECORDS ?? 1_000_000);
 const PARTITIONS = 4;
 const cp = execFileSync('bash', [join(ROOT, 'scripts', 'kafka.sh'), 'classpath'], { encoding: 'utf8' }).trim();
-const java = (cls, args) => execFileSync('java', ['-Xmx512m', '-cp', cp, cls, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const dir = scratchDir('sat-kbench-');
+// java.io.tmpdir in the scratch: the tools' lz4-java unpacks its native library there at every start.
+const java = (cls, args) => execFileSync('java', ['-Xmx512m', `-Djava.io.tmpdir=${dir}`, '-cp', cp, cls, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const sat = (...args) => JSON.parse(execFileSync(process.execPath, [SAT, ...args, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop());
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
 
-const dir = scratchDir('sat-kbench-');
 const { file, size } = writePassthrough(dir, N);
 const stamp = Date.now().toString(36);
 const props = ['bootstrap.servers=' + BROKER, 'acks=all', 'enable.idempotence=true', 'compression.type=lz4', 'linger.ms=5', 'batch.size=262144'];

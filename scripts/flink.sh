@@ -13,6 +13,7 @@ FLINK_VERSION=2.2.1
 # The Kafka connector is released apart from Flink: 5.0.0-2.2 is the one built for Flink 2.2.
 CONNECTOR=org.apache.flink:flink-sql-connector-kafka:5.0.0-2.2
 JAR="$JARS/flink-sql-connector-kafka-5.0.0-2.2.jar"
+. "$(dirname "$0")/jvm-tmp.sh"
 
 install() {
   if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('apache-flink') != '$FLINK_VERSION')" 2>/dev/null; then
@@ -33,6 +34,10 @@ case "${1:-}" in
     shift
     install
     export SAT_FLINK_JARS="file://$JAR"
+    # PyFlink puts JVM_ARGS on the command line of the JVM it starts (pyflink_gateway_server.py);
+    # TMPDIR is Python's (its gateway's connection folder).
+    scratch=$(jvm_tmp flink)
+    export TMPDIR="$scratch" JVM_ARGS="${JVM_ARGS:-} -Djava.io.tmpdir=$scratch"
     exec "$VENV/bin/python" "$@" ;;
   *) echo "usage: scripts/flink.sh install | run ARGS..." >&2; exit 2 ;;
 esac

@@ -102,8 +102,10 @@ LOG
 # Starts a broker JVM (heap $2) on the configuration in $1, in the background; its pid in $1/kafka.pid.
 start_java() {
   if [ -f "$1/logs/server.log" ]; then mv "$1/logs/server.log" "$1/logs/server.log.prev"; fi
+  # java.io.tmpdir in the run folder: lz4-java unpacks its native library there at every start.
+  rm -rf "$1/tmp" && mkdir -p "$1/tmp"
   nohup java -Xms256m -Xmx"$2" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$1/log4j2.yaml" -Dkafka.logs.dir="$1/logs" \
+    -Djava.awt.headless=true -Djava.io.tmpdir="$1/tmp" -Dlog4j2.configurationFile="$1/log4j2.yaml" -Dkafka.logs.dir="$1/logs" \
     -cp "$(java_cp)" kafka.Kafka "$1/server.properties" >"$1/logs/stdout.log" 2>&1 &
   echo $! >"$1/kafka.pid"
 }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROKERS, haveBroker, uniqueTopic } from '../kafka/broker.js';
@@ -19,7 +20,7 @@ vi.setConfig({ testTimeout: 600_000, hookTimeout: 300_000 });
 function flink(spec: string, topic: string, out: string, extra: string[] = []) {
   const r = spawnSync(join(ROOT, 'scripts', 'flink.sh'), ['run', join(ROOT, 'engines', 'flink', 'pipeline.py'), '--spec', spec, '--brokers', BROKERS, '--topic', topic, '--out', join(out, 'results'), '--watermarks', join(out, 'watermarks'), '--dead-letters', join(out, 'dead'), '--work', join(out, 'work'), '--bounded', ...extra], { encoding: 'utf8' });
   expect(r.status, r.stderr.slice(-3000)).toBe(0);
-  return { results: join(out, 'results'), watermarks: join(out, 'watermarks'), dead: join(out, 'dead') };
+  return { results: join(out, 'results'), watermarks: join(out, 'watermarks'), dead: join(out, 'dead'), pid: r.pid };
 }
 
 describe.skipIf(!haveFlink || !haveBroker)('Flink SQL, judged exactly by its watermark audit', () => {
@@ -35,6 +36,10 @@ describe.skipIf(!haveFlink || !haveBroker)('Flink SQL, judged exactly by its wat
   it('the reference pipeline on a finished topic (bounded): PASS; without the audit only within bounds, and the note says how to be exact', () => {
     const job = flink(spec, topic, tempDir('sat-flink-job-'));
     jobs.ok = job;
+    // The JVM's temp folder is the job's own under the cache (scripts/jvm-tmp.sh), not /tmp: Flink's
+    // minicluster folder is there once the job is done (the next job removes it).
+    const scratch = join(process.env.SAT_CACHE ?? join(homedir(), '.cache', 'sat'), 'tmp', 'flink', String(job.pid));
+    expect(readdirSync(scratch).some((n) => n.startsWith('minicluster_')), scratch).toBe(true);
     const v = sat('verify', '--dir', dir, '--actual', job.results, '--engine', 'flink', '--flink-watermarks', job.watermarks, '--dead-letters', job.dead, '--json');
     expect(v.code, JSON.stringify(v.json?.checks?.filter((c: { pass: boolean }) => !c.pass))).toBe(0);
     expect(v.json.watermark).toBe('flink-watermarks');
