@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Delivery } from '../../src/engine/driver.js';
 import { MemberSource, type KafkaTask } from '../../src/engine/kafka/member-source.js';
 import type { FetchedPart, MemberStream } from '../../src/engine/kafka/member-stream.js';
@@ -42,8 +42,10 @@ function memberOf(records: Fetched[]) {
   return { member: m as unknown as MemberStream, seeks, records };
 }
 
-function sourceOf(member: MemberStream, nextOffsets: Record<number, number>) {
-  const s = new MemberSource(member, {} as never, {} as never, { drop: () => undefined } as never, {} as never, { rebalances: 0, restored: 0 }, { idleTimeoutMs: 0, log: () => undefined });
+function sourceOf(member: MemberStream, nextOffsets: Record<number, number>, idleTimeoutMs = 0) {
+  // The group never finishes here: idle() asks it, and the timeout is what ends the run.
+  const group = { finished: async () => false };
+  const s = new MemberSource(member, group as never, {} as never, { drop: () => undefined } as never, {} as never, { rebalances: 0, restored: 0 }, { idleTimeoutMs, log: () => undefined });
   for (const [p, next] of Object.entries(nextOffsets)) s.tasks$.set(Number(p), { partition: Number(p), nextOffset: next, ended: false, dirty: false, leaderEpoch: -1 } as unknown as KafkaTask);
   return s;
 }
@@ -106,5 +108,28 @@ describe('MemberSource: which fetched records a task takes', () => {
     s.tasks$.get(0)!.ended = true;
     expect(drain(s)).toEqual([]);
     expect(seeks).toEqual([]);
+  });
+
+  it('stops once no record has been taken for --idle-timeout, counted from the last one taken (the group is asked once a second)', async () => {
+    // performance.now() alone is faked: idle()'s own 20 ms wait runs on the real clock.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const { member, records } = memberOf(part(0, 0, [0, 1]));
+      const s = sourceOf(member, { 0: 0 }, 5000);
+      expect(drain(s)).toEqual([[0, 0], [0, 1]]);
+      expect(await s.idle()).toBe('wait');
+      vi.advanceTimersByTime(1500);
+      expect(await s.idle()).toBe('wait');
+      // A record taken at 1.5 s: the timeout counts from there.
+      records.push(...part(0, 2, [2]));
+      expect(drain(s)).toEqual([[0, 2]]);
+      expect(await s.idle()).toBe('wait');
+      vi.advanceTimersByTime(4000);
+      expect(await s.idle()).toBe('wait'); // 5.5 s since the start, 4 s since the last record
+      vi.advanceTimersByTime(1001);
+      expect(await s.idle()).toBe('stop');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -33,6 +33,8 @@ export class MemberSource implements RecordSource {
   phase = 'start';
   #lastCheck = 0;
   #lastProgress = performance.now();
+  /** A record was taken since idle() last looked: the clock is read there, not per record (1.4% of the member's thread). */
+  #took = false;
   #d: Delivery & { under?: FetchedUnder; leaderEpoch: number };
 
   constructor(
@@ -106,7 +108,7 @@ export class MemberSource implements RecordSource {
     task.dirty = true;
     task.under = this.#d.under;
     task.leaderEpoch = this.#d.leaderEpoch;
-    this.#lastProgress = performance.now();
+    this.#took = true;
   }
 
   async #open(partition: number): Promise<void> {
@@ -155,6 +157,10 @@ export class MemberSource implements RecordSource {
   /** Whether the group has finished is asked every second, and at once when every task here has ended. */
   async idle(): Promise<'wait' | 'end' | 'stop'> {
     const member = this.member;
+    if (this.#took) {
+      this.#took = false;
+      this.#lastProgress = performance.now();
+    }
     const allEnded = member.assigned.size > 0 && [...member.assigned].every((p) => this.tasks$.get(p)?.ended);
     if (performance.now() - this.#lastCheck > 1000 || (allEnded && performance.now() - this.#lastCheck > 50)) {
       this.#lastCheck = performance.now();
