@@ -31,7 +31,8 @@ export interface Delivery {
 export interface RecordSource {
   /**
    * The next record; undefined when none is waiting; a promise when a task must be opened first
-   * (a restore, or a recovery): await it, then ask again.
+   * (a restore, or a recovery) or the next record is on its way (decoded on another thread): await
+   * it, then ask again.
    */
   next(): Delivery | Promise<void> | undefined;
   /** Called after each delivery is processed: the task's position moves past it. */

@@ -50,7 +50,8 @@ export const scanColumns = (records: number, fields: number): ScanColumns => ({
 
 /** The scanner in two steps: the walk over the bytes (true: the record is well-formed), and its values. */
 export interface ScanSteps {
-  walk(b: Uint8Array, c: ScanColumns, base: number): boolean;
+  /** Over b[start, end) (all of b by default): the columns' string positions are then b's. */
+  walk(b: Uint8Array, c: ScanColumns, base: number, start?: number, end?: number): boolean;
   values(b: Uint8Array, c: ScanColumns, base: number): unknown[];
 }
 
@@ -92,6 +93,8 @@ export function createRecordScanner(fields: readonly FieldSpec[], read: Readonly
 export interface TimeFromBytes {
   /** The field's index. */
   field: number;
+  /** What the field holds (a thread rebuilds `parse` from it: validate.ts, isoTimeFromBytes). */
+  kind: 'timestamp' | 'date';
   /** The instant of the text at b[from, to), or undefined (the text is made and parsed as before). Passed in, so this file imports nothing it runs. */
   parse: (b: Uint8Array, from: number, to: number) => number | undefined;
 }
@@ -132,16 +135,19 @@ export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<
     return -1;
   };
 
+  const timeField = time?.field ?? -1;
+  const parseTime = time?.parse;
+
   // Strings are made once the whole record is read (values()): plain ones (ASCII, no escapes)
   // straight from the bytes, others by the decoder (the walk has checked the bytes are UTF-8).
-  const walk = (b: Uint8Array, cols: ScanColumns, base: number): boolean => {
+  const walk = (b: Uint8Array, cols: ScanColumns, base: number, start?: number, end?: number): boolean => {
     const { tag, num, from: strFrom, to: strTo } = cols;
-    const n = b.length;
+    const n = end ?? b.length;
     if (++record === 0xffffffff) {
       seenAt.fill(0);
       record = 1;
     }
-    let i = 0;
+    let i = start ?? 0;
     let c = 0;
     while (i < n && SPACE[b[i]] === 1) i++;
     if (i >= n || b[i] !== 0x7b) return false; // '{'
@@ -208,6 +214,16 @@ export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<
         strFrom[base + f] = from;
         strTo[base + f] = i;
         tag[base + f] = wanted[f] === 0 ? SKIP : plain === 1 ? PLAIN : ESCAPED;
+        // The event time is read here, where the walk runs (a thread of its own on the embedded log
+        // and Kafka): as a number, its value is the instant. A text parseTime does not take stays
+        // text (values() tries it once more, then makes the string).
+        if (f === timeField && plain === 1) {
+          const t = parseTime!(b, from, i);
+          if (t !== undefined) {
+            num[base + f] = t;
+            tag[base + f] = NUMBER;
+          }
+        }
         i++;
       } else if (c === 0x6e) {
         if (nullable[f] !== 1 || i + 3 >= n || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return false;
@@ -272,13 +288,11 @@ export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<
     }
     while (i < n && SPACE[b[i]] === 1) i++;
     if (i !== n || found !== count) return false;
-    if (!ascii && !isUtf8(b)) return false;
+    if (!ascii && !isUtf8(start === undefined ? b : b.subarray(start, n))) return false;
     return true;
   };
 
   const readList = Int32Array.from(fields.flatMap((f, i) => (read.has(f.name) ? [i] : [])));
-  const timeField = time?.field ?? -1;
-  const parseTime = time?.parse;
   /** The event time's text as an instant where the bytes parser reads it. */
   const timeOf = (b: Uint8Array, from: number, to: number): number | string => parseTime!(b, from, to) ?? latin1(b, from, to);
   const values = (b: Uint8Array, cols: ScanColumns, base: number): unknown[] => {

@@ -184,8 +184,12 @@ export function timeFromBytes(s: Scenario): TimeFromBytes | undefined {
   const type = s.fields[f].type;
   const utc = s.time.zone === 'UTC' || s.time.zone === 'Etc/UTC';
   if (s.time.format !== 'iso' || !utc || (type !== 'timestamp' && type !== 'date') || valuesUsed(s).has(s.eventTime)) return undefined;
-  // parseIsoTime's fast path over the bytes; a date is ten characters, as parseIsoDate has it.
-  return { field: f, parse: type === 'date' ? (b, from, to) => (to - from === 10 ? parseIsoBytes(b, from, to) : undefined) : parseIsoBytes };
+  return isoTimeFromBytes(f, type);
+}
+
+/** parseIsoTime's fast path over the bytes, for field `field`; a date is ten characters, as parseIsoDate has it. */
+export function isoTimeFromBytes(field: number, kind: TimeFromBytes['kind']): TimeFromBytes {
+  return { field, kind, parse: kind === 'date' ? (b, from, to) => (to - from === 10 ? parseIsoBytes(b, from, to) : undefined) : parseIsoBytes };
 }
 
 /** The fields whose values something besides the validator reads: the key, the id, aggregations, filters, alerts, reports. */

@@ -25,6 +25,9 @@ function memberOf(records: Fetched[]) {
     leaderEpoch: 0,
     under: undefined,
     takeRebalance: () => false,
+    // Nothing decoded elsewhere: every record is ready when taken, and the scanner has not run on it.
+    decoding: () => undefined,
+    scanned: () => undefined,
     take(): boolean {
       const r = records.shift();
       if (r === undefined) return false;

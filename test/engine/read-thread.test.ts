@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LogReader, type LogPosition } from '../../src/transport/log/reader.js';
 import { LogWriter } from '../../src/transport/log/writer.js';
 import { createRecordScanner } from '../../src/engine/scan-record.js';
-import { fieldsRead } from '../../src/engine/validate.js';
+import { fieldsRead, timeFromBytes } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { sat, satWith, tempDir } from '../helpers.js';
 
@@ -128,14 +128,18 @@ describe('the log read on a thread of its own', () => {
     const values = Array.from({ length: 300 }, (_, i) => (i % 10 === 3 ? '{"time": 1, "oops"' : i % 10 === 7 ? good(i).replace('"battery":', '"battery": "x", "b":') : good(i)));
     const dir = join(tempDir(), 'log');
     writeLog(dir, 2, values);
-    const r = new ThreadedLogReader(dir, { fields: s.fields, read });
+    // The event time is read from the bytes on the thread too (an instant where parseIsoBytes takes it).
+    const time = timeFromBytes(s)!;
+    expect(time).toBeDefined();
+    const r = new ThreadedLogReader(dir, { fields: s.fields, read, time });
     const got = await readAll(r);
     r.close();
-    const scan = createRecordScanner(s.fields, read);
+    const scan = createRecordScanner(s.fields, read, time);
     const names = s.fields.map((f) => f.name);
     const wanted = (v: unknown[] | null | undefined) => (v == null ? v : names.map((name, f) => (read.has(name) ? v[f] : '-')));
     expect(got.map((g) => wanted(g.scanned))).toEqual(values.map((v) => wanted(scan(enc.encode(v)) ?? null)));
     expect(got.filter((g) => g.scanned === null)).toHaveLength(60);
+    expect(got.filter((g) => typeof g.scanned?.[time.field] === 'number')).toHaveLength(240);
   });
 });
 

@@ -3,19 +3,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MemberStream } from '../../src/engine/kafka/member-stream.js';
 import { clientOptions } from '../../src/transport/kafka/client-options.js';
-import { kafkaConnection } from '../../src/transport/kafka/config.js';
+import { kafkaConnection, type KafkaConnection } from '../../src/transport/kafka/config.js';
 import { ensureTopics } from '../../src/transport/kafka/topics.js';
 import { BROKERS, haveBroker, uniqueTopic } from './broker.js';
 
 type Taken = { offset: number; before: number; value: string };
 
-/** Takes fetched records until `n` have come (waiting on the fetches, not on a time). */
+// The fetched batches decoded on a thread of their own, as sat run has them: compiled code (a worker loads .js).
+const built = (await import('../../dist/engine/kafka/member-stream.js' as string)) as typeof import('../../src/engine/kafka/member-stream.js');
+const SCAN = { fields: [{ name: 'v', type: 'string' as const, nullable: false }], read: new Set(['v']) };
+const members = [
+  ['decoded as taken', (conn: KafkaConnection, group: string, topic: string) => new MemberStream(conn, group, topic)],
+  ['decoded on a thread of their own', (conn: KafkaConnection, group: string, topic: string) => new built.MemberStream(conn, group, topic, SCAN)],
+] as const;
+
+/** Takes fetched records until `n` have come (waiting on the fetches and their decoding, not on a time). */
 async function takeN(m: MemberStream, n: number): Promise<Taken[]> {
   const out: Taken[] = [];
   while (out.length < n) {
     if (m.error) throw m.error;
     if (!m.take()) {
-      await sleep(10);
+      await (m.decoding() ?? sleep(10));
       continue;
     }
     out.push({ offset: m.offset, before: m.before, value: Buffer.from(m.record.value!).toString() });
@@ -24,7 +32,7 @@ async function takeN(m: MemberStream, n: number): Promise<Taken[]> {
 }
 
 describe.skipIf(!haveBroker)('a sat run member\'s fetched records (MemberStream) on a real broker', () => {
-  it('says where the fetched offsets run on from across transaction markers and an aborted transaction, and fetches a partition again from a seek', async () => {
+  it.each(members)('%s: says where the fetched offsets run on from across transaction markers and an aborted transaction, and fetches a partition again from a seek', async (_, create) => {
     const conn = kafkaConnection(BROKERS);
     const topic = uniqueTopic('member-stream');
     await ensureTopics(conn, [{ name: topic, partitions: 1 }]);
@@ -41,7 +49,7 @@ describe.skipIf(!haveBroker)('a sat run member\'s fetched records (MemberStream)
     }
     const committed = ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8', 'c9'];
 
-    const m = new MemberStream(conn, `${topic}-g`, topic);
+    const m = create(conn, `${topic}-g`, topic);
     try {
       await m.open();
       const first = await takeN(m, 10);

@@ -1,7 +1,13 @@
 import { Reader, readRecordsBatch } from '@platformatic/kafka';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createRecordScanner } from '../../src/engine/scan-record.js';
+import { fieldsRead, timeFromBytes } from '../../src/engine/validate.js';
+import { loadScenario } from '../../src/scenario/load.js';
+import { ROOT } from '../helpers.js';
 import { createRng } from '../../src/core/rng.js';
-import { BatchRecords, ParsedRecords, readBatches, type RecordCursor, type RecordOut } from '../../src/transport/kafka/fetched-records.js';
+import { batchRecords, ParsedRecords, type RecordCursor, type RecordOut } from '../../src/transport/kafka/batch-records.js';
+import { readBatches } from '../../src/transport/kafka/fetched-records.js';
 import { KafkaError } from '../../src/transport/kafka/errors.js';
 import { decimalOf } from '../../src/transport/kafka/headers.js';
 import { encodeRecordBatch } from '../../src/transport/kafka/record-batch.js';
@@ -60,7 +66,7 @@ describe('fetched records read from their bytes', () => {
           // The client's records read through ParsedRecords are what was sent.
           expect(want.map((r) => (r.value ? Buffer.from(r.value).toString('hex') : null))).toEqual(sets[i].map((m) => m.value?.toString('hex') ?? null));
           expect(want.map((r) => r.sendTime)).toEqual(sets[i].map((m) => { const t = m.headers.get([...m.headers.keys()].find((k) => k.toString() === HEADER_SEND_TIME)!); return t === undefined ? undefined : Number(t.toString()); }));
-          expect(readAll(mine.raw!)).toEqual(want);
+          expect(readAll(batchRecords(mine.raw!))).toEqual(want);
         }
       }
     });
@@ -68,7 +74,7 @@ describe('fetched records read from their bytes', () => {
 
   it('steps back over the record just read, also across a batch start', () => {
     const b = encodeRecordBatch(messages(5, 4), { compression: 'none' });
-    const c = readBatches(b)[0].raw as BatchRecords;
+    const c = batchRecords(readBatches(b)[0].raw!);
     const r: RecordOut = { offsetDelta: -1, value: undefined };
     expect(c.next(r)).toBe(true);
     c.back();
@@ -92,7 +98,7 @@ describe('fetched records read from their bytes', () => {
       const length = b[61] >> 1;
       expect(length).toBeLessThan(20);
       b[61] = (length + delta) << 1;
-      const c = readBatches(b)[0].raw!;
+      const c = batchRecords(readBatches(b)[0].raw!);
       let thrown: unknown;
       try {
         c.next({ offsetDelta: 0, value: undefined });
@@ -115,6 +121,98 @@ describe('decimalOf', () => {
       const b = Buffer.from(`xx${t}yy`);
       const n = decimalOf(b, 2, b.length - 2);
       expect(Object.is(n, Number(t)), `${JSON.stringify(t)} read as ${n}, Number() gives ${Number(t)}`).toBe(true);
+    }
+  });
+});
+
+// The decoding thread runs compiled code (a worker loads .js): the tests use the build, as sat does.
+const built = '../../dist/engine/kafka/fetch-decoder.js';
+const { FetchDecoder } = (await import(built)) as typeof import('../../src/engine/kafka/fetch-decoder.js');
+const { KafkaError: BuiltKafkaError } = (await import('../../dist/transport/kafka/errors.js' as string)) as typeof import('../../src/transport/kafka/errors.js');
+
+/** Waits until every cursor's answer has come (on the decoder's arrivals, not on a time). */
+async function ready(d: InstanceType<typeof FetchDecoder>, cursors: RecordCursor[]): Promise<void> {
+  while (cursors.some((c) => !c.ready)) await d.arrival();
+}
+
+/** A record as read, its value as hex (quick to compare), without where the walk's columns are (the thread's cursor sets them). */
+const plain = ({ cols: _c, at: _a, whole: _w, ...r }: RecordOut) => ({ ...r, value: r.value && Buffer.from(r.value).toString('hex') });
+
+describe('fetched records decoded on a thread of their own (FetchDecoder)', () => {
+  const scenario = loadScenario(join(ROOT, 'bench', 'passthrough.yaml'));
+  const read = fieldsRead(scenario);
+  const time = timeFromBytes(scenario);
+
+  it('give what the batches read here give, over every compression and more records than one answer holds', async () => {
+    const d = new FetchDecoder({ fields: scenario.fields, read, time });
+    try {
+      for (const compression of ['none', 'lz4', 'gzip', 'snappy']) {
+        // Batches of a fetch response: one large (several answers), small ones, random bytes and headers.
+        const sets = [messages(7, 5000), messages(8, 3), messages(9, 500), messages(10, 1)];
+        const raws = sets.map((ms, i) => {
+          const b = encodeRecordBatch(ms, { compression, producerId: 1n, producerEpoch: 0, baseSequence: 0 });
+          b.writeBigInt64BE(BigInt(i * 10_000), 0);
+          return readBatches(b)[0].raw!;
+        });
+        const cursors = raws.map((raw) => d.add(raw));
+        expect(cursors.map((c) => c.count)).toEqual(sets.map((s) => s.length));
+        await ready(d, cursors);
+        for (let i = 0; i < raws.length; i++) expect(readAll(cursors[i]).map(plain), `${compression} batch ${i}`).toEqual(readAll(batchRecords(raws[i])).map(plain));
+      }
+    } finally {
+      d.close();
+    }
+  });
+
+  it('run the byte scanner\'s walk there: the values are the ones the scanner finds here, null where it leaves the record to the full path', async () => {
+    const d = new FetchDecoder({ fields: scenario.fields, read, time });
+    try {
+      const good = (i: number) => JSON.stringify({ id: `r${i}`, key: `k${i % 7} "q" ä`, ts: new Date(1_700_000_000_000 + i * 1000).toISOString(), pad: 'x'.repeat(i % 30) });
+      const values = Array.from({ length: 5000 }, (_, i) => (i % 10 === 3 ? '{"id": "r1", "oops"' : i % 10 === 7 ? good(i).replace('"ts":"', '"ts":"not a time ') : i % 97 === 0 ? good(i).replace('"pad"', '"extra": 1, "pad"') : good(i)));
+      const ms = values.map((v, i) => ({ topic: 't', partition: 0, value: Buffer.from(v) as Buffer | null, headers: new Map<Buffer, Buffer>(), key: i % 5 === 0 ? undefined : Buffer.from('k') }));
+      // A null value too: left to the full path.
+      ms.push({ ...ms[0], value: null });
+      const raw = readBatches(encodeRecordBatch(ms as Parameters<typeof encodeRecordBatch>[0], { compression: 'lz4' }))[0].raw!;
+      const c = d.add(raw);
+      await ready(d, [c]);
+      const scan = createRecordScanner(scenario.fields, read, time);
+      const got: (unknown[] | null | undefined)[] = [];
+      const out: RecordOut = { offsetDelta: -1, value: undefined };
+      while (c.next(out)) got.push(((v) => (v == null ? v : [...v]))(d.values(out)));
+      const names = scenario.fields.map((f) => f.name);
+      const wanted = (v: unknown[] | null | undefined) => (v == null ? v : names.map((name, f) => (read.has(name) ? v[f] : '-')));
+      expect(got.map(wanted)).toEqual([...values.map((v) => wanted(scan(Buffer.from(v)) ?? null)), null]);
+      expect(got.filter((g) => g === null).length).toBeGreaterThan(500);
+      expect(got.filter((g) => typeof g?.[time!.field] === 'number').length).toBeGreaterThan(3000);
+    } finally {
+      d.close();
+    }
+  });
+
+  it('a malformed record is one Kafka error naming it, once the records before it are taken', async () => {
+    const d = new FetchDecoder({ fields: scenario.fields, read, time });
+    try {
+      const ms = ['abc', 'de', 'f'].map((v) => ({ topic: 't', partition: 0, value: Buffer.from(v), headers: new Map<Buffer, Buffer>() }));
+      const b = encodeRecordBatch(ms, { compression: 'none' });
+      // The second record's length (the first is 10 bytes: length varint, then 9): one more than it is.
+      const second = 61 + 1 + (b[61] >> 1);
+      b[second] = ((b[second] >> 1) + 1) << 1;
+      const c = d.add(readBatches(b)[0].raw!);
+      await ready(d, [c]);
+      const out: RecordOut = { offsetDelta: -1, value: undefined };
+      expect(c.next(out)).toBe(true);
+      expect(Buffer.from(out.value!).toString()).toBe('abc');
+      let thrown: unknown;
+      try {
+        c.next(out);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(BuiltKafkaError);
+      expect((thrown as KafkaError).exitCode).toBe(3);
+      expect((thrown as Error).message).toMatch(/malformed at record 2 of 3/);
+    } finally {
+      d.close();
     }
   });
 });

@@ -94,11 +94,13 @@ export class MemberSource implements RecordSource {
       d.partition = partition;
       d.offset = offset;
       d.value = r.value ?? EMPTY;
+      d.scanned = r.endMark === undefined ? member.scanned() : undefined;
       d.under = member.under;
       d.leaderEpoch = member.leaderEpoch;
       return d;
     }
-    return undefined;
+    // The next batch is on the decoding thread: wait for it (no commit for a gap of microseconds).
+    return member.decoding();
   }
 
   advance(d: Delivery): void {

@@ -2,9 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, IS_CONTROL, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
 import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
-import { ParsedRecords, type RawBatch, type RecordCursor, type RecordOut } from '../../transport/kafka/fetched-records.js';
+import { batchRecords, ParsedRecords, type RecordCursor, type RecordOut } from '../../transport/kafka/batch-records.js';
+import type { RawBatch } from '../../transport/kafka/fetched-records.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
+import type { ScanSpec } from '../log/read-thread.js';
+import { FetchDecoder } from './fetch-decoder.js';
 
 /** The member's place in its group when a fetch came back: a transaction commits its offsets under it (fencing a member the group has moved past). */
 export interface FetchedUnder {
@@ -32,8 +35,9 @@ interface Fetched {
   under: FetchedUnder;
 }
 
-/** How many fetched records the member holds before it pauses the fetches. */
+/** How many fetched records the member holds before it pauses the fetches, and how few when it resumes them: the next fetch (and its decoding) is under way before the last records are taken. */
 const HELD_MAX = 20_000;
+const HELD_RESUME = 10_000;
 
 /**
  * The consuming side of a `sat run` member: its consumer in the group, the records it has fetched,
@@ -71,13 +75,18 @@ export class MemberStream {
   /** The offset of the record handed out before this one from its fetched part (the offset its fetch asked for less one, for the first): no data lies between. */
   before = 0;
   under!: FetchedUnder;
+  /** Decodes the fetched batches on a thread of its own, where given the scenario's fields (else they are decoded as taken). */
+  readonly #decoder: FetchDecoder | undefined;
 
   constructor(
     private readonly conn: KafkaConnection,
     private readonly group: string,
     private readonly topic: string,
+    scan?: ScanSpec,
   ) {
     this.consumer = this.#newConsumer();
+    // SAT_KAFKA_DECODE=here: on the member's own thread (to compare).
+    if (scan !== undefined && process.env.SAT_KAFKA_DECODE !== 'here') this.#decoder = new FetchDecoder(scan);
   }
 
   #newConsumer(): Consumer {
@@ -151,7 +160,7 @@ export class MemberStream {
     const part: FetchedPart = { last: Number(requested ?? batches[0].firstOffset) - 1 };
     for (const b of batches) {
       if (b.attributes & IS_CONTROL) continue;
-      const records = b.raw ?? new ParsedRecords(b.records);
+      const records = b.raw === undefined ? new ParsedRecords(b.records) : this.#decoder === undefined ? batchRecords(b.raw) : this.#decoder.add(b.raw);
       if (records.count === 0) continue;
       under ??= { consumer: { groupId: c.groupId, memberId: c.memberId, generationId: c.generationId, coordinatorId: c.coordinatorId } };
       this.#queue.push({ partition, base: Number(b.firstOffset), part, leaderEpoch: b.partitionLeaderEpoch, records, under });
@@ -163,11 +172,12 @@ export class MemberStream {
 
   /**
    * Moves to the next fetched record (`record`, `partition`, `offset`...), or returns false when none
-   * is waiting (the stream is resumed then).
+   * is waiting (the stream is resumed then) or the next is still being decoded (see decoding()).
    */
   take(): boolean {
     let f = this.#queue[this.#head];
     for (;;) {
+      if (f !== undefined && !f.records.ready) return false;
       if (f === undefined) {
         if (this.#head > 0) {
           this.#queue = [];
@@ -182,7 +192,7 @@ export class MemberStream {
         f = this.#queue[this.#head];
         continue;
       }
-      this.#held--;
+      if (--this.#held === HELD_RESUME && this.#stream.isPaused()) this.#stream.resume();
       // The broker answers from the start of the batch holding the offset asked for: records before it are not this fetch's.
       if (f.base + this.record.offsetDelta > f.part.last) break;
     }
@@ -197,6 +207,17 @@ export class MemberStream {
     this.leaderEpoch = f.leaderEpoch;
     this.under = f.under;
     return true;
+  }
+
+  /** When the next fetched batch is still being decoded: settles once an answer comes. */
+  decoding(): Promise<void> | undefined {
+    const f = this.#queue[this.#head];
+    return f !== undefined && !f.records.ready ? this.#decoder?.arrival() : undefined;
+  }
+
+  /** The byte scanner's values of the record taken, where the decoding thread walked it (null: the full path decides). */
+  scanned(): unknown[] | null | undefined {
+    return this.#decoder?.values(this.record);
   }
 
   /**
@@ -276,6 +297,7 @@ export class MemberStream {
   }
 
   async close(onError: (what: string) => (e: Error) => void): Promise<void> {
+    this.#decoder?.close();
     await this.#stream.close().catch(onError('stream'));
     await (this.consumer.close(true) as unknown as Promise<void>).catch(onError('consumer'));
   }

@@ -16,8 +16,8 @@ export interface ScanSpec {
 
 export interface ReadThreadData {
   dir: string;
-  /** The scenario's fields and those the engine reads: the thread runs the byte scanner's walk. */
-  scan?: { fields: FieldSpec[]; read: string[] };
+  /** The scenario's fields and those the engine reads (and the event time's, read from the bytes): the thread runs the byte scanner's walk. */
+  scan?: { fields: FieldSpec[]; read: string[]; time?: Pick<TimeFromBytes, 'field' | 'kind'> };
 }
 
 /**
@@ -139,7 +139,7 @@ export class ThreadedLogReader {
   /** `scan`: the scenario's fields and those read, for the thread to run the byte scanner's walk. */
   constructor(readonly dir: string, scan?: ScanSpec) {
     this.#steps = scan && createScanSteps(scan.fields, scan.read, scan.time);
-    this.#scan = scan && this.#steps && { fields: [...scan.fields], read: [...scan.read] };
+    this.#scan = scan && this.#steps && { fields: [...scan.fields], read: [...scan.read], time: scan.time && { field: scan.time.field, kind: scan.time.kind } };
     this.#fields = scan?.fields.length ?? 0;
     this.partitions = logPartitions(dir);
     this.#position = new Float64Array(this.partitions);

@@ -1,0 +1,93 @@
+// A Kafka member's fetched batches decoded on a thread of its own (see fetch-decoder.ts):
+// decompressed, their records framed, and the byte scanner's walk run over their values.
+import { parentPort, workerData } from 'node:worker_threads';
+import { batchRecords, type RecordOut } from '../../transport/kafka/batch-records.js';
+import { createScanSteps, scanColumns } from '../scan-record.js';
+import { isoTimeFromBytes } from '../validate.js';
+import type { DecodeReply, DecodeRequest, DecodeThreadData } from './fetch-decoder.js';
+
+const port = parentPort!;
+const o = workerData as DecodeThreadData;
+const steps = createScanSteps(o.fields, new Set(o.read), o.time && isoTimeFromBytes(o.time.field, o.time.kind));
+const fields = o.fields.length;
+const out: RecordOut = { offsetDelta: 0, value: undefined };
+
+/** Records per answer: the member starts on a response's first batches while the rest are decoded (a response holds up to 10 MB). */
+const CHUNK_RECORDS = 4096;
+
+port.on('message', (m: DecodeRequest) => {
+  try {
+    const src = Buffer.from(m.bytes);
+    let group: { data: Buffer | Error; count: number }[] = [];
+    let records = 0;
+    m.batches.forEach((b, i) => {
+      let data: Buffer | Error;
+      try {
+        data = batchRecords({ body: src.subarray(b.at, b.at + b.length), compression: b.compression, count: b.count }).data;
+      } catch (e) {
+        data = e as Error;
+      }
+      group.push({ data, count: b.count });
+      records += b.count;
+      if (records >= CHUNK_RECORDS || i === m.batches.length - 1) {
+        answer(decode(group, records));
+        group = [];
+        records = 0;
+      }
+    });
+  } catch (e) {
+    port.postMessage({ failed: (e as Error).stack ?? String(e) } as Partial<DecodeReply>);
+  }
+});
+
+function answer(r: DecodeReply): void {
+  const list = [r.bytes, r.meta.buffer, r.sendTime.buffer] as ArrayBuffer[];
+  if (r.ok !== undefined) list.push(r.ok.buffer as ArrayBuffer);
+  if (r.cols !== undefined) for (const a of [r.cols.tag, r.cols.num, r.cols.from, r.cols.to]) list.push(a.buffer as ArrayBuffer);
+  port.postMessage(r, list);
+}
+
+/** Consecutive batches (decompressed, or why they could not be) in one answer. */
+function decode(group: { data: Buffer | Error; count: number }[], records: number): DecodeReply {
+  let total = 0;
+  for (const { data } of group) if (!(data instanceof Error)) total += data.length;
+  const bytes = new Uint8Array(total);
+  const meta = new Int32Array(3 * records);
+  const sendTime = new Float64Array(records);
+  const ok = steps && new Uint8Array(records);
+  const cols = steps && scanColumns(records, fields);
+  const marks: [number, string][] = [];
+  const batches: DecodeReply['batches'] = [];
+  let at = 0;
+  let j = 0;
+  for (const { data, count } of group) {
+    const first = j;
+    if (data instanceof Error) {
+      batches.push({ first, count: 0, failed: data.message });
+      continue;
+    }
+    bytes.set(data, at);
+    const cursor = batchRecords({ body: Buffer.from(bytes.buffer, at, data.length), compression: 0, count }, false);
+    let failed: string | undefined;
+    try {
+      while (j - first < count && cursor.next(out)) {
+        meta[3 * j] = out.offsetDelta;
+        const from = cursor.valueFrom;
+        const to = cursor.valueTo;
+        meta[3 * j + 1] = from;
+        meta[3 * j + 2] = to;
+        // The columns' positions are the answer's: the member's thread reads the values from its bytes.
+        if (steps !== undefined && from >= 0) ok![j] = steps.walk(bytes, cols!, j * fields, from, to) ? 1 : 0;
+        sendTime[j] = out.sendTime ?? NaN;
+        if (out.endMark !== undefined) marks.push([j, out.endMark]);
+        j++;
+      }
+    } catch (e) {
+      // BatchRecords says which record; the member's thread says it again when it reaches it.
+      failed = (e as Error).message.split(': ').slice(1).join(': ') || (e as Error).message;
+    }
+    batches.push({ first, count: j - first, failed });
+    at += data.length;
+  }
+  return { bytes: bytes.buffer, meta, sendTime, marks, batches, ok, cols };
+}
