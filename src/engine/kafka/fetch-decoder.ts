@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { NextArrival } from '../../core/next-arrival.js';
 import type { FieldSpec } from '../../scenario/types.js';
 import { KafkaError } from '../../transport/kafka/errors.js';
 import type { EncodedRecords, RecordCursor, RecordOut } from '../../transport/kafka/batch-records.js';
@@ -54,7 +55,7 @@ export class FetchDecoder {
   /** Sent, not answered, in order (an answer fills the next few). */
   #asked: DecodedRecords[] = [];
   #askedHead = 0;
-  #arrival: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  readonly #arrival = new NextArrival();
   #failed: Error | undefined;
 
   constructor(scan: ScanSpec) {
@@ -110,24 +111,13 @@ export class FetchDecoder {
       this.#askedHead = 0;
       this.#worker.unref();
     }
-    const a = this.#arrival;
-    this.#arrival = undefined;
-    a?.resolve();
+    this.#arrival.resolve();
   }
 
   /** Settles when the next answer comes (rejects if the thread fails). */
   arrival(): Promise<void> {
     if (this.#failed !== undefined) return Promise.reject(this.#failed);
-    if (this.#arrival === undefined) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#arrival = { promise, resolve, reject };
-    }
-    return this.#arrival.promise;
+    return this.#arrival.wait();
   }
 
   /** The scanner's values of a record taken from a decoded batch (null: the full path decides), or undefined where the walk did not run. */
@@ -141,9 +131,7 @@ export class FetchDecoder {
     this.#failed = e;
     for (const records of this.#asked.splice(this.#askedHead)) records.fail(e);
     for (const { records } of this.#outgoing.splice(0)) records.fail(e);
-    const a = this.#arrival;
-    this.#arrival = undefined;
-    a?.reject(e);
+    this.#arrival.reject(e);
     this.#worker.unref();
   }
 

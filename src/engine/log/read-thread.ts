@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { NextArrival } from '../../core/next-arrival.js';
 import { SatError } from '../../core/errors.js';
 import type { FieldSpec } from '../../scenario/types.js';
 import { checkPartitions, doneOffsets, LogReader, logPartitions, type LogPosition } from '../../transport/log/reader.js';
@@ -124,7 +125,7 @@ export class ThreadedLogReader {
   /** Asks not answered yet. */
   #inFlight = 0;
   /** Settled when the next answer comes. */
-  #arrival: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  readonly #arrival = new NextArrival();
   /** The last answer had no record: next() says so once (undefined) before asking again. */
   #empty = false;
   #failed: Error | undefined;
@@ -169,13 +170,13 @@ export class ThreadedLogReader {
       this.#i = 0;
       if (b === undefined) {
         if (this.#failed) throw this.#failed;
-        if (this.#inFlight > 0) return this.#nextArrival();
+        if (this.#inFlight > 0) return this.#arrival.wait();
         if (this.#empty) {
           this.#empty = false;
           return undefined;
         }
         this.#ask();
-        return this.#nextArrival();
+        return this.#arrival.wait();
       }
       // The next batches are read while this one is processed.
       while (!this.#empty && this.#inFlight + this.#queue.length < AHEAD) this.#ask();
@@ -235,19 +236,6 @@ export class ThreadedLogReader {
     }
   }
 
-  #nextArrival(): Promise<void> {
-    if (this.#arrival === undefined) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#arrival = { promise, resolve, reject };
-    }
-    return this.#arrival.promise;
-  }
-
   #start(): void {
     const data: ReadThreadData = { dir: this.dir, scan: this.#scan };
     const w = (this.#worker = new Worker(new URL('./read-worker.js', import.meta.url), { workerData: data, resourceLimits: READ_THREAD_HEAP }));
@@ -257,9 +245,7 @@ export class ThreadedLogReader {
       if (b.failed !== undefined) return this.#fail(new SatError(`reading the log in ${this.dir}: ${b.failed}`, 3));
       if (b.n === 0) this.#empty = true;
       else this.#queue.push(b);
-      const a = this.#arrival;
-      this.#arrival = undefined;
-      a?.resolve();
+      this.#arrival.resolve();
     });
     w.on('error', (e) =>
       this.#fail(
@@ -275,9 +261,7 @@ export class ThreadedLogReader {
 
   #fail(e: Error): void {
     this.#failed ??= e;
-    const a = this.#arrival;
-    this.#arrival = undefined;
-    a?.reject(this.#failed);
+    this.#arrival.reject(this.#failed);
     this.#worker?.unref();
   }
 }
