@@ -189,6 +189,22 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
     }
   });
 
+  it('a batch whose header counts more records than its bytes can hold gives the records there are', async () => {
+    const d = new FetchDecoder({ fields: scenario.fields, read, time });
+    try {
+      const ms = ['abc', 'de', 'f'].map((v) => ({ topic: 't', partition: 0, value: Buffer.from(v), headers: new Map<Buffer, Buffer>() }));
+      const b = encodeRecordBatch(ms, { compression: 'lz4' });
+      b.writeInt32BE(0x7fffffff, 57); // the records count
+      const raw = readBatches(b)[0].raw!;
+      const c = d.add(raw);
+      await ready(d, [c]);
+      expect(readAll(c).map((r) => Buffer.from(r.value!).toString())).toEqual(['abc', 'de', 'f']);
+      expect(readAll(batchRecords(raw)).map((r) => Buffer.from(r.value!).toString())).toEqual(['abc', 'de', 'f']);
+    } finally {
+      d.close();
+    }
+  });
+
   it('a malformed record is one Kafka error naming it, once the records before it are taken', async () => {
     const d = new FetchDecoder({ fields: scenario.fields, read, time });
     try {

@@ -27,8 +27,11 @@ port.on('message', (m: DecodeRequest) => {
       } catch (e) {
         data = e as Error;
       }
-      group.push({ data, count: b.count });
-      records += b.count;
+      // A record takes at least 7 bytes (its length, attributes, deltas, key and value lengths, header
+      // count): a header's count past that cannot hold, and is not trusted to size the answer.
+      const count = data instanceof Error ? 0 : Math.max(0, Math.min(b.count, Math.floor(data.length / 7)));
+      group.push({ data, count });
+      records += count;
       if (records >= CHUNK_RECORDS || i === m.batches.length - 1) {
         answer(decode(group, records));
         group = [];
