@@ -105,11 +105,19 @@ export class FetchDecoder {
     if (r.failed !== undefined) return this.#fail(new Error(`the fetch decoding thread failed: ${r.failed}`));
     const bytes = new Uint8Array(r.bytes);
     const marks = r.marks.length > 0 ? new Map(r.marks) : undefined;
-    for (let i = 0; i < r.batches.length; i++) this.#asked[this.#askedHead++].fill(r, i, bytes, marks, this.#fields);
+    for (let i = 0; i < r.batches.length; i++) {
+      this.#asked[this.#askedHead].fill(r, i, bytes, marks, this.#fields);
+      // Answered: the list lets go of it (with answers always under way it may never empty, and would
+      // hold every batch of the run).
+      this.#asked[this.#askedHead++] = undefined as unknown as DecodedRecords;
+    }
     if (this.#askedHead === this.#asked.length) {
       this.#asked = [];
       this.#askedHead = 0;
       this.#worker.unref();
+    } else if (this.#askedHead > 4096) {
+      this.#asked = this.#asked.slice(this.#askedHead);
+      this.#askedHead = 0;
     }
     this.#arrival.resolve();
   }
