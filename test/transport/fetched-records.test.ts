@@ -142,10 +142,18 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
   const scenario = loadScenario(join(ROOT, 'bench', 'passthrough.yaml'));
   const read = fieldsRead(scenario);
   const time = timeFromBytes(scenario);
-
-  it('give what the batches read here give, over every compression and more records than one answer holds', async () => {
+  /** Runs `use` with a decoder for the pass-through scenario's fields, closed after. */
+  const withDecoder = async (use: (d: InstanceType<typeof FetchDecoder>) => Promise<void>): Promise<void> => {
     const d = new FetchDecoder({ fields: scenario.fields, read, time });
     try {
+      await use(d);
+    } finally {
+      d.close();
+    }
+  };
+
+  it('give what the batches read here give, over every compression and more records than one answer holds', () =>
+    withDecoder(async (d) => {
       for (const compression of ['none', 'lz4', 'gzip', 'snappy']) {
         // Batches of a fetch response: one large (several answers), small ones, random bytes and headers.
         const sets = [messages(7, 5000), messages(8, 3), messages(9, 500), messages(10, 1)];
@@ -159,14 +167,10 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
         await ready(d, cursors);
         for (let i = 0; i < raws.length; i++) expect(readAll(cursors[i]).map(plain), `${compression} batch ${i}`).toEqual(readAll(batchRecords(raws[i])).map(plain));
       }
-    } finally {
-      d.close();
-    }
-  });
+    }));
 
-  it('run the byte scanner\'s walk there: the values are the ones the scanner finds here, null where it leaves the record to the full path', async () => {
-    const d = new FetchDecoder({ fields: scenario.fields, read, time });
-    try {
+  it('run the byte scanner\'s walk there: the values are the ones the scanner finds here, null where it leaves the record to the full path', () =>
+    withDecoder(async (d) => {
       const good = (i: number) => JSON.stringify({ id: `r${i}`, key: `k${i % 7} "q" ä`, ts: new Date(1_700_000_000_000 + i * 1000).toISOString(), pad: 'x'.repeat(i % 30) });
       const values = Array.from({ length: 5000 }, (_, i) => (i % 10 === 3 ? '{"id": "r1", "oops"' : i % 10 === 7 ? good(i).replace('"ts":"', '"ts":"not a time ') : i % 97 === 0 ? good(i).replace('"pad"', '"extra": 1, "pad"') : good(i)));
       const ms = values.map((v, i) => ({ topic: 't', partition: 0, value: Buffer.from(v) as Buffer | null, headers: new Map<Buffer, Buffer>(), key: i % 5 === 0 ? undefined : Buffer.from('k') }));
@@ -184,14 +188,10 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
       expect(got.map(wanted)).toEqual([...values.map((v) => wanted(scan(Buffer.from(v)) ?? null)), null]);
       expect(got.filter((g) => g === null).length).toBeGreaterThan(500);
       expect(got.filter((g) => typeof g?.[time!.field] === 'number').length).toBeGreaterThan(3000);
-    } finally {
-      d.close();
-    }
-  });
+    }));
 
-  it('a batch whose header counts more records than its bytes can hold gives the records there are', async () => {
-    const d = new FetchDecoder({ fields: scenario.fields, read, time });
-    try {
+  it('a batch whose header counts more records than its bytes can hold gives the records there are', () =>
+    withDecoder(async (d) => {
       const ms = ['abc', 'de', 'f'].map((v) => ({ topic: 't', partition: 0, value: Buffer.from(v), headers: new Map<Buffer, Buffer>() }));
       const b = encodeRecordBatch(ms, { compression: 'lz4' });
       b.writeInt32BE(0x7fffffff, 57); // the records count
@@ -200,14 +200,10 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
       await ready(d, [c]);
       expect(readAll(c).map((r) => Buffer.from(r.value!).toString())).toEqual(['abc', 'de', 'f']);
       expect(readAll(batchRecords(raw)).map((r) => Buffer.from(r.value!).toString())).toEqual(['abc', 'de', 'f']);
-    } finally {
-      d.close();
-    }
-  });
+    }));
 
-  it('a malformed record is one Kafka error naming it, once the records before it are taken', async () => {
-    const d = new FetchDecoder({ fields: scenario.fields, read, time });
-    try {
+  it('a malformed record is one Kafka error naming it, once the records before it are taken', () =>
+    withDecoder(async (d) => {
       const ms = ['abc', 'de', 'f'].map((v) => ({ topic: 't', partition: 0, value: Buffer.from(v), headers: new Map<Buffer, Buffer>() }));
       const b = encodeRecordBatch(ms, { compression: 'none' });
       // The second record's length (the first is 10 bytes: length varint, then 9): one more than it is.
@@ -227,8 +223,5 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
       expect(thrown).toBeInstanceOf(BuiltKafkaError);
       expect((thrown as KafkaError).exitCode).toBe(3);
       expect((thrown as Error).message).toMatch(/malformed at record 2 of 3/);
-    } finally {
-      d.close();
-    }
-  });
+    }));
 });
