@@ -2,13 +2,13 @@
 // decompressed, their records framed, and the byte scanner's walk run over their values.
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchRecords, type RecordOut } from '../../transport/kafka/batch-records.js';
-import { createScanSteps, scanColumns } from '../scan-record.js';
-import { isoTimeFromBytes } from '../validate.js';
-import type { DecodeReply, DecodeRequest, DecodeThreadData } from './fetch-decoder.js';
+import { scanColumns } from '../scan-record.js';
+import { scanStepsOf, type ScanSpecData } from '../scan-spec.js';
+import type { DecodeReply, DecodeRequest } from './fetch-decoder.js';
 
 const port = parentPort!;
-const o = workerData as DecodeThreadData;
-const steps = createScanSteps(o.fields, new Set(o.read), o.time && isoTimeFromBytes(o.time.field, o.time.kind));
+const o = workerData as ScanSpecData;
+const steps = scanStepsOf(o);
 const fields = o.fields.length;
 const out: RecordOut = { offsetDelta: 0, value: undefined };
 
@@ -66,7 +66,7 @@ function decode(group: { data: Buffer | Error; count: number }[], records: numbe
   for (const { data, count } of group) {
     const first = j;
     if (data instanceof Error) {
-      batches.push({ first, count: 0, failed: data.message });
+      batches.push({ first, count: 0, failed: `a fetched record batch could not be decompressed: ${data.message}` });
       continue;
     }
     bytes.set(data, at);
@@ -86,8 +86,8 @@ function decode(group: { data: Buffer | Error; count: number }[], records: numbe
         j++;
       }
     } catch (e) {
-      // BatchRecords says which record; the member's thread says it again when it reaches it.
-      failed = (e as Error).message.split(': ').slice(1).join(': ') || (e as Error).message;
+      // BatchRecords names the record: the member's thread throws this when it reaches it.
+      failed = (e as Error).message;
     }
     batches.push({ first, count: j - first, failed });
     at += data.length;

@@ -1,17 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { NextArrival } from '../../core/next-arrival.js';
-import type { FieldSpec } from '../../scenario/types.js';
 import { KafkaError } from '../../transport/kafka/errors.js';
 import type { EncodedRecords, RecordCursor, RecordOut } from '../../transport/kafka/batch-records.js';
-import type { ScanSpec } from '../log/read-thread.js';
-import { createScanSteps, type ScanColumns, type ScanSteps, type TimeFromBytes } from '../scan-record.js';
-
-/** What the thread is given: the scenario's fields and those the engine reads (it runs the byte scanner's walk). */
-export interface DecodeThreadData {
-  fields: FieldSpec[];
-  read: string[];
-  time?: Pick<TimeFromBytes, 'field' | 'kind'>;
-}
+import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
+import { scanSpecData, type ScanSpec } from '../scan-spec.js';
 
 /** The data batches of one fetch response: their bodies back to back in `bytes`. */
 export interface DecodeRequest {
@@ -22,7 +14,7 @@ export interface DecodeRequest {
 /**
  * The same batches decoded: their records' bytes back to back in `bytes`; per record (j) meta
  * [offset delta, value start (-1: null), value end] and its send time (NaN: none); end marks by j;
- * per batch its first j and records (`failed`: the batch is malformed after them); with the walk,
+ * per batch its first j and records (`failed`: why the batch is malformed after them); with the walk,
  * per record 1 where it took the record, and its columns (base j × fields).
  */
 export interface DecodeReply {
@@ -61,8 +53,7 @@ export class FetchDecoder {
   constructor(scan: ScanSpec) {
     this.#steps = createScanSteps(scan.fields, scan.read, scan.time);
     this.#fields = scan.fields.length;
-    const data: DecodeThreadData = { fields: [...scan.fields], read: [...scan.read], time: scan.time && { field: scan.time.field, kind: scan.time.kind } };
-    const w = (this.#worker = new Worker(new URL('./fetch-decode-worker.js', import.meta.url), { workerData: data, resourceLimits: DECODE_THREAD_HEAP }));
+    const w = (this.#worker = new Worker(new URL('./fetch-decode-worker.js', import.meta.url), { workerData: scanSpecData(scan), resourceLimits: DECODE_THREAD_HEAP }));
     w.unref();
     w.on('message', (r: DecodeReply) => this.#answer(r));
     w.on('error', (e) => this.#fail(new Error(`the fetch decoding thread failed: ${e.stack ?? e.message}`)));
@@ -150,7 +141,6 @@ export class FetchDecoder {
   }
 }
 
-
 /** A batch's records as the thread decoded them, taken one at a time (see RecordCursor). */
 export class DecodedRecords implements RecordCursor {
   ready = false;
@@ -181,7 +171,7 @@ export class DecodedRecords implements RecordCursor {
     this.#first = b.first;
     this.#n = b.count;
     // As Java's consumer: bytes that do not parse are not something a retry fixes (CorruptRecordException).
-    if (b.failed !== undefined) this.#error = new KafkaError(`a fetched record batch is malformed at record ${b.count + 1} of ${this.count}: ${b.failed}`, false);
+    if (b.failed !== undefined) this.#error = new KafkaError(b.failed, false);
     this.ready = true;
   }
 

@@ -6,7 +6,7 @@ import { batchRecords, ParsedRecords, type RecordCursor, type RecordOut } from '
 import type { RawBatch } from '../../transport/kafka/fetched-records.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
-import type { ScanSpec } from '../log/read-thread.js';
+import type { ScanSpec } from '../scan-spec.js';
 import { FetchDecoder } from './fetch-decoder.js';
 
 /** The member's place in its group when a fetch came back: a transaction commits its offsets under it (fencing a member the group has moved past). */

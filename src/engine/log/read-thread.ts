@@ -2,23 +2,15 @@ import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { NextArrival } from '../../core/next-arrival.js';
 import { SatError } from '../../core/errors.js';
-import type { FieldSpec } from '../../scenario/types.js';
 import { checkPartitions, doneOffsets, LogReader, logPartitions, type LogPosition } from '../../transport/log/reader.js';
-import { createScanSteps, type ScanColumns, type ScanSteps, type TimeFromBytes } from '../scan-record.js';
+import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
+import { scanSpecData, type ScanSpec, type ScanSpecData } from '../scan-spec.js';
 import { partitionFile } from '../../transport/log/writer.js';
-
-/** A scenario's fields and those the engine reads: what the thread needs to run the scanner's walk. */
-export interface ScanSpec {
-  fields: readonly FieldSpec[];
-  read: ReadonlySet<string>;
-  /** The event time read as a number from the bytes (the engine's thread makes the values). */
-  time?: TimeFromBytes;
-}
 
 export interface ReadThreadData {
   dir: string;
   /** The scenario's fields and those the engine reads (and the event time's, read from the bytes): the thread runs the byte scanner's walk. */
-  scan?: { fields: FieldSpec[]; read: string[]; time?: Pick<TimeFromBytes, 'field' | 'kind'> };
+  scan?: ScanSpecData;
 }
 
 /**
@@ -140,7 +132,7 @@ export class ThreadedLogReader {
   /** `scan`: the scenario's fields and those read, for the thread to run the byte scanner's walk. */
   constructor(readonly dir: string, scan?: ScanSpec) {
     this.#steps = scan && createScanSteps(scan.fields, scan.read, scan.time);
-    this.#scan = scan && this.#steps && { fields: [...scan.fields], read: [...scan.read], time: scan.time && { field: scan.time.field, kind: scan.time.kind } };
+    this.#scan = scan && this.#steps && scanSpecData(scan);
     this.#fields = scan?.fields.length ?? 0;
     this.partitions = logPartitions(dir);
     this.#position = new Float64Array(this.partitions);

@@ -2,15 +2,15 @@
 // and decoded here, and handed to the engine's thread in batches of record bytes, moved, not copied.
 import { parentPort, workerData } from 'node:worker_threads';
 import { LogReader } from '../../transport/log/reader.js';
-import { createScanSteps, scanColumns } from '../scan-record.js';
-import { isoTimeFromBytes } from '../validate.js';
+import { scanColumns } from '../scan-record.js';
+import { scanStepsOf } from '../scan-spec.js';
 import { BATCH_BYTES, BATCH_RECORDS, transferList, type ReadBatch, type ReadRequest, type ReadThreadData } from './read-thread.js';
 
 const port = parentPort!;
 const o = workerData as ReadThreadData;
 const reader = new LogReader(o.dir);
 // The byte scanner's walk runs here; the engine's thread makes the values of what it found.
-const steps = o.scan && createScanSteps(o.scan.fields, new Set(o.scan.read), o.scan.time && isoTimeFromBytes(o.scan.time.field, o.scan.time.kind));
+const steps = o.scan && scanStepsOf(o.scan);
 const fields = o.scan?.fields.length ?? 0;
 
 port.on('message', (m: ReadRequest | 'close') => {

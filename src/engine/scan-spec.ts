@@ -1,0 +1,23 @@
+import type { FieldSpec } from '../scenario/types.js';
+import { createScanSteps, type ScanSteps, type TimeFromBytes } from './scan-record.js';
+import { isoTimeFromBytes } from './validate.js';
+
+/** A scenario's fields and those the engine reads: what a thread needs to run the scanner's walk. */
+export interface ScanSpec {
+  fields: readonly FieldSpec[];
+  read: ReadonlySet<string>;
+  /** The event time read as a number from the bytes. */
+  time?: TimeFromBytes;
+}
+
+/** A ScanSpec as a thread is given it (no Set, no function): the event time as its field and kind. */
+export interface ScanSpecData {
+  fields: FieldSpec[];
+  read: string[];
+  time?: Pick<TimeFromBytes, 'field' | 'kind'>;
+}
+
+export const scanSpecData = (scan: ScanSpec): ScanSpecData => ({ fields: [...scan.fields], read: [...scan.read], time: scan.time && { field: scan.time.field, kind: scan.time.kind } });
+
+/** The scanner's steps in the thread that was given `data` (the log's reader, the Kafka member's decoder). */
+export const scanStepsOf = (data: ScanSpecData): ScanSteps | undefined => createScanSteps(data.fields, new Set(data.read), data.time && isoTimeFromBytes(data.time.field, data.time.kind));
