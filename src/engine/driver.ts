@@ -14,7 +14,10 @@ export interface Delivery {
   /** The input partition and offset (the embedded log's one task reads several partitions). */
   partition: number;
   offset: number;
-  value: Uint8Array;
+  /** The record's value: bytes[from, to). A transport hands the buffer it holds the value in, so no view of it is made per record (only where one is needed: a dead letter, a late row, the full path). */
+  bytes: Uint8Array;
+  from: number;
+  to: number;
   /** When replay sent it (ms since the epoch): the send-to-processed latency starts there. */
   sendTime?: number;
   /** An end-of-stream marker (shard i of n) instead of a record. */
@@ -169,7 +172,7 @@ export class Driver {
       }
       if (d.endMark !== undefined) d.task.endMark(d.endMark);
       else {
-        d.task.record(d.offset, d.value, d.partition, d.scanned);
+        d.task.record(d.offset, d.bytes, d.partition, d.scanned, d.from, d.to);
         this.records++;
         killPoint?.();
       }

@@ -34,10 +34,10 @@ export class Task implements TaskState {
     this.records = state.records ?? 0;
   }
 
-  /** One record of the input (the embedded log's one task reads several partitions, so says which; `scanned`: see Validate). */
-  record(offset: number, value: Uint8Array, partition = this.partition, scanned?: unknown[] | null): void {
+  /** One record of the input, bytes[from, to) (the embedded log's one task reads several partitions, so says which; `scanned`: see Validate). */
+  record(offset: number, bytes: Uint8Array, partition = this.partition, scanned?: unknown[] | null, from = 0, to = bytes.length): void {
     this.records++;
-    this.processor.handle(this.op, partition, offset, value, this.out, scanned);
+    this.processor.handle(this.op, partition, offset, bytes, this.out, scanned, from, to);
   }
 
   /**

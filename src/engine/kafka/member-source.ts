@@ -53,7 +53,7 @@ export class MemberSource implements RecordSource {
       settle?: () => Promise<void>;
     },
   ) {
-    this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, value: new Uint8Array(0), leaderEpoch: -1 };
+    this.#d = { task: undefined as unknown as Task, partition: 0, offset: 0, bytes: EMPTY, from: 0, to: 0, leaderEpoch: -1 };
   }
 
   next(): Delivery | Promise<void> | undefined {
@@ -93,7 +93,9 @@ export class MemberSource implements RecordSource {
       d.task = task;
       d.partition = partition;
       d.offset = offset;
-      d.value = r.value ?? EMPTY;
+      d.bytes = r.value ?? EMPTY;
+      d.from = 0;
+      d.to = d.bytes.length;
       d.scanned = r.endMark === undefined ? member.scanned() : undefined;
       d.under = member.under;
       d.leaderEpoch = member.leaderEpoch;

@@ -85,9 +85,29 @@ export interface ReadRecord {
   partition: number;
   offset: number;
   timestamp: number;
-  value: Uint8Array;
+  /** Its value (a view made when asked for: bytes[from, to) where the reader has those). */
+  readonly value: Uint8Array;
+  /** The batch's bytes the value lies in, at [from, to): read these rather than make a view per record. */
+  bytes?: Uint8Array;
+  from?: number;
+  to?: number;
   /** The scanner's values (null: the full path decides), when the thread scanned. */
   scanned?: unknown[] | null;
+}
+
+/** A record of a batch: its value viewed only when asked for. */
+class BatchRecord implements ReadRecord {
+  partition = 0;
+  offset = 0;
+  timestamp = 0;
+  bytes = new Uint8Array(0);
+  from = 0;
+  to = 0;
+  scanned: unknown[] | null | undefined = undefined;
+
+  get value(): Uint8Array {
+    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.from, this.to - this.from);
+  }
 }
 
 /**
@@ -123,7 +143,9 @@ export class ThreadedLogReader {
   #failed: Error | undefined;
   #closed = false;
   #done: number[] | undefined;
-  readonly #record: ReadRecord = { partition: 0, offset: 0, timestamp: 0, value: new Uint8Array(0) };
+  readonly #record = new BatchRecord();
+  /** The batch being taken's bytes. */
+  #bytes = new Uint8Array(0);
 
   readonly #scan: ReadThreadData['scan'];
   readonly #steps: ScanSteps | undefined;
@@ -170,6 +192,7 @@ export class ThreadedLogReader {
         this.#ask();
         return this.#arrival.wait();
       }
+      this.#bytes = new Uint8Array(b.bytes);
       // The next batches are read while this one is processed.
       while (!this.#empty && this.#inFlight + this.#queue.length < AHEAD) this.#ask();
     }
@@ -179,12 +202,13 @@ export class ThreadedLogReader {
     r.partition = p;
     r.offset = b.meta[4 * i];
     r.timestamp = b.meta[4 * i + 3];
-    const from = i === 0 ? 0 : b.ints[2 * i - 1];
-    r.value = new Uint8Array(b.bytes, from, b.ints[2 * i + 1] - from);
+    r.bytes = this.#bytes;
+    r.from = i === 0 ? 0 : b.ints[2 * i - 1];
+    r.to = b.ints[2 * i + 1];
     this.#position[p] = b.meta[4 * i + 1];
     this.#offset[p] = r.offset + 1;
     this.#nextSeq = b.meta[4 * i + 2] + 1;
-    if (b.ok !== undefined) r.scanned = b.ok[i] === 1 ? this.#steps!.values(r.value, b.cols!, i * this.#fields) : null;
+    if (b.ok !== undefined) r.scanned = b.ok[i] === 1 ? this.#steps!.values(this.#bytes, b.cols!, i * this.#fields) : null;
     return r;
   }
 

@@ -49,8 +49,9 @@ function batch(spare: ReadRequest): ReadBatch {
       bytes = larger;
     }
     bytes.set(v, at);
-    // The walk reads the frame's own view (the same bytes, offsets from the record's start): no view of the copy per record.
-    if (steps !== undefined) ok![n] = steps.walk(v, cols!, n * fields) ? 1 : 0;
+    // The walk runs over the copy, so the string positions it writes are the batch's: the engine's
+    // thread reads the values from the batch's bytes, with no view per record.
+    if (steps !== undefined) ok![n] = steps.walk(bytes, cols!, n * fields, at, at + v.length) ? 1 : 0;
     at += v.length;
     ints[2 * n] = r.partition;
     ints[2 * n + 1] = at;

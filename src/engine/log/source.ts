@@ -24,7 +24,7 @@ export class LogSource implements RecordSource {
     readonly task: Task,
     readonly o: { dir: string; follow: boolean; idleTimeoutMs?: number },
   ) {
-    this.#d = { task, partition: 0, offset: 0, value: new Uint8Array(0) };
+    this.#d = { task, partition: 0, offset: 0, bytes: new Uint8Array(0), from: 0, to: 0 };
   }
 
   next(): Delivery | Promise<void> | undefined {
@@ -33,7 +33,16 @@ export class LogSource implements RecordSource {
     const d = this.#d;
     d.partition = rec.partition;
     d.offset = rec.offset;
-    d.value = rec.value;
+    if (rec.bytes !== undefined) {
+      // The reader's thread: the value lies in its batch's bytes.
+      d.bytes = rec.bytes;
+      d.from = rec.from!;
+      d.to = rec.to!;
+    } else {
+      d.bytes = rec.value;
+      d.from = 0;
+      d.to = d.bytes.length;
+    }
     d.sendTime = rec.timestamp;
     d.scanned = rec.scanned;
     return d;
