@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emptyRows, type ResultRows } from '../../src/engine/parquet/result-columns.js';
+import { ChunkBuilder, type ResultChunk } from '../../src/engine/results/chunk.js';
 import { resultsColumns, ResultsParquetFile } from '../../src/engine/parquet/results-file.js';
 import { ParquetResults } from '../../src/engine/results/parquet.js';
 import { FileSystemError } from '../../src/core/fs-errors.js';
@@ -137,17 +138,14 @@ describe('the results Parquet file', () => {
 });
 
 describe('ParquetResults (the results thread writing the file as rows come)', () => {
-  const rowsOf = (from: number, n: number): ResultRows => {
-    const r = emptyRows(AGGS.length);
+  const rowsOf = (from: number, n: number): ResultChunk => {
+    const r = new ChunkBuilder(AGGS.length, false, n);
     for (let i = from; i < from + n; i++) {
-      r.start.push(i * 1000);
-      r.end.push(i * 1000 + 1000);
-      r.key.push(`k${i % 97}`);
-      r.emit.push(5);
-      r.aggs[0].push(i);
-      r.aggs[1].push(i % 3 === 0 ? null : i / 2);
+      const at = r.row(i * 1000, i * 1000 + 1000, `k${i % 97}`, 5);
+      r.agg(0, at, i);
+      r.agg(1, at, i % 3 === 0 ? null : i / 2);
     }
-    return r;
+    return r.take();
   };
 
   it('cuts row groups of 20,000 rows, written in order, and the rest at the end', async () => {

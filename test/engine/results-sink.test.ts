@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScoredResult } from '../../src/engine/join/scorer.js';
 import type { WindowResult } from '../../src/engine/operator.js';
-import { emptyRows } from '../../src/engine/parquet/result-columns.js';
+import { ChunkBuilder } from '../../src/engine/results/chunk.js';
 import { quotedNames, resultLine, rowLine } from '../../src/engine/results/line.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
@@ -46,20 +46,14 @@ const asResult = (x: { windowStart: number; key: string; n: number; total: numbe
 
 /** The columns a ResultSink hands its thread, for these results (as its write() fills them). */
 function columns(rs: (WindowResult | ScoredResult)[], emit: number, s: Scenario) {
-  const c = emptyRows(s.aggregations.length);
+  // A small capacity, so that growing a chunk is exercised too.
+  const c = new ChunkBuilder(s.aggregations.length, rs.some((r) => 'score' in r), 4);
   for (const r of rs) {
-    c.start.push(r.windowStart);
-    c.end.push(r.windowEnd);
-    c.key.push(r.key);
-    c.emit.push(emit);
-    s.aggregations.forEach((a, j) => c.aggs[j].push(r.values[a.name] ?? null));
-    if ('score' in r) {
-      c.score.push(r.score);
-      c.missing.push(r.missing.join(','));
-      c.snapshotDay.push(r.snapshotDay);
-    }
+    const i = c.row(r.windowStart, r.windowEnd, r.key, emit);
+    s.aggregations.forEach((a, j) => c.agg(j, i, r.values[a.name] ?? null));
+    if ('score' in r) c.scoredRow(i, r.score, r.missing.join(','), r.snapshotDay);
   }
-  return c;
+  return c.take();
 }
 
 describe('a result as a JSON line', () => {

@@ -1,7 +1,7 @@
 import type { Scenario } from '../../scenario/types.js';
 import type { ScoredResult } from '../join/scorer.js';
 import type { WindowResult } from '../operator.js';
-import type { ResultRows } from '../parquet/result-columns.js';
+import { aggAt, scoreAt, type ResultChunk } from './chunk.js';
 
 /**
  * A result's JSON line: window bounds as ISO timestamps, aggregates by name, emit time. Built by
@@ -18,11 +18,11 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
 }
 
 /** Row i of result columns as its JSON line (the same text resultLine makes of that result). */
-export function rowLine(c: ResultRows, i: number, names: readonly string[], scored: boolean, emitIso: string, iso: (ms: number) => string): string {
+export function rowLine(c: ResultChunk, i: number, names: readonly string[], scored: boolean, emitIso: string, iso: (ms: number) => string): string {
   let line = head(iso(c.start[i]), iso(c.end[i]), c.key[i]);
-  for (let j = 0; j < names.length; j++) line += `${names[j]}${c.aggs[j][i] ?? 'null'}`;
+  for (let j = 0; j < names.length; j++) line += `${names[j]}${aggAt(c, j, i) ?? 'null'}`;
   // The columns hold `missing` comma-joined (as the Parquet file does): its names have no comma.
-  if (scored) line += scoredPart(c.score[i], c.missing[i] === '' ? [] : c.missing[i].split(','), c.snapshotDay[i]);
+  if (scored) line += scoredPart(scoreAt(c, i), c.missing[i] === '' ? [] : c.missing[i].split(','), c.snapshotDay[i]);
   return tail(line, emitIso);
 }
 

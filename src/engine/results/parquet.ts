@@ -2,6 +2,7 @@ import { fsError } from '../../core/fs-errors.js';
 import type { Aggregation } from '../../scenario/types.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 import { ResultsParquetFile } from '../parquet/results-file.js';
+import { aggAt, scoreAt, type ResultChunk } from './chunk.js';
 
 /**
  * Rows per row group of the results' Parquet file, at most. 20,000 rather than 50,000: the thread
@@ -46,8 +47,8 @@ export class ParquetResults {
   }
 
   /** The rows of `c`, appended; a full row group is encoded and written. */
-  add(c: ResultRows): void {
-    const n = c.key.length;
+  add(c: ResultChunk): void {
+    const n = c.n;
     for (let i = 0; i < n; i++) {
       const r = this.#rows; // a new one after each row group
       r.start.push(c.start[i]);
@@ -55,9 +56,9 @@ export class ParquetResults {
       r.key.push(c.key[i]);
       r.emit.push(c.emit[i]);
       this.#chars += c.key[i].length;
-      for (let j = 0; j < c.aggs.length; j++) r.aggs[j].push(c.aggs[j][i]);
+      for (let j = 0; j < r.aggs.length; j++) r.aggs[j].push(aggAt(c, j, i));
       if (this.scored) {
-        r.score.push(c.score[i]);
+        r.score.push(scoreAt(c, i));
         r.missing.push(c.missing[i]);
         r.snapshotDay.push(c.snapshotDay[i]);
         this.#chars += c.missing[i].length;

@@ -5,8 +5,8 @@ import { FileSystemError } from '../../core/fs-errors.js';
 import type { Aggregation, Scenario } from '../../scenario/types.js';
 import type { ScoredResult } from '../join/scorer.js';
 import type { WindowResult } from '../operator.js';
-import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 import { openOutput, type SinkState } from '../sinks.js';
+import { ChunkBuilder, chunkTransfers, type ResultChunk } from './chunk.js';
 import { SIDE_NAMES, SideCollector, type SideBatch, type SideName } from './side.js';
 
 /** What the results thread is started with. */
@@ -24,7 +24,7 @@ export interface ResultsThreadData {
   progress: SharedArrayBuffer;
 }
 export interface ResultsMessage {
-  rows?: ResultRows;
+  rows?: ResultChunk;
   side?: SideBatch;
   sync?: true;
   finish?: true;
@@ -78,7 +78,7 @@ export class ResultSink {
   readonly #thread: Worker;
   readonly #aggs: Scenario['aggregations'];
   readonly #scored: boolean;
-  #rows: ResultRows;
+  readonly #rows: ChunkBuilder;
   count: number;
   /** The thread's first failure, sent as it happened: the next write raises it. */
   #failed: ResultsFailure | undefined;
@@ -104,7 +104,7 @@ export class ResultSink {
   ) {
     this.#aggs = s.aggregations;
     this.#scored = s.score !== undefined;
-    this.#rows = emptyRows(this.#aggs.length);
+    this.#rows = new ChunkBuilder(this.#aggs.length, this.#scored, CHUNK);
     this.count = resume?.count ?? 0;
     const workerData: ResultsThreadData = { fd: (this.#fd = openOutput(path, resume)), jsonlPath: path, parquetPath, aggs: s.aggregations.map((a) => ({ name: a.name, op: a.op })), scored: this.#scored, resume, progress: this.#written.buffer as SharedArrayBuffer };
     if (side) {
@@ -139,19 +139,12 @@ export class ResultSink {
   write(results: (WindowResult | ScoredResult)[], emitTime: number): void {
     if (this.#failed) throw raise(this.#failed);
     const aggs = this.#aggs;
+    const c = this.#rows;
     for (const r of results) {
-      const c = this.#rows; // a new one after each hand-over
-      c.start.push(r.windowStart);
-      c.end.push(r.windowEnd);
-      c.key.push(r.key);
-      c.emit.push(emitTime);
-      for (let i = 0; i < aggs.length; i++) c.aggs[i].push(r.values[aggs[i].name] ?? null);
-      if ('score' in r) {
-        c.score.push(r.score);
-        c.missing.push(r.missing.join(','));
-        c.snapshotDay.push(r.snapshotDay);
-      }
-      if (c.key.length >= CHUNK) this.flush();
+      const i = c.row(r.windowStart, r.windowEnd, r.key, emitTime);
+      for (let j = 0; j < aggs.length; j++) c.agg(j, i, r.values[aggs[j].name] ?? null);
+      if ('score' in r) c.scoredRow(i, r.score, r.missing.join(','), r.snapshotDay);
+      if (i + 1 >= CHUNK) this.flush();
     }
     this.count += results.length;
   }
@@ -159,10 +152,12 @@ export class ResultSink {
   /** Hands what is collected to the thread, which writes it at once (an idle run's results become readable). */
   flush(): void {
     const side = this.side?.take();
-    if (this.#rows.key.length === 0 && side === undefined) return;
-    const rows = this.#rows.key.length === 0 ? undefined : this.#rows;
-    this.#thread.postMessage({ rows, side } satisfies ResultsMessage, side ? [side.bytes.buffer as ArrayBuffer] : []);
-    if (rows) this.#rows = emptyRows(this.#aggs.length);
+    const empty = this.#rows.chunk.n === 0;
+    if (empty && side === undefined) return;
+    const rows = empty ? undefined : this.#rows.take();
+    const moved = rows ? chunkTransfers(rows) : [];
+    if (side) moved.push(side.bytes.buffer as ArrayBuffer);
+    this.#thread.postMessage({ rows, side } satisfies ResultsMessage, moved);
     this.#handedOver++;
   }
 

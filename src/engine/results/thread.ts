@@ -5,7 +5,7 @@ import { Bytes } from '../../core/byte-buffer.js';
 import { writeAll } from '../../core/fs-errors.js';
 import { cachedIso } from '../../core/time.js';
 import type { Aggregation } from '../../scenario/types.js';
-import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
+import { ChunkBuilder, type ResultChunk } from './chunk.js';
 import { quotedNames, rowLine } from './line.js';
 import { ParquetResults } from './parquet.js';
 import { SIDE_NAMES, sideLines, type SideBatch, type SideName } from './side.js';
@@ -56,8 +56,8 @@ function answer(a: ResultsAnswer): void {
 /** The lines of a hand-over, written as they are made (one text of them all cost twice as much to flatten and encode). */
 const lines = new Bytes(1 << 20);
 
-function append(rows: ResultRows): void {
-  const n = rows.key.length;
+function append(rows: ResultChunk): void {
+  const n = rows.n;
   lines.reset();
   let emitMs = NaN;
   let emitIso = '';
@@ -89,26 +89,16 @@ function lengths(): ResultsAnswer {
 /** After a resume: the Parquet results again from the whole JSONL, a row group at a time. */
 async function rebuildParquet(): Promise<void> {
   const p = new ParquetResults(o.parquetPath, o.aggs, o.scored);
-  const rows = emptyRows(o.aggs.length);
+  const rows = new ChunkBuilder(o.aggs.length, o.scored, 4096);
   for await (const line of createInterface({ input: createReadStream(o.jsonlPath), crlfDelay: Infinity })) {
     if (line === '') continue;
     const r = JSON.parse(line) as Record<string, unknown> & { window_start: string; window_end: string; key: string; emit_time: string };
-    rows.start.push(Date.parse(r.window_start));
-    rows.end.push(Date.parse(r.window_end));
-    rows.key.push(r.key);
-    rows.emit.push(Date.parse(r.emit_time));
-    o.aggs.forEach((a, j) => rows.aggs[j].push((r[a.name] as number | null) ?? null));
-    if (o.scored) {
-      rows.score.push((r.score as number | null) ?? null);
-      rows.missing.push(((r.missing as string[]) ?? []).join(','));
-      rows.snapshotDay.push((r.snapshot_day as string | null) ?? null);
-    }
-    if (rows.key.length >= 4096) {
-      p.add(rows);
-      Object.assign(rows, emptyRows(o.aggs.length));
-    }
+    const i = rows.row(Date.parse(r.window_start), Date.parse(r.window_end), r.key, Date.parse(r.emit_time));
+    o.aggs.forEach((a, j) => rows.agg(j, i, (r[a.name] as number | null) ?? null));
+    if (o.scored) rows.scoredRow(i, (r.score as number | null) ?? null, ((r.missing as string[]) ?? []).join(','), (r.snapshot_day as string | null) ?? null);
+    if (i + 1 >= 4096) p.add(rows.take());
   }
-  p.add(rows);
+  p.add(rows.take());
   p.finish();
 }
 
