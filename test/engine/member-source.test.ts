@@ -18,7 +18,7 @@ function memberOf(records: Fetched[]) {
   const m = {
     assigned: new Set([0, 1]),
     error: undefined,
-    record: { offsetDelta: 0, value: new Uint8Array(0) },
+    record: { offsetDelta: 0, bytes: new Uint8Array(0), from: 0, to: 0 },
     partition: 0,
     offset: 0,
     before: 0,

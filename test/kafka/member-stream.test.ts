@@ -2,6 +2,7 @@ import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MemberStream } from '../../src/engine/kafka/member-stream.js';
+import { valueOf } from '../../src/transport/kafka/batch-records.js';
 import { clientOptions } from '../../src/transport/kafka/client-options.js';
 import { kafkaConnection, type KafkaConnection } from '../../src/transport/kafka/config.js';
 import { ensureTopics } from '../../src/transport/kafka/topics.js';
@@ -26,7 +27,7 @@ async function takeN(m: MemberStream, n: number): Promise<Taken[]> {
       await (m.decoding() ?? sleep(10));
       continue;
     }
-    out.push({ offset: m.offset, before: m.before, value: Buffer.from(m.record.value!).toString() });
+    out.push({ offset: m.offset, before: m.before, value: Buffer.from(valueOf(m.record)!).toString() });
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { fieldsRead, timeFromBytes } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import { ROOT } from '../helpers.js';
 import { createRng } from '../../src/core/rng.js';
-import { batchRecords, ParsedRecords, type RecordCursor, type RecordOut } from '../../src/transport/kafka/batch-records.js';
+import { batchRecords, emptyRecordOut, ParsedRecords, valueOf, type RecordCursor, type RecordOut } from '../../src/transport/kafka/batch-records.js';
 import { readBatches } from '../../src/transport/kafka/fetched-records.js';
 import { KafkaError } from '../../src/transport/kafka/errors.js';
 import { decimalOf } from '../../src/transport/kafka/headers.js';
@@ -34,10 +34,15 @@ function messages(seed: number, n: number) {
   });
 }
 
-function readAll(c: RecordCursor): RecordOut[] {
-  const out: RecordOut[] = [];
-  const r: RecordOut = { offsetDelta: -1, value: undefined };
-  while (c.next(r)) out.push({ ...r, value: r.value && Buffer.from(r.value) });
+/** A cursor's records, each with its value copied out (where the cursor left it is its own business). */
+function readAll(c: RecordCursor): (Omit<RecordOut, 'bytes' | 'from' | 'to'> & { value: Buffer | undefined })[] {
+  const out: (Omit<RecordOut, 'bytes' | 'from' | 'to'> & { value: Buffer | undefined })[] = [];
+  const r = emptyRecordOut();
+  while (c.next(r)) {
+    const { bytes: _b, from: _f, to: _t, ...rest } = r;
+    const v = valueOf(r);
+    out.push({ ...rest, value: v && Buffer.from(v) });
+  }
   return out;
 }
 
@@ -75,7 +80,7 @@ describe('fetched records read from their bytes', () => {
   it('steps back over the record just read, also across a batch start', () => {
     const b = encodeRecordBatch(messages(5, 4), { compression: 'none' });
     const c = batchRecords(readBatches(b)[0].raw!);
-    const r: RecordOut = { offsetDelta: -1, value: undefined };
+    const r = emptyRecordOut();
     expect(c.next(r)).toBe(true);
     c.back();
     const seen: number[] = [];
@@ -101,7 +106,7 @@ describe('fetched records read from their bytes', () => {
       const c = batchRecords(readBatches(b)[0].raw!);
       let thrown: unknown;
       try {
-        c.next({ offsetDelta: 0, value: undefined });
+        c.next(emptyRecordOut());
       } catch (e) {
         thrown = e;
       }
@@ -136,7 +141,7 @@ async function ready(d: InstanceType<typeof FetchDecoder>, cursors: RecordCursor
 }
 
 /** A record as read, its value as hex (quick to compare), without where the walk's columns are (the thread's cursor sets them). */
-const plain = ({ cols: _c, at: _a, whole: _w, ...r }: RecordOut) => ({ ...r, value: r.value && Buffer.from(r.value).toString('hex') });
+const plain = ({ cols: _c, at: _a, ...r }: ReturnType<typeof readAll>[number]) => ({ ...r, value: r.value && r.value.toString('hex') });
 
 describe('fetched records decoded on a thread of their own (FetchDecoder)', () => {
   const scenario = loadScenario(join(ROOT, 'bench', 'passthrough.yaml'));
@@ -181,7 +186,7 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
       await ready(d, [c]);
       const scan = createRecordScanner(scenario.fields, read, time);
       const got: (unknown[] | null | undefined)[] = [];
-      const out: RecordOut = { offsetDelta: -1, value: undefined };
+      const out = emptyRecordOut();
       while (c.next(out)) got.push(((v) => (v == null ? v : [...v]))(d.values(out)));
       const names = scenario.fields.map((f) => f.name);
       const wanted = (v: unknown[] | null | undefined) => (v == null ? v : names.map((name, f) => (read.has(name) ? v[f] : '-')));
@@ -211,9 +216,9 @@ describe('fetched records decoded on a thread of their own (FetchDecoder)', () =
       b[second] = ((b[second] >> 1) + 1) << 1;
       const c = d.add(readBatches(b)[0].raw!);
       await ready(d, [c]);
-      const out: RecordOut = { offsetDelta: -1, value: undefined };
+      const out = emptyRecordOut();
       expect(c.next(out)).toBe(true);
-      expect(Buffer.from(out.value!).toString()).toBe('abc');
+      expect(Buffer.from(valueOf(out)!).toString()).toBe('abc');
       let thrown: unknown;
       try {
         c.next(out);

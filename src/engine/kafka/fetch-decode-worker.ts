@@ -1,7 +1,7 @@
 // A Kafka member's fetched batches decoded on a thread of its own (see fetch-decoder.ts):
 // decompressed, their records framed, and the byte scanner's walk run over their values.
 import { parentPort, workerData } from 'node:worker_threads';
-import { batchRecords, type RecordOut } from '../../transport/kafka/batch-records.js';
+import { batchRecords, emptyRecordOut, type RecordOut } from '../../transport/kafka/batch-records.js';
 import { scanColumns } from '../scan-record.js';
 import { scanStepsOf, type ScanSpecData } from '../scan-spec.js';
 import type { DecodeReply, DecodeRequest } from './fetch-decoder.js';
@@ -10,7 +10,7 @@ const port = parentPort!;
 const o = workerData as ScanSpecData;
 const steps = scanStepsOf(o);
 const fields = o.fields.length;
-const out: RecordOut = { offsetDelta: 0, value: undefined };
+const out: RecordOut = emptyRecordOut();
 
 /** Records per answer: the member starts on a response's first batches while the rest are decoded (a response holds up to 10 MB). */
 const CHUNK_RECORDS = 4096;
@@ -70,13 +70,14 @@ function decode(group: { data: Buffer | Error; count: number }[], records: numbe
       continue;
     }
     bytes.set(data, at);
-    const cursor = batchRecords({ body: Buffer.from(bytes.buffer, at, data.length), compression: 0, count }, false);
+    const cursor = batchRecords({ body: Buffer.from(bytes.buffer, at, data.length), compression: 0, count });
     let failed: string | undefined;
     try {
       while (j - first < count && cursor.next(out)) {
         meta[3 * j] = out.offsetDelta;
-        const from = cursor.valueFrom;
-        const to = cursor.valueTo;
+        // The value's place in the answer's bytes (the cursor's are a view of them at `at`).
+        const from = out.bytes === undefined ? -1 : out.bytes.byteOffset + out.from;
+        const to = out.bytes === undefined ? 0 : out.bytes.byteOffset + out.to;
         meta[3 * j + 1] = from;
         meta[3 * j + 2] = to;
         // The columns' positions are the answer's: the member's thread reads the values from its bytes.

@@ -122,7 +122,7 @@ export class FetchDecoder {
   /** The scanner's values of a record taken from a decoded batch (null: the full path decides), or undefined where the walk did not run. */
   values(r: RecordOut): unknown[] | null | undefined {
     if (r.cols === undefined || this.#steps === undefined) return undefined;
-    return r.at! < 0 || r.value === undefined ? null : this.#steps.values(r.whole!, r.cols, r.at!);
+    return r.at! < 0 || r.bytes === undefined ? null : this.#steps.values(r.bytes, r.cols, r.at!);
   }
 
   #fail(e: Error): void {
@@ -190,12 +190,13 @@ export class DecodedRecords implements RecordCursor {
     const m = this.#meta;
     out.offsetDelta = m[3 * j];
     const start = m[3 * j + 1];
-    out.value = start < 0 ? undefined : this.#bytes.subarray(start, m[3 * j + 2]);
+    out.bytes = start < 0 ? undefined : this.#bytes;
+    out.from = start;
+    out.to = m[3 * j + 2];
     const t = this.#sendTime[j];
     out.sendTime = t === t ? t : undefined;
     out.endMark = this.#marks?.get(j);
     out.cols = this.#cols;
-    out.whole = this.#bytes;
     out.at = this.#ok !== undefined && this.#ok[j] === 1 ? j * this.#fields : -1;
     return true;
   }

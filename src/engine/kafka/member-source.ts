@@ -93,9 +93,9 @@ export class MemberSource implements RecordSource {
       d.task = task;
       d.partition = partition;
       d.offset = offset;
-      d.bytes = r.value ?? EMPTY;
-      d.from = 0;
-      d.to = d.bytes.length;
+      d.bytes = r.bytes ?? EMPTY;
+      d.from = r.bytes === undefined ? 0 : r.from;
+      d.to = r.bytes === undefined ? 0 : r.to;
       d.scanned = r.endMark === undefined ? member.scanned() : undefined;
       d.under = member.under;
       d.leaderEpoch = member.leaderEpoch;

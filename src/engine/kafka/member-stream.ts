@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, FetchIsolationLevels, IS_CONTROL, type MessagesStream } from '@platformatic/kafka';
 import { deadline } from '../../core/deadline.js';
 import { readCommittedCorrectly } from '../../transport/kafka/aborted-filter.js';
-import { batchRecords, ParsedRecords, type RecordCursor, type RecordOut } from '../../transport/kafka/batch-records.js';
+import { batchRecords, emptyRecordOut, ParsedRecords, type RecordCursor, type RecordOut } from '../../transport/kafka/batch-records.js';
 import type { RawBatch } from '../../transport/kafka/fetched-records.js';
 import { clientOptions } from '../../transport/kafka/client-options.js';
 import { type KafkaConnection } from '../../transport/kafka/config.js';
@@ -68,7 +68,7 @@ export class MemberStream {
   /** Partitions seeked to an offset whose fetch from there has not come back yet: fetches from elsewhere (under way at the seek) are dropped. */
   #seekedTo = new Map<number, number>();
   /** The record take() moved to (value, send time, end mark), its partition, offset, batch leader epoch and the group generation it was fetched under. */
-  readonly record: RecordOut = { offsetDelta: 0, value: undefined };
+  readonly record: RecordOut = emptyRecordOut();
   partition = 0;
   offset = 0;
   leaderEpoch = -1;

@@ -12,14 +12,24 @@ import { decimalOf } from './headers.js';
 /** A fetched record as the member reads it: its offset in its batch, value, and sat's headers. */
 export interface RecordOut {
   offsetDelta: number;
-  value: Uint8Array | undefined;
+  /**
+   * The bytes its value lies in, at [from, to) (undefined: a null value). A view of the value is
+   * made only where one is needed (valueOf): one per record was a tenth of the member's allocations.
+   */
+  bytes: Uint8Array | undefined;
+  from: number;
+  to: number;
   sendTime?: number;
   endMark?: string;
-  /** Where the byte scanner's walk ran already (the fetch decoding thread): its columns, the record's base in them (-1: the walk refused it), and the bytes their positions are in. */
+  /** Where the byte scanner's walk ran already (the fetch decoding thread): its columns, and the record's base in them (-1: the walk refused it); the positions are in `bytes`. */
   cols?: ScanColumns;
   at?: number;
-  whole?: Uint8Array;
 }
+
+export const emptyRecordOut = (): RecordOut => ({ offsetDelta: 0, bytes: undefined, from: 0, to: 0 });
+
+/** The record's value as a view (undefined: null). */
+export const valueOf = (r: RecordOut): Uint8Array | undefined => r.bytes?.subarray(r.from, r.to);
 
 /** A batch's records, read one at a time; `back` steps back over the last one read. */
 export interface RecordCursor {
@@ -42,17 +52,12 @@ export class BatchRecords implements RecordCursor {
   #pos = 0;
   #last = 0;
   #read = 0;
-  /** The same bytes as a plain Uint8Array: its views cost less to make than a Buffer's. */
+  /** The same bytes as a plain Uint8Array (a value's view of it, where one is made, costs less than a Buffer's). */
   readonly #bytes: Uint8Array;
-  /** The last record's value in data's ArrayBuffer, [valueFrom, valueTo) (valueFrom -1: null). */
-  valueFrom = 0;
-  valueTo = 0;
 
-  /** `views` false: next() leaves `out.value` alone (the caller reads valueFrom and valueTo). */
   constructor(
     readonly data: Buffer,
     readonly count: number,
-    readonly views = true,
   ) {
     this.#bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
   }
@@ -83,13 +88,11 @@ export class BatchRecords implements RecordCursor {
     p = varintEnd + Math.max(keyLength, 0);
     const valueLength = zigzag(varint(b, p));
     p = varintEnd;
-    if (valueLength < 0) {
-      this.valueFrom = -1;
-      if (this.views) out.value = undefined;
-    } else {
-      this.valueFrom = b.byteOffset + p;
-      this.valueTo = this.valueFrom + valueLength;
-      if (this.views) out.value = this.#bytes.subarray(p, p + valueLength);
+    if (valueLength < 0) out.bytes = undefined;
+    else {
+      out.bytes = this.#bytes;
+      out.from = p;
+      out.to = p + valueLength;
     }
     p += Math.max(valueLength, 0);
     out.sendTime = undefined;
@@ -134,7 +137,9 @@ export class ParsedRecords implements RecordCursor {
     if (r === undefined) return false;
     this.#i++;
     out.offsetDelta = r.offsetDelta;
-    out.value = r.value ?? undefined;
+    out.bytes = r.value ?? undefined;
+    out.from = 0;
+    out.to = r.value?.length ?? 0;
     out.sendTime = undefined;
     out.endMark = undefined;
     out.cols = undefined;
@@ -176,8 +181,8 @@ const DECOMPRESS: Record<number, ((b: Buffer) => Buffer) | undefined> = {
 export const knownCompression = (compression: number): boolean => compression === 0 || DECOMPRESS[compression] !== undefined;
 
 /** A data batch's records, decompressed here. */
-export function batchRecords(e: EncodedRecords, views = true): BatchRecords {
-  return new BatchRecords(e.compression === 0 ? e.body : DECOMPRESS[e.compression]!(e.body), e.count, views);
+export function batchRecords(e: EncodedRecords): BatchRecords {
+  return new BatchRecords(e.compression === 0 ? e.body : DECOMPRESS[e.compression]!(e.body), e.count);
 }
 
 const SEND_TIME = Buffer.from(HEADER_SEND_TIME);
