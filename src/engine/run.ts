@@ -15,7 +15,7 @@ import { policyFromEnv, WindowOperator } from './operator.js';
 import { RunCheckpoints } from './checkpoint/run-checkpoints.js';
 import { ThreadWriter } from './checkpoint/writer.js';
 import { createProcessor } from './process.js';
-import { fieldsRead, timeFromBytes } from './validate.js';
+import { scanSpecOf } from './scan-spec.js';
 import { Task } from './task.js';
 import { LogSource } from './log/source.js';
 import { openLogReader } from './log/read-thread.js';
@@ -62,7 +62,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
   lockWorkdir(o.dir, 'run', 'sat run');
   const p = paths(o.dir);
   if (!existsSync(p.log)) throw new UsageError(`no embedded log in ${o.dir} (run sat replay first, or pass --dir)`);
-  const reader = openLogReader(p.log, { fields: o.scenario.fields, read: fieldsRead(o.scenario), time: timeFromBytes(o.scenario) });
+  const reader = openLogReader(p.log, scanSpecOf(o.scenario));
   const log = o.log ?? (() => undefined);
   // Resume from the newest good checkpoint unless told to start afresh.
   const cps = new RunCheckpoints(p.checkpoints, new ThreadWriter());

@@ -99,8 +99,11 @@ export interface TimeFromBytes {
   parse: (b: Uint8Array, from: number, to: number) => number | undefined;
 }
 
-/** The scanner's two steps for a list of fields; undefined when every record must take the full path. */
-export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name)), time?: TimeFromBytes): ScanSteps | undefined {
+/**
+ * The scanner's two steps for a list of fields; undefined when every record must take the full path.
+ * `intern`: fields whose texts repeat (the key), made into strings through a cache (interned()).
+ */
+export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name)), time?: TimeFromBytes, intern?: ReadonlySet<string>): ScanSteps | undefined {
   const count = fields.length;
   const wanted = Uint8Array.from(fields, (f) => (read.has(f.name) ? 1 : 0));
   const names = fields.map((f) => Buffer.from(f.name, 'utf8'));
@@ -293,6 +296,8 @@ export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<
   };
 
   const readList = Int32Array.from(fields.flatMap((f, i) => (read.has(f.name) ? [i] : [])));
+  const interning = Uint8Array.from(fields, (f) => (intern?.has(f.name) ? 1 : 0));
+  const interned = internCache();
   /** The event time's text as an instant where the bytes parser reads it. */
   const timeOf = (b: Uint8Array, from: number, to: number): number | string => parseTime!(b, from, to) ?? latin1(b, from, to);
   const values = (b: Uint8Array, cols: ScanColumns, base: number): unknown[] => {
@@ -303,11 +308,55 @@ export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<
       const t = tag[at];
       out[f] =
         t === NUMBER ? num[at]
-        : t === PLAIN ? (f === timeField ? timeOf(b, from[at], to[at]) : latin1(b, from[at], to[at]))
+        : t === PLAIN ? (f === timeField ? timeOf(b, from[at], to[at]) : interning[f] === 1 ? interned(b, from[at], to[at]) : latin1(b, from[at], to[at]))
         : t === ESCAPED ? (JSON.parse(utf8.decode(b.subarray(from[at] - 1, to[at] + 1))) as string)
         : null;
     }
     return out;
   };
   return { walk, values };
+}
+
+/** Slots of the intern cache, and the longest text it holds. */
+const INTERN_SLOTS = 4096;
+const INTERN_WIDTH = 32;
+/** Lookups after which the cache decides whether it pays (hits in at least a quarter of them). */
+const INTERN_TRIAL = 1 << 16;
+
+/**
+ * Strings of printable ASCII made through a cache of the last ones by their bytes (direct-mapped on
+ * an FNV-1a hash): a key that repeats gets the same string back, with no new string to make and
+ * collect, and V8 keeps its hash, so the key's Map lookup does not hash it again (a string per key
+ * and record was ~8% of a Kafka member's thread). Where keys rarely repeat (a million customers) it
+ * stops after its trial and makes each string as before.
+ */
+function internCache(): (b: Uint8Array, from: number, to: number) => string {
+  const strings: (string | undefined)[] = new Array(INTERN_SLOTS);
+  const lengths = new Int32Array(INTERN_SLOTS).fill(-1);
+  const bytes = new Uint8Array(INTERN_SLOTS * INTERN_WIDTH);
+  let on = true;
+  let lookups = 0;
+  let hits = 0;
+  return (b, from, to) => {
+    const n = to - from;
+    if (!on || n > INTERN_WIDTH) return latin1(b, from, to);
+    let h = 0x811c9dc5;
+    for (let i = from; i < to; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const slot = (h ^ (h >>> 16)) & (INTERN_SLOTS - 1);
+    const at = slot * INTERN_WIDTH;
+    if (++lookups === INTERN_TRIAL) on = hits * 4 >= lookups;
+    if (lengths[slot] === n) {
+      let j = 0;
+      while (j < n && bytes[at + j] === b[from + j]) j++;
+      if (j === n) {
+        hits++;
+        return strings[slot]!;
+      }
+    }
+    const s = latin1(b, from, to);
+    for (let j = 0; j < n; j++) bytes[at + j] = b[from + j];
+    lengths[slot] = n;
+    strings[slot] = s;
+    return s;
+  };
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRecordScanner } from '../../src/engine/scan-record.js';
+import { createRecordScanner, createScanSteps, scanColumns } from '../../src/engine/scan-record.js';
 import { createValidator, fieldsRead, Rejected } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
@@ -221,4 +221,44 @@ describe('the property test finds bugs planted in the scanner', () => {
       expect(found).toBe(true);
     });
   }
+});
+
+describe('the scanner\'s intern cache (the key\'s strings made through a cache of their bytes)', () => {
+  const fields: FieldSpec[] = [{ name: 'k', type: 'string', nullable: false }, { name: 'v', type: 'int', nullable: false }];
+  const run = (keys: string[], intern: boolean) => {
+    const steps = createScanSteps(fields, new Set(['k', 'v']), undefined, intern ? new Set(['k']) : undefined)!;
+    const cols = scanColumns(1, fields.length);
+    return keys.map((k, i) => {
+      const b = Buffer.from(JSON.stringify({ k, v: i }));
+      expect(steps.walk(b, cols, 0)).toBe(true);
+      return [...steps.values(b, cols, 0)];
+    });
+  };
+
+  it('gives the values it gives without: keys that collide in its slots, of every length around its width, empty, repeated', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.constantFrom('a', 'b', '', 'k1', 'k2', 'x'.repeat(32), 'x'.repeat(33), 'y'.repeat(31)), fc.string({ minLength: 0, maxLength: 40 }).filter((s) => /^[ -~]*$/.test(s) && !/["\\]/.test(s))), { maxLength: 300 }), (keys) => {
+        expect(run(keys, true)).toEqual(run(keys, false));
+      }),
+    );
+    // More distinct keys than slots, then the first ones again: every slot overwritten in between.
+    const many = Array.from({ length: 20_000 }, (_, i) => `key-${i % 9000}`);
+    expect(run(many, true)).toEqual(run(many, false));
+  });
+
+  it('gives the right values on through its trial, and once keys that rarely repeat have switched it off', () => {
+    const keys = ['dev-1', 'dev-2', 'dev-1'];
+    const steps = createScanSteps(fields, new Set(['k', 'v']), undefined, new Set(['k']))!;
+    const cols = scanColumns(1, fields.length);
+    const keyOf = (k: string) => {
+      const b = Buffer.from(JSON.stringify({ k, v: 1 }));
+      steps.walk(b, cols, 0);
+      return steps.values(b, cols, 0)[0] as string;
+    };
+    const seen = keys.map(keyOf);
+    expect(seen[2]).toBe('dev-1');
+    // Past the trial, all distinct keys: the cache is off, and every value is still right.
+    for (let i = 0; i < 70_000; i++) expect(keyOf(`c${i}`)).toBe(`c${i}`);
+    expect(keyOf('dev-1')).toBe('dev-1');
+  });
 });

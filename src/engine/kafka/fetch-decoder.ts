@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { NextArrival } from '../../core/next-arrival.js';
 import { KafkaError } from '../../transport/kafka/errors.js';
 import type { EncodedRecords, RecordCursor, RecordOut } from '../../transport/kafka/batch-records.js';
-import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
-import { scanSpecData, type ScanSpec } from '../scan-spec.js';
+import type { ScanColumns, ScanSteps } from '../scan-record.js';
+import { engineScanSteps, scanSpecData, type ScanSpec } from '../scan-spec.js';
 
 /** The data batches of one fetch response: their bodies back to back in `bytes`. */
 export interface DecodeRequest {
@@ -51,7 +51,7 @@ export class FetchDecoder {
   #failed: Error | undefined;
 
   constructor(scan: ScanSpec) {
-    this.#steps = createScanSteps(scan.fields, scan.read, scan.time);
+    this.#steps = engineScanSteps(scan);
     this.#fields = scan.fields.length;
     const w = (this.#worker = new Worker(new URL('./fetch-decode-worker.js', import.meta.url), { workerData: scanSpecData(scan), resourceLimits: DECODE_THREAD_HEAP }));
     w.unref();

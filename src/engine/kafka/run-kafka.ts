@@ -13,7 +13,7 @@ import { openScorer, type ScoringOptions } from '../join/open.js';
 import { policyFromEnv, type OperatorStats } from '../operator.js';
 import { scoringTally } from '../join/tally.js';
 import { createProcessor } from '../process.js';
-import { fieldsRead, timeFromBytes } from '../validate.js';
+import { scanSpecOf } from '../scan-spec.js';
 import { loadCountries, ReportBuilder } from '../reports.js';
 import { CheckpointStore } from './checkpoints.js';
 import { GroupView } from './group-view.js';
@@ -87,7 +87,7 @@ async function runMember(o: KafkaRunOptions): Promise<KafkaRunSummary> {
   await ensureTopics(o.conn, written.map((name) => ({ name, partitions, compact: name === progressTopic })));
   const store = new CheckpointStore(o.checkpointDir);
   const slot = o.exactlyOnce ? claimSlot(o.checkpointDir, o.group) : undefined;
-  const member = new MemberStream(o.conn, o.group, o.topic, { fields: s.fields, read: fieldsRead(s), time: timeFromBytes(s) });
+  const member = new MemberStream(o.conn, o.group, o.topic, scanSpecOf(s));
 
   const scorer = o.scoring && (await openScorer(o.scenario, { ...o.scoring, scoped: true }));
   const snapshots = scorer?.snapshots;

@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { NextArrival } from '../../core/next-arrival.js';
 import { SatError } from '../../core/errors.js';
 import { checkPartitions, doneOffsets, LogReader, logPartitions, type LogPosition } from '../../transport/log/reader.js';
-import { createScanSteps, type ScanColumns, type ScanSteps } from '../scan-record.js';
-import { scanSpecData, type ScanSpec, type ScanSpecData } from '../scan-spec.js';
+import type { ScanColumns, ScanSteps } from '../scan-record.js';
+import { engineScanSteps, scanSpecData, type ScanSpec, type ScanSpecData } from '../scan-spec.js';
 import { partitionFile } from '../../transport/log/writer.js';
 
 export interface ReadThreadData {
@@ -153,7 +153,7 @@ export class ThreadedLogReader {
 
   /** `scan`: the scenario's fields and those read, for the thread to run the byte scanner's walk. */
   constructor(readonly dir: string, scan?: ScanSpec) {
-    this.#steps = scan && createScanSteps(scan.fields, scan.read, scan.time);
+    this.#steps = scan && engineScanSteps(scan);
     this.#scan = scan && this.#steps && scanSpecData(scan);
     this.#fields = scan?.fields.length ?? 0;
     this.partitions = logPartitions(dir);
