@@ -44,7 +44,8 @@ export function encodeRecordBatch(messages: readonly BatchMessage[], o: BatchOpt
     const ts = m.timestamp === undefined ? now : Number(m.timestamp);
     if (m.headers !== lastHeaders) {
       lastHeaders = m.headers;
-      encoded = m.headers ? encodeHeaders(m.headers) : NO_HEADERS;
+      // The client's producer hands each message a Map of its own, mostly empty: nothing to encode then.
+      encoded = m.headers && m.headers.size > 0 ? encodeHeaders(m.headers) : NO_HEADERS;
     }
     const s = startRecord(ts, key === null ? -1 : key.length, value === null ? -1 : value.length, encoded);
     if (key !== null) scratch.set(key, s.key);
