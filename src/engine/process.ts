@@ -1,3 +1,4 @@
+import { viewOf } from '../core/bytes.js';
 import type { Scenario } from '../scenario/types.js';
 import type { WindowOperator, WindowResult } from './operator.js';
 import type { ReportBuilder } from './reports.js';
@@ -64,9 +65,6 @@ export function createProcessor(s: Scenario, reports?: ReportBuilder, clock: () 
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** bytes[from, to) as a Uint8Array: bytes itself when that is all of it. */
-const viewOf = (bytes: Uint8Array, from: number, to: number): Uint8Array => (from === 0 && to === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + from, to - from));
 
 /** Hands the windows the operator fired to the outputs. */
 export function emitFired(op: WindowOperator, out: Outputs, clock: () => number = Date.now): void {

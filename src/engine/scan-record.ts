@@ -101,7 +101,7 @@ export interface TimeFromBytes {
 
 /**
  * The scanner's two steps for a list of fields; undefined when every record must take the full path.
- * `intern`: fields whose texts repeat (the key), made into strings through a cache (interned()).
+ * `intern`: fields whose texts repeat (the key), made into strings through a cache (internCache).
  */
 export function createScanSteps(fields: readonly FieldSpec[], read: ReadonlySet<string> = new Set(fields.map((f) => f.name)), time?: TimeFromBytes, intern?: ReadonlySet<string>): ScanSteps | undefined {
   const count = fields.length;

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { viewOf } from '../../core/bytes.js';
 import { NextArrival } from '../../core/next-arrival.js';
 import { SatError } from '../../core/errors.js';
 import { checkPartitions, doneOffsets, LogReader, logPartitions, type LogPosition } from '../../transport/log/reader.js';
@@ -106,7 +107,7 @@ class BatchRecord implements ReadRecord {
   scanned: unknown[] | null | undefined = undefined;
 
   get value(): Uint8Array {
-    return new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.from, this.to - this.from);
+    return viewOf(this.bytes, this.from, this.to);
   }
 }
 

@@ -1,5 +1,6 @@
 import { lz4Decompress, snappyDecompress } from '@platformatic/wasm-utils';
 import zlib, { gunzipSync } from 'node:zlib';
+import { viewOf } from '../../core/bytes.js';
 import type { ScanColumns } from '../../engine/scan-record.js';
 import { HEADER_END, HEADER_SEND_TIME } from '../types.js';
 import type { FetchedRecord } from './aborted-filter.js';
@@ -29,7 +30,7 @@ export interface RecordOut {
 export const emptyRecordOut = (): RecordOut => ({ offsetDelta: 0, bytes: undefined, from: 0, to: 0 });
 
 /** The record's value as a view (undefined: null). */
-export const valueOf = (r: RecordOut): Uint8Array | undefined => r.bytes?.subarray(r.from, r.to);
+export const valueOf = (r: RecordOut): Uint8Array | undefined => r.bytes && viewOf(r.bytes, r.from, r.to);
 
 /** A batch's records, read one at a time; `back` steps back over the last one read. */
 export interface RecordCursor {
