@@ -59,10 +59,12 @@ const runEos = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic
 // records, nothing else. What a Node process does without sat's own fetch path and thread, as a scale
 // for the ratio to ConsumerPerformance (the JVM's consumer with its own threads).
 const nodeClient = await clientConsume(`perf-s-${stamp}`);
+const floor = await transportFloor(`perf-s-${stamp}`);
 console.log(`consume: ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(col('nMsg.sec'))} with its group join)`);
 console.log(`         Node client alone      ${fmt(nodeClient)} records/s (@platformatic/kafka's consumer counting the records: ${(nodeClient / kafkaConsume).toFixed(2)}x ConsumerPerformance)`);
+console.log(`         sat's fetch + parse    ${fmt(floor)} records/s (sat's own fetch path on one thread, TextDecoder + JSON.parse of each value, no engine: ${(floor / kafkaConsume).toFixed(2)}x ConsumerPerformance)`);
 for (const [label, r] of [['sat run', run], ['sat run --exactly-once', runEos]]) {
-  console.log(`         ${label.padEnd(22)} ${fmt(r.processingRecordsPerSecond)} records/s consuming   sat/Kafka fetch = ${(r.processingRecordsPerSecond / kafkaConsume).toFixed(2)}, sat/Node client = ${(r.processingRecordsPerSecond / nodeClient).toFixed(2)};   ${fmt(r.recordsPerSecond)} records/s with join, restore and end check   ÷ Kafka with join = ${(r.recordsPerSecond / col('nMsg.sec')).toFixed(2)}   (${r.commits} ${r.exactlyOnce ? 'transactions' : 'commits'})`);
+  console.log(`         ${label.padEnd(22)} ${fmt(r.processingRecordsPerSecond)} records/s consuming   sat/Kafka fetch = ${(r.processingRecordsPerSecond / kafkaConsume).toFixed(2)}, sat/Node client = ${(r.processingRecordsPerSecond / nodeClient).toFixed(2)}, sat/(fetch + parse) = ${(r.processingRecordsPerSecond / floor).toFixed(2)};   ${fmt(r.recordsPerSecond)} records/s with join, restore and end check   ÷ Kafka with join = ${(r.recordsPerSecond / col('nMsg.sec')).toFixed(2)}   (${r.commits} ${r.exactlyOnce ? 'transactions' : 'commits'})`);
   const cpu = cpuLine([r]);
   if (cpu) console.log(`         ${''.padEnd(22)} ${cpu}`);
 }
@@ -80,5 +82,37 @@ async function clientConsume(topic) {
   const ms = performance.now() - t0;
   await stream.close();
   await c.close(true);
+  return N / (ms / 1000);
+}
+
+/**
+ * The Kafka counterpart of the embedded log's floor: the records fetched through sat's own path (the
+ * member's stream, the batches decoded as taken, on one thread) and each value decoded and parsed,
+ * nothing else; from the first record to the Nth, waiting as sat run waits when nothing has come.
+ */
+async function transportFloor(topic) {
+  const { MemberStream } = await import(join(ROOT, 'dist', 'engine', 'kafka', 'member-stream.js'));
+  const { valueOf } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'batch-records.js'));
+  const { kafkaConnection } = await import(join(ROOT, 'dist', 'transport', 'kafka', 'config.js'));
+  const m = new MemberStream(kafkaConnection(BROKER), `perf-floor-${stamp}`, topic);
+  await m.open();
+  const text = new TextDecoder();
+  let count = 0;
+  let keys = 0;
+  let t0 = 0;
+  while (count < N) {
+    if (m.error) throw m.error;
+    if (!m.take()) {
+      await new Promise((r) => setTimeout(r, 20));
+      continue;
+    }
+    if (t0 === 0) t0 = performance.now();
+    if (m.record.endMark !== undefined || m.record.bytes === undefined) continue; // the replay's end marks
+    keys += JSON.parse(text.decode(valueOf(m.record))).key.length;
+    count++;
+  }
+  const ms = performance.now() - t0;
+  await m.close(() => () => undefined);
+  if (keys === 0) throw new Error('no keys parsed');
   return N / (ms / 1000);
 }
