@@ -3,7 +3,8 @@
 // platformatic 1: it fails with concurrent idempotent sends),
 // then consume them back. Prints records/s for each; medians of RUNS. Needs a broker (scripts/kafka.sh up).
 import { Kafka, logLevel } from 'kafkajs';
-import { Admin, Consumer, Producer, ProduceAcks } from '@platformatic/kafka';
+import { Admin, Producer, ProduceAcks } from '@platformatic/kafka';
+import { clientConsume } from './client-consume.mjs';
 
 const BROKER = process.env.SAT_BROKERS ?? '127.0.0.1:9092';
 const N = Number(process.env.BENCH_KAFKA_RECORDS ?? 100_000);
@@ -58,17 +59,6 @@ async function kafkajsConsume(topic) {
   return N / (ms / 1000);
 }
 
-async function platformaticConsume(topic) {
-  const c = new Consumer({ clientId: 'bench', groupId: `bench-${Math.random()}`, bootstrapBrokers: [BROKER] });
-  const stream = await c.consume({ topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: 1 });
-  let count = 0, t0 = 0;
-  for await (const _ of stream) { if (!t0) t0 = performance.now(); if (++count >= N) break; }
-  const ms = performance.now() - t0;
-  await stream.close();
-  await c.close(true);
-  return N / (ms / 1000);
-}
-
 const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(9);
 console.log(`Kafka clients, broker ${BROKER}, ${N} records x ${RUNS} runs, ${PARTITIONS} partitions, acks=all, idempotent, batches of ${BATCH}, ${IN_FLIGHT} in flight`);
 for (const size of [100, 1024]) {
@@ -80,7 +70,7 @@ for (const size of [100, 1024]) {
     r.kp.push(await kafkajsProduce(tk, value));
     r.pp.push(await platformaticProduce(tp, value));
     r.kc.push(await kafkajsConsume(tk));
-    r.pc.push(await platformaticConsume(tp));
+    r.pc.push(await clientConsume(BROKER, tp, N));
   }
   console.log(`${size} B records: produce kafkajs ${fmt(median(r.kp))}/s  platformatic ${fmt(median(r.pp))}/s  (ratio ${(median(r.pp) / median(r.kp)).toFixed(2)}x)`);
   console.log(`${size} B records: consume kafkajs ${fmt(median(r.kc))}/s  platformatic ${fmt(median(r.pc))}/s  (ratio ${(median(r.pc) / median(r.kc)).toFixed(2)}x)`);

@@ -2,7 +2,7 @@
 // and ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks.
 // Needs a broker (scripts/kafka.sh up) and the jars scripts/kafka.sh fetched.
 import { execFileSync } from 'node:child_process';
-import { Consumer } from '@platformatic/kafka';
+import { clientConsume } from './client-consume.mjs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuLine } from './cpu.mjs';
@@ -58,7 +58,7 @@ const runEos = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic
 // The Node client sat's transport is built on, alone, on the same topic: its consumer stream counting
 // records, nothing else. What a Node process does without sat's own fetch path and thread, as a scale
 // for the ratio to ConsumerPerformance (the JVM's consumer with its own threads).
-const nodeClient = await clientConsume(`perf-s-${stamp}`);
+const nodeClient = await clientConsume(BROKER, `perf-s-${stamp}`, N);
 const floor = await transportFloor(`perf-s-${stamp}`);
 console.log(`consume: ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(col('nMsg.sec'))} with its group join)`);
 console.log(`         Node client alone      ${fmt(nodeClient)} records/s (@platformatic/kafka's consumer counting the records: ${(nodeClient / kafkaConsume).toFixed(2)}x ConsumerPerformance)`);
@@ -67,22 +67,6 @@ for (const [label, r] of [['sat run', run], ['sat run --exactly-once', runEos]])
   console.log(`         ${label.padEnd(22)} ${fmt(r.processingRecordsPerSecond)} records/s consuming   sat/Kafka fetch = ${(r.processingRecordsPerSecond / kafkaConsume).toFixed(2)}, sat/Node client = ${(r.processingRecordsPerSecond / nodeClient).toFixed(2)}, sat/(fetch + parse) = ${(r.processingRecordsPerSecond / floor).toFixed(2)};   ${fmt(r.recordsPerSecond)} records/s with join, restore and end check   ÷ Kafka with join = ${(r.recordsPerSecond / col('nMsg.sec')).toFixed(2)}   (${r.commits} ${r.exactlyOnce ? 'transactions' : 'commits'})`);
   const cpu = cpuLine([r]);
   if (cpu) console.log(`         ${''.padEnd(22)} ${cpu}`);
-}
-
-/** Records per second of the client's consumer stream over the topic's N records, from the first record. */
-async function clientConsume(topic) {
-  const c = new Consumer({ clientId: 'sat-bench', groupId: `perf-node-${stamp}`, bootstrapBrokers: [BROKER] });
-  const stream = await c.consume({ topics: [topic], mode: 'earliest', autocommit: false, isolationLevel: 1 });
-  let count = 0;
-  let t0 = 0;
-  for await (const _ of stream) {
-    if (t0 === 0) t0 = performance.now();
-    if (++count >= N) break;
-  }
-  const ms = performance.now() - t0;
-  await stream.close();
-  await c.close(true);
-  return N / (ms / 1000);
 }
 
 /**
