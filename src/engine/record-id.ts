@@ -1,3 +1,5 @@
+import { TextSpan } from './scan-record.js';
+
 /**
  * A record's natural id: its id fields' values joined by '|', numbers as String(v) writes them
  * (README, "Deduplication"). Deduplication needs only the id's UTF-8 bytes, so the engine writes
@@ -20,11 +22,15 @@ export class RecordId {
       (name, i) =>
         `${i > 0 ? "if (at >= out.length) return -1; out[at++] = 0x7c;" : ''}
         v = values[${JSON.stringify(name)}];
-        at = typeof v === 'number' && Number.isSafeInteger(v) ? writeInteger(v, out, at) : writeText(typeof v === 'string' ? v : part(v), out, at);
+        at =
+          typeof v === 'string' ? writeText(v, out, at)
+          : typeof v === 'number' && Number.isSafeInteger(v) ? writeInteger(v, out, at)
+          : v instanceof TextSpan ? writeSpan(v, out, at)
+          : writeText(part(v), out, at);
         if (at < 0) return -1;`,
     );
-    const make = new Function('writeInteger', 'writeText', 'part', `return function write(values, out) { let at = 0; let v; ${steps.join('\n')} return at; };`);
-    this.write = make(writeInteger, writeText, part) as RecordId['write'];
+    const make = new Function('writeInteger', 'writeText', 'writeSpan', 'TextSpan', 'part', `return function write(values, out) { let at = 0; let v; ${steps.join('\n')} return at; };`);
+    this.write = make(writeInteger, writeText, writeSpan, TextSpan, part) as RecordId['write'];
   }
 
   /** The id's text. */
@@ -42,15 +48,15 @@ export class RecordId {
     for (const name of this.#names) {
       const v = values[name];
       // A number's text is at most 24 characters (-1.7976931348623157e+308); writeInteger asks for 17.
-      n += 1 + (typeof v === 'number' ? 25 : 3 * (typeof v === 'string' ? v : part(v)).length);
+      n += 1 + (typeof v === 'number' ? 25 : v instanceof TextSpan ? v.to - v.from : 3 * (typeof v === 'string' ? v : part(v)).length);
     }
     return n;
   }
 }
 
-/** One id field's text: String(v). */
+/** One id field's text: String(v) (a span's text). */
 function part(v: unknown): string {
-  return typeof v === 'number' ? numberText(v) : String(v);
+  return typeof v === 'number' ? numberText(v) : v instanceof TextSpan ? v.text() : String(v);
 }
 
 /**
@@ -79,6 +85,15 @@ function writeText(s: string, out: Uint8Array, at: number): number {
     }
     out[at++] = c;
   }
+  return at;
+}
+
+/** A span's bytes at `at` (printable ASCII: its text's UTF-8); -1 when they may not fit. */
+function writeSpan(v: TextSpan, out: Uint8Array, at: number): number {
+  const b = v.bytes;
+  const to = v.to;
+  if (at + to - v.from > out.length) return -1;
+  for (let i = v.from; i < to; i++) out[at++] = b[i];
   return at;
 }
 

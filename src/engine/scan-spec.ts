@@ -1,6 +1,6 @@
 import type { FieldSpec, Scenario } from '../scenario/types.js';
 import { createScanSteps, type ScanSteps, type TimeFromBytes } from './scan-record.js';
-import { fieldsRead, isoTimeFromBytes, timeFromBytes } from './validate.js';
+import { fieldsRead, idOnlyTexts, isoTimeFromBytes, timeFromBytes } from './validate.js';
 
 /** A scenario's fields and those the engine reads: what a thread needs to run the scanner's walk. */
 export interface ScanSpec {
@@ -10,13 +10,15 @@ export interface ScanSpec {
   time?: TimeFromBytes;
   /** Fields whose texts repeat (the key): their strings are made through a cache (scan-record.ts, internCache). Where the values are made, not where the walk runs. */
   intern?: ReadonlySet<string>;
+  /** Fields read by the record's id alone: their plain texts are spans of the bytes (scan-record.ts, TextSpan). Where the values are made. */
+  spans?: ReadonlySet<string>;
 }
 
 /** What the engine's reader (the log's, a Kafka member's) scans of a scenario's records. */
-export const scanSpecOf = (s: Scenario): ScanSpec => ({ fields: s.fields, read: fieldsRead(s), time: timeFromBytes(s), intern: new Set([s.key]) });
+export const scanSpecOf = (s: Scenario): ScanSpec => ({ fields: s.fields, read: fieldsRead(s), time: timeFromBytes(s), intern: new Set([s.key]), spans: idOnlyTexts(s) });
 
 /** The steps on the engine's thread, where the values are made of what the walk found. */
-export const engineScanSteps = (scan: ScanSpec): ScanSteps | undefined => createScanSteps(scan.fields, scan.read, scan.time, scan.intern);
+export const engineScanSteps = (scan: ScanSpec): ScanSteps | undefined => createScanSteps(scan.fields, scan.read, scan.time, scan.intern, scan.spans);
 
 /** A ScanSpec as a thread is given it (no Set, no function): the event time as its field and kind. */
 export interface ScanSpecData {

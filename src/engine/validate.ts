@@ -194,7 +194,23 @@ export function isoTimeFromBytes(field: number, kind: TimeFromBytes['kind']): Ti
 
 /** The fields whose values something besides the validator reads: the key, the id, aggregations, filters, alerts, reports. */
 function valuesUsed(s: Scenario): Set<string> {
-  const read = new Set<string>([s.key, ...s.id]);
+  const read = usedBesidesId(s);
+  for (const f of s.id) read.add(f);
+  return read;
+}
+
+/**
+ * The id's string fields that nothing else reads (not the key, an aggregation, a filter, an alert,
+ * a report, another time): the engine's scanner hands their plain texts as spans of the record's
+ * bytes (scan-record.ts, TextSpan), which the id writes and shows as they are (record-id.ts).
+ */
+export function idOnlyTexts(s: Scenario): Set<string> {
+  const others = usedBesidesId(s);
+  return new Set(s.id.filter((name) => !others.has(name) && name !== s.eventTime && s.fields.find((f) => f.name === name)?.type === 'string'));
+}
+
+function usedBesidesId(s: Scenario): Set<string> {
+  const read = new Set<string>([s.key]);
   for (const a of s.aggregations) if (a.field !== undefined) read.add(a.field);
   for (const c of s.filter) read.add(c.field);
   for (const a of s.alerts) for (const c of a.when) read.add(c.field);

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { WindowOperator, type EnginePolicy } from '../../src/engine/operator.js';
 import { createProcessor, type Outputs } from '../../src/engine/process.js';
 import { ReportBuilder } from '../../src/engine/reports.js';
+import { scanColumns } from '../../src/engine/scan-record.js';
+import { engineScanSteps, scanSpecOf } from '../../src/engine/scan-spec.js';
 import { LEDGER_COLUMNS } from '../../src/replay/ledger.js';
 import { toOutgoing } from '../../src/replay/convert.js';
 import { parseScenario } from '../../src/scenario/load.js';
@@ -149,6 +151,10 @@ const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '
 /** The engine's side: the same validator, processor and operator sat run uses, per task. */
 export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), policy?: EnginePolicy): Outcome {
   const processor = createProcessor(s, s.reports ? new ReportBuilder(s.reports) : undefined);
+  // Every other record is scanned as sat run's readers scan it (the key through the intern cache,
+  // an id read by nothing else as a span of the bytes), the rest by the validator's own scanner.
+  const steps = engineScanSteps(scanSpecOf(s));
+  const cols = scanColumns(1, s.fields.length);
   const ops = new Map<number, WindowOperator>();
   const opFor = (p: number) => {
     const key = c.model === 'partition' ? p : 0;
@@ -176,7 +182,9 @@ export function runEngine(c: DiffCase, s: Scenario = buildScenario(c.scenario), 
     const op = opFor(p.partition);
     const before = { ...op.stats };
     fate = 'dead';
-    processor.handle(op, p.partition, p.offset, new TextEncoder().encode(payload), out);
+    const bytes = new TextEncoder().encode(payload);
+    const scanned = steps === undefined || p.offset % 2 === 1 ? undefined : steps.walk(bytes, cols, 0) ? steps.values(bytes, cols, 0) : null;
+    processor.handle(op, p.partition, p.offset, bytes, out, scanned);
     if (op.stats.counted > before.counted) fate = 'counted';
     else if (op.stats.filtered > before.filtered) fate = 'filtered';
     else if (op.stats.duplicates > before.duplicates) fate = 'duplicate';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RecordId } from '../../src/engine/record-id.js';
+import { TextSpan } from '../../src/engine/scan-record.js';
 import { DedupStore } from '../../src/engine/state/dedup.js';
 import { StringTable } from '../../src/engine/state/string-table.js';
 
@@ -64,6 +65,45 @@ describe('RecordId', () => {
         expect(t.size).toBe(held.size);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it("a field handed as a span of the record's bytes (TextSpan) is written and shown as the string it spans", () => {
+    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 12 });
+    // Each field a string, a number or null, and each string either as it is or as a span of it inside other bytes.
+    const field = fc.oneof(fc.tuple(printable, fc.boolean(), fc.nat({ max: 5 }), fc.nat({ max: 5 })), fc.integer(), fc.constant(null));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.tuple(field, field, field), fc.integer({ min: 0, max: 40 }), (n, parts, size) => {
+        const fields = names.slice(0, n);
+        const plain: Record<string, unknown> = {};
+        const spanned: Record<string, unknown> = {};
+        parts.forEach((p, i) => {
+          if (!Array.isArray(p)) return void (plain[names[i]] = spanned[names[i]] = p);
+          const [text, asSpan, before, after] = p;
+          plain[names[i]] = text;
+          const bytes = Buffer.from(`${'{'.repeat(before)}${text}${'"'.repeat(after)}`, 'latin1');
+          spanned[names[i]] = asSpan ? new TextSpan(bytes, before, before + text.length) : text;
+        });
+        const id = new RecordId(fields);
+        expect(id.text(spanned)).toBe(id.text(plain));
+        const written = (values: Record<string, unknown>) => {
+          let out = new Uint8Array(size);
+          let w = id.write(values, out);
+          if (w < 0) {
+            expect(id.bound(values)).toBeGreaterThan(size);
+            out = new Uint8Array(id.bound(values));
+            w = id.write(values, out);
+          }
+          return Buffer.from(out.subarray(0, w)).toString('latin1');
+        };
+        expect(written(spanned)).toBe(written(plain));
+        const t = new StringTable();
+        expect(t.findId(id, spanned)).toBe(-1);
+        const e = t.addId(id, spanned);
+        expect(t.find(id.text(plain))).toBe(e);
+        expect(t.findId(id, { ...plain })).toBe(e);
+      }),
+      { numRuns: 2000 },
     );
   });
 

@@ -2,8 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRecordScanner, createScanSteps, scanColumns } from '../../src/engine/scan-record.js';
-import { createValidator, fieldsRead, Rejected } from '../../src/engine/validate.js';
+import { createRecordScanner, createScanSteps, scanColumns, TextSpan } from '../../src/engine/scan-record.js';
+import { engineScanSteps, scanSpecOf } from '../../src/engine/scan-spec.js';
+import { createValidator, fieldsRead, idOnlyTexts, Rejected } from '../../src/engine/validate.js';
 import { loadScenario } from '../../src/scenario/load.js';
 import type { FieldSpec, Scenario } from '../../src/scenario/types.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -146,20 +147,29 @@ describe('the validator\'s byte scanner agrees with the full path', () => {
       const full = createValidator(s, { fastPath: false });
       const read = fieldsRead(s);
       const scan = createRecordScanner(s.fields, read);
+      // And as sat run's readers scan (scan-spec.ts): the key through the intern cache, an id read by nothing else as spans.
+      const steps = engineScanSteps(scanSpecOf(s))!;
+      const cols = scanColumns(1, s.fields.length);
       let scanned = 0;
       let valid = 0;
+      let spans = 0;
       fc.assert(
         fc.property(recordArb(s), (bytes) => {
           if (scan(bytes) !== undefined) scanned++;
           const want = full(bytes);
           if (!(want instanceof Rejected)) valid++;
           expectSame(fast(bytes), want, read);
+          const pre = steps.walk(bytes, cols, 0) ? steps.values(bytes, cols, 0) : null;
+          if (pre?.some((v) => v instanceof TextSpan)) spans++;
+          expectSame(fast(bytes, pre), want, read);
         }),
         { numRuns: 4000 },
       );
       // The test means something only if both kinds of record came up and the scanner took many.
       expect(valid).toBeGreaterThan(400);
       expect(scanned).toBeGreaterThan(400);
+      // Where the id has a field nothing else reads, the engine's scan handed it as a span.
+      if (scanSpecOf(s).spans!.size > 0) expect(spans).toBeGreaterThan(50);
     });
   }
 
@@ -221,6 +231,19 @@ describe('the property test finds bugs planted in the scanner', () => {
       expect(found).toBe(true);
     });
   }
+});
+
+describe('the fields only the record\'s id reads (idOnlyTexts)', () => {
+  it('are the id\'s strings that are not the key, aggregated, filtered, alerted on or reported', () => {
+    expect([...idOnlyTexts(loadScenario('reviews'))]).toEqual(['review_id']);
+    expect([...idOnlyTexts(loadScenario('satisfaction'))]).toEqual(['event_id']);
+    // IoT's id is its key and a time; taxi's are numbers and times; messages' are read by its reports.
+    expect([...idOnlyTexts(loadScenario('iot'))]).toEqual([]);
+    expect([...idOnlyTexts(loadScenario('taxi'))]).toEqual([]);
+    const reviews = loadScenario('reviews');
+    expect([...idOnlyTexts({ ...reviews, aggregations: [...reviews.aggregations, { name: 'd', op: 'count_distinct', field: 'review_id' }] } as Scenario)]).toEqual([]);
+    expect([...idOnlyTexts({ ...reviews, key: 'review_id' })]).toEqual([]);
+  });
 });
 
 describe('the scanner\'s intern cache (the key\'s strings made through a cache of their bytes)', () => {
