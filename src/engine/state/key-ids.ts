@@ -81,7 +81,7 @@ export class KeyIds {
     this.#cp[id] = -1; // the id may name another key next
   }
 
-  /** No key is named (by `checkpointId`) any more; the next named goes by `next`. */
+  /** No key is named (by `checkpointIds`) any more; the next named goes by `next`. */
   forgetCheckpointIds(next = this.#nextCp): void {
     this.#cp.fill(-1);
     this.#nextCp = next;
@@ -92,14 +92,24 @@ export class KeyIds {
     return this.#nextCp;
   }
 
-  /** The id a checkpoint names the key of `id` by; one not named since the last full checkpoint is given the next and pushed to `named`. */
-  checkpointId(id: number, named: number[]): number {
-    let c = this.#cp[id];
-    if (c < 0) {
-      c = this.#cp[id] = this.#nextCp++;
-      named.push(id);
+  /**
+   * The ids a checkpoint names the keys of keyOf[from, to) by, written to out from `at` on; a key not
+   * named since the last full checkpoint is given the next and pushed to `named`. One loop for a run
+   * of rows, not a call per row: a run's first checkpoints are built before the JIT has warmed up.
+   */
+  checkpointIds(keyOf: Int32Array, from: number, to: number, out: Uint32Array, at: number, named: number[]): void {
+    const cp = this.#cp;
+    let next = this.#nextCp;
+    for (let r = from; r < to; r++, at++) {
+      const id = keyOf[r];
+      let c = cp[id];
+      if (c < 0) {
+        c = cp[id] = next++;
+        named.push(id);
+      }
+      out[at] = c;
     }
-    return c;
+    this.#nextCp = next;
   }
 
   /** The ids' keys as a checkpoint's column (UTF-8 bytes and where each ends). */

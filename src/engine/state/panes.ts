@@ -354,11 +354,9 @@ export class PaneStore {
       if (to - from > 4) values.set(vals.subarray(from * w, to * w), i * w);
       else for (let j = from * w, dst = i * w, end = to * w; j < end; j++, dst++) values[dst] = vals[j];
       bucket.fill(b.start, i, i + to - from);
-      const keyOf = b.keyOf;
-      for (let r = from; r < to; r++, i++) {
-        key[i] = keys.checkpointId(keyOf[r], named);
-        if (sets) sets.push(b.sets![r]!.map((x) => [...x]));
-      }
+      keys.checkpointIds(b.keyOf, from, to, key, i, named);
+      if (sets) for (let r = from; r < to; r++) sets.push(b.sets![r]!.map((x) => [...x]));
+      i += to - from;
     }
     return { width: w, setCount: this.plan.setCount, keys: keys.column(named), ...(changelog ? { firstKeyId } : {}), bucket, key, values, ...(sets ? { sets } : {}) };
   }
