@@ -15,22 +15,65 @@ export const SIDE_NAMES: readonly SideName[] = ['late', 'deadLetters', 'alerts']
  */
 export interface SideBatch {
   bytes: Uint8Array;
-  late: { partition: number[]; offset: number[]; key: string[]; time: number[]; id: string[]; watermark: number[]; from: number[]; to: number[] };
-  deadLetters: { partition: number[]; offset: number[]; kind: string[]; reason: string[]; from: number[]; to: number[] };
-  alerts: { alert: string[]; partition: number[]; offset: number[]; key: string[]; id: string[]; time: number[] };
+  late: { partition: Float64Array; offset: Float64Array; key: string[]; time: Float64Array; id: string[]; watermark: Float64Array; from: Float64Array; to: Float64Array };
+  deadLetters: { partition: Float64Array; offset: Float64Array; kind: string[]; reason: string[]; from: Float64Array; to: Float64Array };
+  alerts: { alert: string[]; partition: Float64Array; offset: Float64Array; key: string[]; id: string[]; time: Float64Array };
 }
 
 /** Rows collected past which they are handed over (about as often as the files were written before). */
 const ROWS = 4096;
 const BYTES = 1 << 20;
 
-function emptyBatch(bytes: Uint8Array): SideBatch {
+/**
+ * A numeric column being collected. Typed, not a number[]: an array's elements kind went from
+ * small integers to doubles as offsets, times and watermarks came in (a fresh array per batch), and
+ * each such change threw away the compiled code of the engine's thread that pushed to it (five
+ * times over an IoT run, each compiled again).
+ */
+class NumberColumn {
+  #a = new Float64Array(256);
+  #n = 0;
+
+  push(x: number): void {
+    if (this.#n === this.#a.length) {
+      const grown = new Float64Array(2 * this.#n);
+      grown.set(this.#a);
+      this.#a = grown;
+    }
+    this.#a[this.#n++] = x;
+  }
+
+  /** The values so far, copied; the column starts again. */
+  take(): Float64Array {
+    const out = this.#a.slice(0, this.#n);
+    this.#n = 0;
+    return out;
+  }
+}
+
+/** A side output's columns, each numeric one as one being collected. */
+type Collecting<T> = { [K in keyof T]: T[K] extends Float64Array ? NumberColumn : T[K] };
+
+function collecting(): { [K in SideName]: Collecting<SideBatch[K]> } {
+  const n = () => new NumberColumn();
   return {
-    bytes,
-    late: { partition: [], offset: [], key: [], time: [], id: [], watermark: [], from: [], to: [] },
-    deadLetters: { partition: [], offset: [], kind: [], reason: [], from: [], to: [] },
-    alerts: { alert: [], partition: [], offset: [], key: [], id: [], time: [] },
+    late: { partition: n(), offset: n(), key: [], time: n(), id: [], watermark: n(), from: n(), to: n() },
+    deadLetters: { partition: n(), offset: n(), kind: [], reason: [], from: n(), to: n() },
+    alerts: { alert: [], partition: n(), offset: n(), key: [], id: [], time: n() },
   };
+}
+
+/** The columns collected so far, as a batch; string columns start again empty. */
+function taken<T extends object>(c: Collecting<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, col] of Object.entries(c)) {
+    if (col instanceof NumberColumn) out[name] = col.take();
+    else {
+      out[name] = col;
+      (c as Record<string, unknown>)[name] = [];
+    }
+  }
+  return out as T;
 }
 
 /**
@@ -39,19 +82,20 @@ function emptyBatch(bytes: Uint8Array): SideBatch {
  * engine's thread more than the rest of a late record's way: it is the results thread's work now.
  */
 export class SideCollector {
-  #b: SideBatch;
+  readonly #c = collecting();
+  #bytes: Uint8Array;
   #used = 0;
   #rows = 0;
   /** Rows so far (a resumed run counts on from its checkpoint's), for the run's summary. */
   readonly counts: Record<SideName, number>;
 
   constructor(resume?: Partial<Record<SideName, SinkState>>) {
-    this.#b = emptyBatch(new Uint8Array(64 << 10));
+    this.#bytes = new Uint8Array(64 << 10);
     this.counts = Object.fromEntries(SIDE_NAMES.map((n) => [n, resume?.[n]?.count ?? 0])) as Record<SideName, number>;
   }
 
   late(partition: number, offset: number, r: ValidRecord, watermark: number, value: Uint8Array): void {
-    const c = this.#b.late;
+    const c = this.#c.late;
     c.partition.push(partition);
     c.offset.push(offset);
     c.key.push(r.key);
@@ -65,7 +109,7 @@ export class SideCollector {
   }
 
   deadLetter(partition: number, offset: number, rejected: Rejected, value: Uint8Array): void {
-    const c = this.#b.deadLetters;
+    const c = this.#c.deadLetters;
     c.partition.push(partition);
     c.offset.push(offset);
     c.kind.push(rejected.kind);
@@ -77,7 +121,7 @@ export class SideCollector {
   }
 
   alert(alert: string, partition: number, offset: number, r: ValidRecord): void {
-    const c = this.#b.alerts;
+    const c = this.#c.alerts;
     c.alert.push(alert);
     c.partition.push(partition);
     c.offset.push(offset);
@@ -96,9 +140,9 @@ export class SideCollector {
   /** What is collected (its bytes' buffer to be transferred), or undefined; collecting starts again. */
   take(): SideBatch | undefined {
     if (this.#rows === 0) return undefined;
-    const b = this.#b;
-    b.bytes = b.bytes.subarray(0, this.#used);
-    this.#b = emptyBatch(new Uint8Array(Math.max(64 << 10, b.bytes.buffer.byteLength)));
+    const c = this.#c;
+    const b: SideBatch = { bytes: this.#bytes.subarray(0, this.#used), late: taken(c.late), deadLetters: taken(c.deadLetters), alerts: taken(c.alerts) };
+    this.#bytes = new Uint8Array(Math.max(64 << 10, this.#bytes.buffer.byteLength));
     this.#used = 0;
     this.#rows = 0;
     return b;
@@ -108,12 +152,12 @@ export class SideCollector {
   #copy(value: Uint8Array): number {
     const at = this.#used;
     const end = at + value.length;
-    if (end > this.#b.bytes.length) {
-      const grown = new Uint8Array(Math.max(end, 2 * this.#b.bytes.length));
-      grown.set(this.#b.bytes.subarray(0, at));
-      this.#b.bytes = grown;
+    if (end > this.#bytes.length) {
+      const grown = new Uint8Array(Math.max(end, 2 * this.#bytes.length));
+      grown.set(this.#bytes.subarray(0, at));
+      this.#bytes = grown;
     }
-    this.#b.bytes.set(value, at);
+    this.#bytes.set(value, at);
     return (this.#used = end);
   }
 }
