@@ -4,7 +4,7 @@ import { matchWritten, type WrittenRecord } from '../../src/transport/kafka/writ
 /** After a producer is replaced, the replay sends again only what the failed request did not write. */
 describe('matchWritten: which records of a failed request are in the partition', () => {
   const sent = [1, 2, 3, 4].map((i) => ({ value: Buffer.from(`r${i}`), sendTime: String(1000 + i) }));
-  const at = (offset: number, i: number, sendTime = String(1000 + i)): WrittenRecord => ({ offset, value: Buffer.from(`r${i}`), sendTime });
+  const at = (offset: number, i: number, sendTime = String(1000 + i)): WrittenRecord => ({ offset, key: null, value: Buffer.from(`r${i}`), sendTime });
 
   it('finds a whole batch, past another writer\'s records in between', () => {
     expect(matchWritten(sent, [at(10, 9, '1'), at(11, 1), at(12, 2), at(13, 8, '2'), at(14, 3), at(15, 4)])).toEqual([11, 12, 14, 15]);

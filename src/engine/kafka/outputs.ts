@@ -15,6 +15,7 @@ import type { FetchedUnder } from './member-stream.js';
 import { resultLine } from '../results/line.js';
 import { alertRow, deadLetterRow, lateRow } from '../side-rows.js';
 import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
+import { ResultBatches } from './result-batches.js';
 import { enc, requests, scoredMessages, type OutMessage } from './requests.js';
 
 /** What a commit carries per input partition that moved: its progress and its last record. */
@@ -47,6 +48,8 @@ const KEY_BYTES_HELD = 65_536;
  */
 export class KafkaOutputs {
   #pending: OutMessage[] = [];
+  /** Unscored results, written at the commit straight into record batches (not through the client's send). */
+  readonly #results = new ResultBatches();
   /** Fired windows waiting for their score: scored (API calls and all) just before each commit. */
   #unscored: { partition: number; rows: WindowResult[] }[] = [];
   /** When each held result's window fired: its result latency ends when the commit makes it readable. */
@@ -113,7 +116,7 @@ export class KafkaOutputs {
         for (let i = 0; i < rows.length; i++) this.#firedAt.push(emitTime);
         if (this.scoring) return void this.#unscored.push({ partition, rows });
         const emit = iso(emitTime);
-        for (const r of rows) this.#pending.push({ topic: t.results, partition, key: this.#keyOf(r.key), value: enc(resultLine(r, aggs, emit, iso)) });
+        for (const r of rows) this.#results.add(partition, this.#keyOf(r.key), resultLine(r, aggs, emit, iso));
       },
     };
     if (this.o.scenario.reports) {
@@ -145,7 +148,7 @@ export class KafkaOutputs {
 
   /** Messages and fired windows held for the next commit. */
   get held(): number {
-    return this.#pending.length + this.#unscored.length;
+    return this.#pending.length + this.#results.count + this.#unscored.length;
   }
 
   /** Scores what fired since the last commit and holds the scored results and actions with it. */
@@ -165,6 +168,7 @@ export class KafkaOutputs {
    */
   async commit(parts: CommitPart[], consumer: Consumer): Promise<void> {
     const held = this.#pending;
+    const results = this.#results.take();
     const firedAt = this.#firedAt;
     this.#pending = [];
     this.#firedAt = [];
@@ -179,6 +183,12 @@ export class KafkaOutputs {
       const tx = await this.#producer.beginTransaction();
       try {
         await tx.addConsumer(consumer as Parameters<typeof tx.addConsumer>[0]);
+        if (results.count > 0) {
+          const metadata = await this.#producer.metadata({ topics: [this.t.results] });
+          // The client reads a record's topic and partition alone here.
+          await tx.addPartitions(metadata, [...results.parts.keys()].map((partition) => ({ topic: this.t.results, partition })) as Parameters<typeof tx.addPartitions>[1]);
+          await this.#results.produce(results, this.#producer, this.t.results, this.o.transactionalId);
+        }
         for (const chunk of requests(messages)) await tx.send({ messages: chunk });
         await this.#coordinatorKnown(parts);
         for (const x of parts) await tx.addOffset(this.#consumed(x));
@@ -188,9 +198,19 @@ export class KafkaOutputs {
         throw e;
       }
     } else {
+      try {
+        if (results.count > 0 && this.#producer.producerId === undefined) await this.#producer.initIdempotentProducer({});
+        await this.#results.produce(results, this.#producer, this.t.results);
+      } catch (e) {
+        // Its batches' sequence numbers went on past what the broker may not have taken: a fresh
+        // producer (a new id) numbers from 0 again.
+        this.renewProducer();
+        throw e;
+      }
       for (const chunk of requests(messages)) await this.#producer.send({ messages: chunk });
       await consumer.commit({ offsets: parts.map((x) => ({ topic: this.o.topic, partition: x.partition, offset: BigInt(x.nextOffset), leaderEpoch: x.leaderEpoch })) });
     }
+    this.counters.results += results.count;
     for (const m of held) {
       if (m.topic === this.t.results) this.counters.results++;
       else if (m.topic === this.t.deadLetters) this.counters.deadLettered++;
@@ -226,6 +246,7 @@ export class KafkaOutputs {
   drop(): void {
     this.#reports.clear();
     this.#pending = [];
+    this.#results.drop();
     this.#unscored = [];
     this.#firedAt = [];
   }

@@ -39,11 +39,12 @@ export class FastProducer extends Producer {
 
   /**
    * One Produce request of ready-made record batches (their base sequences set by the caller) to the
-   * broker `leader`, with no retry: resolves with each partition's base offset, or rejects with the
+   * broker `leader`, in the transaction `transactionalId` if given (its partitions added to it first),
+   * with no retry: resolves with each partition's base offset, or rejects with the
    * client's error, whose `response` has the partitions that did succeed. Several may be in flight on
    * one connection; the broker answers them in order.
    */
-  produceBatches(leader: number, topic: string, parts: readonly PartitionBatch[], acks: number, timeoutMs: number): Promise<Map<number, bigint>> {
+  produceBatches(leader: number, topic: string, parts: readonly PartitionBatch[], acks: number, timeoutMs: number, transactionalId: string | null = null): Promise<Map<number, bigint>> {
     return new Promise((resolve, reject) => {
       this[kMetadata]({ topics: [topic] }, (error: Error | null, metadata?: ClusterMetadata) => {
         if (error || !metadata) return reject(error);
@@ -52,7 +53,7 @@ export class FastProducer extends Producer {
           if (error || !connection) return reject(error);
           this.#rawApi((error, api) => {
             if (error || !api) return reject(error);
-            api(connection, acks, timeoutMs, topic, parts, api.version, (error: Error | null, response?: ProduceResponse) => {
+            api(connection, acks, timeoutMs, topic, parts, api.version, transactionalId, (error: Error | null, response?: ProduceResponse) => {
               if (error) return reject(error);
               resolve(baseOffsets(response!));
             });
@@ -178,10 +179,10 @@ export function parseProduceResponse(_correlationId: number, apiKey: number, ver
  * Produce request of one topic's ready-made batches: versions 7-8 (transactional_id acks timeout_ms
  * [name [index records]], int32 lengths) and 9-11 (the same, flexible: compact lengths, tagged fields).
  */
-export function batchesRequest(acks: number, timeout: number, topic: string, parts: readonly PartitionBatch[], version: number): Writer {
+export function batchesRequest(acks: number, timeout: number, topic: string, parts: readonly PartitionBatch[], version: number, transactionalId: string | null = null): Writer {
   const flexible = version >= 9;
   const writer = Writer.create()
-    .appendString(null, flexible) // transactional_id: replay's producer is not transactional
+    .appendString(transactionalId, flexible) // replay's producer is not transactional; sat run's results may be
     .appendInt16(acks)
     .appendInt32(timeout)
     .appendArray([topic], (w: Writer, name: string) => {

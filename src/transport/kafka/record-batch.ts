@@ -119,6 +119,9 @@ export function encodeHeaders(headers: ReadonlyMap<Uint8Array, Uint8Array>): Enc
   return out;
 }
 
+/** Kafka's sequence numbers wrap to 0 after 2^31 - 1 (as the Java producer's DefaultRecordBatch.incrementSequence). */
+export const nextSequence = (seq: number, n: number) => (seq > 0x7fffffff - n ? n - (0x7fffffff - seq) - 1 : seq + n);
+
 /** The buffer startRecord's positions are in (it may be replaced as it grows: ask after each call). */
 export const batchScratch = (): Buffer => scratch;
 

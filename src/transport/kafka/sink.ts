@@ -9,7 +9,7 @@ import { asKafkaError, atKafkaEdge, KafkaError } from './errors.js';
 import { baseOffsets, FastProducer, type PartitionBatch } from './fast-producer.js';
 import { copyRange } from '../../core/bytes.js';
 import { packRecords, viewPacked, type PackedView } from '../packed-records.js';
-import { batchScratch, beginBatch, encodeHeaders, finishBatch, startRecord, type EncodedHeaders } from './record-batch.js';
+import { batchScratch, beginBatch, encodeHeaders, finishBatch, nextSequence, startRecord, type EncodedHeaders } from './record-batch.js';
 import { ensureTopics, partitionCount } from './topics.js';
 import { endOffsets, matchWritten, readPartitionTail } from './written.js';
 
@@ -53,9 +53,6 @@ interface Request {
   /** Per partition, the acknowledged end when the request went out: a read-back after its failure starts there. */
   from: number[];
 }
-
-/** Kafka's sequence numbers wrap to 0 after 2^31 - 1 (as the Java producer's DefaultRecordBatch.incrementSequence). */
-const nextSequence = (seq: number, n: number) => (seq > 0x7fffffff - n ? n - (0x7fffffff - seq) - 1 : seq + n);
 
 /**
  * Kafka as a replay sink: an idempotent producer with acks=all that writes its record batches straight

@@ -7,6 +7,7 @@ import { KafkaError } from './errors.js';
 /** A record as written: its offset, value and send-time header (the replay's identity of a send). */
 export interface WrittenRecord {
   offset: number;
+  key: Buffer | null;
   value: Buffer;
   sendTime: string | undefined;
 }
@@ -25,7 +26,7 @@ export async function readPartitionTail(conn: KafkaConnection, topic: string, pa
     const out: WrittenRecord[] = [];
     stream.on('data', (m) => {
       if (m.partition !== partition || m.offset >= BigInt(end)) return;
-      out.push({ offset: Number(m.offset), value: m.value, sendTime: headerText(m.headers, sendTimeHeader) });
+      out.push({ offset: Number(m.offset), key: m.key ?? null, value: m.value, sendTime: headerText(m.headers, sendTimeHeader) });
     });
     const started = performance.now();
     while ((stream.offsetsToFetch.get(`${topic}:${partition}`) ?? 0n) < BigInt(end) || stream.readableLength > 0) {
