@@ -13,8 +13,12 @@ class PartitionResults {
   readonly keys: Buffer[] = [];
   /** Where each result's line ends in `data`. */
   readonly ends: number[] = [];
-  data = Buffer.allocUnsafe(64 << 10);
+  data: Buffer;
   used = 0;
+
+  constructor(capacity: number) {
+    this.data = Buffer.allocUnsafe(capacity);
+  }
 
   add(key: Buffer, line: string): void {
     // UTF-8 of a JS string is at most three bytes per UTF-16 unit.
@@ -47,12 +51,14 @@ class PartitionResults {
 export class ResultBatches {
   #parts = new Map<number, PartitionResults>();
   #count = 0;
+  /** Per partition, the bytes its last commit's results took: the next start that large (growing a buffer from small each commit copied it several times). */
+  readonly #lastBytes = new Map<number, number>();
   /** The producer id and epoch the sequence numbers are of, and each partition's next. */
   #sequences: { producer: FastProducer; id: bigint; epoch: number; next: Map<number, number> } | undefined;
 
   add(partition: number, key: Buffer, line: string): void {
     let p = this.#parts.get(partition);
-    if (p === undefined) this.#parts.set(partition, (p = new PartitionResults()));
+    if (p === undefined) this.#parts.set(partition, (p = new PartitionResults(Math.max(64 << 10, this.#lastBytes.get(partition) ?? 0))));
     p.add(key, line);
     this.#count++;
   }
@@ -65,6 +71,7 @@ export class ResultBatches {
   /** What is held, for a commit to produce; holding starts again. */
   take(): HeldResults {
     const held = { parts: this.#parts, count: this.#count };
+    for (const [p, r] of held.parts) this.#lastBytes.set(p, r.used + (r.used >> 2));
     this.drop();
     return held;
   }
