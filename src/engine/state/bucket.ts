@@ -7,7 +7,7 @@ import { RowIndex } from './row-index.js';
 export class Bucket {
   rows = 0;
   keyOf: Int32Array;
-  readonly rowOf = new RowIndex();
+  readonly rowOf: RowIndex;
   /** No longer the bucket in-order records go to: its arrays are trimmed and grow slowly if at all. */
   sealed = false;
   vals: Float64Array;
@@ -26,8 +26,10 @@ export class Bucket {
     readonly width: number,
     chained: boolean,
     withSets: boolean,
+    /** Rows to make room for at once (a newest bucket takes about as many keys as the one before). */
+    cap = 8,
   ) {
-    const cap = 8;
+    this.rowOf = new RowIndex(cap);
     this.keyOf = new Int32Array(cap);
     this.vals = new Float64Array(cap * width);
     this.epoch = new Int32Array(cap);
