@@ -91,6 +91,18 @@ describe('the online-features client on its own thread', () => {
     }
   });
 
+  it('gives every row that asks for an id its features, an id asked twice in a minute too (the answer names it once)', async () => {
+    const { url } = await serve();
+    const thread = new OnlineThread(url, { ...SPEC, batchSize: 100 }, NAMES);
+    threads.push(thread);
+    const once = await thread.features(28_400_000, ['C000001', 'C000002']);
+    const twice = await thread.features(28_400_000, ['C000001', 'C000002', 'C000001']);
+    expect([...twice.found]).toEqual([1, 1, 1]);
+    expect([...twice.values.subarray(0, 6)]).toEqual([...once.values]);
+    expect([...twice.values.subarray(6, 9)]).toEqual([...once.values.subarray(0, 3)]);
+    expect(once.values.some((v) => v > 0)).toBe(true);
+  });
+
   it('gives up on an API that does not answer after its retries: every id not found, counted, no error', async () => {
     const { url, server } = await fakeApi(() => ({}));
     server.close();
