@@ -70,6 +70,65 @@ export class Bytes {
     this.len += b.length;
   }
 
+  /**
+   * `s` as UTF-8 (no length answered): short ASCII texts by a loop, with no call into the runtime
+   * and no flattening of a text built by concatenation; any other through utf8().
+   */
+  text(s: string): void {
+    const n = s.length;
+    this.reserve(n);
+    const buf = this.buf;
+    let at = this.len;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= 0x80) {
+        this.utf8(s); // from the text's start: len has not moved yet
+        return;
+      }
+      buf[at++] = c;
+    }
+    this.len = at;
+  }
+
+  /** `s` as a JSON string (JSON.stringify's text): printable ASCII by a loop, any other through JSON.stringify. */
+  jsonString(s: string): void {
+    const n = s.length;
+    this.reserve(n + 2);
+    const buf = this.buf;
+    let at = this.len;
+    buf[at++] = 0x22;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) {
+        this.utf8(JSON.stringify(s));
+        return;
+      }
+      buf[at++] = c;
+    }
+    buf[at++] = 0x22;
+    this.len = at;
+  }
+
+  /** A number as `${v}` writes it: a 32-bit integer's digits by a loop, any other through String(). */
+  numberText(v: number): void {
+    if ((v | 0) !== v) return this.text(String(v));
+    this.reserve(11);
+    const buf = this.buf;
+    let at = this.len;
+    if (v < 0) {
+      buf[at++] = 0x2d;
+      v = -v;
+    }
+    let digits = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    at += digits;
+    this.len = at;
+    do {
+      buf[--at] = 0x30 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+  }
+
   /** `s` as UTF-8; returns its length in bytes. */
   utf8(s: string): number {
     this.reserve(s.length * 3);

@@ -6,7 +6,7 @@ import { writeAll } from '../../core/fs-errors.js';
 import { cachedIso } from '../../core/time.js';
 import type { Aggregation } from '../../scenario/types.js';
 import { ChunkBuilder, type ResultChunk } from './chunk.js';
-import { quotedNames, rowLine } from './line.js';
+import { quotedNames, writeRowLine } from './line.js';
 import { ParquetResults } from './parquet.js';
 import { SIDE_NAMES, sideLines, type SideBatch, type SideName } from './side.js';
 import type { ResultsAnswer, ResultsFailure, ResultsMessage, ResultsThreadData } from './sink.js';
@@ -63,8 +63,7 @@ function append(rows: ResultChunk): void {
   let emitIso = '';
   for (let i = 0; i < n; i++) {
     if (rows.emit[i] !== emitMs) emitIso = iso((emitMs = rows.emit[i]));
-    lines.utf8(rowLine(rows, i, names, o.scored, emitIso, iso));
-    lines.u8(10);
+    writeRowLine(lines, rows, i, names, o.scored, emitIso, iso);
   }
   const data = lines.view();
   writeAll(o.fd, data, o.jsonlPath);
