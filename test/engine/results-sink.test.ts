@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScoredResult } from '../../src/engine/join/scorer.js';
 import type { WindowResult } from '../../src/engine/operator.js';
 import { ChunkBuilder } from '../../src/engine/results/chunk.js';
-import { quotedNames, resultLine, writeRowLine } from '../../src/engine/results/line.js';
+import { quotedNames, resultLine, writeResultLine, writeRowLine } from '../../src/engine/results/line.js';
 import { Bytes } from '../../src/core/byte-buffer.js';
 import { parseScenario } from '../../src/scenario/load.js';
 import type { Scenario } from '../../src/scenario/types.js';
@@ -67,9 +67,13 @@ describe('a result as a JSON line', () => {
         const c = columns(rs, emit, s);
         rs.forEach((r, i) => {
           const line = resultLine(r, s.aggregations, iso(emit));
+          // The bytes written from the columns (the results thread) and from the object (Kafka's record batches).
           const out = new Bytes(8); // small: growing it is exercised too
           writeRowLine(out, c, i, names, scored, iso(emit), iso);
-          expect(out.view().toString('utf8')).toBe(`${line}\n`);
+          expect(out.view().toString('utf8')).toBe(line);
+          out.reset();
+          writeResultLine(out, r, s.aggregations, iso(emit), iso);
+          expect(out.view().toString('utf8')).toBe(line);
           // and it is JSON whose fields are the result's
           const o = JSON.parse(line);
           expect(o.key).toBe(r.key);

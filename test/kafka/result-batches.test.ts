@@ -20,7 +20,13 @@ function results(tag: string, partition: number, n: number): { key: string; line
 /** Adds each partition's results, interleaved across partitions as windows fire. */
 function hold(rb: ResultBatches, byPartition: Map<number, { key: string; line: string }[]>): void {
   const most = Math.max(...[...byPartition.values()].map((r) => r.length));
-  for (let i = 0; i < most; i++) for (const [p, rs] of byPartition) if (i < rs.length) rb.add(p, Buffer.from(rs[i].key), rs[i].line);
+  for (let i = 0; i < most; i++)
+    for (const [p, rs] of byPartition) {
+      if (i >= rs.length) continue;
+      const held = rb.partition(p);
+      held.lines.utf8(rs[i].line);
+      rb.added(held, Buffer.from(rs[i].key));
+    }
 }
 
 describe.skipIf(!haveBroker)("sat run's results written straight into record batches (engine/kafka/result-batches.ts)", { timeout: 120_000 }, () => {

@@ -12,7 +12,7 @@ import type { scoringTally } from '../join/tally.js';
 import type { WindowResult } from '../operator.js';
 import type { Outputs } from '../process.js';
 import type { FetchedUnder } from './member-stream.js';
-import { resultLine } from '../results/line.js';
+import { writeResultLine } from '../results/line.js';
 import { alertRow, deadLetterRow, lateRow } from '../side-rows.js';
 import { PartitionReports, type PartitionReportsState } from './partition-reports.js';
 import { ResultBatches } from './result-batches.js';
@@ -116,7 +116,11 @@ export class KafkaOutputs {
         for (let i = 0; i < rows.length; i++) this.#firedAt.push(emitTime);
         if (this.scoring) return void this.#unscored.push({ partition, rows });
         const emit = iso(emitTime);
-        for (const r of rows) this.#results.add(partition, this.#keyOf(r.key), resultLine(r, aggs, emit, iso));
+        const held = this.#results.partition(partition);
+        for (const r of rows) {
+          writeResultLine(held.lines, r, aggs, emit, iso);
+          this.#results.added(held, this.#keyOf(r.key));
+        }
       },
     };
     if (this.o.scenario.reports) {

@@ -1,4 +1,5 @@
 import { ProduceAcks } from '@platformatic/kafka';
+import { Bytes } from '../../core/byte-buffer.js';
 import { copyRange } from '../../core/bytes.js';
 import type { FastProducer, PartitionBatch } from '../../transport/kafka/fast-producer.js';
 import { batchScratch, beginBatch, finishBatch, nextSequence, startRecord } from '../../transport/kafka/record-batch.js';
@@ -9,28 +10,15 @@ const BATCH_BYTES = 512 * 1024;
 const PRODUCE_TIMEOUT_MS = 10_000;
 
 /** One partition's results until the commit: each one's key (a Buffer shared by its key's results) and its line's bytes, back to back. */
-class PartitionResults {
+export class PartitionResults {
   readonly keys: Buffer[] = [];
-  /** Where each result's line ends in `data`. */
+  /** Where each result's line ends in `lines`. */
   readonly ends: number[] = [];
-  data: Buffer;
-  used = 0;
+  /** The lines: a result's is written here, then added() with its key. */
+  readonly lines: Bytes;
 
   constructor(capacity: number) {
-    this.data = Buffer.allocUnsafe(capacity);
-  }
-
-  add(key: Buffer, line: string): void {
-    // UTF-8 of a JS string is at most three bytes per UTF-16 unit.
-    const need = this.used + 3 * line.length;
-    if (need > this.data.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.data.length));
-      this.data.copy(grown, 0, 0, this.used);
-      this.data = grown;
-    }
-    this.used += this.data.write(line, this.used);
-    this.keys.push(key);
-    this.ends.push(this.used);
+    this.lines = new Bytes(capacity);
   }
 }
 
@@ -56,10 +44,17 @@ export class ResultBatches {
   /** The producer id and epoch the sequence numbers are of, and each partition's next. */
   #sequences: { producer: FastProducer; id: bigint; epoch: number; next: Map<number, number> } | undefined;
 
-  add(partition: number, key: Buffer, line: string): void {
+  /** Where the partition's next result's line is to be written (then added()). */
+  partition(partition: number): PartitionResults {
     let p = this.#parts.get(partition);
     if (p === undefined) this.#parts.set(partition, (p = new PartitionResults(Math.max(64 << 10, this.#lastBytes.get(partition) ?? 0))));
-    p.add(key, line);
+    return p;
+  }
+
+  /** The line just written into p.lines is a result, with this key. */
+  added(p: PartitionResults, key: Buffer): void {
+    p.keys.push(key);
+    p.ends.push(p.lines.len);
     this.#count++;
   }
 
@@ -71,7 +66,7 @@ export class ResultBatches {
   /** What is held, for a commit to produce; holding starts again. */
   take(): HeldResults {
     const held = { parts: this.#parts, count: this.#count };
-    for (const [p, r] of held.parts) this.#lastBytes.set(p, r.used + (r.used >> 2));
+    for (const [p, r] of held.parts) this.#lastBytes.set(p, r.lines.len + (r.lines.len >> 2));
     this.drop();
     return held;
   }
@@ -141,7 +136,7 @@ function encode(r: PartitionResults, o: { producerId: bigint; producerEpoch: num
       const at = startRecord(now, key.length, length);
       const to = batchScratch();
       to.set(key, at.key);
-      copyRange(to, at.value, r.data, from, length);
+      copyRange(to, at.value, r.lines.buf, from, length);
       bytes += key.length + length + 16;
     }
     const base = next.get(partition) ?? 0;

@@ -19,43 +19,58 @@ export function resultLine(r: WindowResult | ScoredResult, aggs: Scenario['aggre
 }
 
 /**
- * Row i of result columns as its JSON line and a newline, into `out` (the text resultLine makes of
- * that result), written as bytes piece by piece: a line built as a text and then encoded cost the
- * results thread twice as much (the concatenation flattened, then a call into the runtime per line).
+ * The same line written as bytes, piece by piece, into `out` (no newline): a line built as a text and
+ * then encoded cost the results thread twice as much (the concatenation flattened, then a call into
+ * the runtime per line). From a result object (the Kafka outputs' record batches) or a row of result
+ * columns (the results thread); a test holds both equal to resultLine.
  */
+export function writeResultLine(out: Bytes, r: WindowResult | ScoredResult, aggs: Scenario['aggregations'], emitIso: string, iso: (ms: number) => string): void {
+  writeHead(out, iso(r.windowStart), iso(r.windowEnd), r.key);
+  const names = quotedNames(aggs);
+  for (let j = 0; j < aggs.length; j++) writeValue(out, names[j], (r.values[aggs[j].name] as number | null | undefined) ?? null);
+  if ('score' in r) writeScored(out, r.score, r.missing.join(','), r.snapshotDay);
+  writeTail(out, emitIso);
+}
+
 export function writeRowLine(out: Bytes, c: ResultChunk, i: number, names: readonly string[], scored: boolean, emitIso: string, iso: (ms: number) => string): void {
+  writeHead(out, iso(c.start[i]), iso(c.end[i]), c.key[i]);
+  for (let j = 0; j < names.length; j++) writeValue(out, names[j], aggAt(c, j, i));
+  if (scored) writeScored(out, scoreAt(c, i), c.missing[i], c.snapshotDay[i]);
+  writeTail(out, emitIso);
+}
+
+function writeHead(out: Bytes, startIso: string, endIso: string, key: string): void {
   out.text('{"window_start":"');
-  out.text(iso(c.start[i]));
+  out.text(startIso);
   out.text('","window_end":"');
-  out.text(iso(c.end[i]));
+  out.text(endIso);
   out.text('","key":');
-  out.jsonString(c.key[i]);
-  for (let j = 0; j < names.length; j++) {
-    out.text(names[j]);
-    const v = aggAt(c, j, i);
-    if (v === null) out.text('null');
-    else out.numberText(v);
+  out.jsonString(key);
+}
+
+/** `,"name":` and the value. */
+function writeValue(out: Bytes, quotedName: string, v: number | null): void {
+  out.text(quotedName);
+  if (v === null) out.text('null');
+  else out.numberText(v);
+}
+
+/** `missing` comma-joined (as the columns and the Parquet file hold it): its names ("batch", "online") have no comma and nothing JSON escapes. */
+function writeScored(out: Bytes, score: number | null, missing: string, snapshotDay: string | null): void {
+  writeValue(out, ',"score":', score);
+  out.text(missing === '' ? ',"missing":[]' : `,"missing":["${missing.replaceAll(',', '","')}"]`);
+  if (snapshotDay === null) out.text(',"snapshot_day":null');
+  else {
+    out.text(',"snapshot_day":"');
+    out.text(snapshotDay);
+    out.u8(0x22);
   }
-  if (scored) {
-    out.text(',"score":');
-    const score = scoreAt(c, i);
-    if (score === null) out.text('null');
-    else out.numberText(score);
-    // The columns hold `missing` comma-joined (as the Parquet file does): its names ("batch",
-    // "online") have no comma and nothing JSON escapes.
-    const missing = c.missing[i];
-    out.text(missing === '' ? ',"missing":[]' : `,"missing":["${missing.replaceAll(',', '","')}"]`);
-    const day = c.snapshotDay[i];
-    if (day === null) out.text(',"snapshot_day":null');
-    else {
-      out.text(',"snapshot_day":"');
-      out.text(day);
-      out.u8(0x22);
-    }
-  }
+}
+
+function writeTail(out: Bytes, emitIso: string): void {
   out.text(',"emit_time":"');
   out.text(emitIso);
-  out.text('"}\n');
+  out.text('"}');
 }
 
 function head(startIso: string, endIso: string, key: string): string {

@@ -64,6 +64,7 @@ function append(rows: ResultChunk): void {
   for (let i = 0; i < n; i++) {
     if (rows.emit[i] !== emitMs) emitIso = iso((emitMs = rows.emit[i]));
     writeRowLine(lines, rows, i, names, o.scored, emitIso, iso);
+    lines.u8(10);
   }
   const data = lines.view();
   writeAll(o.fd, data, o.jsonlPath);
