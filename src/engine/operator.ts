@@ -109,6 +109,12 @@ export class WindowOperator {
    * watermark moves once a day of event time, so most records skip it).
    */
   #firedAt = NaN;
+  /**
+   * The watermark below which #fire has nothing to do: no window to fire, bucket to seal, first
+   * open window to move or dedup id to expire (set by #fire, lowered by each record held). Where the
+   * watermark moves with nearly every record (IoT, Kafka's pass-through) #fire ran per record.
+   */
+  #fireDue = -Infinity;
   readonly #plan: AggregationPlan;
   readonly #filter: Condition[];
   readonly #alerts: { name: string; when: Condition[] }[];
@@ -146,7 +152,11 @@ export class WindowOperator {
     } else if (this.#dedup.hasRecord(r)) {
       outcome = 'duplicate';
     } else {
-      this.#dedup.holdRecord(r, m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast);
+      const close = m === 'dedup-forever' ? Infinity : m === 'dedup-early' ? closeOfLast - this.#slide : closeOfLast;
+      this.#dedup.holdRecord(r, close);
+      // Its bucket seals, and the first window holding it fires, no sooner than the bucket's end.
+      const due = Math.min(lastStart + this.#slide, close);
+      if (due < this.#fireDue) this.#fireDue = due;
       for (const a of this.#alerts) if (allHold(a.when, r.values)) (alerts === NO_ALERTS ? (alerts = []) : alerts).push(a.name);
       if (!allHold(this.#filter, r.values)) {
         outcome = 'filtered';
@@ -157,7 +167,7 @@ export class WindowOperator {
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;
-    if (this.watermark !== this.#firedAt) this.#fire(this.watermark);
+    if (this.watermark >= this.#fireDue && this.watermark !== this.#firedAt) this.#fire(this.watermark);
     const out = this.#outcome;
     out.outcome = outcome;
     out.alerts = alerts;
@@ -170,7 +180,7 @@ export class WindowOperator {
    */
   advance(time: number): void {
     this.#observe(time);
-    if (this.watermark !== this.#firedAt) this.#fire(this.watermark);
+    if (this.watermark >= this.#fireDue && this.watermark !== this.#firedAt) this.#fire(this.watermark);
   }
 
   #observe(time: number): void {
@@ -270,6 +280,9 @@ export class WindowOperator {
       if (firstOpen > this.#fireFrom) this.#fireFrom = firstOpen;
     }
     this.#dedup.drain(watermark);
+    // Past this watermark: the first open window moves (no window fires before it either), the
+    // next bucket seals, an id expires. Each is past `watermark` now.
+    this.#fireDue = Number.isFinite(this.#fireFrom) ? Math.min(this.#fireFrom + size + this.#lateness, this.#panes.nextSeal + slide, this.#dedup.firstClose) : -Infinity;
   }
 }
 

@@ -60,6 +60,11 @@ export class DedupStore {
     return this.#ids.size;
   }
 
+  /** The earliest close time an id is held to (Infinity: none held). */
+  get firstClose(): number {
+    return this.#order.length > 0 ? this.#order[0] : Infinity;
+  }
+
   #list(close: number): number[] {
     // Records come mostly in time order: the last close time's list again, without a lookup.
     if (close === this.#lastClose && this.#lastList !== undefined) return this.#lastList;

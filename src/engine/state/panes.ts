@@ -285,6 +285,11 @@ export class PaneStore {
     }
   }
 
+  /** The start of the oldest bucket not sealed (Infinity: none). */
+  get nextSeal(): number {
+    return this.#nextSeal;
+  }
+
   /** Drops the buckets before `start` (no window still to fire holds them). */
   dropBefore(start: number): void {
     let n = 0;
