@@ -36,7 +36,7 @@ const resultArb = fc.record({
   mean: fc.option(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { nil: null }),
   score: fc.option(fc.oneof(fc.double({ min: 0, max: 100, noNaN: true }), fc.integer({ min: 0, max: 100 })), { nil: null }),
   missing: fc.subarray(['batch', 'online']),
-  snapshotDay: fc.option(fc.constant('2024-06-01'), { nil: null }),
+  snapshotDay: fc.option(fc.constantFrom('2024-06-01', '2024-06-02', '2024-06-03'), { nil: null }),
 });
 const asResult = (x: { windowStart: number; key: string; n: number; total: number | null; mean: number | null }): WindowResult => ({
   windowStart: x.windowStart,
@@ -151,6 +151,36 @@ describe('the results sink (its thread writes the JSONL and feeds the Parquet en
     expect(readFileSync(jsonl, 'utf8')).toBe(expected(many(0, 10), 1000) + expected(many(10, 7), 3000));
     const rows = await parquetReadObjects({ file: new Uint8Array(readFileSync(parquet)).buffer });
     expect(rows.map((r) => Number(r.n))).toEqual(Array.from({ length: 17 }, (_, i) => i));
+  });
+
+  it("scored results: the lines resultLine makes, and the Parquet file's score, missing and snapshot_day, fresh and rebuilt from the JSONL after a resume", async () => {
+    const { ResultSink } = await load();
+    const scored = { ...s, score: { expr: '1', range: [0, 100], actions: [] } } as unknown as Scenario;
+    const days = ['2024-06-01', null, '2024-06-02', '2024-06-01'];
+    const lists = [[], ['batch'], ['online'], ['batch', 'online']];
+    const rs: ScoredResult[] = many(0, 3000).map((r, i) => ({ ...r, score: i % 7 === 0 ? null : i / 3, missing: lists[i % 4], snapshotDay: days[i % 4] }));
+    const line = (r: ScoredResult, emit: number) => `${resultLine(r, s.aggregations, iso(emit))}\n`;
+    for (const resume of [false, true]) {
+      const dir = tempDir('sat-results-');
+      const jsonl = join(dir, 'results.jsonl');
+      const parquet = join(dir, 'results.parquet');
+      const one = new ResultSink(jsonl, parquet, scored);
+      one.write(rs.slice(0, 1700), 1000);
+      if (resume) {
+        const cp = await one.state();
+        one.write(rs.slice(1700, 1800), 1500); // after the checkpoint: written again on resume
+        await one.close();
+        const two = new ResultSink(jsonl, parquet, scored, cp);
+        two.write(rs.slice(1700), 2000);
+        await two.close();
+      } else {
+        one.write(rs.slice(1700), 2000);
+        await one.close();
+      }
+      expect(readFileSync(jsonl, 'utf8')).toBe(rs.map((r, i) => line(r, i < 1700 ? 1000 : 2000)).join(''));
+      const rows = await parquetReadObjects({ file: new Uint8Array(readFileSync(parquet)).buffer, columns: ['key', 'score', 'missing', 'snapshot_day'] });
+      expect(rows).toEqual(rs.map((r) => ({ key: r.key, score: r.score, missing: r.missing.join(','), snapshot_day: r.snapshotDay })));
+    }
   });
 
   it('a write that fails stops the next checkpoint (and the next write) with the file and errno, exit 3', async () => {
