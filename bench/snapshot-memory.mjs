@@ -1,5 +1,6 @@
 // Run as a child by satisfaction.mjs: loads one snapshot file the way sat run does (key + the given
 // columns) and prints load time and the memory the loaded snapshot holds (after GC) as JSON.
+import { peakRssMb } from '../dist/core/peak-rss.js';
 import { loadSnapshot } from '../dist/engine/join/snapshot.js';
 
 const [file, list] = process.argv.slice(2);
@@ -21,5 +22,5 @@ console.log(JSON.stringify({
   loadMs: Math.round(loadMs),
   heldMb: mb(after.heapUsed - before.heapUsed + after.arrayBuffers - before.arrayBuffers),
   indexMb: mb(after.heapUsed - before.heapUsed),
-  peakRssMb: mb(process.resourceUsage().maxRSS * 1024),
+  peakRssMb: peakRssMb(),
 }));

@@ -16,7 +16,7 @@ export interface RunFigures extends OperatorStats {
   recordsPerSecond: number;
   /** The same records from the first taken to the last: the rate once consuming, without the run's fixed costs at either end (what Kafka's ConsumerPerformance reports of a consumer). */
   processingRecordsPerSecond: number;
-  /** Largest resident set of the process so far (maxRSS). */
+  /** Largest resident set of the process so far (core/peak-rss.ts). */
   peakRssMb: number;
   /** CPU the run spent: all its threads, and the engine's thread on a core and waiting for one (Linux). */
   cpu: CpuFigures;
@@ -40,9 +40,7 @@ export interface RunFigures extends OperatorStats {
   scoring?: ScoringSummary;
 }
 
-export function peakRssMb(): number {
-  return Math.round(process.resourceUsage().maxRSS / 1024);
-}
+export { peakRssMb } from '../core/peak-rss.js';
 
 /** What a run exposes to its metrics, read at scrape time, whatever the transport. */
 export interface RunGauges {

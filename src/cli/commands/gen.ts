@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { claimWorkdir } from '../../core/workdir-guard.js';
 import { NamedWriteStream } from '../../core/fs-errors.js';
 import { UsageError } from '../../core/errors.js';
+import { peakRssMb } from '../../core/peak-rss.js';
 import type { Shard } from '../../core/workdir.js';
 import { iotLines, reviewLines } from '../../gen/datasets.js';
 import type { TableFormat } from '../../gen/table-writer.js';
@@ -97,7 +98,7 @@ async function genSatisfaction(f: GenFlags): Promise<number> {
     // Rates are of the rows considered (a shard skips the others').
     snapshotRowsPerSecond: Math.round((f.customers * f.days) / (snapMs / 1000)),
     eventsPerSecond: Math.round(f.events / (evMs / 1000)),
-    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    peakRssMb: peakRssMb(),
     elapsedMs: Math.round(performance.now() - t0),
   };
   if (f.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
