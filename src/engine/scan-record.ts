@@ -64,6 +64,15 @@ const INTERNED = 1;
 const SPAN = 2;
 
 const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/** The end of a JSON number's exponent, from its 'e' or 'E' at b[i]: [eE][+-]?[0-9]+, or -1 where it has no digit. */
+export function exponentEnd(b: Uint8Array, i: number, n: number): number {
+  let c;
+  if (++i < n && ((c = b[i]) === 0x2b || c === 0x2d)) i++;
+  const at = i;
+  while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
+  return i === at ? -1 : i;
+}
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 // The characters that may follow a backslash in a JSON string.
@@ -293,14 +302,8 @@ export function createScanSteps(
           if (fraction === 0) return false;
           digits += fraction;
         }
-        let exponent = false;
-        if (i < n && ((c = b[i]) === 0x65 || c === 0x45)) {
-          exponent = true;
-          if (++i < n && ((c = b[i]) === 0x2b || c === 0x2d)) i++;
-          const at = i;
-          while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
-          if (i === at) return false;
-        }
+        const exponent = i < n && ((c = b[i]) === 0x65 || c === 0x45);
+        if (exponent && (i = exponentEnd(b, i, n)) < 0) return false;
         let v: number;
         if (!exponent && digits <= 15) {
           v = fraction === 0 ? m : m / POW10[fraction];

@@ -1,3 +1,5 @@
+import { exponentEnd } from '../scan-record.js';
+
 /**
  * An online-features answer read from its bytes straight into the columns (FeatureColumns), with no
  * text decoded and no object per customer: JSON.parse of the answers, objects keyed by customer ids,
@@ -237,14 +239,8 @@ function numberEnd(b: Uint8Array, i: number): number {
     if (fraction === 0) return -1;
     digits += fraction;
   }
-  let exponent = false;
-  if (i < n && ((c = b[i]) === 0x65 || c === 0x45)) {
-    exponent = true;
-    if (++i < n && ((c = b[i]) === 0x2b || c === 0x2d)) i++;
-    const at = i;
-    while (i < n && (c = b[i]) >= 0x30 && c <= 0x39) i++;
-    if (i === at) return -1;
-  }
+  const exponent = i < n && ((c = b[i]) === 0x65 || c === 0x45);
+  if (exponent && (i = exponentEnd(b, i, n)) < 0) return -1;
   if (!exponent && digits <= 15) numberRead = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
   else numberRead = Number(latin1(b, start, i));
   return i;
