@@ -63,7 +63,7 @@ const TEXT = 0;
 const INTERNED = 1;
 const SPAN = 2;
 
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+export const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /** The end of a JSON number's exponent, from its 'e' or 'E' at b[i]: [eE][+-]?[0-9]+, or -1 where it has no digit. */
 export function exponentEnd(b: Uint8Array, i: number, n: number): number {
@@ -79,13 +79,13 @@ for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 const ESCAPE = new Uint8Array(256);
 for (const c of '"\\/bfnrtu') ESCAPE[c.charCodeAt(0)] = 1;
 // JSON's whitespace: space, tab, line feed, carriage return (nothing else: not a form feed).
-const SPACE = new Uint8Array(256);
+export const SPACE = new Uint8Array(256);
 for (const c of ' \t\n\r') SPACE[c.charCodeAt(0)] = 1;
 // Bytes that go on a string without a second look: printable ASCII other than '"' and '\\'.
-const STRING_BYTE = new Uint8Array(256);
+export const STRING_BYTE = new Uint8Array(256);
 for (let c = 0x20; c < 0x80; c++) STRING_BYTE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 const utf8 = new TextDecoder('utf-8');
-const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
+export const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
 
 /**
  * A plain string's place in the record's bytes, handed as a field's value where only the record's

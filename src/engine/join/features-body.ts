@@ -1,4 +1,6 @@
-import { exponentEnd } from '../scan-record.js';
+// The records' byte scanner's tables: JSON's whitespace, the bytes a plain string holds (printable
+// ASCII other than '"' and '\\'), exact powers of ten, and a text from bytes of one byte each.
+import { exponentEnd, latin1, POW10, SPACE, STRING_BYTE as NAME_BYTE } from '../scan-record.js';
 
 /**
  * An online-features answer read from its bytes straight into the columns (FeatureColumns), with no
@@ -23,13 +25,6 @@ export interface FeatureTarget {
   found: Uint8Array;
 }
 
-const SPACE = new Uint8Array(256);
-for (const c of ' \t\n\r') SPACE[c.charCodeAt(0)] = 1;
-const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
-const latin1 = (b: Uint8Array, from: number, to: number): string => Buffer.prototype.latin1Slice.call(b, from, to) as string;
-// Bytes a plain name holds: printable ASCII other than '"' and '\\'.
-const NAME_BYTE = new Uint8Array(256);
-for (let c = 0x20; c < 0x80; c++) NAME_BYTE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const COLON = 0x3a;

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { grown } from '../../core/arrays.js';
 import { isoFormatter } from '../../core/time.js';
 import type { SinkState } from '../sinks.js';
 import { alertRow, deadLetterRow, lateRow } from '../side-rows.js';
@@ -35,11 +36,7 @@ class NumberColumn {
   #n = 0;
 
   push(x: number): void {
-    if (this.#n === this.#a.length) {
-      const grown = new Float64Array(2 * this.#n);
-      grown.set(this.#a);
-      this.#a = grown;
-    }
+    if (this.#n === this.#a.length) this.#a = grown(this.#a, 2 * this.#n);
     this.#a[this.#n++] = x;
   }
 
