@@ -2,6 +2,9 @@ import { parseEndMark } from '../transport/types.js';
 import type { WindowOperator } from './operator.js';
 import type { createProcessor, Outputs } from './process.js';
 
+/** Results fired per hand-over at the end of the input: a results thread's chunk or four. */
+const FLUSH_PART = 4096;
+
 /** What a task's checkpoint holds beside its position. */
 export interface TaskState {
   /** The end-of-stream marker has been processed. */
@@ -52,9 +55,9 @@ export class Task implements TaskState {
     return true;
   }
 
-  /** End of the input: every open window fires. */
+  /** End of the input: every open window fires, handed over in parts (see flushSome). */
   end(): void {
-    this.op.flush();
+    while (this.op.flushSome(FLUSH_PART)) this.emit();
     this.emit();
     this.ended = true;
     this.out.end?.(this.records);
