@@ -4,7 +4,8 @@ import { killSwitch } from '../chaos/kill-switch.js';
 import { Latency } from '../report/latency.js';
 import type { MetricsSink } from '../report/metrics.js';
 import type { OperatorStats } from './operator.js';
-import { peakRssMb, publishRunMetrics, type RunFigures } from './run-figures.js';
+import { peakRssMb } from '../core/peak-rss.js';
+import { publishRunMetrics, type RunFigures } from './run-figures.js';
 import type { ScoringSummary } from './join/tally.js';
 import type { Task } from './task.js';
 

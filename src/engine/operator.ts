@@ -190,7 +190,7 @@ export class WindowOperator {
 
   /** End of input: the watermark goes to +infinity and every open window fires. */
   flush(): void {
-    while (this.flushSome(Infinity));
+    this.flushSome(Infinity);
   }
 
   /**

@@ -40,7 +40,6 @@ export interface RunFigures extends OperatorStats {
   scoring?: ScoringSummary;
 }
 
-export { peakRssMb } from '../core/peak-rss.js';
 
 /** What a run exposes to its metrics, read at scrape time, whatever the transport. */
 export interface RunGauges {
