@@ -1,5 +1,6 @@
-// Kafka benchmark, one run, same broker: Kafka's own ProducerPerformance vs `sat replay --rate 0`,
-// and ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks.
+// Kafka benchmark, same broker: Kafka's own ProducerPerformance vs `sat replay --rate 0`, and
+// ConsumerPerformance vs `sat run` (pass-through scenario), at the same record size and acks, each
+// pair alternating BENCH_RUNS times (default 3) and compared by medians.
 // Needs a broker (scripts/kafka.sh up) and the jars scripts/kafka.sh fetched.
 import { execFileSync } from 'node:child_process';
 import { clientConsume } from './client-consume.mjs';
@@ -48,24 +49,43 @@ for (let run = 1; run <= RUNS; run++) {
 const kafkaProduce = median(producePP);
 console.log(`produce: ProducerPerformance ${fmt(kafkaProduce)} records/s   sat replay ${fmt(median(produceSat))} records/s   sat/Kafka = ${(median(produceSat) / kafkaProduce).toFixed(2)} (medians of ${RUNS})`);
 
-// Consume the same topic sat produced: Kafka's consumer reads it, sat run processes it.
-const cpf = java('org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', BROKER, '--topic', `perf-s-${stamp}`, '--messages', String(N), '--group', `perf-g-${stamp}`, '--timeout', '60000']);
-const [header, values] = cpf.trim().split('\n').slice(-2).map((l) => l.split(',').map((x) => x.trim()));
-const col = (name) => Number(values[header.indexOf(name)]);
-const kafkaConsume = col('fetch.nMsg.sec');
-const run = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-${stamp}`);
-const runEos = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-eos-${stamp}`, '--exactly-once');
+// Consume the same topic sat produced: Kafka's consumer reads it, sat run processes it, alternating
+// RUNS times (a new group each), so each ratio is of medians taken in the same minutes: one run of
+// each moved by 1.5x with the machine's hour, more than most changes to sat do.
+// A round first that is not counted: the broker's own fetch path warms up over its first reads of
+// the topic (ConsumerPerformance went 556k, 810k, 1,337k records/s in three rounds on a fresh broker,
+// and sat with it), and a ratio taken while the broker is the bound says nothing of either consumer.
+const consumers = { cp: [], cpJoin: [], run: [], runEos: [] };
+for (let round = 0; round <= RUNS; round++) {
+  const cpf = java('org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', BROKER, '--topic', `perf-s-${stamp}`, '--messages', String(N), '--group', `perf-g-${stamp}-${round}`, '--timeout', '60000']);
+  const [header, values] = cpf.trim().split('\n').slice(-2).map((l) => l.split(',').map((x) => x.trim()));
+  const col = (name) => Number(values[header.indexOf(name)]);
+  const cp = col('fetch.nMsg.sec');
+  const r = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-${stamp}-${round}`);
+  const e = sat('run', '--dir', join(dir, 'd'), '--brokers', BROKER, '--topic', `perf-s-${stamp}`, '--group', `perf-sat-eos-${stamp}-${round}`, '--exactly-once');
+  console.log(`  ${round === 0 ? 'warm-up (not counted)' : `round ${round}`}: ConsumerPerformance ${fmt(cp)} records/s   sat run ${fmt(r.processingRecordsPerSecond)} (${(r.processingRecordsPerSecond / cp).toFixed(2)})   --exactly-once ${fmt(e.processingRecordsPerSecond)} (${(e.processingRecordsPerSecond / cp).toFixed(2)})`);
+  if (round === 0) continue;
+  consumers.cp.push(cp);
+  consumers.cpJoin.push(col('nMsg.sec'));
+  consumers.run.push(r);
+  consumers.runEos.push(e);
+}
+const kafkaConsume = median(consumers.cp);
+const kafkaJoin = median(consumers.cpJoin);
 // The Node client sat's transport is built on, alone, on the same topic: its consumer stream counting
 // records, nothing else. What a Node process does without sat's own fetch path and thread, as a scale
 // for the ratio to ConsumerPerformance (the JVM's consumer with its own threads).
 const nodeClient = await clientConsume(BROKER, `perf-s-${stamp}`, N);
 const floor = await transportFloor(`perf-s-${stamp}`);
-console.log(`consume: ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(col('nMsg.sec'))} with its group join)`);
+console.log(`consume (medians of ${RUNS} rounds): ConsumerPerformance ${fmt(kafkaConsume)} records/s (fetch; ${fmt(kafkaJoin)} with its group join)`);
 console.log(`         Node client alone      ${fmt(nodeClient)} records/s (@platformatic/kafka's consumer counting the records: ${(nodeClient / kafkaConsume).toFixed(2)}x ConsumerPerformance)`);
 console.log(`         sat's fetch + parse    ${fmt(floor)} records/s (sat's own fetch path on one thread, TextDecoder + JSON.parse of each value, no engine: ${(floor / kafkaConsume).toFixed(2)}x ConsumerPerformance)`);
-for (const [label, r] of [['sat run', run], ['sat run --exactly-once', runEos]]) {
-  console.log(`         ${label.padEnd(22)} ${fmt(r.processingRecordsPerSecond)} records/s consuming   sat/Kafka fetch = ${(r.processingRecordsPerSecond / kafkaConsume).toFixed(2)}, sat/Node client = ${(r.processingRecordsPerSecond / nodeClient).toFixed(2)}, sat/(fetch + parse) = ${(r.processingRecordsPerSecond / floor).toFixed(2)};   ${fmt(r.recordsPerSecond)} records/s with join, restore and end check   ÷ Kafka with join = ${(r.recordsPerSecond / col('nMsg.sec')).toFixed(2)}   (${r.commits} ${r.exactlyOnce ? 'transactions' : 'commits'})`);
-  const cpu = cpuLine([r]);
+for (const [label, runs] of [['sat run', consumers.run], ['sat run --exactly-once', consumers.runEos]]) {
+  const consuming = median(runs.map((r) => r.processingRecordsPerSecond));
+  const whole = median(runs.map((r) => r.recordsPerSecond));
+  const last = runs.at(-1);
+  console.log(`         ${label.padEnd(22)} ${fmt(consuming)} records/s consuming   sat/Kafka fetch = ${(consuming / kafkaConsume).toFixed(2)}, sat/Node client = ${(consuming / nodeClient).toFixed(2)}, sat/(fetch + parse) = ${(consuming / floor).toFixed(2)};   ${fmt(whole)} records/s with join, restore and end check   ÷ Kafka with join = ${(whole / kafkaJoin).toFixed(2)}   (${last.commits} ${last.exactlyOnce ? 'transactions' : 'commits'} a run)`);
+  const cpu = cpuLine(runs);
   if (cpu) console.log(`         ${''.padEnd(22)} ${cpu}`);
 }
 
