@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeStrings, encodeStrings } from '../../src/engine/checkpoint/strings.js';
 import { DedupStore } from '../../src/engine/state/dedup.js';
 import { KeyIds } from '../../src/engine/state/key-ids.js';
+import { RecordId } from '../../src/engine/record-id.js';
 import { RowIndex } from '../../src/engine/state/row-index.js';
 import { StringTable } from '../../src/engine/state/string-table.js';
 
@@ -58,6 +59,33 @@ describe('StringTable: a set of strings as UTF-8 bytes behind an open-addressing
         expect(decodeStrings(t.column(someTwice))).toEqual(someTwice.map((e) => t.text(e)));
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('finds and adds record ids from one values object written over record after record (the validator reuses one), as a Set of the ids does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ a: text, b: fc.integer({ min: -3, max: 3 }), find: fc.boolean(), add: fc.boolean() }), { maxLength: 300 }), (records) => {
+        const t = new StringTable();
+        const ids = new RecordId(['a', 'b']);
+        const values: Record<string, unknown> = { a: '', b: 0 };
+        const model = new Map<string, number>();
+        for (const r of records) {
+          values.a = r.a;
+          values.b = r.b;
+          const text = ids.text(values);
+          // The engine finds a record's id and then holds it, saying so (a duplicate only finds it);
+          // an add without the find, or a find after a find, must not take the last record's answer.
+          const found = r.find || !r.add;
+          if (found) expect(t.findId(ids, values)).toBe(model.get(text) ?? -1);
+          if (!r.add) continue;
+          const e = t.addId(ids, values, found);
+          if (model.has(text)) expect(e).toBe(model.get(text));
+          else {
+            expect([...model.values()]).not.toContain(e);
+            model.set(text, e);
+          }
+        }
+      }),
     );
   });
 

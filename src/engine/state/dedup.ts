@@ -38,11 +38,11 @@ export class DedupStore {
     return r.ids === undefined ? this.has(r.id) : this.#ids.findId(r.ids, r.values) >= 0;
   }
 
-  /** hold() of a record's id, likewise. */
+  /** hold() of a record's id, likewise, right after hasRecord(r) answered false (its lookup is reused). */
   holdRecord(r: ValidRecord, close: number): void {
     if (r.ids === undefined) return this.hold(r.id, close);
     const size = this.#ids.size;
-    this.#listed(size, this.#ids.addId(r.ids, r.values), close);
+    this.#listed(size, this.#ids.addId(r.ids, r.values, true), close);
   }
 
   /** Holds an id until the watermark reaches `close` (an id already held stays as it is: has() is asked first). */

@@ -38,8 +38,6 @@ export class StringTable {
   #scratchLen = 0;
   #scratchHash = 0;
   #scratchOf: string | undefined;
-  /** Or the values whose id the scratch holds (findId, addId). */
-  #scratchValues: Record<string, unknown> | undefined;
   /** What the last find of the scratch answered, until the table changes. */
   #scratchFound = UNKNOWN;
 
@@ -71,10 +69,15 @@ export class StringTable {
     return (this.#scratchFound = this.#findScratch());
   }
 
-  /** The entry holding the record id of these values, added if it is not held (as add()). */
-  addId(id: RecordId, values: Record<string, unknown>): number {
-    const known = values === this.#scratchValues && this.#scratchFound !== UNKNOWN;
-    this.#encodeId(id, values);
+  /**
+   * The entry holding the record id of these values, added if it is not held (as add()). `found`:
+   * the table's last call was findId() of this same record, whose encoding and answer are reused.
+   * Only the caller knows: a values object may be written over for the next record (the validator
+   * reuses one), so it does not say which record it holds.
+   */
+  addId(id: RecordId, values: Record<string, unknown>, found = false): number {
+    const known = found && this.#scratchFound !== UNKNOWN;
+    if (!known) this.#encodeId(id, values);
     return this.#addScratch(known);
   }
 
@@ -256,7 +259,6 @@ export class StringTable {
 
   /** A record id's UTF-8 into the scratch, from its values (no text made), hashed as #encode hashes its text. */
   #encodeId(id: RecordId, values: Record<string, unknown>): void {
-    if (values === this.#scratchValues) return;
     this.#scratchFound = UNKNOWN;
     let n = id.write(values, this.#scratch);
     if (n < 0) {
@@ -266,14 +268,12 @@ export class StringTable {
     this.#scratchLen = n;
     this.#scratchHash = hashBytes(this.#scratch, 0, n);
     this.#scratchOf = undefined;
-    this.#scratchValues = values;
   }
 
   /** UTF-8 of `s` into the scratch, hashed on the way (ASCII byte by byte; anything else through TextEncoder). */
   #encode(s: string): void {
     if (s === this.#scratchOf) return;
     this.#scratchFound = UNKNOWN;
-    this.#scratchValues = undefined;
     const n = s.length;
     if (this.#scratch.length < n * 3) this.#scratch = new Uint8Array(n * 3);
     const out = this.#scratch;
