@@ -22,7 +22,7 @@ class Valid implements ValidRecord {
   constructor(
     public key: string,
     public time: number,
-    public values: Record<string, unknown>,
+    readonly values: Record<string, unknown>,
     readonly ids: RecordId,
   ) {}
 
@@ -65,7 +65,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * Builds the strict validator for a scenario: every problem gets a reason, nothing throws.
  * `fastPath: false` leaves out the byte scanner (the property test compares the two); `scanner`
- * replaces it (the test plants bugs in a copy, to show it catches them).
+ * replaces it (the test plants bugs in a copy, to show it catches them). `reuse: true` returns one
+ * valid record, written over, for every record the fast path takes (the engine's processor, which
+ * reads each before the next); the full path's records are new objects either way.
  */
 export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner?: typeof createRecordScanner; reuse?: boolean } = {}): Validate {
   const fields = new Map<string, FieldSpec>(s.fields.map((f) => [f.name, f]));
