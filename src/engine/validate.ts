@@ -240,15 +240,20 @@ function usedBesidesId(s: Scenario): Set<string> {
   return read;
 }
 
+/** The read fields, each as its quoted name and its index among the scanner's values (field order). */
+function readSlots(fields: readonly FieldSpec[], read: ReadonlySet<string>): [string, number][] {
+  return fields.flatMap((f, i): [string, number][] => (read.has(f.name) ? [[JSON.stringify(f.name), i]] : []));
+}
+
 /** An object literal of the read fields, from the scanner's values in field order: one shape for all records. */
 function compileValues(fields: readonly FieldSpec[], read: ReadonlySet<string>): (v: unknown[]) => Record<string, unknown> {
-  const props = fields.flatMap((f, i) => (read.has(f.name) ? [`${JSON.stringify(f.name)}: v[${i}]`] : []));
+  const props = readSlots(fields, read).map(([name, i]) => `${name}: v[${i}]`);
   return new Function('v', `return { ${props.join(', ')} };`) as (v: unknown[]) => Record<string, unknown>;
 }
 
 /** The read fields written into `o` from the scanner's values, in the order compileValues makes them. */
 function compileFill(fields: readonly FieldSpec[], read: ReadonlySet<string>): (v: unknown[], o: Record<string, unknown>) => Record<string, unknown> {
-  const lines = fields.flatMap((f, i) => (read.has(f.name) ? [`o[${JSON.stringify(f.name)}] = v[${i}];`] : []));
+  const lines = readSlots(fields, read).map(([name, i]) => `o[${name}] = v[${i}];`);
   return new Function('v', 'o', `${lines.join('\n')}\nreturn o;`) as (v: unknown[], o: Record<string, unknown>) => Record<string, unknown>;
 }
 
