@@ -15,10 +15,16 @@ export class Bucket {
   epoch: Int32Array;
   /** The last change epoch in which a row of this bucket changed (the store lists the bucket once per epoch). */
   dirtyIn = 0;
-  /** Per row, the start of the previous bucket holding a pane of the same key (NaN: none); emit: active only. */
-  prev: Float64Array | undefined;
-  /** Per row, that pane's row in the previous bucket (-1: none): no lookup by key when a window merges the chain. */
-  prevRow: Int32Array | undefined;
+  /**
+   * Emit: active only. Per row r, 16 bytes: in `chain` at 2r, the start of the previous bucket
+   * holding a pane of the same key (NaN: none); in `links`, over the same bytes, at 4r + 2 that
+   * pane's row there (-1: none: no lookup by key when a window merges the chain) and at 4r + 3 r's
+   * key id again. A window's merge reads all three for a row it has not touched yet: side by side
+   * they are one cache miss, not three (at a million active customers the misses were most of a
+   * fire's time).
+   */
+  chain: Float64Array | undefined;
+  links: Int32Array | undefined;
   sets: (Set<number>[] | undefined)[] | undefined;
 
   constructor(
@@ -33,8 +39,7 @@ export class Bucket {
     this.keyOf = new Int32Array(cap);
     this.vals = new Float64Array(cap * width);
     this.epoch = new Int32Array(cap);
-    this.prev = chained ? new Float64Array(cap) : undefined;
-    this.prevRow = chained ? new Int32Array(cap) : undefined;
+    if (chained) this.#chain(new Float64Array(cap * 2));
     this.sets = withSets ? [] : undefined;
   }
 
@@ -43,6 +48,7 @@ export class Bucket {
     const row = this.rows++;
     if (row === this.keyOf.length) this.#grow();
     this.keyOf[row] = id;
+    if (this.links !== undefined) this.links[4 * row + 3] = id;
     this.rowOf.set(id, row);
     return row;
   }
@@ -74,13 +80,15 @@ export class Bucket {
     const epoch = new Int32Array(cap);
     epoch.set(this.epoch.subarray(0, n));
     this.epoch = epoch;
-    if (this.prev) {
-      const prev = new Float64Array(cap);
-      prev.set(this.prev.subarray(0, n));
-      this.prev = prev;
-      const prevRow = new Int32Array(cap);
-      prevRow.set(this.prevRow!.subarray(0, n));
-      this.prevRow = prevRow;
+    if (this.chain) {
+      const chain = new Float64Array(cap * 2);
+      chain.set(this.chain.subarray(0, n * 2));
+      this.#chain(chain);
     }
+  }
+
+  #chain(chain: Float64Array): void {
+    this.chain = chain;
+    this.links = new Int32Array(chain.buffer);
   }
 }

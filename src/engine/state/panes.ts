@@ -60,6 +60,7 @@ export class PaneStore {
   #mergedSets: (Set<number>[] | undefined)[] = [];
   /** #fireActive's working arrays, kept from fire to fire. */
   readonly #walk = new ChainWalk();
+  readonly #windowBuckets: (Bucket | undefined)[] = [];
   /** The first bucket start sealThrough() has not sealed yet (a lower bound). */
   #nextSeal = Infinity;
 
@@ -120,9 +121,10 @@ export class PaneStore {
       this.#newestRow = grown(this.#newestRow, this.#newest.length, -1);
     }
     const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
+    const c = b.chain!;
     if (!(newest > b.start)) {
-      b.prev![row] = newest;
-      b.prevRow![row] = Number.isNaN(newest) ? -1 : this.#newestRow[id];
+      c[2 * row] = newest;
+      b.links![4 * row + 2] = Number.isNaN(newest) ? -1 : this.#newestRow[id];
       this.#newest[id] = b.start;
       this.#newestRow[id] = row;
       return;
@@ -131,14 +133,14 @@ export class PaneStore {
     let cur = this.#buckets.get(newest)!;
     let curRow = cur.rowOf.get(id);
     for (;;) {
-      const p = cur.prev![curRow];
+      const p = cur.chain![2 * curRow];
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
       const pr = pb === undefined ? -1 : pb.rowOf.get(id);
       if (pb === undefined || pr < 0) {
-        b.prev![row] = p > b.start ? NaN : p;
-        b.prevRow![row] = p > b.start ? -1 : cur.prevRow![curRow];
-        cur.prev![curRow] = b.start;
-        cur.prevRow![curRow] = row;
+        c[2 * row] = p > b.start ? NaN : p;
+        b.links![4 * row + 2] = p > b.start ? -1 : cur.links![4 * curRow + 2];
+        cur.chain![2 * curRow] = b.start;
+        cur.links![4 * curRow + 2] = row;
         return;
       }
       cur = pb;
@@ -199,8 +201,8 @@ export class PaneStore {
     const n = last.rows;
     if (this.#merged.length < n * w) this.#merged = new Float64Array(Math.max(n * w, this.#merged.length * 2));
     const merged = this.#merged;
-    const lastPrev = last.prev!;
-    const lastPrevRow = last.prevRow!;
+    const lastChain = last.chain!;
+    const lastLinks = last.links!;
     const lastKeyOf = last.keyOf;
     const f = this.#walk.ensureKeys(n);
     // Pass 1: the levels of the keys' chains. A level lists, per key whose chain reaches it, the
@@ -209,27 +211,32 @@ export class PaneStore {
     // allocations at a million active customers).
     let m = 0;
     for (let r = 0; r < n; r++) {
-      const p = lastPrev[r];
+      const p = lastChain[2 * r];
       if (p >= start) {
         f.curKey[m] = r;
         f.curStart[m] = p;
-        f.curRow[m] = lastPrevRow[r];
+        f.curRow[m] = lastLinks[4 * r + 2];
         m++;
       }
     }
     const levelEnds: number[] = [];
     let total = 0;
+    // The window's buckets by their index in it: a chain step finds its bucket in an array, not a Map.
+    const inWindow = this.#inWindow(start, size, slide);
     while (m > 0) {
       const lv = f.ensureLevels(total + m);
       const { curKey, curStart, curRow, nextKey, nextStart, nextRow } = f;
       let next = 0;
       for (let i = 0; i < m; i++) {
-        const b = this.#buckets.get(curStart[i]);
+        const s = curStart[i];
+        let b = inWindow[(s - start) / slide];
+        if (b === undefined || b.start !== s) b = this.#buckets.get(s);
         if (b === undefined) continue;
         const r = curKey[i];
         const id = lastKeyOf[r];
         let pr = curRow[i];
-        if (b.keyOf[pr] !== id) {
+        const links = b.links!;
+        if (links[4 * pr + 3] !== id) {
           // Not where the link says (it cannot happen while the links are kept right): find it by key.
           const found = b.rowOf.get(id);
           if (found < 0) continue;
@@ -239,11 +246,11 @@ export class PaneStore {
         lv.bucket[total] = b;
         lv.row[total] = pr;
         total++;
-        const p = b.prev![pr];
+        const p = b.chain![2 * pr];
         if (p >= start) {
           nextKey[next] = r;
           nextStart[next] = p;
-          nextRow[next] = b.prevRow![pr];
+          nextRow[next] = links[4 * pr + 2];
           next++;
         }
       }
@@ -266,6 +273,17 @@ export class PaneStore {
     lv.bucket.fill(undefined, 0, total); // holds no bucket past the fire (a dropped one could not be collected)
     for (let r = 0; r < n; r++) emit(this.#keys.name(lastKeyOf[r]), merged, r * w, sets?.[r]);
     return n;
+  }
+
+  /** The buckets of the window [start, start + size), each at (its start - start) / slide. */
+  #inWindow(start: number, size: number, slide: number): (Bucket | undefined)[] {
+    const a = this.#windowBuckets;
+    a.length = 0;
+    for (const s of this.starts) {
+      if (s >= start + size) break;
+      if (s >= start) a[(s - start) / slide] = this.#buckets.get(s);
+    }
+    return a;
   }
 
   /**
