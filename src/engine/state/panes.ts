@@ -60,7 +60,6 @@ export class PaneStore {
   #mergedSets: (Set<number>[] | undefined)[] = [];
   /** #fireActive's working arrays, kept from fire to fire. */
   readonly #walk = new ChainWalk();
-  readonly #windowBuckets: (Bucket | undefined)[] = [];
   /** The first bucket start sealThrough() has not sealed yet (a lower bound). */
   #nextSeal = Infinity;
 
@@ -201,63 +200,11 @@ export class PaneStore {
     const n = last.rows;
     if (this.#merged.length < n * w) this.#merged = new Float64Array(Math.max(n * w, this.#merged.length * 2));
     const merged = this.#merged;
-    const lastChain = last.chain!;
-    const lastLinks = last.links!;
     const lastKeyOf = last.keyOf;
-    const f = this.#walk.ensureKeys(n);
-    // Pass 1: the levels of the keys' chains. A level lists, per key whose chain reaches it, the
-    // key's row in `last` and the pane's bucket and row; the levels lie one after another in the
-    // walk's arrays (kept from fire to fire: fresh arrays per level were a third of the engine's
-    // allocations at a million active customers).
-    let m = 0;
-    for (let r = 0; r < n; r++) {
-      const p = lastChain[2 * r];
-      if (p >= start) {
-        f.curKey[m] = r;
-        f.curStart[m] = p;
-        f.curRow[m] = lastLinks[4 * r + 2];
-        m++;
-      }
-    }
-    const levelEnds: number[] = [];
-    let total = 0;
-    // The window's buckets by their index in it: a chain step finds its bucket in an array, not a Map.
-    const inWindow = this.#inWindow(start, size, slide);
-    while (m > 0) {
-      const lv = f.ensureLevels(total + m);
-      const { curKey, curStart, curRow, nextKey, nextStart, nextRow } = f;
-      let next = 0;
-      for (let i = 0; i < m; i++) {
-        const s = curStart[i];
-        let b = inWindow[(s - start) / slide];
-        if (b === undefined || b.start !== s) b = this.#buckets.get(s);
-        if (b === undefined) continue;
-        const r = curKey[i];
-        const id = lastKeyOf[r];
-        let pr = curRow[i];
-        const links = b.links!;
-        if (links[4 * pr + 3] !== id) {
-          // Not where the link says (it cannot happen while the links are kept right): find it by key.
-          const found = b.rowOf.get(id);
-          if (found < 0) continue;
-          pr = found;
-        }
-        lv.key[total] = r;
-        lv.bucket[total] = b;
-        lv.row[total] = pr;
-        total++;
-        const p = b.chain![2 * pr];
-        if (p >= start) {
-          nextKey[next] = r;
-          nextStart[next] = p;
-          nextRow[next] = links[4 * pr + 2];
-          next++;
-        }
-      }
-      levelEnds.push(total);
-      f.swap();
-      m = next;
-    }
+    // Pass 1: the panes of each key's chain, level by level (see ChainWalk.walk).
+    const f = this.#walk;
+    const levelEnds = f.walk(last, start, size, slide, this.starts, this.#buckets);
+    const total = levelEnds.length === 0 ? 0 : levelEnds[levelEnds.length - 1];
     // Pass 2: each key's newest pane, then its older ones, the deepest level (the oldest) first.
     merged.set(last.vals.subarray(0, n * w));
     const sets = last.sets ? last.sets.slice(0, n).map((s) => s?.map((x) => new Set(x))) : undefined;
@@ -273,17 +220,6 @@ export class PaneStore {
     lv.bucket.fill(undefined, 0, total); // holds no bucket past the fire (a dropped one could not be collected)
     for (let r = 0; r < n; r++) emit(this.#keys.name(lastKeyOf[r]), merged, r * w, sets?.[r]);
     return n;
-  }
-
-  /** The buckets of the window [start, start + size), each at (its start - start) / slide. */
-  #inWindow(start: number, size: number, slide: number): (Bucket | undefined)[] {
-    const a = this.#windowBuckets;
-    a.length = 0;
-    for (const s of this.starts) {
-      if (s >= start + size) break;
-      if (s >= start) a[(s - start) / slide] = this.#buckets.get(s);
-    }
-    return a;
   }
 
   /**
