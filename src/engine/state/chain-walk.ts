@@ -28,16 +28,14 @@ export class ChainWalk {
   walk(last: Bucket, start: number, size: number, slide: number, starts: readonly number[], buckets: ReadonlyMap<number, Bucket>): number[] {
     const n = last.rows;
     this.#ensureKeys(n);
-    const lastChain = last.chain!;
-    const lastLinks = last.links!;
     const lastKeyOf = last.keyOf;
     let m = 0;
     for (let r = 0; r < n; r++) {
-      const p = lastChain[2 * r];
+      const p = last.prevStart(r);
       if (p >= start) {
         this.curKey[m] = r;
         this.curStart[m] = p;
-        this.curRow[m] = lastLinks[4 * r + 2];
+        this.curRow[m] = last.prevRow(r);
         m++;
       }
     }
@@ -61,8 +59,7 @@ export class ChainWalk {
         const r = curKey[i];
         const id = lastKeyOf[r];
         let pr = curRow[i];
-        const links = b.links!;
-        if (links[4 * pr + 3] !== id) {
+        if (b.chainKey(pr) !== id) {
           // Not where the link says (it cannot happen while the links are kept right): find it by key.
           const found = b.rowOf.get(id);
           if (found < 0) continue;
@@ -72,11 +69,11 @@ export class ChainWalk {
         lv.bucket[total] = b;
         lv.row[total] = pr;
         total++;
-        const p = b.chain![2 * pr];
+        const p = b.prevStart(pr);
         if (p >= start) {
           nextKey[next] = r;
           nextStart[next] = p;
-          nextRow[next] = links[4 * pr + 2];
+          nextRow[next] = b.prevRow(pr);
           next++;
         }
       }

@@ -120,10 +120,8 @@ export class PaneStore {
       this.#newestRow = grown(this.#newestRow, this.#newest.length, -1);
     }
     const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
-    const c = b.chain!;
     if (!(newest > b.start)) {
-      c[2 * row] = newest;
-      b.links![4 * row + 2] = Number.isNaN(newest) ? -1 : this.#newestRow[id];
+      b.setPrev(row, newest, Number.isNaN(newest) ? -1 : this.#newestRow[id]);
       this.#newest[id] = b.start;
       this.#newestRow[id] = row;
       return;
@@ -132,14 +130,13 @@ export class PaneStore {
     let cur = this.#buckets.get(newest)!;
     let curRow = cur.rowOf.get(id);
     for (;;) {
-      const p = cur.chain![2 * curRow];
+      const p = cur.prevStart(curRow);
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
       const pr = pb === undefined ? -1 : pb.rowOf.get(id);
       if (pb === undefined || pr < 0) {
-        c[2 * row] = p > b.start ? NaN : p;
-        b.links![4 * row + 2] = p > b.start ? -1 : cur.links![4 * curRow + 2];
-        cur.chain![2 * curRow] = b.start;
-        cur.links![4 * curRow + 2] = row;
+        if (p > b.start) b.setPrev(row, NaN, -1);
+        else b.setPrev(row, p, cur.prevRow(curRow));
+        cur.setPrev(curRow, b.start, row);
         return;
       }
       cur = pb;
