@@ -8,12 +8,12 @@ import type { Bucket } from './bucket.js';
  * allocates nothing per key.
  */
 export class ChainWalk {
-  curKey = new Int32Array(1024);
-  curStart = new Float64Array(1024);
-  curRow = new Int32Array(1024);
-  nextKey = new Int32Array(1024);
-  nextStart = new Float64Array(1024);
-  nextRow = new Int32Array(1024);
+  #curKey = new Int32Array(1024);
+  #curStart = new Float64Array(1024);
+  #curRow = new Int32Array(1024);
+  #nextKey = new Int32Array(1024);
+  #nextStart = new Float64Array(1024);
+  #nextRow = new Int32Array(1024);
   readonly levels = { key: new Int32Array(1024), bucket: [] as (Bucket | undefined)[], row: new Int32Array(1024) };
   /** The fired window's buckets by their index in it (emptied after each walk: it holds no bucket past a fire). */
   readonly #inWindow: (Bucket | undefined)[] = [];
@@ -33,9 +33,9 @@ export class ChainWalk {
     for (let r = 0; r < n; r++) {
       const p = last.prevStart(r);
       if (p >= start) {
-        this.curKey[m] = r;
-        this.curStart[m] = p;
-        this.curRow[m] = last.prevRow(r);
+        this.#curKey[m] = r;
+        this.#curStart[m] = p;
+        this.#curRow[m] = last.prevRow(r);
         m++;
       }
     }
@@ -49,7 +49,12 @@ export class ChainWalk {
     let total = 0;
     while (m > 0) {
       const lv = this.#ensureLevels(total + m);
-      const { curKey, curStart, curRow, nextKey, nextStart, nextRow } = this;
+      const curKey = this.#curKey;
+      const curStart = this.#curStart;
+      const curRow = this.#curRow;
+      const nextKey = this.#nextKey;
+      const nextStart = this.#nextStart;
+      const nextRow = this.#nextRow;
       let next = 0;
       for (let i = 0; i < m; i++) {
         const s = curStart[i];
@@ -86,17 +91,16 @@ export class ChainWalk {
   }
 
   /** Room for n keys per level. */
-  #ensureKeys(n: number): this {
-    if (this.curKey.length < n) {
-      const len = Math.max(n, this.curKey.length * 2);
-      this.curKey = new Int32Array(len);
-      this.curStart = new Float64Array(len);
-      this.curRow = new Int32Array(len);
-      this.nextKey = new Int32Array(len);
-      this.nextStart = new Float64Array(len);
-      this.nextRow = new Int32Array(len);
+  #ensureKeys(n: number): void {
+    if (this.#curKey.length < n) {
+      const len = Math.max(n, this.#curKey.length * 2);
+      this.#curKey = new Int32Array(len);
+      this.#curStart = new Float64Array(len);
+      this.#curRow = new Int32Array(len);
+      this.#nextKey = new Int32Array(len);
+      this.#nextStart = new Float64Array(len);
+      this.#nextRow = new Int32Array(len);
     }
-    return this;
   }
 
   /** Room for n level entries in all (those written so far kept). */
@@ -112,8 +116,8 @@ export class ChainWalk {
 
   /** The next level becomes the current one. */
   #swap(): void {
-    [this.curKey, this.nextKey] = [this.nextKey, this.curKey];
-    [this.curStart, this.nextStart] = [this.nextStart, this.curStart];
-    [this.curRow, this.nextRow] = [this.nextRow, this.curRow];
+    [this.#curKey, this.#nextKey] = [this.#nextKey, this.#curKey];
+    [this.#curStart, this.#nextStart] = [this.#nextStart, this.#curStart];
+    [this.#curRow, this.#nextRow] = [this.#nextRow, this.#curRow];
   }
 }
