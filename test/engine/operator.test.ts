@@ -69,6 +69,22 @@ describe('emit: active', () => {
     ]);
   });
 
+  it('merges every pane of a key\'s chain, down to one in the window\'s first slide', () => {
+    // Three panes or more of one key: the oldest found two links down from the newest, in the
+    // window's first bucket (a walk that stopped one bucket early lost it: caught only by the
+    // differential test at thousands of cases).
+    const op = new WindowOperator(scenario({ window: { sliding: '3m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+    for (const [m, v] of [[0, 1], [1, 2], [2, 4], [3, 8]]) op.process(rec((m + 0.5) * MIN, v, 'a'));
+    op.flush();
+    const got = op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.n, r.values.total]);
+    expect(got).toEqual([
+      [1, 'a', 1, 1],
+      [2, 'a', 2, 3],
+      [3, 'a', 3, 7],
+      [4, 'a', 3, 14],
+    ]);
+  });
+
   it('a record that missed its first window (arrived after it closed) counts in the later ones but makes no result there', () => {
     const op = new WindowOperator(scenario({ window: { sliding: '2m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
     op.process(rec(0.5 * MIN, 1, 'a'));
