@@ -1,6 +1,6 @@
 import { readJson, UsageError } from '../../core/errors.js';
 import { writeAll, writeFileNamed } from '../../core/fs-errors.js';
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { BATCH_HEADER, decodeFrame, frameBytes, frameSize, isBatchHeader, writeBatchHeader, writeFrame } from './frame.js';
 
@@ -90,7 +90,11 @@ export class LogWriter {
   /** Marks the log complete: a reader that has caught up may stop. */
   finish(): void {
     this.flush();
-    writeFileNamed(doneFile(this.dir), JSON.stringify({ offsets: this.#offsets, finished: new Date().toISOString() }));
+    // Written aside and renamed into place: a reader following the log (sat run beside replay) that
+    // saw the marker half-written failed on it ("Unexpected end of JSON input", once in CI).
+    const done = doneFile(this.dir);
+    writeFileNamed(`${done}.tmp`, JSON.stringify({ offsets: this.#offsets, finished: new Date().toISOString() }));
+    renameSync(`${done}.tmp`, done);
   }
 
   close(): void {
