@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { exactDecimal, POW10 } from '../core/decimal.js';
 import type { FieldSpec } from '../scenario/types.js';
 
 /**
@@ -17,7 +18,8 @@ import type { FieldSpec } from '../scenario/types.js';
  *
  * Numbers come out as JSON.parse makes them: an integer of at most 15 digits, or a decimal of at
  * most 15 digits and no exponent, is exact in a double and so is its quotient by 10^k (k ≤ 15,
- * Clinger's fast path); any other number is read by Number(), which rounds as JSON.parse does.
+ * Clinger's fast path); one of up to 19 digits is read exactly by exactDecimal (core/decimal.ts)
+ * where it can decide; any other number is read by Number(), which rounds as JSON.parse does.
  */
 export type RecordScanner = (b: Uint8Array) => unknown[] | undefined;
 
@@ -62,8 +64,6 @@ const FLOAT = 2;
 const TEXT = 0;
 const INTERNED = 1;
 const SPAN = 2;
-
-export const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
 
 /** The end of a JSON number's exponent, from its 'e' or 'E' at b[i]: [eE][+-]?[0-9]+, or -1 where it has no digit. */
 export function exponentEnd(b: Uint8Array, i: number, n: number): number {
@@ -310,7 +310,7 @@ export function createScanSteps(
           if (negative) v = -v;
         } else if (kind === FLOAT && wanted[f] === 0 && !exponent && digits - fraction <= 300) {
           v = 0; // finite (under 10^300) and not read: not worth a Number()
-        } else v = Number(latin1(b, from, i));
+        } else if (exponent || (v = exactDecimal(b, from, i)) !== v) v = Number(latin1(b, from, i)); // NaN: undecided
         if (kind === INT ? !Number.isSafeInteger(v) : !Number.isFinite(v)) return false;
         num[base + f] = v;
         tag[base + f] = NUMBER;

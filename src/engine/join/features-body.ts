@@ -1,6 +1,7 @@
 // The records' byte scanner's tables: JSON's whitespace, the bytes a plain string holds (printable
 // ASCII other than '"' and '\\'), exact powers of ten, and a text from bytes of one byte each.
-import { exponentEnd, latin1, POW10, SPACE, STRING_BYTE as NAME_BYTE } from '../scan-record.js';
+import { exactDecimal, POW10 } from '../../core/decimal.js';
+import { exponentEnd, latin1, SPACE, STRING_BYTE as NAME_BYTE } from '../scan-record.js';
 
 /**
  * An online-features answer read from its bytes straight into the columns (FeatureColumns), with no
@@ -209,8 +210,9 @@ let numberRead = 0;
 /**
  * The end of the JSON number at b[i] (-1 if there is none), its value into numberRead, as
  * JSON.parse makes it: an integer of at most 15 digits, or a decimal of at most 15 digits and no
- * exponent, is exact in a double and so is its quotient by 10^k (Clinger's fast path); any other
- * is read by Number(), which rounds as JSON.parse does.
+ * exponent, is exact in a double and so is its quotient by 10^k (Clinger's fast path); one of up
+ * to 19 digits by exactDecimal where it can decide; any other by Number(), which rounds as
+ * JSON.parse does.
  */
 function numberEnd(b: Uint8Array, i: number): number {
   const n = b.length;
@@ -237,6 +239,6 @@ function numberEnd(b: Uint8Array, i: number): number {
   const exponent = i < n && ((c = b[i]) === 0x65 || c === 0x45);
   if (exponent && (i = exponentEnd(b, i, n)) < 0) return -1;
   if (!exponent && digits <= 15) numberRead = negative ? -(m / POW10[fraction]) : m / POW10[fraction];
-  else numberRead = Number(latin1(b, start, i));
+  else if (exponent || (numberRead = exactDecimal(b, start, i)) !== numberRead) numberRead = Number(latin1(b, start, i)); // NaN: undecided
   return i;
 }

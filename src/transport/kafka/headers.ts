@@ -1,3 +1,5 @@
+import { POW10 } from '../../core/decimal.js';
+
 /**
  * A send time's header text: milliseconds to the microsecond. Its 16 or 17 digits stay within
  * decimalOf's exact fast path (a performance.now()-based time printed whole runs to 18 and more).
@@ -5,8 +7,6 @@
 export function sendTimeText(ms: number): string {
   return ms.toFixed(3);
 }
-
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
 /**
  * The text of bytes [start, end) as a number, exactly as Number() reads it, without making the
