@@ -107,7 +107,7 @@ export async function runEngine(o: RunOptions): Promise<RunSummary> {
     const closed = performance.now();
     // Every checkpoint on disk (a write that failed is raised here, before the summary says done).
     await cps.flush();
-    if (process.env.SAT_DEBUG) log(`timing: first record ${Math.round((d.firstRecordAt ?? 0) - d.start)} ms, last ${Math.round(d.lastRecordAt - d.start)} ms, outputs closed ${Math.round(closed - closing)} ms, checkpoints on disk ${Math.round(performance.now() - closed)} ms`);
+    if (process.env.SAT_DEBUG) log(`timing: started ${Math.round(d.start)} ms after the process, first record ${Math.round((d.firstRecordAt ?? 0) - d.start)} ms, last ${Math.round(d.lastRecordAt - d.start)} ms, outputs closed ${Math.round(closed - closing)} ms, checkpoints on disk ${Math.round(performance.now() - closed)} ms`);
     const reconciliation = reports && writeReports(o.scenario, reports, o.dir, { input: d.records, valid: files.validCount, corrupted: files.corrupted!.count, malformed: files.counts.deadLettered });
     const summary: RunSummary = {
       ...driver.figures(o.scenario.name, d, { ...op.stats }, processor.deadLetterKinds, scorer && { ...files.tally, online: scorer.online?.stats }),
