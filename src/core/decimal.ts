@@ -22,7 +22,7 @@ const SPLIT = 134217729;
 /** The error's bound, relative: 2^-95, 8 bits above the ~2^-103 the steps below can lose. */
 const BOUND = 2 ** -95;
 
-/** The low part of a * b, exact: a * b === fl(a * b) + productError(a, b) (no overflow here: |a|, |b| < 2^75). */
+/** The low part of a * b given p = fl(a * b), exact: a * b === p + productError(a, b, p) (Dekker; no overflow at these magnitudes: |a|, |b| < 2^75). */
 function productError(a: number, b: number, p: number): number {
   let t = SPLIT * a;
   const ah = t - (t - a);
