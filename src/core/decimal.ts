@@ -71,14 +71,14 @@ export function exactDecimal(b: Uint8Array, from: number, to: number): number {
     // At most 15 digits: exact, and so one division rounds once (Clinger's fast path).
     v = head / scale;
   } else {
-    // m = head * 10^tailDigits + tail, exactly, as sh + sl.
+    // m = head * 10^tailDigits + tail, exactly, as ph + x, then as sh + sl.
     const p10 = POW10[tailDigits];
     const ph = head * p10;
     const x = productError(head, p10, ph) + tail; // small integers: exact
     const sh = ph + x;
-    const sl = x - (sh - ph);
     // A whole number: sh is ph + x rounded once, so the nearest double (halfway to even, as Number()).
     if (fraction === 0) return negative ? -sh : sh;
+    const sl = x - (sh - ph);
     // m / 10^k as q1 + q2: q1 rounded, q2 from the remainder m - q1 * 10^k (sh - a is exact, Sterbenz).
     const q1 = sh / scale;
     const a = q1 * scale;

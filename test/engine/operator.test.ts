@@ -54,13 +54,20 @@ describe('window assignment, through the operator', () => {
 });
 
 describe('emit: active', () => {
+  /** 3-minute windows every minute, emitting active keys, nothing late. */
+  const active3m = () => new WindowOperator(scenario({ window: { sliding: '3m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+  /** Everything fired once the input ends: window end (minutes), key, count and total. */
+  const fired = (op: WindowOperator) => {
+    op.flush();
+    return op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.n, r.values.total]);
+  };
+
   it('fires a result only for keys with a record in the window\'s last slide, aggregated over the whole window', () => {
-    const op = new WindowOperator(scenario({ window: { sliding: '3m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+    const op = active3m();
     op.process(rec(0.5 * MIN, 1, 'a'));
     op.process(rec(1.5 * MIN, 2, 'b'));
     op.process(rec(2.5 * MIN, 4, 'a'));
-    op.flush();
-    const got = op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.n, r.values.total]);
+    const got = fired(op);
     // a is active in minutes 0 and 2, b in minute 1; the window ending at 3 holds a's two records.
     expect(got).toEqual([
       [1, 'a', 1, 1],
@@ -73,10 +80,9 @@ describe('emit: active', () => {
     // Three panes or more of one key: the oldest found two links down from the newest, in the
     // window's first bucket (a walk that stopped one bucket early lost it: caught only by the
     // differential test at thousands of cases).
-    const op = new WindowOperator(scenario({ window: { sliding: '3m', every: '1m', emit: 'active' }, watermark: '0s', allowed_lateness: '0s' }));
+    const op = active3m();
     for (const [m, v] of [[0, 1], [1, 2], [2, 4], [3, 8]]) op.process(rec((m + 0.5) * MIN, v, 'a'));
-    op.flush();
-    const got = op.takeResults().map((r) => [r.windowEnd / MIN, r.key, r.values.n, r.values.total]);
+    const got = fired(op);
     expect(got).toEqual([
       [1, 'a', 1, 1],
       [2, 'a', 2, 3],
