@@ -90,12 +90,6 @@ export interface Driven {
   cpu: CpuMark;
 }
 
-/**
- * The engine's one loop, whatever the transport: take a record, hand it to its task (validate →
- * operator → outputs), move the task's position, commit when due, yield now and then so signals,
- * heartbeats and metrics scrapes get in under backlog. The transport supplies the source and the
- * committer; the tasks and the pure core are the same on both.
- */
 /** Why Driver.#take stopped: nothing waiting, a yield due, a commit due, back-pressure, the signal aborted. */
 const NONE_WAITING = 0;
 const YIELD = 1;
@@ -103,6 +97,12 @@ const COMMIT = 2;
 const BACK_PRESSURE = 3;
 const INTERRUPTED = 4;
 
+/**
+ * The engine's one loop, whatever the transport: take a record, hand it to its task (validate →
+ * operator → outputs), move the task's position, commit when due, yield now and then so signals,
+ * heartbeats and metrics scrapes get in under backlog. The transport supplies the source and the
+ * committer; the tasks and the pure core are the same on both.
+ */
 export class Driver {
   readonly latency: Latency;
   readonly sendLatency = new Latency('run send-to-processed');
@@ -138,7 +138,7 @@ export class Driver {
   }
 
   async run(): Promise<Driven> {
-    const { source, committer, o } = this;
+    const { source, committer } = this;
     const start = performance.now();
     const cpu = cpuMark();
     // A record sent before the run started waited for the run, not in it: processing counts from here.
@@ -149,7 +149,6 @@ export class Driver {
       return { stop, records: this.records, firstRecordAt: this.#firstRecordAt, lastRecordAt: this.#lastRecordAt, start, cpu };
     };
     for (;;) {
-      if (o.signal?.aborted) return end('interrupted');
       const step = this.#take();
       if (step === INTERRUPTED) return end('interrupted');
       if (step === NONE_WAITING) {
@@ -199,11 +198,11 @@ export class Driver {
   /**
    * Takes records, synchronously, until none is waiting (NONE_WAITING), the next must be awaited (its
    * promise: a restore, a decoding), the run must await something after the record just taken (a
-   * yield: YIELD; a commit due: COMMIT; the outputs' back-pressure: BACK_PRESSURE), or the signal
-   * is aborted (INTERRUPTED). The loop that
-   * runs per record is this small function with no await in it, so V8 optimizes it once; in the async
-   * run() around it, the paths first taken after thousands of records (the first yield, the first
-   * commit) threw its optimized code away and compiled it again, three to six times a run.
+   * yield: YIELD; a commit due: COMMIT; the outputs' back-pressure: BACK_PRESSURE), or the signal is
+   * aborted (INTERRUPTED). The loop that runs per record is this small function with no await in it,
+   * so V8 optimizes it once; in the async run() around it, the paths first taken after thousands of
+   * records (the first yield, the first commit) threw its optimized code away and compiled it again,
+   * three to six times a run.
    */
   #take(): typeof NONE_WAITING | typeof YIELD | typeof COMMIT | typeof BACK_PRESSURE | typeof INTERRUPTED | Promise<void> {
     const { source, committer } = this;
