@@ -145,7 +145,7 @@ describe('ParquetResults (the results thread writing the file as rows come)', ()
   const rowsOf = (from: number, n: number): ResultChunk => {
     const r = new ChunkBuilder(AGGS.length, false, n);
     for (let i = from; i < from + n; i++) {
-      const at = r.row(i * 1000, i * 1000 + 1000, `k${i % 97}`, 5);
+      const at = r.row(i * 1000, i * 1000 + 1000, `k${i % 97}`, i + 7);
       r.agg(0, at, i);
       r.agg(1, at, i % 3 === 0 ? null : i / 2);
     }
@@ -160,8 +160,37 @@ describe('ParquetResults (the results thread writing the file as rows come)', ()
     p.finish();
     const bytes = new Uint8Array(readFileSync(file)).buffer;
     expect(parquetMetadata(bytes).row_groups.map((g) => Number(g.num_rows))).toEqual([20_000, 20_000, 5_000]);
-    const back = await parquetReadObjects({ file: bytes, columns: ['window_start', 'key', 'n', 'avg_x'] });
-    expect(back.map((r) => [plain(r.window_start), r.key, plain(r.n), r.avg_x])).toEqual(Array.from({ length: 45_000 }, (_, i) => [i * 1000, `k${i % 97}`, i, i % 3 === 0 ? null : i / 2]));
+    // Every column of every row group, the later groups' included (their columns are filled again after each group is written).
+    const back = await parquetReadObjects({ file: bytes, columns: ['window_start', 'window_end', 'key', 'n', 'avg_x', 'emit_time'] });
+    expect(back.map((r) => [plain(r.window_start), plain(r.window_end), r.key, plain(r.n), r.avg_x, plain(r.emit_time)])).toEqual(
+      Array.from({ length: 45_000 }, (_, i) => [i * 1000, i * 1000 + 1000, `k${i % 97}`, i, i % 3 === 0 ? null : i / 2, i + 7]),
+    );
+  });
+
+  it('scored rows past a row group: the score, missing and snapshot_day of every row, in order', async () => {
+    const file = join(dir, 'scored-as-they-come.parquet');
+    // A period that does not divide a row group's 20,000 rows: a group holding the one before's values shows.
+    const missingOf = (i: number) => ['', 'online', 'batch,online'][i % 3];
+    const p = new ParquetResults(file, AGGS, true);
+    const N = 45_000;
+    for (let from = 0; from < N; from += 1024) {
+      const n = Math.min(1024, N - from);
+      const r = new ChunkBuilder(AGGS.length, true, n);
+      for (let i = from; i < from + n; i++) {
+        const at = r.row(i * 1000, i * 1000 + 1000, `k${i % 97}`, i + 7);
+        r.agg(0, at, i);
+        r.agg(1, at, null);
+        r.scoredRow(at, i % 5 === 0 ? null : i / 4, missingOf(i), i % 3 === 0 ? null : `2024-01-${String((i % 28) + 1).padStart(2, '0')}`);
+      }
+      p.add(r.take());
+    }
+    p.finish();
+    const bytes = new Uint8Array(readFileSync(file)).buffer;
+    expect(parquetMetadata(bytes).row_groups.map((g) => Number(g.num_rows))).toEqual([20_000, 20_000, 5_000]);
+    const back = await parquetReadObjects({ file: bytes, columns: ['n', 'score', 'missing', 'snapshot_day'] });
+    expect(back.map((r) => [plain(r.n), r.score, r.missing, r.snapshot_day])).toEqual(
+      Array.from({ length: N }, (_, i) => [i, i % 5 === 0 ? null : i / 4, missingOf(i), i % 3 === 0 ? null : `2024-01-${String((i % 28) + 1).padStart(2, '0')}`]),
+    );
   });
 
   it('keeps a failure for finish(), naming the file and its errno (exit 3), and takes rows meanwhile', () => {

@@ -77,12 +77,17 @@ export class ParquetResults {
     }
   }
 
+  /**
+   * The rows collected, encoded and written; their arrays emptied and filled again for the next row
+   * group (new arrays each time made V8 re-learn their element kinds, throwing the results thread's
+   * compiled append away once a row group).
+   */
   #writeGroup(): void {
     const rows = this.#rows;
     if (rows.key.length === 0) return;
-    this.#rows = emptyRows(this.aggs.length);
     this.#chars = 0;
     if (this.#failed === undefined) this.#attempt(() => this.#file!.writeGroup(rows));
+    for (const a of [rows.start, rows.end, rows.key, rows.emit, rows.score, rows.missing, rows.snapshotDay, ...rows.aggs]) a.length = 0;
   }
 
   #attempt(f: () => void): void {
