@@ -169,7 +169,7 @@ export class Driver {
       }
       // Yield now and then, so a signal (SIGINT, SIGTERM), a heartbeat or a metrics scrape gets in under backlog.
       if (step === YIELD) await new Promise(setImmediate);
-      if (committer.due(this.records)) await committer.commit(this.records);
+      if (step === COMMIT || committer.due(this.records)) await committer.commit(this.records);
       const p = committer.pressure?.(this.records);
       if (p !== undefined) await p;
     }

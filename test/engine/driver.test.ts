@@ -110,12 +110,11 @@ describe('the engine loop (Driver)', () => {
 
   it('stops at an aborted signal between records, with the records taken so far', async () => {
     const ac = new AbortController();
-    const { log } = script(0, { commitEvery: 10, pressureEvery: 7, promiseEvery: 1000 });
     const records = 20_000;
     let taken = 0;
     const task = { record: () => void (++taken === 5000 && ac.abort()), endMark: () => true } as unknown as Task;
     const source: RecordSource = {
-      next: () => ({ task, partition: 0, offset: taken, bytes: new Uint8Array(0), from: 0, to: 0 }),
+      next: () => (taken < records ? { task, partition: 0, offset: taken, bytes: new Uint8Array(0), from: 0, to: 0 } : undefined),
       advance: () => undefined,
       idle: async () => 'end',
       tasks: () => [task],
@@ -125,7 +124,6 @@ describe('the engine loop (Driver)', () => {
     expect(d.stop).toBe('interrupted');
     // Seen before the next record is taken (a signal's handler aborts between records, where the loop yields).
     expect(d.records).toBe(5000);
-    expect(records).toBeGreaterThan(5000);
-    expect(log).toEqual([]);
+    expect(taken).toBe(5000);
   });
 });
