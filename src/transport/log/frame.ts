@@ -69,26 +69,47 @@ export function writeFrame(buf: Buffer, at: number, seq: number, timestamp: numb
 
 export type Decoded = LogRecord | 'incomplete' | 'corrupt';
 
-/** The size of the whole frame at `at` (header included), once decodeFrame has returned a record. */
+/** The size of the whole frame at `at` (header included), once checkFrame has found it complete. */
 export function frameSize(buf: Buffer, at: number): number {
   return HEADER + buf.readUInt32LE(at);
 }
 
+/** checkFrame's answers. */
+export const FRAME_COMPLETE = 1;
+export const FRAME_INCOMPLETE = 0;
+export const FRAME_CORRUPT = -1;
+
 /**
- * Decodes the frame at `at` into one record object (key and value are views of `buf`, no copy);
- * 'incomplete' when the bytes end inside it (still being written). Inside a batch whose CRC was
- * checked, its own CRC is not checked again.
+ * Whether a whole, intact frame starts at `at` in buf[.., end): FRAME_INCOMPLETE when the bytes end
+ * inside it (still being written). Inside a batch whose CRC was checked, its own CRC is not checked
+ * again. No object is made: a reader reads the frame's fields where they lie (frameSeq, frameValueStart...).
  */
-export function decodeFrame(buf: Buffer, at: number, end: number, partition: number, offset: number, inVerifiedBatch = false): Decoded {
-  if (end - at < HEADER) return 'incomplete';
+export function checkFrame(buf: Buffer, at: number, end: number, inVerifiedBatch = false): number {
+  if (end - at < HEADER) return FRAME_INCOMPLETE;
   const body = buf.readUInt32LE(at);
-  if (body < FIXED) return 'corrupt';
-  if (end - at < HEADER + body) return 'incomplete';
-  if (!inVerifiedBatch && crc32(buf, at + HEADER, at + HEADER + body) !== buf.readUInt32LE(at + 4)) return 'corrupt';
-  const keyLen = buf.readInt32LE(at + 24);
-  const valueStart = at + 28 + Math.max(0, keyLen);
+  if (body < FIXED) return FRAME_CORRUPT;
+  if (end - at < HEADER + body) return FRAME_INCOMPLETE;
+  if (!inVerifiedBatch && crc32(buf, at + HEADER, at + HEADER + body) !== buf.readUInt32LE(at + 4)) return FRAME_CORRUPT;
+  return FRAME_COMPLETE;
+}
+
+/** The fields of a complete frame at `at`, read where they lie. */
+export const frameSeq = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 8);
+export const frameTimestamp = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 16);
+export const frameValueStart = (buf: Buffer, at: number): number => at + 28 + Math.max(0, buf.readInt32LE(at + 24));
+export const frameEnd = (buf: Buffer, at: number): number => at + HEADER + buf.readUInt32LE(at);
+
+/** The complete frame at `at` as one record object (key and value are views of `buf`, no copy). */
+export function frameRecord(buf: Buffer, at: number, partition: number, offset: number): LogRecord {
+  const valueStart = frameValueStart(buf, at);
   // A plain Uint8Array view: a third of what a Buffer's subarray costs to make, per record.
-  return new Frame(partition, offset, buf.readDoubleLE(at + 8), buf.readDoubleLE(at + 16), buf, at + 28, keyLen, new Uint8Array(buf.buffer, buf.byteOffset + valueStart, at + HEADER + body - valueStart));
+  return new Frame(partition, offset, frameSeq(buf, at), frameTimestamp(buf, at), buf, at + 28, buf.readInt32LE(at + 24), new Uint8Array(buf.buffer, buf.byteOffset + valueStart, frameEnd(buf, at) - valueStart));
+}
+
+/** The frame at `at` as a record object, or why there is none: checkFrame, then frameRecord. */
+export function decodeFrame(buf: Buffer, at: number, end: number, partition: number, offset: number, inVerifiedBatch = false): Decoded {
+  const c = checkFrame(buf, at, end, inVerifiedBatch);
+  return c === FRAME_COMPLETE ? frameRecord(buf, at, partition, offset) : c === FRAME_INCOMPLETE ? 'incomplete' : 'corrupt';
 }
 
 /** A decoded record whose key is viewed only when asked for: the engine reads values alone, and a view per frame costs. */

@@ -1,6 +1,6 @@
 import { readJson, SatError, UsageError } from '../../core/errors.js';
 import { closeSync, existsSync, openSync, read, readFileSync, readSync } from 'node:fs';
-import { BATCH_HEADER, decodeFrame, frameSize, isBatchHeader, verifiedBatchEnd, type LogRecord } from './frame.js';
+import { BATCH_HEADER, checkFrame, FRAME_COMPLETE, FRAME_CORRUPT, frameEnd, frameRecord, frameSeq, frameSize, frameTimestamp, frameValueStart, isBatchHeader, verifiedBatchEnd, type LogRecord } from './frame.js';
 import { doneFile, metaFile, partitionFile, type LogMeta } from './writer.js';
 
 const CHUNK = 1 << 20;
@@ -35,12 +35,22 @@ class PartitionReader {
   corrupt = false;
   /** #buf up to here is a batch whose CRC matched: its frames' own CRCs are not checked again. */
   #verifiedTo = 0;
+  /** Where the head (a frame peeked, not taken) starts in #buf; -1: none held. */
+  #head = -1;
+  /** The head's send sequence. */
+  seq = 0;
+  /** position before peek() found the head. */
+  #headPosition = 0;
 
   constructor(readonly path: string, readonly partition: number) {}
 
-  /** Byte position of the next unread frame (frames are contiguous). */
+  /**
+   * Byte position of the next frame not taken (frames are contiguous): with a head held, where
+   * reading stood before peek() found it (before a batch header it passed, so that reading resumed
+   * there checks the batch's CRC at once).
+   */
   get position(): number {
-    return this.#filePos - (this.#end - this.#start);
+    return this.#head >= 0 ? this.#headPosition : this.#filePos - (this.#end - this.#start);
   }
 
   /** Continues from a position and offset saved earlier (a checkpoint). */
@@ -49,34 +59,82 @@ class PartitionReader {
     this.#start = 0;
     this.#end = 0;
     this.#verifiedTo = 0;
+    this.#head = -1;
     this.offset = offset;
   }
 
-  /** The next record, or undefined when none is complete yet. */
-  next(): LogRecord | undefined {
+  /**
+   * Finds the next complete frame and holds it as the head, not taken (its bytes stay where they are
+   * in buf until take()); false when none is complete yet. No object is made per frame: a reader
+   * reads the head's fields below (a frame object and the view of its value per record were most of
+   * what the log's reading thread collected).
+   */
+  peek(): boolean {
+    if (this.#head >= 0) return true;
+    const from = this.position;
     for (;;) {
       if (isBatchHeader(this.#buf, this.#start, this.#end)) {
         const to = this.#start + BATCH_HEADER + (this.#end - this.#start >= BATCH_HEADER ? this.#buf.readUInt32LE(this.#start + 4) : 0);
         // Read on until the whole batch is here, if it is in the file (and of a size a writer makes: a
         // damaged length must not pull the file into memory); else its frames are checked one by one.
         if ((this.#end - this.#start < BATCH_HEADER || (to > this.#end && to - this.#start <= MAX_BATCH)) && this.#fill()) continue;
-        if (this.#end - this.#start < BATCH_HEADER) return undefined;
+        if (this.#end - this.#start < BATCH_HEADER) return false;
         this.#verifiedTo = Math.max(this.#verifiedTo, verifiedBatchEnd(this.#buf, this.#start, this.#end));
         this.#start += BATCH_HEADER;
         continue;
       }
-      const d = decodeFrame(this.#buf, this.#start, this.#end, this.partition, this.offset, this.#start < this.#verifiedTo);
-      if (d === 'corrupt') {
+      const c = checkFrame(this.#buf, this.#start, this.#end, this.#start < this.#verifiedTo);
+      if (c === FRAME_COMPLETE) {
+        this.#head = this.#start;
+        this.#headPosition = from;
+        this.seq = frameSeq(this.#buf, this.#start);
+        return true;
+      }
+      if (c === FRAME_CORRUPT) {
         this.corrupt = true;
-        return undefined;
+        return false;
       }
-      if (d !== 'incomplete') {
-        this.#start += frameSize(this.#buf, this.#start);
-        this.offset++;
-        return d;
-      }
-      if (!this.#fill()) return undefined;
+      if (!this.#fill()) return false;
     }
+  }
+
+  /** A head is held (peek() found it, take() has not taken it). */
+  get hasHead(): boolean {
+    return this.#head >= 0;
+  }
+
+  /** Takes the head: the next peek() looks past it. */
+  take(): void {
+    this.#start += frameSize(this.#buf, this.#head);
+    this.offset++;
+    this.#head = -1;
+  }
+
+  /** The buffer the head lies in (valid until the next peek() after take()). */
+  get buf(): Buffer {
+    return this.#buf;
+  }
+
+  get timestamp(): number {
+    return frameTimestamp(this.#buf, this.#head);
+  }
+
+  /** Where the head's value starts in buf. */
+  get valueStart(): number {
+    return frameValueStart(this.#buf, this.#head);
+  }
+
+  /** Where the head's value ends in buf. */
+  get valueEnd(): number {
+    return frameEnd(this.#buf, this.#head);
+  }
+
+  /** The next record as an object, taken; undefined when none is complete yet. */
+  next(): LogRecord | undefined {
+    if (!this.peek()) return undefined;
+    const r = frameRecord(this.#buf, this.#head, this.partition, this.offset);
+    this.take();
+    return r;
   }
 
   #fill(): boolean {
@@ -159,6 +217,19 @@ export function checkPartitions(at: LogPosition, partitions: number, dir: string
   if (at.partitions.length !== partitions) throw new SatError(`the run's checkpoint has ${at.partitions.length} partitions, the log in ${dir} ${partitions}: the log was replayed again since; sat run --fresh starts over`, 3);
 }
 
+/** A partition's head record, read where it lies (LogReader.head). */
+export interface LogHead {
+  readonly partition: number;
+  /** Its offset in the partition. */
+  readonly offset: number;
+  readonly seq: number;
+  readonly timestamp: number;
+  /** The bytes it lies in, and where its value is in them: valid until the next peekNext() after take(). */
+  readonly buf: Buffer;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+}
+
 export interface LogPosition {
   partitions: { position: number; offset: number }[];
   nextSeq: number;
@@ -170,29 +241,21 @@ export interface LogPosition {
  */
 export class LogReader {
   readonly #parts: PartitionReader[];
-  readonly #heads: (LogRecord | undefined)[];
-  /** Where each held head record starts, so a checkpoint can point before it. */
-  readonly #headAt: { position: number; offset: number }[];
 
   constructor(readonly dir: string) {
     this.#parts = Array.from({ length: logPartitions(dir) }, (_, p) => new PartitionReader(partitionFile(dir, p), p));
-    this.#heads = this.#parts.map(() => undefined);
-    this.#headAt = this.#parts.map(() => ({ position: 0, offset: 0 }));
+    this.#dry = this.#parts.map(() => false);
   }
 
-  /** Where reading stands: per partition the next record to return, and the next send in line. */
+  /** Where reading stands: per partition the next record to return (a head is not taken), and the next send in line. */
   position(): LogPosition {
-    return {
-      partitions: this.#parts.map((p, i) => (this.#heads[i] !== undefined ? { ...this.#headAt[i] } : { position: p.position, offset: p.offset })),
-      nextSeq: this.#nextSeq,
-    };
+    return { partitions: this.#parts.map((p) => ({ position: p.position, offset: p.offset })), nextSeq: this.#nextSeq };
   }
 
   /** Continues from a saved position: records before it are not read again. */
   seek(at: LogPosition): void {
     checkPartitions(at, this.#parts.length, this.dir);
     at.partitions.forEach((x, i) => this.#parts[i].seek(x.position, x.offset));
-    this.#heads.fill(undefined);
     this.#dry.fill(false);
     this.#nextSeq = at.nextSeq;
   }
@@ -202,8 +265,8 @@ export class LogReader {
   }
 
   /**
-   * Where partition p's next record starts, right after next() returned one of p's (its head is
-   * taken then, so this is what position() records for p): a cheap per-record position.
+   * Where partition p's next record starts, right after its head was taken (what position() then
+   * records for p): a cheap per-record position.
    */
   positionAfter(p: number): number {
     return this.#parts[p].position;
@@ -213,61 +276,78 @@ export class LogReader {
   isDone(): boolean {
     const done = this.#doneOffsets();
     if (done === undefined) return false;
-    return this.#parts.every((p, i) => this.#heads[i] === undefined && p.offset >= done[i]);
+    return this.#parts.every((p, i) => !p.hasHead && p.offset >= done[i]);
   }
 
   /**
-   * The next record in send order, or undefined when a partition has nothing complete yet. Once the
-   * log is done, partitions that have ended no longer hold the others back.
+   * The next record in send order, taken, or undefined when a partition has nothing complete yet.
+   * Once the log is done, partitions that have ended no longer hold the others back.
    */
   next(): LogRecord | undefined {
-    // Almost always the next send in line is at a head already, or in a partition that just
-    // delivered: partitions found dry are polled again only when it is not (a dry one costs a read
-    // system call per poll, which was half the engine's time on a log with empty partitions).
-    let r = this.#pick(false);
-    if (r === undefined || r.seq !== this.#nextSeq) r = this.#pick(true);
-    if (r === undefined) return undefined;
-    this.#heads[r.partition] = undefined;
-    this.#nextSeq = r.seq + 1;
+    const p = this.peekNext();
+    if (p < 0) return undefined;
+    const r = this.#parts[p].next();
+    this.#nextSeq = r!.seq + 1;
     return r;
   }
 
-  /** The head with the smallest send number, or undefined while an earlier one may still come. */
-  #pick(pollDry: boolean): LogRecord | undefined {
-    let best: LogRecord | undefined;
+  /**
+   * The partition whose head is the next record in send order, not taken (read it through head(p),
+   * then take(p)); -1 as next() answers undefined. Nothing is made per record.
+   */
+  peekNext(): number {
+    // Almost always the next send in line is at a head already, or in a partition that just
+    // delivered: partitions found dry are polled again only when it is not (a dry one costs a read
+    // system call per poll, which was half the engine's time on a log with empty partitions).
+    const p = this.#pick(false);
+    return p >= 0 && this.#parts[p].seq === this.#nextSeq ? p : this.#pick(true);
+  }
+
+  /** Partition p's head, as peekNext() found it: its fields, read where they lie. */
+  head(p: number): LogHead {
+    return this.#parts[p];
+  }
+
+  /** Takes partition p's head (peekNext()'s answer). */
+  take(p: number): void {
+    const part = this.#parts[p];
+    this.#nextSeq = part.seq + 1;
+    part.take();
+  }
+
+  /** The partition whose head has the smallest send number, or -1 while an earlier one may still come. */
+  #pick(pollDry: boolean): number {
+    let best = -1;
+    let bestSeq = 0;
     let waiting = false;
     for (let p = 0; p < this.#parts.length; p++) {
-      let head = this.#heads[p];
-      if (head === undefined && (pollDry || !this.#dry[p])) {
-        const part = this.#parts[p];
-        const position = part.position;
-        const offset = part.offset;
-        head = this.#heads[p] = part.next();
-        this.#dry[p] = head === undefined;
-        if (head !== undefined) {
-          const at = this.#headAt[p];
-          at.position = position;
-          at.offset = offset;
-        }
+      const part = this.#parts[p];
+      let held = part.hasHead;
+      if (!held && (pollDry || !this.#dry[p])) {
+        held = part.peek();
+        this.#dry[p] = !held;
       }
-      if (head === undefined) {
+      if (!held) {
         // A partition may still deliver an earlier record (unpolled ones are assumed to: cheap and safe).
         if (!pollDry) waiting = true;
         else {
           const finished = this.#doneOffsets();
-          if (finished === undefined || this.#parts[p].offset < finished[p]) waiting = true;
+          if (finished === undefined || part.offset < finished[p]) waiting = true;
         }
         continue;
       }
-      if (best === undefined || head.seq < best.seq) best = head;
+      if (best < 0 || part.seq < bestSeq) {
+        best = p;
+        bestSeq = part.seq;
+      }
     }
     // Replay numbers its sends 0, 1, 2, ...: the next number in line can go even while a partition
     // that has received nothing yet (few keys, many partitions) holds no head to compare with.
-    if (best === undefined || (waiting && best.seq !== this.#nextSeq)) return undefined;
+    if (best < 0 || (waiting && bestSeq !== this.#nextSeq)) return -1;
     return best;
   }
 
-  readonly #dry: boolean[] = [];
+  readonly #dry: boolean[];
   #nextSeq = 0;
 
   #cachedDone: number[] | undefined;
