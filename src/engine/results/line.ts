@@ -2,7 +2,7 @@ import type { Bytes } from '../../core/byte-buffer.js';
 import type { Scenario } from '../../scenario/types.js';
 import type { ScoredResult } from '../join/scorer.js';
 import type { WindowResult } from '../operator.js';
-import { aggAt, scoreAt, type ResultChunk } from './chunk.js';
+import { aggAt, missingAt, scoreAt, snapshotDayAt, type ResultChunk } from './chunk.js';
 
 /**
  * A result's JSON line: window bounds as ISO timestamps, aggregates by name, emit time. Built by
@@ -35,7 +35,7 @@ export function writeResultLine(out: Bytes, r: WindowResult | ScoredResult, aggs
 export function writeRowLine(out: Bytes, c: ResultChunk, i: number, names: readonly string[], scored: boolean, emitIso: string, iso: (ms: number) => string): void {
   writeHead(out, iso(c.start[i]), iso(c.end[i]), c.key[i]);
   for (let j = 0; j < names.length; j++) writeValue(out, names[j], aggAt(c, j, i));
-  if (scored) writeScored(out, scoreAt(c, i), c.missing[i], c.snapshotDay[i]);
+  if (scored) writeScored(out, scoreAt(c, i), missingAt(c, i), snapshotDayAt(c, i));
   writeTail(out, emitIso);
 }
 

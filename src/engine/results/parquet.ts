@@ -2,7 +2,7 @@ import { fsError } from '../../core/fs-errors.js';
 import type { Aggregation } from '../../scenario/types.js';
 import { emptyRows, type ResultRows } from '../parquet/result-columns.js';
 import { ResultsParquetFile } from '../parquet/results-file.js';
-import { aggAt, scoreAt, type ResultChunk } from './chunk.js';
+import { aggAt, missingAt, scoreAt, snapshotDayAt, type ResultChunk } from './chunk.js';
 
 /**
  * Rows per row group of the results' Parquet file, at most. 20,000 rather than 50,000: the thread
@@ -59,9 +59,10 @@ export class ParquetResults {
       for (let j = 0; j < r.aggs.length; j++) r.aggs[j].push(aggAt(c, j, i));
       if (this.scored) {
         r.score.push(scoreAt(c, i));
-        r.missing.push(c.missing[i]);
-        r.snapshotDay.push(c.snapshotDay[i]);
-        this.#chars += c.missing[i].length;
+        const missing = missingAt(c, i);
+        r.missing.push(missing);
+        r.snapshotDay.push(snapshotDayAt(c, i));
+        this.#chars += missing.length;
       }
       if (r.key.length >= ROW_GROUP || this.#chars >= ROW_GROUP_CHARS) this.#writeGroup();
     }
