@@ -97,7 +97,7 @@ export function checkFrame(buf: Buffer, at: number, end: number, inVerifiedBatch
 export const frameSeq = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 8);
 export const frameTimestamp = (buf: Buffer, at: number): number => buf.readDoubleLE(at + 16);
 export const frameValueStart = (buf: Buffer, at: number): number => at + 28 + Math.max(0, buf.readInt32LE(at + 24));
-export const frameEnd = (buf: Buffer, at: number): number => at + HEADER + buf.readUInt32LE(at);
+export const frameEnd = (buf: Buffer, at: number): number => at + frameSize(buf, at);
 
 /** The complete frame at `at` as one record object (key and value are views of `buf`, no copy). */
 export function frameRecord(buf: Buffer, at: number, partition: number, offset: number): LogRecord {
