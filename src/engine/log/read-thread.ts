@@ -48,7 +48,7 @@ export interface ReadRequest {
 export const BATCH_RECORDS = 8192;
 export const BATCH_BYTES = 2 << 20;
 /**
- * The thread's heap holds little but short-lived frame objects (the batches are off its heap). Its
+ * The thread's heap holds little but short-lived objects (the batches are off its heap). Its
  * young generation is a cap, not a size: V8 grows it only while much survives. At 4 MB the thread
  * scavenged 435 times in a satisfaction run at a million active customers (~0.9 s of pauses); 16 MB
  * (with the results' and online threads' at 32) made that run +2.5% and IoT and reviews +3%, for

@@ -129,12 +129,9 @@ class PartitionReader {
     return frameEnd(this.#buf, this.#head);
   }
 
-  /** The next record as an object, taken; undefined when none is complete yet. */
-  next(): LogRecord | undefined {
-    if (!this.peek()) return undefined;
-    const r = frameRecord(this.#buf, this.#head, this.partition, this.offset);
-    this.take();
-    return r;
+  /** The head as a record object (its value a view of buf), not taken. */
+  record(): LogRecord {
+    return frameRecord(this.#buf, this.#head, this.partition, this.offset);
   }
 
   #fill(): boolean {
@@ -286,8 +283,8 @@ export class LogReader {
   next(): LogRecord | undefined {
     const p = this.peekNext();
     if (p < 0) return undefined;
-    const r = this.#parts[p].next();
-    this.#nextSeq = r!.seq + 1;
+    const r = this.#parts[p].record();
+    this.take(p);
     return r;
   }
 
