@@ -1,4 +1,4 @@
-import { Admin } from '@platformatic/kafka';
+import { Admin, Consumer, ListOffsetTimestamps } from '@platformatic/kafka';
 import { clientOptions } from './client-options.js';
 import { type KafkaConnection } from './config.js';
 
@@ -48,8 +48,10 @@ export async function ensureTopics(conn: KafkaConnection, topics: { name: string
   try {
     // One listing: asking metadata for a missing topic makes the client retry for seconds.
     const existing = new Set(await admin.listTopics({ includeInternals: false }));
+    const created: string[] = [];
     for (const t of topics) {
       if (existing.has(t.name)) continue;
+      created.push(t.name);
       await admin
         .createTopics({
           topics: [t.name],
@@ -62,7 +64,34 @@ export async function ensureTopics(conn: KafkaConnection, topics: { name: string
           if (!/already exists/i.test(`${e.message} ${e.errors?.map((x) => x.message).join(' ') ?? ''}`)) throw e;
         });
     }
+    if (created.length > 0) await untilLed(conn, created);
   } finally {
     await admin.close();
+  }
+}
+
+/**
+ * Waits until every partition of new topics answers at its leader. A broker publishes a new topic
+ * in its metadata a moment before it acts as the partitions' leader; a Produce in between is
+ * refused (NOT_LEADER_OR_FOLLOWER), which fails a transaction's commit that has no retry. A
+ * ListOffsets at the leader answers only once it leads.
+ */
+async function untilLed(conn: KafkaConnection, topics: string[]): Promise<void> {
+  // No retries of its own: the client's wait between them (CLIENT_RETRY_DELAY_MS) is most of the wait.
+  const consumer = new Consumer({ ...clientOptions(conn, 'sat-admin'), retries: 0, groupId: `sat-admin-${process.pid}` });
+  const deadline = Date.now() + 60_000;
+  try {
+    for (;;) {
+      try {
+        await consumer.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST });
+        return;
+      } catch (e) {
+        // Not in the metadata yet ("Unknown topic"), or not led yet: ask again shortly.
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+  } finally {
+    await consumer.close();
   }
 }
