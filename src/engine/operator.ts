@@ -13,6 +13,31 @@ export interface WindowResult {
   values: Record<string, number | null>;
 }
 
+/**
+ * A result as the operator fires it, carrying its key's id in the window state (KeyIds) as a hint,
+ * not as part of the result (a private field: no copy, clone or comparison of results sees it). A
+ * join can keep what it looked up per id (Scorer: the key's snapshot row) instead of hashing the
+ * key again each minute; an id is reused once its key holds no state, so such a cache checks the key.
+ */
+export class FiredResult implements WindowResult {
+  readonly #keyId: number;
+
+  constructor(
+    public windowStart: number,
+    public windowEnd: number,
+    public key: string,
+    public values: Record<string, number | null>,
+    keyId: number,
+  ) {
+    this.#keyId = keyId;
+  }
+
+  /** The key's id when the operator fired r, or -1 (a result made elsewhere: restored, or a test's). */
+  static keyIdOf(r: WindowResult): number {
+    return #keyId in r ? (r as FiredResult).#keyId : -1;
+  }
+}
+
 export type Outcome = 'counted' | 'filtered' | 'late' | 'duplicate';
 
 /**
@@ -276,8 +301,8 @@ export class WindowOperator {
       // The next window to consider: the first one not yet handled that holds the oldest bucket.
       const start = Math.max(this.#fireFrom, starts[0] - size + slide);
       if (start + size + this.#lateness > watermark) break;
-      const fired = this.#panes.fire(start, size, slide, this.#activeOnly, (key, v, off, sets) => {
-        this.#fired.push({ windowStart: start, windowEnd: start + size, key, values: this.#plan.resultsAt(v, off, sets) });
+      const fired = this.#panes.fire(start, size, slide, this.#activeOnly, (key, v, off, sets, id) => {
+        this.#fired.push(new FiredResult(start, start + size, key, this.#plan.resultsAt(v, off, sets), id));
       });
       if (fired > 0) this.stats.windowsFired++;
       this.#fireFrom = start + slide;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SnapshotStore, latestSnapshotDay } from '../../src/engine/join/snapshot.js';
 import { actionFor, clampScore, Scorer } from '../../src/engine/join/scorer.js';
+import { FiredResult } from '../../src/engine/operator.js';
 import { compile, parseExpression, references, type Inputs } from '../../src/scenario/expression.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { _test as oracle } from '../../src/verify/score-oracle.js';
@@ -158,5 +159,25 @@ describe('the scorer', () => {
       expect(r.score, r.key).toBe(inSnapshot ? i + i * 10 - 2 * b : null);
       expect(r.missing, r.key).toEqual(inSnapshot ? [] : ['batch']);
     }
+  });
+
+  it("keeps a key's snapshot row by its id in the window state, and looks again when the id names another key or a newer snapshot comes", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'customers-2024-06-01.csv'), 'customer_id,a\nc0,10\nc2,30\n');
+    const scenario = parseScenario(
+      { name: 't', key: 'k', event_time: 't', id: ['k'], fields: { k: 'string', t: 'timestamp', x: 'float' }, window: { tumbling: '1m' }, watermark: '0s', aggregations: { n: 'count()' }, join: { batch: { files: 'customers', key: 'customer_id' } }, score: { formula: 'batch.a', range: [-1e9, 1e9] } },
+      't.yaml',
+    );
+    const scorer = new Scorer(scenario, new SnapshotStore(dir, 'customers', 'customer_id', Scorer.batchColumns(scenario.score!), 0), undefined);
+    await scorer.start();
+    const fired = (key: string, id: number) => new FiredResult(0, 60_000, key, { n: 1 }, id);
+    const scores = async (...rs: FiredResult[]) => (await scorer.score(rs)).results.map((r) => [r.key, r.score]);
+    expect(await scores(fired('c0', 0), fired('c1', 1))).toEqual([['c0', 10], ['c1', null]]);
+    // Id 1 now names c2 (c1 held no state any more): c2's row, not c1's none.
+    expect(await scores(fired('c2', 1), fired('c0', 0))).toEqual([['c2', 30], ['c0', 10]]);
+    expect(await scores(fired('c0', 1), fired('c2', 0))).toEqual([['c0', 10], ['c2', 30]]);
+    // A newer day, its rows in another order: each key's row there.
+    writeFileSync(join(dir, 'customers-2024-06-02.csv'), 'customer_id,a\nc2,31\nc9,0\nc0,11\n');
+    expect(await scores(fired('c0', 1), fired('c2', 0), fired('c1', 2))).toEqual([['c0', 11], ['c2', 31], ['c1', null]]);
   });
 });

@@ -28,8 +28,8 @@ export interface PaneColumns {
   sets?: number[][][];
 }
 
-/** Emitted for each (window, key) that fires: the merged pane at `off` in `v`. */
-export type FireFn = (key: string, v: Float64Array, off: number, sets: Set<number>[] | undefined) => void;
+/** Emitted for each (window, key) that fires: the merged pane at `off` in `v`; `id` is the key's (KeyIds). */
+export type FireFn = (key: string, v: Float64Array, off: number, sets: Set<number>[] | undefined, id: number) => void;
 
 /**
  * The operator's window state: one pane per (slide bucket, key), buckets in ascending order, keys
@@ -174,7 +174,7 @@ export class PaneStore {
       }
     }
     for (let m = 0; m < touched.length; m++) {
-      emit(this.#keys.name(touched[m]), this.#merged, m * w, this.#mergedSets[m]);
+      emit(this.#keys.name(touched[m]), this.#merged, m * w, this.#mergedSets[m], touched[m]);
       this.#slot[touched[m]] = -1;
     }
     this.#mergedSets.length = 0;
@@ -215,7 +215,7 @@ export class PaneStore {
       }
     }
     lv.bucket.fill(undefined, 0, total); // holds no bucket past the fire (a dropped one could not be collected)
-    for (let r = 0; r < n; r++) emit(this.#keys.name(lastKeyOf[r]), merged, r * w, sets?.[r]);
+    for (let r = 0; r < n; r++) emit(this.#keys.name(lastKeyOf[r]), merged, r * w, sets?.[r], lastKeyOf[r]);
     return n;
   }
 
