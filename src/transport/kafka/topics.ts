@@ -83,13 +83,23 @@ async function untilLed(conn: KafkaConnection, topics: string[]): Promise<void> 
   try {
     for (;;) {
       try {
-        await consumer.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST });
-        return;
+        // Fresh metadata each time, and no request to a leader it does not name yet (-1): the client
+        // looks such a broker up unchecked and throws from a callback (see FastProducer).
+        const md = await consumer.metadata({ topics, forceUpdate: true });
+        const named = topics.every((name) => {
+          const t = md.topics.get(name);
+          return t !== undefined && Array.from({ length: t.partitionsCount }, (_, p) => t.partitions[p]?.leader ?? -1).every((l) => md.brokers.has(l));
+        });
+        if (named) {
+          await consumer.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST });
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have partitions with no leader after 60 s`);
       } catch (e) {
         // Not in the metadata yet ("Unknown topic"), or not led yet: ask again shortly.
         if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 20));
       }
+      await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
     await consumer.close();
