@@ -62,6 +62,21 @@ describe('StringTable: a set of strings as UTF-8 bytes behind an open-addressing
     );
   });
 
+  it('finds every string it holds after the pool is compacted (the removed strings\' bytes dropped, the rest moved)', () => {
+    const t = new StringTable();
+    const held = new Map<string, number>();
+    const name = (i: number) => `customer-${i}-${'x'.repeat(i % 13)}`;
+    for (let i = 0; i < 10_000; i++) held.set(name(i), t.add(name(i)));
+    for (let i = 0; i < 10_000; i += 2) {
+      t.remove(held.get(name(i))!);
+      held.delete(name(i));
+    }
+    // New strings until the pool is full and compacted, fewer than would make the table grow.
+    for (let i = 10_000; i < 15_000; i++) held.set(name(i), t.add(name(i)));
+    for (const [s, e] of held) expect(t.find(s), s).toBe(e);
+    for (let i = 0; i < 10_000; i += 2) expect(t.find(name(i))).toBe(-1);
+  });
+
   it('finds and adds record ids from one values object written over record after record (the validator reuses one), as a Set of the ids does', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ a: text, b: fc.integer({ min: -3, max: 3 }), find: fc.boolean(), add: fc.boolean() }), { maxLength: 300 }), (records) => {
