@@ -82,6 +82,8 @@ async function untilLed(conn: KafkaConnection, topics: string[]): Promise<void> 
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
+      // Not in the metadata yet ("Unknown topic"), no leader named yet, or not leading yet: ask again shortly.
+      let why: unknown;
       try {
         // Fresh metadata each time, and no request to a leader it does not name yet (-1): the client
         // looks such a broker up unchecked and throws from a callback (see FastProducer).
@@ -94,11 +96,10 @@ async function untilLed(conn: KafkaConnection, topics: string[]): Promise<void> 
           await consumer.listOffsets({ topics, timestamp: ListOffsetTimestamps.LATEST });
           return;
         }
-        if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have partitions with no leader after 60 s`);
       } catch (e) {
-        // Not in the metadata yet ("Unknown topic"), or not led yet: ask again shortly.
-        if (Date.now() > deadline) throw e;
+        why = e;
       }
+      if (Date.now() > deadline) throw why ?? new Error(`topics ${topics.join(', ')} have partitions with no leader after 60 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } finally {
