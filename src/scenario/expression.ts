@@ -143,61 +143,95 @@ export interface Inputs {
 
 export type Compiled = (inputs: Inputs) => number | null;
 
-/** Compiles to closures once; each evaluation is then a few function calls, no parsing. */
+/**
+ * Compiles to closures once; each evaluation is then a few function calls, no parsing. Each node
+ * writes its value into its own slot of one Float64Array and answers whether it is non-NULL, so no
+ * intermediate value is a boxed number: closures returning `number | null` made a heap number per
+ * operation (~7 per result, 280 MB in a satisfaction run at a million customers). Not reentrant,
+ * which a synchronous evaluation never needs.
+ */
 export function compile(e: Expr): Compiled {
-  switch (e.kind) {
-    case 'num': {
-      const v = e.value;
-      return () => v;
-    }
-    case 'ref': {
-      const { source, name } = e;
-      return (x) => x[source](name);
-    }
-    case 'neg': {
-      const a = compile(e.arg);
-      return (x) => {
-        const v = a(x);
-        return v === null ? null : -v;
-      };
-    }
-    case 'bin': {
-      const l = compile(e.left);
-      const r = compile(e.right);
-      const f = e.op === '+' ? (a: number, b: number) => a + b : e.op === '-' ? (a: number, b: number) => a - b : e.op === '*' ? (a: number, b: number) => a * b : (a: number, b: number) => a / b;
-      return (x) => {
-        const a = l(x);
-        if (a === null) return null;
-        const b = r(x);
-        return b === null ? null : f(a, b);
-      };
-    }
-    case 'call': {
-      const args = e.args.map(compile);
-      if (e.fn === 'abs') {
+  const v = new Float64Array(nodes(e));
+  let next = 0;
+  const root = next;
+  const run = node(e);
+  return (x) => (run(x) ? v[root] : null);
+
+  /** The node's closure: true with its value at its slot (numbered in the order compiled), false for NULL. */
+  function node(e: Expr): (x: Inputs) => boolean {
+    const k = next++;
+    switch (e.kind) {
+      case 'num':
+        v[k] = e.value;
+        return () => true;
+      case 'ref': {
+        const name = e.name;
+        // A closure per source, so each call site always calls one method (inlined, unboxed).
+        if (e.source === 'window') return (x) => {
+          const r = x.window(name);
+          return r !== null && ((v[k] = r), true);
+        };
+        if (e.source === 'batch') return (x) => {
+          const r = x.batch(name);
+          return r !== null && ((v[k] = r), true);
+        };
         return (x) => {
-          const v = args[0](x);
-          return v === null ? null : Math.abs(v);
+          const r = x.online(name);
+          return r !== null && ((v[k] = r), true);
         };
       }
-      if (e.fn === 'coalesce') {
-        return (x) => {
-          for (const a of args) {
-            const v = a(x);
-            if (v !== null) return v;
-          }
-          return null;
-        };
+      case 'neg': {
+        const a = next;
+        const ra = node(e.arg);
+        return (x) => (ra(x) ? ((v[k] = -v[a]), true) : false);
       }
-      const pick = e.fn === 'least' ? Math.min : Math.max;
-      return (x) => {
-        let out: number | null = null;
-        for (const a of args) {
-          const v = a(x);
-          if (v !== null) out = out === null ? v : pick(out, v);
+      case 'bin': {
+        const a = next;
+        const l = node(e.left);
+        const b = next;
+        const r = node(e.right);
+        if (e.op === '+') return (x) => l(x) && r(x) && ((v[k] = v[a] + v[b]), true);
+        if (e.op === '-') return (x) => l(x) && r(x) && ((v[k] = v[a] - v[b]), true);
+        if (e.op === '*') return (x) => l(x) && r(x) && ((v[k] = v[a] * v[b]), true);
+        return (x) => l(x) && r(x) && ((v[k] = v[a] / v[b]), true);
+      }
+      case 'call': {
+        const at: number[] = [];
+        const args = e.args.map((arg) => (at.push(next), node(arg)));
+        if (e.fn === 'abs') return (x) => (args[0](x) ? ((v[k] = Math.abs(v[at[0]])), true) : false);
+        if (e.fn === 'coalesce') {
+          return (x) => {
+            for (let i = 0; i < args.length; i++) if (args[i](x)) return (v[k] = v[at[i]]), true;
+            return false;
+          };
         }
-        return out;
-      };
+        const pick = e.fn === 'least' ? Math.min : Math.max;
+        return (x) => {
+          let have = false;
+          let out = 0;
+          for (let i = 0; i < args.length; i++) {
+            if (!args[i](x)) continue;
+            out = have ? pick(out, v[at[i]]) : v[at[i]];
+            have = true;
+          }
+          return have && ((v[k] = out), true);
+        };
+      }
     }
+  }
+}
+
+/** How many nodes the expression has (its slots). */
+function nodes(e: Expr): number {
+  switch (e.kind) {
+    case 'num':
+    case 'ref':
+      return 1;
+    case 'neg':
+      return 1 + nodes(e.arg);
+    case 'bin':
+      return 1 + nodes(e.left) + nodes(e.right);
+    case 'call':
+      return e.args.reduce((n, a) => n + nodes(a), 1);
   }
 }

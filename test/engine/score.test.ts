@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { SnapshotStore, latestSnapshotDay } from '../../src/engine/join/snapshot.js';
 import { actionFor, clampScore, Scorer } from '../../src/engine/join/scorer.js';
 import { FiredResult } from '../../src/engine/operator.js';
-import { compile, parseExpression, references, type Inputs } from '../../src/scenario/expression.js';
+import { compile, parseExpression, references, type Expr, type Inputs } from '../../src/scenario/expression.js';
+import { createRng } from '../../src/core/rng.js';
 import { loadScenario, parseScenario } from '../../src/scenario/load.js';
 import { _test as oracle } from '../../src/verify/score-oracle.js';
 import { tempDir } from '../helpers.js';
@@ -28,6 +29,62 @@ describe('the score formula language', () => {
     expect(evaluate('greatest(a, b)', inputs({ a: null, b: null }))).toBeNull();
     expect(evaluate('abs(0 - 2.5e1)', inputs({}))).toBe(25);
     expect(evaluate('1 / 0', inputs({}))).toBe(Infinity);
+  });
+
+  it('evaluates random formulas as a plain walk of the tree does, NULLs, -0, NaN and Infinity included', () => {
+    // The reference: the SQL rules of expression.ts's header, one recursive function.
+    const walk = (e: Expr, x: Inputs): number | null => {
+      switch (e.kind) {
+        case 'num':
+          return e.value;
+        case 'ref':
+          return x[e.source](e.name);
+        case 'neg': {
+          const a = walk(e.arg, x);
+          return a === null ? null : -a;
+        }
+        case 'bin': {
+          const a = walk(e.left, x);
+          const b = walk(e.right, x);
+          if (a === null || b === null) return null;
+          return e.op === '+' ? a + b : e.op === '-' ? a - b : e.op === '*' ? a * b : a / b;
+        }
+        case 'call': {
+          const vs = e.args.map((a) => walk(a, x));
+          if (e.fn === 'abs') return vs[0] === null ? null : Math.abs(vs[0]);
+          if (e.fn === 'coalesce') return vs.find((v) => v !== null) ?? null;
+          const present = vs.filter((v): v is number => v !== null);
+          return present.length === 0 ? null : e.fn === 'least' ? Math.min(...present) : Math.max(...present);
+        }
+      }
+    };
+    const rng = createRng(20261207);
+    const pick = <T,>(xs: readonly T[]): T => rng.pick(xs);
+    const leaf = (): string => pick(['0', '2', '0.5', '3e1', 'a', 'b', 'batch.t', 'online.d', 'online.e']);
+    const gen = (depth: number): string => {
+      if (depth === 0 || rng.next() < 0.25) return leaf();
+      const k = Math.floor(rng.next() * 4);
+      if (k === 0) return `(${gen(depth - 1)} ${pick(['+', '-', '*', '/'])} ${gen(depth - 1)})`;
+      if (k === 1) return `-${gen(depth - 1)}`;
+      if (k === 2) return `abs(${gen(depth - 1)})`;
+      const n = 1 + Math.floor(rng.next() * 3);
+      return `${pick(['coalesce', 'least', 'greatest'])}(${Array.from({ length: n }, () => gen(depth - 1)).join(', ')})`;
+    };
+    const value = (): number | null => pick([null, 0, -0, 1, -2.5, 7, Infinity, NaN]);
+    let nulls = 0;
+    for (let i = 0; i < 400; i++) {
+      const text = gen(5);
+      const e = parseExpression(text);
+      const f = compile(e);
+      for (let j = 0; j < 8; j++) {
+        const x = inputs({ a: value(), b: value() }, { t: value() }, { d: value(), e: value() });
+        const want = walk(e, x);
+        if (want === null) nulls++;
+        const got = f(x);
+        if (!Object.is(got, want)) expect({ text, got }).toEqual({ text, got: want });
+      }
+    }
+    expect(nulls).toBeGreaterThan(100); // the NULL paths were taken, not only the arithmetic
   });
 
   it('lists the names it reads, by source', () => {
