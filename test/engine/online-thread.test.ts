@@ -114,6 +114,28 @@ describe('the online-features client on its own thread', () => {
     expect(thread.stats).toMatchObject({ failedBatches: 1, failedAttempts: 2, idsMissing: 3 });
   });
 
+  it('retries a 503, an answer cut off and an answer that never comes, then gives up on the batch: not found, counted, no error', async () => {
+    const ids = Array.from({ length: 10 }, (_, i) => `C${String(i).padStart(6, '0')}`); // two batches of up to 7
+    for (const [flag, why] of [['--error-rate', 'status'], ['--truncate-rate', 'body'], ['--timeout-rate', 'timeout']]) {
+      const { url } = await serve(flag, '1');
+      const logged: string[] = [];
+      const thread = new OnlineThread(url, { ...SPEC, retries: 1, timeoutMs: 300 }, NAMES, (line) => logged.push(line));
+      threads.push(thread);
+      const c = await thread.features(28_400_000, ids);
+      expect({ flag, found: [...c.found] }).toEqual({ flag, found: ids.map(() => 0) });
+      expect(logged.join('\n')).toContain(`a request failed (${why})`);
+      expect({ flag, ...thread.stats }).toMatchObject({ flag, requests: 4, failedAttempts: 4, failedBatches: 2, idsMissing: 10 });
+    }
+    // The same client's connections carry good answers after failed ones.
+    const { url } = await serve();
+    const thread = new OnlineThread(url, SPEC, NAMES);
+    threads.push(thread);
+    const first = await thread.features(28_400_000, ids);
+    const again = await thread.features(28_400_000, ids);
+    expect([...first.found]).toEqual(ids.map(() => 1));
+    expect([...again.values]).toEqual([...first.values]);
+  });
+
   it('out of its heap, it fails the run with one line naming the settings to lower (not an internal error)', async () => {
     const wide = Object.fromEntries(Array.from({ length: 200 }, (_, j) => [`f${j}`, j + 0.5]));
     const { url, server } = await fakeApi((ids) => Object.fromEntries(ids.map((id) => [id, wide])));

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { OnlineSpec } from '../../scenario/types.js';
 import { type FeatureTarget, readFeatures, writeParsed } from './features-body.js';
+import { JsonPoster, PostError } from './http-post.js';
 
 export type Features = Record<string, number | null>;
 
@@ -47,7 +48,7 @@ type Failure = 'timeout' | 'status' | 'body' | 'connection';
  */
 export class OnlineClient {
   readonly stats: OnlineClientStats = { requests: 0, failedAttempts: 0, failedBatches: 0, idsRequested: 0, idsMissing: 0 };
-  readonly #url: string;
+  readonly #poster: JsonPoster;
   readonly #reported = new Set<Failure>();
 
   constructor(
@@ -55,7 +56,7 @@ export class OnlineClient {
     readonly spec: OnlineSpec,
     readonly log: (line: string) => void = () => undefined,
   ) {
-    this.#url = url.replace(/\/+$/, '').replace(/\/online$/, '') + '/online';
+    this.#poster = new JsonPoster(url.replace(/\/+$/, '').replace(/\/online$/, '') + '/online', spec.concurrency);
   }
 
   /**
@@ -108,26 +109,23 @@ export class OnlineClient {
   }
 
   async #attempt(minute: number, ids: string[], into: FeatureTarget | undefined): Promise<Record<string, Features> | typeof READ | Failure> {
-    let res: Response;
     const signal = AbortSignal.timeout(this.spec.timeoutMs);
+    let answer: { status: number; bytes: Uint8Array };
     try {
-      res = await fetch(this.#url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ minute, customers: ids }), signal });
+      answer = await this.#poster.post(JSON.stringify({ minute, customers: ids }), signal);
     } catch (e) {
-      return (e as Error).name === 'TimeoutError' ? 'timeout' : 'connection';
+      return (e as Error).name === 'TimeoutError' ? 'timeout' : e instanceof PostError && e.stage === 'body' ? 'body' : 'connection';
     }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => undefined);
-      return 'status';
-    }
+    if (answer.status < 200 || answer.status > 299) return 'status';
+    const bytes = answer.bytes;
+    if (into !== undefined && readFeatures(bytes, into) === 'read') return READ;
     try {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (into !== undefined && readFeatures(bytes, into) === 'read') return READ;
       // As res.json() reads a body: UTF-8 with replacement, a byte order mark dropped.
       const body = JSON.parse(utf8.decode(bytes)) as { features?: unknown };
       if (body === null || typeof body.features !== 'object' || body.features === null) return 'body';
       return body.features as Record<string, Features>;
-    } catch (e) {
-      return (e as Error).name === 'TimeoutError' ? 'timeout' : 'body';
+    } catch {
+      return 'body';
     }
   }
 }

@@ -26,7 +26,7 @@ export async function openScorer(s: Scenario, o: ScoringOptions): Promise<Scorer
   if (spec.online && o.onlineUrl === undefined) {
     throw new UsageError(`scenario ${s.name} joins online features: pass --online URL (start the API with sat serve online)`);
   }
-  if (o.onlineUrl !== undefined && !/^https?:\/\/[^/]+/.test(o.onlineUrl)) throw new UsageError(`--online ${o.onlineUrl}: not an http:// URL`);
+  if (o.onlineUrl !== undefined && (!/^https?:\/\/[^/]+/.test(o.onlineUrl) || !URL.canParse(o.onlineUrl))) throw new UsageError(`--online ${o.onlineUrl}: not an http:// URL`);
   const snapshots = spec.batch && new SnapshotStore(o.snapshotsDir, spec.batch.prefix, spec.batch.key, Scorer.batchColumns(spec), o.snapshotPollMs ?? 5000, o.log);
   const online =
     spec.online &&
