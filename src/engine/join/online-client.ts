@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OnlineSpec } from '../../scenario/types.js';
 import { type FeatureTarget, readFeatures, writeParsed } from './features-body.js';
 import { JsonPoster, PostError } from './http-post.js';
+import { allDistinct } from '../../core/distinct.js';
 
 export type Features = Record<string, number | null>;
 
@@ -72,7 +73,7 @@ export class OnlineClient {
     let next = 0;
     // Ids asked twice (one customer's results of one minute in two fires) take the parsed path: an
     // answer names each once, and every row asking for it gets its features.
-    const distinct = new Set(ids).size === ids.length;
+    const distinct = allDistinct(ids);
     const worker = async () => {
       while (next < batches) {
         const from = next++ * size;
