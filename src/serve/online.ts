@@ -44,6 +44,17 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 }
 
 /**
+ * The answer to a request: {"minute", "features": {id: {...}}}, each id once. The features object
+ * has no prototype, so an id such as "__proto__" is a property like any other (on a plain object
+ * it set the prototype and was missing from the answer).
+ */
+export function answerText(minute: number, ids: readonly string[]): string {
+  const features = Object.create(null) as Record<string, unknown>;
+  for (const id of ids) features[id] = onlineFeatures(id, minute);
+  return JSON.stringify({ minute, features });
+}
+
+/**
  * The online-features API: POST /online {"minute": <epoch minute>, "customers": [ids]} answers
  * {"minute", "features": {id: {...}}} for many customers at once; GET /health answers ok. Values
  * come from the pure onlineFeatures(customer, minute), so any consumer can recompute them. Faults
@@ -82,10 +93,8 @@ export function createOnlineServer(o: OnlineServerOptions): { server: Server; st
       req.socket.setTimeout(120_000, () => req.socket.destroy());
       return;
     }
-    const features: Record<string, unknown> = {};
-    for (const id of ids) features[id] = onlineFeatures(id, minute);
     stats.ids += ids.length;
-    const text = JSON.stringify({ minute, features });
+    const text = answerText(minute, ids);
     if (u < o.errorRate + o.timeoutRate + o.truncateRate) {
       stats.truncated++;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });

@@ -1,11 +1,27 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { onlineFeatures } from '../../src/gen/satisfaction/online.js';
 import { serve, stopServers } from '../helpers.js';
+import { answerText } from '../../src/serve/online.js';
 
 afterEach(stopServers);
 
 const ask = (url: string, minute: number, customers: string[], signal?: AbortSignal) =>
   fetch(`${url}/online`, { method: 'POST', body: JSON.stringify({ minute, customers }), signal });
+
+describe("sat serve online's answer", () => {
+  it('is the JSON of each asked id once with its features, whatever the ids hold', () => {
+    const pool = ['C000000001', 'C000000002', '42', '7', '__proto__', 'constructor', 'a"b', 'back\\slash', 'é€😀', '', 'tab\there', '\u0000'];
+    for (let t = 0; t < 200; t++) {
+      const ids = Array.from({ length: t % 17 }, (_, i) => pool[(i * 7 + t * 3) % pool.length]);
+      const minute = 28_600_000 + t;
+      const want = { minute, features: Object.fromEntries(ids.map((id) => [id, onlineFeatures(id, minute)])) };
+      const text = answerText(minute, ids);
+      expect(JSON.parse(text)).toEqual(want);
+      // Each id once (JSON.parse would hide a second): the client's reader takes an id named twice as another shape.
+      expect(text.split('{"network_latency_ms"')).toHaveLength(new Set(ids).size + 1);
+    }
+  });
+});
 
 describe('sat serve online: a real HTTP server on 127.0.0.1', () => {
   it('answers bulk requests with the online features of each customer for the minute', async () => {
