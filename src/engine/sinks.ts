@@ -1,4 +1,5 @@
 import { closeSync, existsSync, openSync, statSync, truncateSync } from 'node:fs';
+import { openEmpty } from '../core/open-empty.js';
 import { SatError } from '../core/errors.js';
 import { writeAll } from '../core/fs-errors.js';
 
@@ -13,7 +14,7 @@ export interface SinkState {
  * recorded (what was written after it is written again). A file shorter than that was changed.
  */
 export function openOutput(path: string, resume?: SinkState): number {
-  if (!resume) return openSync(path, 'w');
+  if (!resume) return openEmpty(path);
   const size = existsSync(path) ? statSync(path).size : 0;
   if (size < resume.bytes) throw new SatError(`${path} is shorter (${size} bytes) than the run's checkpoint says (${resume.bytes}): it was changed since; sat run --fresh starts over`, 3);
   truncateSync(path, resume.bytes);

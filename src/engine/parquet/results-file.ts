@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { openEmpty } from '../../core/open-empty.js';
 import { ENGINE_AGGREGATIONS } from '../aggregations/index.js';
 import type { Aggregation } from '../../scenario/types.js';
 import { Bytes } from '../../core/byte-buffer.js';
@@ -69,7 +70,7 @@ export class ResultsParquetFile {
 
   constructor(path: string, aggs: Pick<Aggregation, 'name' | 'op'>[], scored: boolean) {
     this.#columns = resultsColumns(aggs, scored);
-    this.#fd = openSync(path, 'w');
+    this.#fd = openEmpty(path);
     this.#write(Buffer.from('PAR1'));
   }
 
