@@ -153,9 +153,8 @@ export type Compiled = (inputs: Inputs) => number | null;
 export function compile(e: Expr): Compiled {
   const v = new Float64Array(nodes(e));
   let next = 0;
-  const root = next;
   const run = node(e);
-  return (x) => (run(x) ? v[root] : null);
+  return (x) => (run(x) ? v[0] : null); // the root is compiled first: slot 0
 
   /** The node's closure: true with its value at its slot (numbered in the order compiled), false for NULL. */
   function node(e: Expr): (x: Inputs) => boolean {
