@@ -95,6 +95,9 @@ export class ResultSink {
   /** The side rows, collected here until handed over (with `side` only). */
   readonly side?: SideCollector;
   readonly #sideFds: number[] = [];
+  /** The last list of missing sources #joined() was given, and its join. */
+  #lastMissing: readonly string[] | undefined;
+  #lastJoined = '';
 
   constructor(
     readonly path: string,
@@ -163,8 +166,6 @@ export class ResultSink {
     }
     return this.#lastJoined;
   }
-  #lastMissing: readonly string[] | undefined;
-  #lastJoined = '';
 
   /** Hands what is collected to the thread, which writes it at once (an idle run's results become readable). */
   flush(): void {
