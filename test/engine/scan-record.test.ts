@@ -217,8 +217,10 @@ describe('the property test finds bugs planted in the scanner', () => {
     it(what, async () => {
       expect(source.includes(from), `the planted change no longer applies: ${from}`).toBe(true);
       const file = join(dir, `scan-record-${PLANTED.findIndex((p) => p[0] === what)}.ts`);
-      // The copy lives elsewhere: its one import of code points back at the source.
-      writeFileSync(file, source.replace(from, to).replace("'../core/decimal.js'", JSON.stringify(join(ROOT, 'src', 'core', 'decimal.ts'))));
+      // The copy lives elsewhere: its imports of code point back at the source.
+      let copy = source.replace(from, to);
+      for (const m of ['decimal', 'latin1']) copy = copy.replace(`'../core/${m}.js'`, JSON.stringify(join(ROOT, 'src', 'core', `${m}.ts`)));
+      writeFileSync(file, copy);
       const planted = (await import(file)) as { createRecordScanner: typeof createRecordScanner };
       let found = false;
       for (const s of scenarios) {
