@@ -14,9 +14,9 @@ const ROOT = resolve(fileURLToPath(import.meta.url), '..', '..');
 const SAT = join(ROOT, 'bin', 'sat');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const GEN_ROWS = Number(process.env.BENCH_GEN_ROWS ?? 300_000);
-// The IoT shape at the size issue 14's table measured it (1.03M records): a run of 300k IoT records
-// is a third JIT warm-up (the first ~36k records are read at a quarter of the later rate), so both
-// sizes are printed. BENCH_IOT_ROWS=0 leaves it out.
+// The IoT shape also at the size issue 14's table measured it (1.03M records): a third of a
+// 300k-record IoT run is the JIT's warm-up (its first ~36k records go at a quarter of the later
+// rate), so both sizes are printed. BENCH_IOT_ROWS=0 leaves it out.
 const IOT_ROWS = Number(process.env.BENCH_IOT_ROWS ?? 1_000_000);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rate = (x) => Math.round(x).toLocaleString('en-US').padStart(10);

@@ -86,7 +86,6 @@ for (const c of ' \t\n\r') SPACE[c.charCodeAt(0)] = 1;
 export const STRING_BYTE = new Uint8Array(256);
 for (let c = 0x20; c < 0x80; c++) STRING_BYTE[c] = c === 0x22 || c === 0x5c ? 0 : 1;
 const utf8 = new TextDecoder('utf-8');
-export { latin1 };
 
 /**
  * A plain string's place in the record's bytes, handed as a field's value where only the record's

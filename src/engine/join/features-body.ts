@@ -1,7 +1,8 @@
 // The records' byte scanner's tables: JSON's whitespace, the bytes a plain string holds (printable
 // ASCII other than '"' and '\\'), exact powers of ten, and a text from bytes of one byte each.
 import { exactDecimal, POW10 } from '../../core/decimal.js';
-import { exponentEnd, latin1, SPACE, STRING_BYTE as NAME_BYTE } from '../scan-record.js';
+import { latin1 } from '../../core/latin1.js';
+import { exponentEnd, SPACE, STRING_BYTE as NAME_BYTE } from '../scan-record.js';
 
 /**
  * An online-features answer read from its bytes straight into the columns (FeatureColumns), with no
