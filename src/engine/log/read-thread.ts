@@ -44,9 +44,14 @@ export interface ReadRequest {
   cols?: ScanColumns;
 }
 
-/** A batch holds up to this many records, or values of about this many bytes. */
+/**
+ * A batch holds up to this many records, or values of about this many bytes. Each batch asked for
+ * wakes the thread, and on a busy machine the woken thread can take the engine's core (~0.7 ms a
+ * hand-over in a reviews run, against 11 µs in isolation): 4 MB rather than 2 halves the batches
+ * of reviews' ~470-byte records (+2–3% records/s), where the record bound held IoT's already.
+ */
 export const BATCH_RECORDS = 8192;
-export const BATCH_BYTES = 2 << 20;
+export const BATCH_BYTES = 4 << 20;
 /**
  * The thread's heap holds little but short-lived objects (the batches are off its heap). Its
  * young generation is a cap, not a size: V8 grows it only while much survives. At 4 MB the thread
