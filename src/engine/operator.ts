@@ -188,7 +188,7 @@ export class WindowOperator {
       } else {
         outcome = 'counted';
         // Windows already closed have fired without it; the open ones will merge this bucket.
-        this.#panes.add(lastStart, r.key, r.values, r.time);
+        this.#panes.add(lastStart, r.keySpan ?? r.key, r.values, r.time);
       }
     }
     this.stats[outcome === 'duplicate' ? 'duplicates' : outcome]++;

@@ -2,11 +2,17 @@ import { parseIsoBytes, parseIsoDate, parseIsoTime } from '../core/time.js';
 import { timeParser } from '../core/time-format.js';
 import type { FieldSpec, Scenario } from '../scenario/types.js';
 import { RecordId } from './record-id.js';
-import { createRecordScanner, type TimeFromBytes } from './scan-record.js';
+import { createRecordScanner, TextSpan, type TimeFromBytes } from './scan-record.js';
 
 /** A record that passed validation: typed values plus what the operator needs. */
 export interface ValidRecord {
-  key: string;
+  readonly key: string;
+  /**
+   * The key as the record's bytes, where the byte scanner handed it so (a key nothing else reads:
+   * scan-spec.ts): the operator looks it up by them, and `key` makes its text only when read.
+   * Valid while the record is handled (the bytes are the batch's).
+   */
+  readonly keySpan?: TextSpan;
   time: number;
   /** The natural id's text. */
   readonly id: string;
@@ -18,21 +24,38 @@ export interface ValidRecord {
 /** A valid record as the validator makes it: its id's text is made only when asked for (late rows, alerts, reports). */
 class Valid implements ValidRecord {
   #id: string | undefined = undefined;
+  #key: string | undefined;
+  keySpan: TextSpan | undefined = undefined;
 
   constructor(
-    public key: string,
+    key: string,
     public time: number,
     readonly values: Record<string, unknown>,
     readonly ids: RecordId,
-  ) {}
+  ) {
+    this.#key = key;
+  }
+
+  get key(): string {
+    return (this.#key ??= this.keySpan!.text());
+  }
 
   get id(): string {
     return (this.#id ??= this.ids.text(this.values));
   }
 
-  /** The same object as another record's (reuse: true): its id's text is made again when asked for. */
-  reset(key: string, time: number): this {
-    this.key = key;
+  /**
+   * The same object as another record's (reuse: true): its id's text is made again when asked for;
+   * a key given as a span, its text too.
+   */
+  reset(key: string | TextSpan, time: number): this {
+    if (typeof key === 'string') {
+      this.#key = key;
+      this.keySpan = undefined;
+    } else {
+      this.#key = undefined;
+      this.keySpan = key;
+    }
     this.time = time;
     this.#id = undefined;
     return this;
@@ -105,9 +128,11 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
   // What is left once every field is there with its type, on both paths below. `into`: the fast
   // path's one record (reuse), whose values object `values` is.
   const finish = (values: Record<string, unknown>, into?: Valid): Validated => {
-    // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key.
-    const key = keyIsInt ? String(values[s.key]) : (values[s.key] as string);
-    if (key === '') return bad('empty-key', `empty key ${s.key}`);
+    // An int key is its decimal text (README, "Record validity"): 0145 and 145 are one key. The
+    // engine's scanner may hand a string key as a span of the record's bytes (scan-spec.ts).
+    const raw = values[s.key];
+    const key = keyIsInt ? String(raw) : (raw as string | TextSpan);
+    if (typeof key === 'string' ? key === '' : key.to === key.from) return bad('empty-key', `empty key ${s.key}`);
     // The scanner may have read it already (timeFromBytes): an instant in ms.
     const timeText = values[s.eventTime] as string | number;
     const time = typeof timeText === 'number' ? timeText : parseTime(timeText);
@@ -119,7 +144,11 @@ export function createValidator(s: Scenario, opts: { fastPath?: boolean; scanner
       const v = values[f.name] as string | null;
       if (v !== null && (f.type === 'date' ? parseIsoDate(v) : parseIsoTime(v)) === undefined) return bad('wrong-type', `${f.name}: unparseable ${f.type} ${JSON.stringify(v)}`);
     }
-    return into !== undefined ? into.reset(key, time) : new Valid(key, time, values, ids);
+    if (into !== undefined) return into.reset(key, time);
+    if (typeof key === 'string') return new Valid(key, time, values, ids);
+    // A record that outlives the call holds the key's text, not a span of bytes that may be reused.
+    values[s.key] = key.text();
+    return new Valid(values[s.key] as string, time, values, ids);
   };
 
   /** The full path: decode, parse, and name the first problem. */
@@ -231,7 +260,25 @@ export function idOnlyTexts(s: Scenario): Set<string> {
 }
 
 function usedBesidesId(s: Scenario): Set<string> {
-  const read = new Set<string>([s.key]);
+  const read = usedBesidesKey(s);
+  read.add(s.key);
+  return read;
+}
+
+/**
+ * Whether the key is a string that nothing but the key's role reads (no aggregation, filter, alert,
+ * report or the id): the engine's scanner then hands its plain text as a span of the record's bytes
+ * (scan-spec.ts), which the operator looks up without making its text.
+ */
+export function keyOnly(s: Scenario): boolean {
+  const others = usedBesidesKey(s);
+  for (const f of s.id) others.add(f);
+  return !others.has(s.key) && s.key !== s.eventTime && s.fields.find((f) => f.name === s.key)?.type === 'string';
+}
+
+/** The fields that aggregations, filters, alerts and reports read. */
+function usedBesidesKey(s: Scenario): Set<string> {
+  const read = new Set<string>();
   for (const a of s.aggregations) if (a.field !== undefined) read.add(a.field);
   for (const c of s.filter) read.add(c.field);
   for (const a of s.alerts) for (const c of a.when) read.add(c.field);

@@ -223,4 +223,57 @@ describe('KeyIds: a few keys through a Map, many through the table alone', () =>
     for (let i = 0; i < 3000; i += 3) live.set(key(i), ids.id(key(i)));
     check();
   });
+
+  it('finds a key given as a record\'s bytes as its string would, making its text only when it is new', () => {
+    // One table fed strings, one fed the same keys as spans of a record's bytes or as strings at
+    // random: the same ids either way, before and after the switch, with releases and reuse.
+    const byText = new KeyIds();
+    const mixed = new KeyIds();
+    const rand = mulberry(7);
+    let texts = 0;
+    const span = (k: string) => {
+      const bytes = new Uint8Array(Buffer.from(`{"k":"${k}","x":1}`));
+      return { bytes, from: 6, to: 6 + k.length, text: () => (texts++, k) };
+    };
+    const held = new Map<string, number>();
+    let added = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const k = `B0${Math.floor(rand() * 9000).toString(36)}`;
+      const want = byText.id(k);
+      const isNew = !held.has(k);
+      const before = texts;
+      const viaBytes = rand() < 0.7;
+      const got = viaBytes ? mixed.id(span(k)) : mixed.id(k);
+      expect(got, k).toBe(want);
+      expect(texts - before, `${k}: its text made only when new`).toBe(viaBytes && isNew ? 1 : 0);
+      if (isNew) {
+        byText.hold(want);
+        mixed.hold(want);
+        held.set(k, want);
+        added++;
+      }
+      expect(mixed.name(got)).toBe(k);
+      // Now and then a key is released in both: its id may go to another key next.
+      if (rand() < 0.2) {
+        const [old, id] = held.entries().next().value as [string, number];
+        byText.release(id);
+        mixed.release(id);
+        held.delete(old);
+      }
+    }
+    expect(added).toBeGreaterThan(5000); // past the switch at 4,096
+    expect(texts).toBeGreaterThan(1000);
+  });
 });
+
+/** A small seeded generator (mulberry32). */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -2,7 +2,7 @@ import { grown, insertSorted } from '../../core/arrays.js';
 import { SatError } from '../../core/errors.js';
 import type { AggregationPlan } from '../aggregations/index.js';
 import { decodeStrings, type StringColumn } from '../checkpoint/strings.js';
-import { KeyIds } from './key-ids.js';
+import { KeyIds, type KeyBytes } from './key-ids.js';
 import { Bucket } from './bucket.js';
 import { ChainWalk } from './chain-walk.js';
 
@@ -73,7 +73,7 @@ export class PaneStore {
   }
 
   /** Adds a record to the pane of (bucket, key), made if needed and marked as changed. */
-  add(bucket: number, key: string, values: Record<string, unknown>, time: number): void {
+  add(bucket: number, key: string | KeyBytes, values: Record<string, unknown>, time: number): void {
     const b = this.#bucketAt(bucket);
     const row = this.#rowFor(b, key);
     if (b.epoch[row] !== this.#epoch) {
@@ -101,7 +101,7 @@ export class PaneStore {
     return b;
   }
 
-  #rowFor(b: Bucket, key: string): number {
+  #rowFor(b: Bucket, key: string | KeyBytes): number {
     const id = this.#keys.id(key);
     const found = b.rowOf.get(id);
     if (found >= 0) return found;

@@ -87,6 +87,11 @@ export class StringTable {
     return found >= 0 ? found : this.#insert(this.#scratch, 0, this.#scratchLen, this.#scratchHash);
   }
 
+  /** The entry holding the string whose UTF-8 bytes are bytes[from, to) (a record's key, no text made), or -1. */
+  findBytes(bytes: Uint8Array, from: number, to: number): number {
+    return this.#probe(bytes, from, to - from, hashBytes(bytes, from, to));
+  }
+
   /** Adds the string whose UTF-8 bytes are bytes[from, to) (a checkpoint's); returns its entry. */
   addBytes(bytes: Uint8Array, from: number, to: number): number {
     this.#scratchFound = UNKNOWN;
