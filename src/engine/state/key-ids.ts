@@ -38,29 +38,33 @@ export class KeyIds {
 
   /**
    * The key's id, assigned when it holds nothing yet. A key as bytes (a record's, plain ASCII: its
-   * UTF-8 is its bytes) is found in the table by them: its string is made only when it is new (a
-   * string a record was ~6% of the engine's thread on reviews' 50k product ids, most already held).
+   * UTF-8 is its bytes) is found in the table by them, and its string made only when it is new: a
+   * string a record, encoded again for the lookup, was ~8% of the engine's thread on reviews'
+   * product ids, most of them held already.
    */
   id(key: string | KeyBytes): number {
-    if (typeof key !== 'string') {
-      const found = this.#table.findBytes(key.bytes, key.from, key.to);
-      if (found >= 0) return found;
-      key = key.text();
-    }
     const small = this.#small;
     let id: number;
-    if (small !== undefined) {
+    let name: string;
+    if (typeof key !== 'string') {
+      id = this.#table.findBytes(key.bytes, key.from, key.to);
+      if (id >= 0) return id;
+      // New: added by its bytes (no second lookup), named by its text.
+      id = this.#table.addNewBytes(key.bytes, key.from, key.to);
+      name = key.text();
+      small?.set(name, id);
+    } else if (small !== undefined) {
       const found = small.get(key);
       if (found !== undefined) return found;
       id = this.#table.add(key);
-      small.set(key, id);
-      if (small.size > SMALL) this.#small = undefined;
+      small.set((name = key), id);
     } else {
       id = this.#table.find(key);
       if (id >= 0) return id;
-      id = this.#table.add(key);
+      id = this.#table.add((name = key));
     }
-    this.#names[id] = key;
+    if (small !== undefined && small.size > SMALL) this.#small = undefined;
+    this.#names[id] = name;
     if (id >= this.#held.length) {
       const held = new Int32Array(Math.max(id + 1, this.#held.length * 2));
       held.set(this.#held);

@@ -92,6 +92,11 @@ export class StringTable {
     return this.#probe(bytes, from, to - from, hashBytes(bytes, from, to));
   }
 
+  /** Adds the string whose UTF-8 bytes are bytes[from, to), which findBytes has just not found; returns its entry. */
+  addNewBytes(bytes: Uint8Array, from: number, to: number): number {
+    return this.#insert(bytes, from, to - from, hashBytes(bytes, from, to));
+  }
+
   /** Adds the string whose UTF-8 bytes are bytes[from, to) (a checkpoint's); returns its entry. */
   addBytes(bytes: Uint8Array, from: number, to: number): number {
     this.#scratchFound = UNKNOWN;
