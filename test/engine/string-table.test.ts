@@ -6,6 +6,7 @@ import { KeyIds } from '../../src/engine/state/key-ids.js';
 import { RecordId } from '../../src/engine/record-id.js';
 import { RowIndex } from '../../src/engine/state/row-index.js';
 import { StringTable } from '../../src/engine/state/string-table.js';
+import { createRng } from '../../src/core/rng.js';
 
 // Few distinct characters and short strings, so the same strings come back often; some not ASCII.
 const text = fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'é', '€', '𝄞', '|'), maxLength: 6 });
@@ -229,7 +230,8 @@ describe('KeyIds: a few keys through a Map, many through the table alone', () =>
     // random: the same ids either way, before and after the switch, with releases and reuse.
     const byText = new KeyIds();
     const mixed = new KeyIds();
-    const rand = mulberry(7);
+    const rng = createRng(7);
+    const rand = () => rng.next();
     let texts = 0;
     const span = (k: string) => {
       const bytes = new Uint8Array(Buffer.from(`{"k":"${k}","x":1}`));
@@ -265,15 +267,3 @@ describe('KeyIds: a few keys through a Map, many through the table alone', () =>
     expect(texts).toBeGreaterThan(1000);
   });
 });
-
-/** A small seeded generator (mulberry32). */
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -17,12 +17,13 @@ afterEach(() => {
 const dataset = () => (haveShared ? shared('reviews/giftcard+digital_software_10834_noheader__James-Leste.tsv') : join(ROOT, 'datasets', 'reviews-sample.tsv'));
 
 /**
- * A rate profile of 20 s at 250/s, then the rest at 5,000/s: the members' start-up and group join on
- * a loaded machine cannot outlast the replay, so they share the partitions mid-stream.
+ * A rate profile of 20 s at `slow`/s (250 by default), then the rest at 5,000/s: the members'
+ * start-up and group join on a loaded machine cannot outlast the replay, so they share the
+ * partitions mid-stream.
  */
-function slowThenFast(): string {
+function slowThenFast(slow = 250): string {
   const profile = join(tempDir(), 'slow-then-fast.yaml');
-  writeFileSync(profile, 'name: slow-then-fast\nphases:\n  - { constant: 250, for: 20s }\n  - { constant: 5000, for: 10m }\n');
+  writeFileSync(profile, `name: slow-then-fast\nphases:\n  - { constant: ${slow}, for: 20s }\n  - { constant: 5000, for: 10m }\n`);
   return profile;
 }
 
@@ -205,8 +206,7 @@ describe.skipIf(!haveBroker)('sat on a real Kafka broker', { timeout: 300_000 },
     for (const i of [1, 2, 3]) expect(sat('gen', '--dir', dir, '--customers', '600', '--events', '4000', '--span', '2h', '--seed', '4', '--shard', `${i}/3`).code).toBe(0);
     // The replays stream slowly while the members join: a member that joins after the other has
     // processed everything owns partitions with nothing left to read and loads no customers.
-    const profile = join(tempDir(), 'slow-then-fast.yaml');
-    writeFileSync(profile, 'name: slow-then-fast\nphases:\n  - { constant: 50, for: 20s }\n  - { constant: 5000, for: 10m }\n');
+    const profile = slowThenFast(50);
     const replays = [1, 2, 3].map((i) => start(['replay', '--scenario', 'satisfaction', '--profile', profile, ...FAULTS, '--brokers', BROKERS, '--topic', topic, '--partitions', '3', '--dir', dir, '--shard', `${i}/3`, '--json'], `replay${i}`));
     while (![1, 2, 3].every((i) => existsSync(join(dir, `replay.shard-${i}-of-3.json`)))) await sleep(20);
     const { url } = await serve();
