@@ -7,7 +7,8 @@ import { RowIndex } from './row-index.js';
 export class Bucket {
   rows = 0;
   keyOf: Int32Array;
-  readonly rowOf: RowIndex;
+  /** Key id → row; unchained buckets only (a chained store finds a key's pane down its chain). */
+  readonly rowOf: RowIndex | undefined;
   /** No longer the bucket in-order records go to: its arrays are trimmed and grow slowly if at all. */
   sealed = false;
   vals: Float64Array;
@@ -35,7 +36,7 @@ export class Bucket {
     /** Rows to make room for at once (a newest bucket takes about as many keys as the one before). */
     cap = 8,
   ) {
-    this.rowOf = new RowIndex(cap);
+    this.rowOf = chained ? undefined : new RowIndex(cap);
     this.keyOf = new Int32Array(cap);
     this.vals = new Float64Array(cap * width);
     this.epoch = new Int32Array(cap);
@@ -49,7 +50,7 @@ export class Bucket {
     if (row === this.keyOf.length) this.#grow();
     this.keyOf[row] = id;
     if (this.#links !== undefined) this.#links[4 * row + 3] = id;
-    this.rowOf.set(id, row);
+    this.rowOf?.set(id, row);
     return row;
   }
 
@@ -66,7 +67,7 @@ export class Bucket {
   seal(): void {
     this.sealed = true;
     if (this.rows < this.keyOf.length) this.#resize(Math.max(this.rows, 1));
-    this.rowOf.trim();
+    this.rowOf?.trim();
   }
 
   #resize(cap: number): void {

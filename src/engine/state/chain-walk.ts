@@ -63,13 +63,9 @@ export class ChainWalk {
         if (b === undefined) continue;
         const r = curKey[i];
         const id = lastKeyOf[r];
-        let pr = curRow[i];
-        if (b.chainKey(pr) !== id) {
-          // Not where the link says (it cannot happen while the links are kept right): find it by key.
-          const found = b.rowOf.get(id);
-          if (found < 0) continue;
-          pr = found;
-        }
+        const pr = curRow[i];
+        // The links are the only way to a chained bucket's panes by key: one astray is a bug, not a pane to skip.
+        if (b.chainKey(pr) !== id) throw new Error(`window state: the chain of key id ${id} links to row ${pr} of bucket ${s}, another key's`);
         lv.key[total] = r;
         lv.bucket[total] = b;
         lv.row[total] = pr;

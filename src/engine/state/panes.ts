@@ -103,7 +103,7 @@ export class PaneStore {
 
   #rowFor(b: Bucket, key: string | KeyBytes): number {
     const id = this.#keys.id(key);
-    const found = b.rowOf.get(id);
+    const found = this.chained ? this.#chainedRow(b, id) : b.rowOf!.get(id);
     if (found >= 0) return found;
     const row = b.append(id);
     this.plan.initAt(b.vals, row * this.#width);
@@ -111,6 +111,25 @@ export class PaneStore {
     if (this.chained) this.#link(b, row, id);
     this.#keys.hold(id);
     return row;
+  }
+
+  /**
+   * Key id's pane in b (-1: none), found down the key's chain, newest first: a record in order looks
+   * at the key's newest pane only. Chained buckets keep no index by key: its probe and insert, a
+   * cache miss each at a million active customers, were per record where nearly every record makes a
+   * pane.
+   */
+  #chainedRow(b: Bucket, id: number): number {
+    if (id >= this.#newest.length || this.#keys.held(id) === 0) return -1;
+    let s = this.#newest[id];
+    let row = this.#newestRow[id];
+    while (s > b.start) {
+      // Buckets are dropped oldest first: one newer than a held bucket is held too.
+      const cur = this.#buckets.get(s)!;
+      s = cur.prevStart(row);
+      row = cur.prevRow(row);
+    }
+    return s === b.start ? row : -1;
   }
 
   /** Puts the new pane (b, row) into its key's chain of panes, newest first. */
@@ -128,19 +147,18 @@ export class PaneStore {
     }
     // Out of order: an older bucket than the key's newest. Walk back to where it belongs.
     let cur = this.#buckets.get(newest)!;
-    let curRow = cur.rowOf.get(id);
+    let curRow = this.#newestRow[id];
     for (;;) {
       const p = cur.prevStart(curRow);
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
-      const pr = pb === undefined ? -1 : pb.rowOf.get(id);
-      if (pb === undefined || pr < 0) {
+      if (pb === undefined) {
         if (p > b.start) b.setPrev(row, NaN, -1);
         else b.setPrev(row, p, cur.prevRow(curRow));
         cur.setPrev(curRow, b.start, row);
         return;
       }
+      curRow = cur.prevRow(curRow);
       cur = pb;
-      curRow = pr;
     }
   }
 
