@@ -94,13 +94,14 @@ export class KeyIds {
     this.#held[id]++;
   }
 
-  /** One pane fewer holds the id; with none left the key is forgotten and its id reused. */
-  release(id: number): void {
-    if (--this.#held[id] > 0) return;
+  /** One pane fewer holds the id; with none left the key is forgotten and its id reused (answers true). */
+  release(id: number): boolean {
+    if (--this.#held[id] > 0) return false;
     this.#small?.delete(this.#names[id]!);
     this.#table.remove(id);
     this.#names[id] = undefined;
     this.#cp[id] = -1; // the id may name another key next
+    return true;
   }
 
   /** No key is named (by `checkpointIds`) any more; the next named goes by `next`. */

@@ -45,9 +45,12 @@ export class PaneStore {
   readonly #keys = new KeyIds();
   readonly #width: number;
   readonly #withSets: boolean;
-  /** Per key id, the newest bucket holding a pane of it (chained stores only). */
-  #newest = new Float64Array(1024);
-  #newestRow = new Int32Array(1024);
+  /**
+   * Per key id, at 2 id the newest bucket holding a pane of it and at 2 id + 1 that pane's row
+   * (chained stores only): side by side, one cache miss per record, not two. NaN: the key holds no
+   * pane (set when its last is dropped), so the key table's counts need not be read per record.
+   */
+  #newest = new Float64Array(2048).fill(NaN);
   /**
    * Panes changed since the last snapshot()/changes() are marked with the current epoch, and their
    * buckets listed once: a changelog scans those buckets' marks (no list of rows kept per record).
@@ -120,9 +123,9 @@ export class PaneStore {
    * pane.
    */
   #chainedRow(b: Bucket, id: number): number {
-    if (id >= this.#newest.length || this.#keys.held(id) === 0) return -1;
-    let s = this.#newest[id];
-    let row = this.#newestRow[id];
+    if (2 * id >= this.#newest.length) return -1;
+    let s = this.#newest[2 * id];
+    let row = this.#newest[2 * id + 1];
     while (s > b.start) {
       // Buckets are dropped oldest first: one newer than a held bucket is held too.
       const cur = this.#buckets.get(s)!;
@@ -134,20 +137,17 @@ export class PaneStore {
 
   /** Puts the new pane (b, row) into its key's chain of panes, newest first. */
   #link(b: Bucket, row: number, id: number): void {
-    if (id >= this.#newest.length) {
-      this.#newest = grown(this.#newest, Math.max(id + 1, this.#newest.length * 2), NaN);
-      this.#newestRow = grown(this.#newestRow, this.#newest.length, -1);
-    }
-    const newest = this.#keys.held(id) === 0 ? NaN : this.#newest[id];
+    if (2 * id >= this.#newest.length) this.#newest = grown(this.#newest, Math.max(2 * id + 2, this.#newest.length * 2), NaN);
+    const newest = this.#newest[2 * id];
     if (!(newest > b.start)) {
-      b.setPrev(row, newest, Number.isNaN(newest) ? -1 : this.#newestRow[id]);
-      this.#newest[id] = b.start;
-      this.#newestRow[id] = row;
+      b.setPrev(row, newest, Number.isNaN(newest) ? -1 : this.#newest[2 * id + 1]);
+      this.#newest[2 * id] = b.start;
+      this.#newest[2 * id + 1] = row;
       return;
     }
     // Out of order: an older bucket than the key's newest. Walk back to where it belongs.
     let cur = this.#buckets.get(newest)!;
-    let curRow = this.#newestRow[id];
+    let curRow = this.#newest[2 * id + 1];
     for (;;) {
       const p = cur.prevStart(curRow);
       const pb = p > b.start ? this.#buckets.get(p) : undefined;
@@ -264,7 +264,11 @@ export class PaneStore {
     let n = 0;
     while (n < this.starts.length && this.starts[n] < start) {
       const b = this.#buckets.get(this.starts[n++])!;
-      for (let r = 0; r < b.rows; r++) this.#keys.release(b.keyOf[r]);
+      for (let r = 0; r < b.rows; r++) {
+        const id = b.keyOf[r];
+        // A key no pane holds any more has no newest pane (its id may name another key next).
+        if (this.#keys.release(id) && this.chained) this.#newest[2 * id] = NaN;
+      }
       this.#buckets.delete(b.start);
     }
     if (n > 0) this.starts.splice(0, n);
