@@ -39,7 +39,7 @@ try {
   const all = Array.from({ length: 100 }, (_, j) => `f${String(j + 1).padStart(4, '0')}`);
   for (const [label, cols] of [['the formula\'s 2 columns', ['tenure_months', 'f0005']], ['all 100 features', all]]) {
     const m = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(ROOT, 'bench', 'snapshot-memory.mjs'), snapshot, cols.join(',')], { encoding: 'utf8' }));
-    console.log(`  snapshot, ${label.padEnd(24)} ${String(m.heldMb).padStart(6)} MB held (${m.indexMb} MB of it the key index), load ${(m.loadMs / 1000).toFixed(1)} s, peak RSS ${m.peakRssMb} MB`);
+    console.log(`  snapshot, ${label.padEnd(24)} ${String(m.heldMb).padStart(6)} MB held (${m.heapMb} MB of it on the JS heap), load ${(m.loadMs / 1000).toFixed(1)} s, peak RSS ${m.peakRssMb} MB`);
   }
 
   const { loadValues, decodeParseRate } = await import(join(ROOT, 'bench', 'floor.mjs'));

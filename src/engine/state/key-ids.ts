@@ -80,11 +80,6 @@ export class KeyIds {
     return this.#names[id]!;
   }
 
-  /** Panes holding the id. */
-  held(id: number): number {
-    return this.#held[id];
-  }
-
   /** Ids assigned so far (the bound of every id). */
   get capacity(): number {
     return this.#table.capacity;
